@@ -1,0 +1,266 @@
+//! Wires the stages together: poller → fetcher → extractor → scorer → store → notifier, tokio
+//! tasks joined by bounded channels, and the shutdown order that lets in-flight work finish.
+//!
+//! Shutdown flows with the data: the poller stops and drops its sender, each stage drains its
+//! input and drops its own sender, and once the store stage has written the last article the
+//! notifier makes a final pass over the outbox. Nothing is cut off half-way.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tracing::{error, info, warn};
+
+use crate::config::Runtime;
+use crate::extract::{self, Article, Extractor};
+use crate::feed::{NewItem, Poller, chain};
+use crate::fetch::{FetchError, Fetcher, Page};
+use crate::notify::{Notifier, NotifyError, Wakers};
+use crate::score::Scorer;
+use crate::store::{NewAlert, NewArticle, Store, StoreError};
+
+/// Capacity of each channel between stages: enough to keep every stage busy, small enough that
+/// a slow stage holds the poller back instead of filling memory.
+const CHANNEL: usize = 64;
+
+/// How the daemon runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Poll every feed on its interval until shut down.
+    Daemon,
+    /// Poll every feed once, process and deliver everything, return.
+    Once,
+}
+
+/// Why the daemon could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("cannot open storage")]
+    Store(#[from] StoreError),
+    #[error("cannot start the fetcher")]
+    Fetch(#[from] FetchError),
+    #[error("cannot start the notifier")]
+    Notify(#[from] NotifyError),
+}
+
+/// A page fetched (or given up on) for an item.
+#[derive(Debug)]
+struct Fetched {
+    item: NewItem,
+    /// `None` when the item has no link or its page failed for good: the feed text is used.
+    page: Option<Page>,
+}
+
+/// An item with its extracted article.
+#[derive(Debug)]
+struct Extracted {
+    item: NewItem,
+    article: Article,
+}
+
+/// A scored article, ready to store.
+#[derive(Debug)]
+struct Scored {
+    article: NewArticle,
+    alert: Option<NewAlert>,
+}
+
+/// Runs the pipeline until `shutdown` (daemon) or until every feed was polled once and
+/// everything delivered that could be (once).
+///
+/// # Errors
+/// [`AppError`] when the database, the HTTP client or the notifier cannot start.
+pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result<(), AppError> {
+    let store = Store::open(&rt.storage_path)?;
+    let fetcher = Fetcher::new(&rt.fetch)?;
+    let (notifier, wakers) = Notifier::new(&rt.webhooks, &store, rt.delivery, &rt.fetch.user_agent)?;
+    info!(
+        feeds = rt.feeds.len(),
+        database = %store.path().display(),
+        webhooks = rt.webhooks.len(),
+        terms = rt.scorer.term_count(),
+        threshold = rt.scorer.levels().threshold,
+        mode = ?mode,
+        "flashpoint started"
+    );
+
+    let (items_tx, items_rx) = mpsc::channel(CHANNEL);
+    let (pages_tx, pages_rx) = mpsc::channel(CHANNEL);
+    let (articles_tx, articles_rx) = mpsc::channel(CHANNEL);
+    let (scored_tx, scored_rx) = mpsc::channel(CHANNEL);
+
+    let poller = Poller::new(
+        &rt.feeds,
+        fetcher.clone(),
+        store.clone(),
+        rt.canon.clone(),
+        items_tx,
+        rt.fetch.poll_concurrency,
+        rt.startup_spread,
+    );
+    let tracker = TaskTracker::new();
+    match mode {
+        Mode::Daemon => tracker.spawn(poller.run(shutdown.clone())),
+        Mode::Once => tracker.spawn(poller.once()),
+    };
+    let page_limit = rt.fetch.page_concurrency;
+    let fetch_store = store.clone();
+    tracker.spawn(stage(items_rx, pages_tx, page_limit, move |item| fetch_page(fetcher.clone(), fetch_store.clone(), item)));
+    let extractor = Arc::new(rt.extractor);
+    let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
+    tracker.spawn(stage(pages_rx, articles_tx, cores, move |f| extract_page(Arc::clone(&extractor), f)));
+    let scorer = Arc::new(rt.scorer);
+    tracker.spawn(stage(articles_rx, scored_tx, 1, move |e| {
+        let scorer = Arc::clone(&scorer);
+        async move { Some(score_article(&scorer, e)) }
+    }));
+    let hooks: Arc<Vec<String>> = Arc::new(rt.webhooks.iter().map(|w| w.name.clone()).collect());
+    let stored = tracker.spawn(store_articles(scored_rx, store.clone(), hooks, wakers));
+    tracker.close();
+
+    let pipeline_done = CancellationToken::new();
+    let notifier = tokio::spawn(notifier.run(pipeline_done.clone()));
+    if stored.await.is_err() {
+        error!("store stage panicked");
+    }
+    tracker.wait().await;
+    pipeline_done.cancel();
+    if notifier.await.is_err() {
+        error!("notifier panicked");
+    }
+    info!("flashpoint stopped");
+    Ok(())
+}
+
+/// Runs `work` on every input, up to `limit` at a time, and sends what it returns on. Ends when
+/// the input closes and all work in hand is done.
+async fn stage<I, O, F, Fut>(mut rx: mpsc::Receiver<I>, tx: mpsc::Sender<O>, limit: usize, work: F)
+where
+    I: Send + 'static,
+    O: Send + 'static,
+    F: Fn(I) -> Fut,
+    Fut: Future<Output = Option<O>> + Send + 'static,
+{
+    let permits = Arc::new(Semaphore::new(limit.max(1)));
+    let mut tasks = JoinSet::new();
+    while let Some(input) = rx.recv().await {
+        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
+        let fut = work(input);
+        let tx = tx.clone();
+        tasks.spawn(async move {
+            let _permit = permit;
+            if let Some(out) = fut.await {
+                // A closed receiver means the next stage is gone; nothing more to do.
+                let _ = tx.send(out).await;
+            }
+        });
+        while let Some(done) = tasks.try_join_next() {
+            if let Err(err) = done {
+                error!(error = %err, "pipeline task panicked");
+            }
+        }
+    }
+    while let Some(done) = tasks.join_next().await {
+        if let Err(err) = done {
+            error!(error = %err, "pipeline task panicked");
+        }
+    }
+}
+
+/// Fetches an item's page. A transient failure drops the item, so a later poll retries it;
+/// a permanent one (or the last try) goes on with the feed's own text.
+async fn fetch_page(fetcher: Fetcher, store: Store, item: NewItem) -> Option<Fetched> {
+    let Some(link) = item.link.clone() else { return Some(Fetched { item, page: None }) };
+    match fetcher.page(&link).await {
+        Ok(page) => Some(Fetched { item, page: Some(page) }),
+        Err(err) => {
+            let message = chain(&err);
+            let retry = err.is_transient() && !item.last_attempt;
+            warn!(feed = %item.feed.name, url = %link, error = %message, retry, "page fetch failed");
+            let (url, name) = (item.feed.url.to_string(), item.feed.name.clone());
+            if let Err(e) = store.blocking(move |s| s.record_feed_error(&url, &name, &format!("page {link}: {message}"), false)).await {
+                warn!(error = %chain(&e), "cannot record page error");
+            }
+            if retry { None } else { Some(Fetched { item, page: None }) }
+        }
+    }
+}
+
+/// Decodes and extracts on a blocking thread: parsing is CPU work.
+async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Extracted> {
+    let feed = fetched.item.feed.name.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let Fetched { item, page } = fetched;
+        let feed_text = extract::html_to_text(&item.feed_html);
+        let article = match page {
+            Some(page) => {
+                let html = extract::decode(&page.body, page.content_type.as_deref());
+                extractor.extract(&html, &page.final_url, &feed_text)
+            }
+            None => Article { title: None, canonical: None, body: feed_text, method: extract::Method::Feed },
+        };
+        Extracted { item, article }
+    })
+    .await;
+    match result {
+        Ok(extracted) => Some(extracted),
+        Err(err) => {
+            error!(feed = %feed, error = %err, "extraction panicked");
+            None
+        }
+    }
+}
+
+fn score_article(scorer: &Scorer, e: Extracted) -> Scored {
+    let Extracted { item, article } = e;
+    let title = if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
+    let scored = scorer.score(&title, &article.body);
+    let alert = scorer
+        .severity(scored.score)
+        .map(|level| NewAlert { severity: level.as_str().to_string(), threshold: scorer.levels().threshold });
+    let url = item.link.as_ref().map_or_else(String::new, ToString::to_string);
+    Scored {
+        article: NewArticle {
+            key: item.key,
+            url,
+            guid: item.guid,
+            feed: item.feed.name.clone(),
+            title,
+            published_at: item.published,
+            body: article.body,
+            method: article.method.as_str().to_string(),
+            score: scored.score,
+            matches: scored.matches,
+        },
+        alert,
+    }
+}
+
+/// Writes each article (and its alert and outbox rows) and wakes the notifier for new alerts.
+async fn store_articles(mut rx: mpsc::Receiver<Scored>, store: Store, hooks: Arc<Vec<String>>, wakers: Wakers) {
+    while let Some(Scored { article, alert }) = rx.recv().await {
+        let (feed, url, key) = (article.feed.clone(), article.url.clone(), article.key.clone());
+        let hooks = Arc::clone(&hooks);
+        match store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &hooks)).await {
+            Ok(Some(alert)) => {
+                let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();
+                info!(
+                    alert = %alert.id,
+                    severity = %alert.severity,
+                    score = alert.score,
+                    feed = %alert.feed,
+                    title = %alert.title,
+                    url = %alert.article_url,
+                    top_term = %top,
+                    "alert raised"
+                );
+                wakers.wake_all();
+            }
+            Ok(None) => {}
+            Err(err) => error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried"),
+        }
+    }
+}

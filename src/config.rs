@@ -1,0 +1,828 @@
+//! Configuration: raw settings as the user wrote them (`*Config`, serde), validation that collects
+//! every problem with its key, and the compile step that turns settings into a ready [`Runtime`].
+//!
+//! `run`, `once`, `check-config` and `score` all go through [`load`] and [`compile`], so a config
+//! that `check-config` accepts is exactly one the daemon accepts.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use url::Url;
+
+use crate::canon::Canonicalizer;
+use crate::extract::{Extractor, SiteRule};
+use crate::score::{Scorer, Severity, Term};
+
+/// Exit code for a bad config (`EX_CONFIG` from sysexits.h); systemd units stop restarting on it.
+pub const EXIT_BAD_CONFIG: u8 = 78;
+
+/// The environment variable prefix: `FLASHPOINT__SECTION__KEY` overrides `[section] key`.
+const ENV_PREFIX: &str = "FLASHPOINT";
+
+/// One thing wrong with a config, named by the key it sits at (`feeds[2].url`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    /// Dotted path of the offending key, as the user would look for it in the file.
+    pub key: String,
+    /// What is wrong with it, lowercase, without the key.
+    pub message: String,
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.key, self.message)
+    }
+}
+
+/// Why a config could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file is missing, unreadable or not TOML.
+    #[error("cannot read config {path}")]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: config::ConfigError,
+    },
+    /// The file parsed but some values are wrong; every problem is listed.
+    #[error("invalid config: {}", .0.len())]
+    Invalid(Vec<Problem>),
+}
+
+impl ConfigError {
+    /// Every problem, one per line, for `check-config` and the start-up error.
+    #[must_use]
+    pub fn problems(&self) -> Vec<String> {
+        match self {
+            Self::Read { path, source } => vec![format!("{}: {source}", path.display())],
+            Self::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+        }
+    }
+}
+
+/// `[storage]`: where alerts and articles live.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct StorageConfig {
+    /// SQLite file; relative paths are taken from the working directory.
+    pub path: PathBuf,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self { path: PathBuf::from("flashpoint.db") }
+    }
+}
+
+/// `[fetch]`: how Flashpoint talks to the sites it reads.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct FetchConfig {
+    /// Lets feeds and pages live on loopback/private addresses (tests, intranet feeds).
+    pub allow_private: bool,
+    /// Contact URL or e-mail put in the User-Agent so site operators can reach the operator.
+    pub contact: String,
+    /// Time allowed to open a connection.
+    pub connect_timeout: String,
+    /// Time allowed for a whole request, body included.
+    pub timeout: String,
+    /// Largest feed body accepted, in bytes, after decompression.
+    pub max_feed_bytes: u64,
+    /// Largest article page accepted, in bytes, after decompression.
+    pub max_page_bytes: u64,
+    /// Feeds polled at the same time.
+    pub poll_concurrency: usize,
+    /// Article pages fetched at the same time.
+    pub page_concurrency: usize,
+    /// Query parameters removed from article links before dedupe; a trailing `*` is a prefix.
+    pub tracking_params: Vec<String>,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            contact: String::new(),
+            connect_timeout: "10s".into(),
+            timeout: "30s".into(),
+            max_feed_bytes: 5 * 1024 * 1024,
+            max_page_bytes: 10 * 1024 * 1024,
+            poll_concurrency: 16,
+            page_concurrency: 16,
+            tracking_params: Canonicalizer::DEFAULT_PARAMS.iter().map(|p| (*p).to_string()).collect(),
+        }
+    }
+}
+
+/// `[feeds_defaults]`: what a `[[feeds]]` entry gets when it says nothing.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct FeedDefaultsConfig {
+    /// Poll interval of a feed without its own `interval`.
+    pub interval: String,
+    /// Spread of first polls after start, so thousands of feeds do not fire at once.
+    pub startup_spread: String,
+}
+
+impl Default for FeedDefaultsConfig {
+    fn default() -> Self {
+        Self { interval: "10m".into(), startup_spread: "5s".into() }
+    }
+}
+
+/// One `[[feeds]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FeedConfig {
+    /// Name shown in logs, alerts and the `alerts` table.
+    pub name: String,
+    /// RSS, Atom or JSON Feed address.
+    pub url: String,
+    /// Poll interval (`5m`, `90s`); `[feeds_defaults] interval` when absent.
+    pub interval: Option<String>,
+}
+
+/// One `[sites."HOST"]` entry: how to find the article on that host's pages.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct SiteConfig {
+    /// CSS selector of the article body.
+    pub body: String,
+    /// CSS selectors removed from inside the body (share bars, inline promos).
+    pub strip: Vec<String>,
+}
+
+/// `[extract]`: the generic path's limits.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ExtractConfig {
+    /// Fewest characters a method must yield before the next one is tried.
+    pub min_chars: usize,
+}
+
+impl Default for ExtractConfig {
+    fn default() -> Self {
+        Self { min_chars: 200 }
+    }
+}
+
+/// `[scoring]`: the alert threshold, severity levels and the lexicon.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ScoringConfig {
+    /// Score at or above which an article raises an alert (severity low).
+    pub threshold: f64,
+    /// Score at or above which an alert is medium.
+    pub severity_medium: f64,
+    /// Score at or above which an alert is high.
+    pub severity_high: f64,
+    /// The lexicon.
+    pub terms: Vec<TermConfig>,
+}
+
+impl Default for ScoringConfig {
+    fn default() -> Self {
+        Self { threshold: 6.0, severity_medium: 10.0, severity_high: 15.0, terms: Vec::new() }
+    }
+}
+
+/// One `[[scoring.terms]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct TermConfig {
+    /// Words to find, matched whole-word and case-insensitively.
+    pub phrase: String,
+    /// Points one occurrence adds; negative values dampen.
+    pub weight: f64,
+    /// Event category (PLOVER-style: threaten, mobilize, coerce, assault, fight, …).
+    pub category: String,
+}
+
+/// One `[[webhooks]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct WebhookConfig {
+    /// Endpoint receiving a JSON POST per alert.
+    pub url: String,
+    /// Stable name for logs and the delivery table; defaults to the URL's host.
+    pub name: Option<String>,
+}
+
+/// `[delivery]`: how hard Flashpoint tries to hand an alert to a webhook.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct DeliveryConfig {
+    /// Time allowed for one POST.
+    pub timeout: String,
+    /// First retry delay; it doubles per failed attempt.
+    pub initial_backoff: String,
+    /// Longest delay between two attempts.
+    pub max_backoff: String,
+    /// Age after which an undelivered alert is dead-lettered.
+    pub max_age: String,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            timeout: "10s".into(),
+            initial_backoff: "5s".into(),
+            max_backoff: "1h".into(),
+            max_age: "24h".into(),
+        }
+    }
+}
+
+/// The whole file, as written.
+#[derive(Debug, Clone, Default)]
+pub struct Settings {
+    pub storage: StorageConfig,
+    pub fetch: FetchConfig,
+    pub feeds_defaults: FeedDefaultsConfig,
+    pub feeds: Vec<FeedConfig>,
+    pub sites: BTreeMap<String, SiteConfig>,
+    pub extract: ExtractConfig,
+    pub scoring: ScoringConfig,
+    pub webhooks: Vec<WebhookConfig>,
+    pub delivery: DeliveryConfig,
+}
+
+/// Top-level keys the file may hold.
+const SECTIONS: &[&str] =
+    &["storage", "fetch", "feeds_defaults", "feeds", "sites", "extract", "scoring", "webhooks", "delivery"];
+
+/// A feed, ready to poll.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    pub name: String,
+    pub url: Url,
+    pub interval: Duration,
+}
+
+/// A webhook, ready to POST to.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Unique name; the key of its rows in `deliveries`.
+    pub name: String,
+    pub url: Url,
+}
+
+/// `[fetch]` compiled.
+#[derive(Debug, Clone)]
+pub struct FetchSettings {
+    pub allow_private: bool,
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    pub timeout: Duration,
+    pub max_feed_bytes: u64,
+    pub max_page_bytes: u64,
+    pub poll_concurrency: usize,
+    pub page_concurrency: usize,
+}
+
+/// `[delivery]` compiled.
+#[derive(Debug, Clone, Copy)]
+pub struct DeliverySettings {
+    pub timeout: Duration,
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    pub max_age: Duration,
+}
+
+/// Everything the daemon needs, validated and compiled once.
+#[derive(Debug)]
+pub struct Runtime {
+    pub storage_path: PathBuf,
+    pub fetch: FetchSettings,
+    pub startup_spread: Duration,
+    pub feeds: Vec<Feed>,
+    pub canon: Canonicalizer,
+    pub extractor: Extractor,
+    pub scorer: Scorer,
+    pub webhooks: Vec<Webhook>,
+    pub delivery: DeliverySettings,
+}
+
+/// Reads the TOML file at `path` and applies `FLASHPOINT__*` environment overrides.
+///
+/// # Errors
+/// [`ConfigError::Read`] when the file cannot be read or parsed.
+pub fn read(path: &Path) -> Result<Value, ConfigError> {
+    config::Config::builder()
+        .add_source(config::File::from(path).format(config::FileFormat::Toml).required(true))
+        .add_source(
+            config::Environment::with_prefix(ENV_PREFIX)
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true),
+        )
+        .build()
+        .and_then(config::Config::try_deserialize::<Value>)
+        .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })
+}
+
+/// Deserializes and compiles a layered config tree, reporting every problem at once: unknown
+/// keys, mistyped values and invalid values alike.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] listing every problem.
+pub fn build(raw: &Value) -> Result<Runtime, ConfigError> {
+    let mut decoded = Decoded::default();
+    let settings = decode_settings(raw, &mut decoded);
+    match compile(&settings) {
+        Ok(rt) if decoded.problems.is_empty() => Ok(rt),
+        Ok(_) => Err(ConfigError::Invalid(decoded.problems)),
+        Err(ConfigError::Invalid(more)) => {
+            // A value that failed to decode was replaced by its default; what compile says of
+            // that default would only repeat the problem.
+            let mut problems = decoded.problems;
+            problems.extend(more.into_iter().filter(|p| !decoded.defaulted.iter().any(|d| within(&p.key, d))));
+            Err(ConfigError::Invalid(problems))
+        }
+        Err(other) => Err(other),
+    }
+}
+
+/// Loads and compiles in one step, as `run`, `once` and `check-config` do.
+///
+/// # Errors
+/// Every problem the file has, from reading to compiling.
+pub fn load_runtime(path: &Path) -> Result<Runtime, ConfigError> {
+    build(&read(path)?)
+}
+
+/// Whether `key` is `prefix` or below it.
+fn within(key: &str, prefix: &str) -> bool {
+    key.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+}
+
+/// Problems found while decoding, and the keys whose values were replaced by defaults.
+#[derive(Debug, Default)]
+struct Decoded {
+    problems: Vec<Problem>,
+    defaulted: Vec<String>,
+}
+
+fn decode_settings(raw: &Value, d: &mut Decoded) -> Settings {
+    let empty = serde_json::Map::new();
+    let root = raw.as_object().unwrap_or(&empty);
+    for key in root.keys() {
+        if !SECTIONS.contains(&key.as_str()) {
+            d.problems.push(problem(key, "unknown section"));
+        }
+    }
+    Settings {
+        storage: section(root, "storage", d),
+        fetch: section(root, "fetch", d),
+        feeds_defaults: section(root, "feeds_defaults", d),
+        feeds: list(root, "feeds", d),
+        sites: table(root, "sites", d),
+        extract: section(root, "extract", d),
+        scoring: scoring_section(root, d),
+        webhooks: list(root, "webhooks", d),
+        delivery: section(root, "delivery", d),
+    }
+}
+
+fn problem(key: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem { key: key.into(), message: message.into() }
+}
+
+/// Deserializes one value, reporting unknown keys and the first type error, each at its path.
+fn decode<T: DeserializeOwned + Default>(value: &Value, key: &str, d: &mut Decoded) -> T {
+    let mut unknown = Vec::new();
+    let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
+    let result: Result<T, _> =
+        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut record));
+    for path in unknown {
+        d.problems.push(problem(format!("{key}.{path}"), "unknown key"));
+    }
+    match result {
+        Ok(v) => v,
+        Err(err) => {
+            let path = err.path().to_string();
+            let full = if path == "." { key.to_string() } else { format!("{key}.{path}") };
+            d.problems.push(problem(full, err.into_inner().to_string()));
+            d.defaulted.push(key.to_string());
+            T::default()
+        }
+    }
+}
+
+fn section<T: DeserializeOwned + Default>(
+    root: &serde_json::Map<String, Value>,
+    key: &str,
+    d: &mut Decoded,
+) -> T {
+    root.get(key).map_or_else(T::default, |v| decode(v, key, d))
+}
+
+/// Arrays of tables are decoded entry by entry, so one bad entry does not hide the others.
+fn list<T: DeserializeOwned + Default>(
+    root: &serde_json::Map<String, Value>,
+    key: &str,
+    d: &mut Decoded,
+) -> Vec<T> {
+    match root.get(key) {
+        None => Vec::new(),
+        Some(Value::Array(items)) => {
+            items.iter().enumerate().map(|(i, v)| decode(v, &format!("{key}[{i}]"), d)).collect()
+        }
+        Some(_) => {
+            d.problems.push(problem(key, "expected an array of tables ([[...]])"));
+            Vec::new()
+        }
+    }
+}
+
+fn table<T: DeserializeOwned + Default>(
+    root: &serde_json::Map<String, Value>,
+    key: &str,
+    d: &mut Decoded,
+) -> BTreeMap<String, T> {
+    match root.get(key) {
+        None => BTreeMap::new(),
+        Some(Value::Object(entries)) => entries
+            .iter()
+            .map(|(name, v)| (name.clone(), decode(v, &format!("{key}.\"{name}\""), d)))
+            .collect(),
+        Some(_) => {
+            d.problems.push(problem(key, "expected a table"));
+            BTreeMap::new()
+        }
+    }
+}
+
+/// `[scoring]` holds the `terms` array; each term is decoded on its own.
+fn scoring_section(root: &serde_json::Map<String, Value>, d: &mut Decoded) -> ScoringConfig {
+    let Some(value) = root.get("scoring") else { return ScoringConfig::default() };
+    let Some(map) = value.as_object() else {
+        d.problems.push(problem("scoring", "expected a table"));
+        d.defaulted.push("scoring".into());
+        return ScoringConfig::default();
+    };
+    let mut without_terms = map.clone();
+    let terms = without_terms.remove("terms").map(|t| serde_json::Map::from_iter([("scoring.terms".to_string(), t)]));
+    let mut scoring: ScoringConfig = decode(&Value::Object(without_terms), "scoring", d);
+    scoring.terms = terms.map(|t| list(&t, "scoring.terms", d)).unwrap_or_default();
+    scoring
+}
+
+fn duration(key: &str, text: &str, problems: &mut Vec<Problem>) -> Duration {
+    match humantime::parse_duration(text) {
+        Ok(d) if !d.is_zero() => d,
+        Ok(_) => {
+            problems.push(problem(key, "must be longer than zero"));
+            Duration::from_secs(1)
+        }
+        Err(err) => {
+            problems.push(problem(key, format!("{text:?} is not a duration ({err}); write e.g. \"5m\" or \"30s\"")));
+            Duration::from_secs(1)
+        }
+    }
+}
+
+fn http_url(key: &str, text: &str, problems: &mut Vec<Problem>) -> Option<Url> {
+    match Url::parse(text) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.host().is_some() => Some(url),
+        Ok(_) => {
+            problems.push(problem(key, format!("{text:?} is not an http(s) URL")));
+            None
+        }
+        Err(err) => {
+            problems.push(problem(key, format!("{text:?} is not a URL ({err})")));
+            None
+        }
+    }
+}
+
+/// Validates settings and compiles them into a [`Runtime`], reporting every problem at once.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] with every problem found.
+pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
+    let mut problems = Vec::new();
+
+    if settings.storage.path.as_os_str().is_empty() {
+        problems.push(problem("storage.path", "must not be empty"));
+    }
+
+    let f = &settings.fetch;
+    let fetch = FetchSettings {
+        allow_private: f.allow_private,
+        user_agent: user_agent(&f.contact),
+        connect_timeout: duration("fetch.connect_timeout", &f.connect_timeout, &mut problems),
+        timeout: duration("fetch.timeout", &f.timeout, &mut problems),
+        max_feed_bytes: f.max_feed_bytes,
+        max_page_bytes: f.max_page_bytes,
+        poll_concurrency: f.poll_concurrency,
+        page_concurrency: f.page_concurrency,
+    };
+    for (key, value) in [("fetch.max_feed_bytes", f.max_feed_bytes), ("fetch.max_page_bytes", f.max_page_bytes)] {
+        if value == 0 {
+            problems.push(problem(key, "must be greater than zero"));
+        }
+    }
+    for (key, value) in [("fetch.poll_concurrency", f.poll_concurrency), ("fetch.page_concurrency", f.page_concurrency)] {
+        if value == 0 {
+            problems.push(problem(key, "must be at least 1"));
+        }
+    }
+    if f.contact.chars().any(char::is_control) {
+        problems.push(problem("fetch.contact", "must not contain control characters"));
+    }
+    let canon = Canonicalizer::new(&f.tracking_params);
+
+    let default_interval = duration("feeds_defaults.interval", &settings.feeds_defaults.interval, &mut problems);
+    let startup_spread = match humantime::parse_duration(&settings.feeds_defaults.startup_spread) {
+        Ok(d) => d,
+        Err(err) => {
+            problems.push(problem("feeds_defaults.startup_spread", format!("not a duration ({err})")));
+            Duration::ZERO
+        }
+    };
+    let feeds = compile_feeds(&settings.feeds, default_interval, &mut problems);
+    let extractor = compile_sites(&settings.sites, settings.extract.min_chars, &mut problems);
+    let scorer = compile_scoring(&settings.scoring, &mut problems);
+    let webhooks = compile_webhooks(&settings.webhooks, &mut problems);
+
+    let d = &settings.delivery;
+    let delivery = DeliverySettings {
+        timeout: duration("delivery.timeout", &d.timeout, &mut problems),
+        initial_backoff: duration("delivery.initial_backoff", &d.initial_backoff, &mut problems),
+        max_backoff: duration("delivery.max_backoff", &d.max_backoff, &mut problems),
+        max_age: duration("delivery.max_age", &d.max_age, &mut problems),
+    };
+    if delivery.max_backoff < delivery.initial_backoff {
+        problems.push(problem("delivery.max_backoff", "must not be shorter than delivery.initial_backoff"));
+    }
+
+    match scorer {
+        Some(scorer) if problems.is_empty() => Ok(Runtime {
+            storage_path: settings.storage.path.clone(),
+            fetch,
+            startup_spread,
+            feeds,
+            canon,
+            extractor,
+            scorer,
+            webhooks,
+            delivery,
+        }),
+        _ => Err(ConfigError::Invalid(problems)),
+    }
+}
+
+/// An honest User-Agent: product, version, and how to reach whoever runs it.
+fn user_agent(contact: &str) -> String {
+    let version = env!("CARGO_PKG_VERSION");
+    if contact.trim().is_empty() {
+        format!("Flashpoint/{version} (news-escalation monitor)")
+    } else {
+        format!("Flashpoint/{version} (news-escalation monitor; +{})", contact.trim())
+    }
+}
+
+fn compile_feeds(feeds: &[FeedConfig], default_interval: Duration, problems: &mut Vec<Problem>) -> Vec<Feed> {
+    let mut names = HashSet::new();
+    let mut urls = HashSet::new();
+    let mut out = Vec::new();
+    for (i, feed) in feeds.iter().enumerate() {
+        let key = format!("feeds[{i}]");
+        let name = feed.name.trim();
+        if name.is_empty() {
+            problems.push(problem(format!("{key}.name"), "must not be empty"));
+        } else if !names.insert(name.to_string()) {
+            problems.push(problem(format!("{key}.name"), format!("{name:?} is used by another feed")));
+        }
+        let interval =
+            feed.interval.as_deref().map_or(default_interval, |t| duration(&format!("{key}.interval"), t, problems));
+        let Some(url) = http_url(&format!("{key}.url"), &feed.url, problems) else { continue };
+        if !urls.insert(url.clone()) {
+            problems.push(problem(format!("{key}.url"), format!("{url} is listed twice")));
+            continue;
+        }
+        out.push(Feed { name: name.to_string(), url, interval });
+    }
+    out
+}
+
+fn compile_sites(sites: &BTreeMap<String, SiteConfig>, min_chars: usize, problems: &mut Vec<Problem>) -> Extractor {
+    let mut rules = Vec::new();
+    for (host, site) in sites {
+        let key = format!("sites.\"{host}\"");
+        if host.is_empty() || host.contains('/') || host.contains(':') && !host.starts_with('[') {
+            problems.push(problem(&key, "must be a host name such as \"dawn.com\" (no scheme, port or path)"));
+            continue;
+        }
+        match SiteRule::new(host, &site.body, &site.strip) {
+            Ok(rule) => rules.push(rule),
+            Err(err) => problems.push(problem(format!("{key}.{}", err.key()), err.to_string())),
+        }
+    }
+    Extractor::new(rules, min_chars)
+}
+
+fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Option<Scorer> {
+    let levels = [
+        ("scoring.threshold", scoring.threshold),
+        ("scoring.severity_medium", scoring.severity_medium),
+        ("scoring.severity_high", scoring.severity_high),
+    ];
+    for (key, value) in levels {
+        if !value.is_finite() || value <= 0.0 {
+            problems.push(problem(key, "must be a number above zero"));
+        }
+    }
+    if scoring.severity_medium < scoring.threshold {
+        problems.push(problem("scoring.severity_medium", "must not be below scoring.threshold"));
+    }
+    if scoring.severity_high < scoring.severity_medium {
+        problems.push(problem("scoring.severity_high", "must not be below scoring.severity_medium"));
+    }
+    let mut terms = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, t) in scoring.terms.iter().enumerate() {
+        let key = format!("scoring.terms[{i}]");
+        let normalized = crate::score::normalize(&t.phrase);
+        if normalized.trim().is_empty() {
+            problems.push(problem(format!("{key}.phrase"), "must not be empty"));
+            continue;
+        }
+        if !seen.insert(normalized.clone()) {
+            problems.push(problem(format!("{key}.phrase"), format!("{:?} is listed twice", t.phrase)));
+        }
+        if !t.weight.is_finite() || t.weight == 0.0 {
+            problems.push(problem(format!("{key}.weight"), "must be a non-zero number"));
+        }
+        if t.category.trim().is_empty() {
+            problems.push(problem(format!("{key}.category"), "must not be empty"));
+        }
+        terms.push(Term { phrase: t.phrase.trim().to_string(), weight: t.weight, category: t.category.trim().to_string() });
+    }
+    let severity = Severity { threshold: scoring.threshold, medium: scoring.severity_medium, high: scoring.severity_high };
+    match Scorer::new(terms, severity) {
+        Ok(scorer) => Some(scorer),
+        Err(err) => {
+            problems.push(problem("scoring.terms", err.to_string()));
+            None
+        }
+    }
+}
+
+fn compile_webhooks(webhooks: &[WebhookConfig], problems: &mut Vec<Problem>) -> Vec<Webhook> {
+    let mut names = HashSet::new();
+    let mut out = Vec::new();
+    for (i, hook) in webhooks.iter().enumerate() {
+        let key = format!("webhooks[{i}]");
+        let Some(url) = http_url(&format!("{key}.url"), &hook.url, problems) else { continue };
+        let name = hook
+            .name
+            .as_deref()
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map_or_else(|| url.host_str().unwrap_or("webhook").to_string(), str::to_string);
+        if !names.insert(name.clone()) {
+            problems.push(problem(
+                format!("{key}.name"),
+                format!("{name:?} names another webhook too; give each a distinct name"),
+            ));
+            continue;
+        }
+        out.push(Webhook { name, url });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(toml_text: &str) -> Result<Runtime, ConfigError> {
+        let value: Value = config::Config::builder()
+            .add_source(config::File::from_str(toml_text, config::FileFormat::Toml))
+            .build()
+            .and_then(config::Config::try_deserialize)
+            .expect("test toml parses");
+        build(&value)
+    }
+
+    fn keys(err: &ConfigError) -> Vec<String> {
+        match err {
+            ConfigError::Invalid(p) => p.iter().map(|p| p.key.clone()).collect(),
+            ConfigError::Read { .. } => vec!["<read>".into()],
+        }
+    }
+
+    #[test]
+    fn empty_config_takes_defaults() {
+        let rt = parse("").expect("defaults are valid");
+        assert_eq!(rt.storage_path, PathBuf::from("flashpoint.db"));
+        assert!(!rt.fetch.allow_private);
+        assert!(rt.fetch.user_agent.starts_with("Flashpoint/"));
+        assert_eq!(rt.delivery.max_age, Duration::from_secs(86_400));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_its_key() {
+        let err = parse(
+            r#"
+            [fetch]
+            timeout = "soon"
+            colour = "red"
+            [[feeds]]
+            name = "A"
+            url = "ftp://example.org/feed"
+            [[feeds]]
+            name = "B"
+            url = "https://example.org/feed"
+            interval = "often"
+            [sites."example.org"]
+            body = "div[["
+            [scoring]
+            threshold = -1
+            [[scoring.terms]]
+            phrase = ""
+            weight = 1.0
+            category = "threaten"
+            [[webhooks]]
+            url = "not a url"
+            "#,
+        )
+        .expect_err("config is bad");
+        let mut got = keys(&err);
+        got.sort();
+        assert_eq!(
+            got,
+            [
+                "feeds[0].url",
+                "feeds[1].interval",
+                "fetch.colour",
+                "fetch.timeout",
+                "scoring.terms[0].phrase",
+                "scoring.threshold",
+                "sites.\"example.org\".body",
+                "webhooks[0].url",
+            ]
+        );
+    }
+
+    #[test]
+    fn type_errors_in_two_feeds_are_both_reported() {
+        let err = parse(
+            r#"
+            [[feeds]]
+            name = "A"
+            url = 5
+            [[feeds]]
+            name = "B"
+            url = "https://example.org/b"
+            interval = 10
+            [[feeds]]
+            name = "C"
+            url = "https://example.org/c"
+            wat = true
+            "#,
+        )
+        .expect_err("bad");
+        let got = keys(&err);
+        assert!(got.contains(&"feeds[0].url".to_string()), "{got:?}");
+        assert!(got.contains(&"feeds[1].interval".to_string()), "{got:?}");
+        assert!(got.contains(&"feeds[2].wat".to_string()), "{got:?}");
+        assert_eq!(got.len(), 3, "no follow-on problems from defaulted entries: {got:?}");
+    }
+
+    #[test]
+    fn duplicate_feed_urls_and_webhook_names_are_refused() {
+        let err = parse(
+            r#"
+            [[feeds]]
+            name = "A"
+            url = "https://example.org/feed"
+            [[feeds]]
+            name = "B"
+            url = "https://example.org/feed"
+            [[webhooks]]
+            url = "https://hooks.example.org/1"
+            [[webhooks]]
+            url = "https://hooks.example.org/2"
+            "#,
+        )
+        .expect_err("bad");
+        assert_eq!(keys(&err), ["feeds[1].url", "webhooks[1].name"]);
+    }
+
+    #[test]
+    fn user_agent_names_product_version_and_contact() {
+        let ua = user_agent("https://example.org/contact");
+        assert_eq!(
+            ua,
+            format!("Flashpoint/{} (news-escalation monitor; +https://example.org/contact)", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}

@@ -1,0 +1,132 @@
+//! DOM → plain text: paragraphs from block elements, whitespace collapsed, non-content skipped.
+
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node};
+
+/// Elements whose content is never article text.
+const SKIPPED: &[&str] = &[
+    "script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button", "select",
+    "iframe", "svg", "figure", "object", "embed", "canvas", "video", "audio", "head", "header",
+];
+
+/// Elements that start and end a paragraph.
+const BLOCKS: &[&str] = &[
+    "p", "div", "section", "article", "main", "h1", "h2", "h3", "h4", "h5", "h6", "li", "ul", "ol", "dl",
+    "dt", "dd", "blockquote", "pre", "table", "tr", "td", "th", "br", "hr", "address", "figcaption",
+    "details", "summary", "body",
+];
+
+pub(super) fn is_skipped(name: &str) -> bool {
+    SKIPPED.contains(&name)
+}
+
+pub(super) fn is_block(name: &str) -> bool {
+    BLOCKS.contains(&name)
+}
+
+/// Accumulates text into paragraphs.
+#[derive(Default)]
+struct Paragraphs {
+    done: Vec<String>,
+    current: String,
+}
+
+impl Paragraphs {
+    fn push(&mut self, text: &str) {
+        self.current.push_str(text);
+    }
+
+    fn flush(&mut self) {
+        let para = self.current.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !para.is_empty() {
+            self.done.push(para);
+        }
+        self.current.clear();
+    }
+
+    fn finish(mut self) -> String {
+        self.flush();
+        self.done.join("\n\n")
+    }
+}
+
+/// The text of `root`, paragraph by paragraph, leaving out [`SKIPPED`] elements and any element
+/// for which `skip` answers true (with their subtrees).
+pub(super) fn element_text(root: ElementRef<'_>, skip: &dyn Fn(ElementRef<'_>) -> bool) -> String {
+    let mut out = Paragraphs::default();
+    let mut skipping = None;
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Text(t) => out.push(t),
+                    Node::Element(e) => {
+                        let el = ElementRef::wrap(node).expect("element node");
+                        if node.id() != root.id() && (is_skipped(e.name()) || is_hidden(e) || skip(el)) {
+                            skipping = Some(node.id());
+                        } else if is_block(e.name()) {
+                            out.flush();
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                } else if skipping.is_none()
+                    && let Node::Element(e) = node.value()
+                    && is_block(e.name())
+                {
+                    out.flush();
+                }
+            }
+        }
+    }
+    out.finish()
+}
+
+/// Elements a reader never sees.
+pub(super) fn is_hidden(e: &scraper::node::Element) -> bool {
+    e.attr("hidden").is_some()
+        || e.attr("aria-hidden") == Some("true")
+        || e.attr("style").is_some_and(|s| {
+            let s: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+            s.contains("display:none") || s.contains("visibility:hidden")
+        })
+}
+
+/// Plain text of an HTML fragment (a feed's `content:encoded` or summary).
+#[must_use]
+pub fn html_to_text(fragment: &str) -> String {
+    if !fragment.contains('<') && !fragment.contains('&') {
+        return fragment.split_whitespace().collect::<Vec<_>>().join(" ");
+    }
+    let doc = Html::parse_fragment(fragment);
+    element_text(doc.root_element(), &|_| false)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fragments_to_text() {
+        let cases = [
+            ("plain   text\n here", "plain text here"),
+            ("<p>One <b>bold</b> line.</p><p>Two</p>", "One bold line.\n\nTwo"),
+            ("a<br>b", "a\n\nb"),
+            ("<p>x<script>alert(1)</script>y</p>", "xy"),
+            ("<div>keep<span hidden>gone</span></div>", "keep"),
+            ("<div style=\"display: none\">gone</div>ok", "ok"),
+            ("Tom &amp; Jerry", "Tom & Jerry"),
+            ("<ul><li>a</li><li>b</li></ul>", "a\n\nb"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(html_to_text(input), want, "{input}");
+        }
+    }
+}

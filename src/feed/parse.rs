@@ -1,0 +1,107 @@
+//! Feed bytes → items (pure). feed-rs reads RSS 0.9x/1.0/2.0, Atom and JSON Feed from the raw
+//! bytes, so the document's own encoding declaration is honoured.
+
+use chrono::{DateTime, Utc};
+use url::Url;
+
+/// Why a feed document could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ParseError {
+    #[error("malformed feed")]
+    Malformed(#[source] feed_rs::parser::ParseFeedError),
+}
+
+/// One entry of a feed, as the feed tells it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Entry {
+    /// The article link, resolved against the feed URL; `None` when absent or not http(s).
+    pub link: Option<Url>,
+    /// The entry's id (guid); feed-rs makes one up from link and title when the feed has none.
+    pub guid: String,
+    pub title: String,
+    pub published: Option<DateTime<Utc>>,
+    /// `content:encoded` / `content`, else the summary; may be HTML.
+    pub html: String,
+}
+
+/// Parses a feed document fetched from `base`.
+///
+/// # Errors
+/// [`ParseError::Malformed`] when the bytes are no feed feed-rs can read.
+pub fn parse(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, ParseError> {
+    let feed = feed_rs::parser::parse(bytes).map_err(ParseError::Malformed)?;
+    Ok(feed.entries.into_iter().map(|e| entry(e, base)).collect())
+}
+
+fn entry(e: feed_rs::model::Entry, base: &Url) -> Entry {
+    let link = e
+        .links
+        .iter()
+        .filter(|l| l.rel.as_deref().is_none_or(|r| r == "alternate"))
+        .chain(e.links.iter())
+        .find_map(|l| base.join(l.href.trim()).ok())
+        .filter(|u| matches!(u.scheme(), "http" | "https"));
+    let title = e.title.map(|t| t.content.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    let html = e
+        .content
+        .and_then(|c| c.body)
+        .filter(|b| !b.trim().is_empty())
+        .or_else(|| e.summary.map(|s| s.content))
+        .unwrap_or_default();
+    Entry { link, guid: e.id, title, published: e.published.or(e.updated), html }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://www.dawn.com/feeds/pakistan").expect("url")
+    }
+
+    #[test]
+    fn dawn_shaped_rss() {
+        let xml = br#"<?xml version="1.0" encoding="UTF-8"?>
+<rss version="2.0"><channel><title>Dawn</title><link>https://www.dawn.com</link><description>d</description>
+<item xmlns:default="http://purl.org/rss/1.0/modules/content/"><title>Minister warns
+</title><link>https://www.dawn.com/news/1/minister-warns</link><guid isPermaLink="false">1</guid>
+<description>&lt;p&gt;Summary &amp;amp; more&lt;/p&gt;</description><pubDate>Fri, 27 Nov 2026 14:05:00 +0500</pubDate></item>
+<item><title>Relative</title><link>/news/2/relative</link><guid>2</guid></item>
+</channel></rss>"#;
+        let items = parse(xml, &base()).expect("parses");
+        assert_eq!(items.len(), 2);
+        assert_eq!(items[0].title, "Minister warns");
+        assert_eq!(items[0].guid, "1");
+        assert_eq!(items[0].link.as_ref().map(Url::as_str), Some("https://www.dawn.com/news/1/minister-warns"));
+        assert_eq!(items[0].published.map(|t| t.to_rfc3339()), Some("2026-11-27T09:05:00+00:00".into()));
+        assert!(items[0].html.contains("Summary"));
+        assert_eq!(items[1].link.as_ref().map(Url::as_str), Some("https://www.dawn.com/news/2/relative"));
+    }
+
+    #[test]
+    fn atom_and_json_feed() {
+        let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>x</id><updated>2026-11-27T10:00:00Z</updated>
+<entry><title>A</title><id>urn:a</id><link href="https://a.example/1"/><updated>2026-11-27T10:00:00Z</updated><content type="html">&lt;p&gt;Body&lt;/p&gt;</content></entry></feed>"#;
+        let items = parse(atom, &base()).expect("atom");
+        assert_eq!(items[0].guid, "urn:a");
+        assert_eq!(items[0].html, "<p>Body</p>");
+        let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"j","items":[{"id":"7","url":"https://j.example/7","title":"J","content_text":"Text"}]}"#;
+        let items = parse(json, &base()).expect("json feed");
+        assert_eq!(items[0].link.as_ref().map(Url::as_str), Some("https://j.example/7"));
+        assert_eq!(items[0].html, "Text");
+    }
+
+    #[test]
+    fn garbage_is_an_error_not_a_panic() {
+        for bytes in [&b""[..], b"<rss><channel><item><title>broken", b"\xff\xfe\x00garbage", b"{\"version\": 1"] {
+            assert!(parse(bytes, &base()).is_err(), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn non_http_links_are_dropped() {
+        let xml = br#"<rss version="2.0"><channel><title>t</title><item><title>x</title><link>javascript:alert(1)</link><guid>g</guid></item></channel></rss>"#;
+        let items = parse(xml, &base()).expect("parses");
+        assert_eq!(items[0].link, None);
+    }
+}

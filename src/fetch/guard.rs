@@ -1,0 +1,139 @@
+//! Address safety: feeds, pages and redirect targets that resolve to loopback, private,
+//! link-local or cloud-metadata addresses are refused unless `fetch.allow_private` is set.
+//!
+//! The check runs after DNS resolution, inside the HTTP client's resolver, so it holds for every
+//! connection the client opens, redirects included; IP-literal URLs never reach a resolver and are
+//! checked before the request and on each redirect hop.
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+
+use reqwest::dns::{Addrs, Name, Resolve, Resolving};
+use url::{Host, Url};
+
+/// The error a refused address surfaces as, found again in the error chain to classify it.
+#[derive(Debug, thiserror::Error)]
+#[error("{host} resolves only to private, loopback or link-local addresses")]
+pub struct Blocked {
+    pub host: String,
+}
+
+/// Whether `ip` is on the public internet.
+#[must_use]
+pub fn is_public(ip: IpAddr) -> bool {
+    match ip {
+        IpAddr::V4(v4) => is_public_v4(v4),
+        IpAddr::V6(v6) => is_public_v6(v6),
+    }
+}
+
+fn is_public_v4(ip: Ipv4Addr) -> bool {
+    let [a, b, c, _] = ip.octets();
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_private()
+        || ip.is_link_local()
+        || ip.is_broadcast()
+        || ip.is_multicast()
+        || ip.is_documentation()
+        || a == 0
+        || a == 100 && (64..128).contains(&b) // shared address space (carrier NAT)
+        || a == 192 && b == 0 && c == 0 // IETF protocol assignments
+        || a == 198 && (18..20).contains(&b) // benchmarking
+        || a >= 240) // reserved
+}
+
+fn is_public_v6(ip: Ipv6Addr) -> bool {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return is_public_v4(v4);
+    }
+    let seg = ip.segments();
+    // NAT64 embeds an IPv4 address in its last 32 bits.
+    if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
+        return is_public_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8));
+    }
+    !(ip.is_unspecified()
+        || ip.is_loopback()
+        || ip.is_multicast()
+        || (seg[0] & 0xfe00) == 0xfc00 // unique local, cloud metadata (fd00:ec2::254)
+        || (seg[0] & 0xffc0) == 0xfe80 // link-local
+        || seg[0] == 0x2001 && seg[1] == 0x0db8 // documentation
+        || seg[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible, deprecated
+}
+
+/// Refuses a URL whose host is an IP literal outside the public internet; names are left to the
+/// resolver.
+///
+/// # Errors
+/// [`Blocked`] for a private, loopback or link-local literal.
+pub fn check_literal(url: &Url) -> Result<(), Blocked> {
+    let ip = match url.host() {
+        Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
+        Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
+        _ => return Ok(()),
+    };
+    if is_public(ip) { Ok(()) } else { Err(Blocked { host: ip.to_string() }) }
+}
+
+/// A resolver that drops non-public addresses and fails when none is left.
+#[derive(Debug, Clone, Copy)]
+pub struct PublicOnlyResolver;
+
+impl Resolve for PublicOnlyResolver {
+    fn resolve(&self, name: Name) -> Resolving {
+        Box::pin(async move {
+            let host = name.as_str().to_string();
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| is_public(a.ip())).collect();
+            if public.is_empty() {
+                return Err(Box::new(Blocked { host }) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            let addrs: Addrs = Box::new(public.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn public_and_private_addresses() {
+        let cases = [
+            ("8.8.8.8", true),
+            ("203.0.113.5", false),
+            ("127.0.0.1", false),
+            ("127.3.4.5", false),
+            ("10.1.2.3", false),
+            ("172.16.0.1", false),
+            ("172.32.0.1", true),
+            ("192.168.1.1", false),
+            ("169.254.169.254", false),
+            ("100.64.0.1", false),
+            ("0.0.0.0", false),
+            ("255.255.255.255", false),
+            ("::1", false),
+            ("::", false),
+            ("fe80::1", false),
+            ("fd00:ec2::254", false),
+            ("::ffff:127.0.0.1", false),
+            ("::ffff:8.8.8.8", true),
+            ("64:ff9b::a00:1", false),
+            ("2606:4700::1111", true),
+            ("2001:db8::1", false),
+        ];
+        for (ip, want) in cases {
+            assert_eq!(is_public(ip.parse().expect("ip")), want, "{ip}");
+        }
+    }
+
+    #[test]
+    fn literal_hosts_are_checked() {
+        let ok = |u: &str| check_literal(&Url::parse(u).expect("url")).is_ok();
+        assert!(!ok("http://127.0.0.1:8080/feed"));
+        assert!(!ok("http://[::1]/feed"));
+        assert!(!ok("http://169.254.169.254/latest/meta-data"));
+        assert!(ok("https://www.dawn.com/feeds/home"));
+        assert!(ok("http://8.8.8.8/"));
+    }
+}

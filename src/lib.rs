@@ -1,0 +1,23 @@
+//! Flashpoint watches news feeds for escalation language and raises alerts.
+//!
+//! ```text
+//!  feeds ──► feed ──► fetch ──► extract ──► score ──► store ──► notify ──► webhooks
+//!            poll     pages     article     terms     SQLite    outbox
+//!            dedupe   limits    text        weights   alerts    retries
+//! ```
+//!
+//! Each arrow is a bounded channel between tokio tasks ([`app`]); each stage lives in its own
+//! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`score`],
+//! [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are validated and
+//! compiled once ([`config`]) into the [`config::Runtime`] every command runs on.
+
+pub mod app;
+pub mod canon;
+pub mod commands;
+pub mod config;
+pub mod extract;
+pub mod feed;
+pub mod fetch;
+pub mod notify;
+pub mod score;
+pub mod store;

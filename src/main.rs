@@ -1,0 +1,132 @@
+//! The `flashpoint` binary: parse the command line, set up logging, load the config, call the
+//! library, and map failures to exit codes (78 for a bad config).
+
+use std::io::Read as _;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tokio_util::sync::CancellationToken;
+use tracing::{error, info};
+use tracing_subscriber::EnvFilter;
+
+use flashpoint::app::{self, Mode};
+use flashpoint::config::{self, EXIT_BAD_CONFIG};
+use flashpoint::{commands, feed};
+
+/// Watches news feeds for escalation language and raises alerts.
+#[derive(Debug, Parser)]
+#[command(name = "flashpoint", version, about)]
+struct Cli {
+    /// Config file (TOML); `FLASHPOINT__SECTION__KEY` environment variables override its keys.
+    #[arg(long, global = true, default_value = "config/flashpoint.toml", env = "FLASHPOINT_CONFIG")]
+    config: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the daemon: poll every feed on its interval until SIGTERM or SIGINT.
+    Run,
+    /// Poll every feed once, process and deliver everything, and exit.
+    Once,
+    /// Validate the config, print every problem with its key; exit 78 when it is bad.
+    CheckConfig,
+    /// Score one article (text or HTML) from FILE, or standard input for `-`.
+    Score {
+        /// Article file, or `-` for standard input.
+        file: PathBuf,
+        /// The page's URL, so the site rule for its host applies to HTML input.
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Print the result as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
+        .with_writer(std::io::stderr)
+        .init();
+
+    let rt = match config::load_runtime(&cli.config) {
+        Ok(rt) => rt,
+        Err(err) => {
+            for p in err.problems() {
+                eprintln!("{}: {p}", cli.config.display());
+            }
+            if !matches!(cli.command, Command::CheckConfig) {
+                error!(config = %cli.config.display(), problems = err.problems().len(), "bad config; not starting");
+            }
+            return ExitCode::from(EXIT_BAD_CONFIG);
+        }
+    };
+
+    match cli.command {
+        Command::CheckConfig => {
+            println!("{}", commands::config_summary(&rt));
+            ExitCode::SUCCESS
+        }
+        Command::Score { file, url, json } => {
+            let mut input = String::new();
+            let read = if file.as_os_str() == "-" {
+                std::io::stdin().read_to_string(&mut input).map(|_| ())
+            } else {
+                std::fs::read(&file).map(|bytes| input = flashpoint::extract::decode(&bytes, None))
+            };
+            if let Err(err) = read {
+                eprintln!("cannot read {}: {err}", file.display());
+                return ExitCode::FAILURE;
+            }
+            let (_, _, scored) = commands::score_input(&rt, &input, url.as_ref());
+            if json {
+                println!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
+            } else {
+                print!("{}", commands::score_report(&rt, &scored));
+            }
+            ExitCode::SUCCESS
+        }
+        Command::Run => daemon(rt, Mode::Daemon),
+        Command::Once => daemon(rt, Mode::Once),
+    }
+}
+
+fn daemon(rt: config::Runtime, mode: Mode) -> ExitCode {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(r) => r,
+        Err(err) => {
+            eprintln!("cannot start the async runtime: {err}");
+            return ExitCode::FAILURE;
+        }
+    };
+    runtime.block_on(async {
+        let shutdown = CancellationToken::new();
+        tokio::spawn(wait_for_signal(shutdown.clone()));
+        match app::run(rt, mode, shutdown).await {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(err) => {
+                error!(error = %feed::chain(&err), "flashpoint failed");
+                ExitCode::FAILURE
+            }
+        }
+    })
+}
+
+/// Cancels `shutdown` on SIGTERM or SIGINT.
+async fn wait_for_signal(shutdown: CancellationToken) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+        error!("cannot install signal handlers");
+        return;
+    };
+    let name = tokio::select! {
+        _ = term.recv() => "SIGTERM",
+        _ = int.recv() => "SIGINT",
+    };
+    info!(signal = name, "shutting down; finishing work in progress");
+    shutdown.cancel();
+}

@@ -1,0 +1,189 @@
+//! Webhook delivery from the outbox: one worker per webhook, so a slow or dead endpoint never
+//! delays another; retries with backoff, `Retry-After`, and dead-lettering ([`retry`]).
+//!
+//! A delivery is marked done only after a 2xx, so a crash between sending and recording resends
+//! it: receivers deduplicate on the alert id, which is the same on every attempt.
+
+pub mod payload;
+pub mod retry;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use reqwest::StatusCode;
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+use tracing::{debug, info, warn};
+
+use crate::config::{DeliverySettings, Webhook};
+use crate::store::{AttemptResult, DueDelivery, Store, StoreError};
+
+use retry::Outcome;
+
+/// Deliveries read from the outbox per query.
+const BATCH: usize = 50;
+
+/// Longest sleep of an idle worker; it rechecks the outbox then (new rows from another process).
+const IDLE_RECHECK: Duration = Duration::from_secs(30);
+
+/// Why the notifier could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    #[error("cannot build the webhook client")]
+    Client(#[source] reqwest::Error),
+    #[error("outbox unavailable")]
+    Store(#[from] StoreError),
+}
+
+/// Wakes webhook workers when new alerts are written.
+#[derive(Debug, Clone, Default)]
+pub struct Wakers(Arc<Vec<Arc<Notify>>>);
+
+impl Wakers {
+    /// Wakes every worker; a worker busy sending finds the new rows on its next look.
+    pub fn wake_all(&self) {
+        for n in self.0.iter() {
+            n.notify_one();
+        }
+    }
+}
+
+/// The webhook stage.
+#[derive(Debug)]
+pub struct Notifier {
+    workers: Vec<Worker>,
+}
+
+#[derive(Debug)]
+struct Worker {
+    hook: Webhook,
+    client: reqwest::Client,
+    store: Store,
+    policy: DeliverySettings,
+    wake: Arc<Notify>,
+}
+
+impl Notifier {
+    /// One worker per webhook.
+    ///
+    /// # Errors
+    /// [`NotifyError::Client`] when the HTTP client cannot be built.
+    pub fn new(webhooks: &[Webhook], store: &Store, policy: DeliverySettings, user_agent: &str) -> Result<(Self, Wakers), NotifyError> {
+        let client = reqwest::Client::builder()
+            .user_agent(user_agent)
+            .timeout(policy.timeout)
+            .connect_timeout(policy.timeout)
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(NotifyError::Client)?;
+        let workers: Vec<Worker> = webhooks
+            .iter()
+            .map(|hook| Worker {
+                hook: hook.clone(),
+                client: client.clone(),
+                store: store.clone(),
+                policy,
+                wake: Arc::new(Notify::new()),
+            })
+            .collect();
+        let wakers = Wakers(Arc::new(workers.iter().map(|w| Arc::clone(&w.wake)).collect()));
+        Ok((Self { workers }, wakers))
+    }
+
+    /// Delivers until `done` is cancelled (the pipeline has drained), then makes one last pass
+    /// over what is due and returns. Undelivered rows stay in the outbox for the next start.
+    pub async fn run(self, done: CancellationToken) {
+        let mut tasks = tokio::task::JoinSet::new();
+        for worker in self.workers {
+            tasks.spawn(worker.run(done.clone()));
+        }
+        while tasks.join_next().await.is_some() {}
+    }
+}
+
+impl Worker {
+    async fn run(self, done: CancellationToken) {
+        loop {
+            let finishing = done.is_cancelled();
+            let sent = match self.deliver_due().await {
+                Ok(n) => n,
+                Err(err) => {
+                    warn!(webhook = %self.hook.name, error = %crate::feed::chain(&err), "outbox read failed");
+                    0
+                }
+            };
+            if finishing {
+                return;
+            }
+            if sent >= BATCH {
+                continue;
+            }
+            let name = self.hook.name.clone();
+            let next = self.store.blocking(move |s| s.next_due(&name)).await.ok().flatten();
+            let wait = next.map_or(IDLE_RECHECK, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_RECHECK));
+            tokio::select! {
+                () = done.cancelled() => {}
+                () = self.wake.notified() => {}
+                () = tokio::time::sleep(wait) => {}
+            }
+        }
+    }
+
+    /// Sends every delivery due now, one at a time in order; returns how many were tried.
+    async fn deliver_due(&self) -> Result<usize, StoreError> {
+        let name = self.hook.name.clone();
+        let due = self.store.blocking(move |s| s.due_deliveries(&name, Utc::now(), BATCH)).await?;
+        let count = due.len();
+        for delivery in due {
+            let result = self.attempt(&delivery).await;
+            let id = delivery.id;
+            match &result {
+                AttemptResult::Delivered => {
+                    info!(webhook = %self.hook.name, alert = %delivery.alert.id, attempts = delivery.attempts + 1, "alert delivered");
+                }
+                AttemptResult::Retry { next_at, error, .. } => {
+                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, retry_at = %next_at, "delivery failed; will retry");
+                }
+                AttemptResult::Dead { error, .. } => {
+                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, "delivery dead-lettered");
+                }
+            }
+            self.store.blocking(move |s| s.record_attempt(id, &result)).await?;
+        }
+        Ok(count)
+    }
+
+    async fn attempt(&self, delivery: &DueDelivery) -> AttemptResult {
+        let body = payload::json(&delivery.alert);
+        debug!(webhook = %self.hook.name, alert = %delivery.alert.id, "posting alert");
+        let response = self
+            .client
+            .post(self.hook.url.clone())
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body)
+            .send()
+            .await;
+        let outcome = match response {
+            Ok(resp) => {
+                let status = resp.status();
+                let retry_after = resp
+                    .headers()
+                    .get(reqwest::header::RETRY_AFTER)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| retry::parse_retry_after(v, Utc::now()));
+                Outcome::Status { status: status.as_u16(), retry_after }
+            }
+            Err(err) if err.is_timeout() => Outcome::Network("timed out".into()),
+            Err(err) => Outcome::Network(crate::feed::chain(&err)),
+        };
+        let created = chrono::DateTime::parse_from_rfc3339(&delivery.alert.created_at).map_or(Utc::now(), |t| t.with_timezone(&Utc));
+        retry::decide(&outcome, delivery.attempts + 1, Utc::now() - created, &self.policy, Utc::now(), fastrand::f64())
+    }
+}
+
+/// Short description of a status for the delivery table.
+#[must_use]
+pub fn describe_status(status: u16) -> String {
+    StatusCode::from_u16(status).map_or_else(|_| format!("HTTP {status}"), |s| format!("HTTP {s}"))
+}

@@ -1,0 +1,516 @@
+//! SQLite storage: schema, migrations and every SQL statement of the crate.
+//!
+//! The article, its alert and one delivery row per webhook are written in one transaction (a
+//! transactional outbox), so an alert is never lost between scoring and delivery, and the unique
+//! article key makes a second copy of a story a no-op.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite_migration::{M, Migrations};
+use serde::Serialize;
+
+use crate::fetch::Validators;
+use crate::score::Match;
+
+/// Schema versions, oldest first; never edit a released one, append a new one.
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+
+/// Keys per `IN (…)` query, below SQLite's bound-parameter limit.
+const KEY_CHUNK: usize = 500;
+
+/// Why a storage operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("cannot open database {path}")]
+    Open {
+        path: PathBuf,
+        #[source]
+        source: rusqlite::Error,
+    },
+    #[error("cannot migrate the database schema")]
+    Migrate(#[source] rusqlite_migration::Error),
+    #[error("database error")]
+    Sqlite(#[from] rusqlite::Error),
+    #[error("stored JSON is malformed")]
+    Json(#[from] serde_json::Error),
+    #[error("database task failed")]
+    Join(#[source] tokio::task::JoinError),
+}
+
+/// Timestamps are stored as RFC 3339 UTC with milliseconds, so text order is time order.
+#[must_use]
+pub fn timestamp(t: DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+fn parse_time(s: &str) -> Option<DateTime<Utc>> {
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
+}
+
+/// An article ready to be stored, with its score.
+#[derive(Debug, Clone)]
+pub struct NewArticle {
+    /// Dedupe key: canonical link, else `guid:<guid>`.
+    pub key: String,
+    pub url: String,
+    pub guid: String,
+    pub feed: String,
+    pub title: String,
+    pub published_at: Option<DateTime<Utc>>,
+    pub body: String,
+    /// Extraction method: `site`, `generic` or `feed`.
+    pub method: String,
+    pub score: f64,
+    pub matches: Vec<Match>,
+}
+
+/// An alert to create with its article.
+#[derive(Debug, Clone)]
+pub struct NewAlert {
+    pub severity: String,
+    pub threshold: f64,
+}
+
+/// A row of the `alerts` table.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Alert {
+    pub id: String,
+    pub created_at: String,
+    pub article_url: String,
+    pub title: String,
+    pub feed: String,
+    pub published_at: Option<String>,
+    pub score: f64,
+    pub severity: String,
+    pub threshold: f64,
+    pub matches: Vec<Match>,
+}
+
+/// A delivery that is due, with the alert it carries.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub webhook: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    pub alert: Alert,
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptResult {
+    Delivered,
+    Retry { next_at: DateTime<Utc>, error: String, status: Option<u16> },
+    Dead { error: String, status: Option<u16> },
+}
+
+/// The handle every stage shares; clones share one connection.
+#[derive(Debug, Clone)]
+pub struct Store {
+    conn: Arc<Mutex<Connection>>,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database at `path` and brings its schema up to date.
+    ///
+    /// # Errors
+    /// [`StoreError::Open`] or [`StoreError::Migrate`].
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
+        let mut conn = Connection::open(path).map_err(open_err)?;
+        conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
+        conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
+        conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
+        let migrations = Migrations::new(MIGRATIONS.iter().map(|sql| M::up(sql)).collect());
+        migrations.to_latest(&mut conn).map_err(StoreError::Migrate)?;
+        Ok(Self { conn: Arc::new(Mutex::new(conn)), path: path.to_path_buf() })
+    }
+
+    /// The database file.
+    #[must_use]
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Connection> {
+        // A panic while holding the lock cannot leave SQLite inconsistent: transactions roll back.
+        self.conn.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Runs `f` on a blocking thread, so SQLite never stalls the async runtime.
+    ///
+    /// # Errors
+    /// Whatever `f` returns, or [`StoreError::Join`] if it panicked.
+    pub async fn blocking<T, F>(&self, f: F) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Store) -> Result<T, StoreError> + Send + 'static,
+    {
+        let store = self.clone();
+        tokio::task::spawn_blocking(move || f(&store)).await.map_err(StoreError::Join)?
+    }
+
+    /// Which of `keys` are stored already.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn known_keys(&self, keys: &[String]) -> Result<HashSet<String>, StoreError> {
+        let conn = self.lock();
+        let mut known = HashSet::new();
+        for chunk in keys.chunks(KEY_CHUNK) {
+            let marks = vec!["?"; chunk.len()].join(",");
+            let mut stmt = conn.prepare_cached(&format!("SELECT key FROM articles WHERE key IN ({marks})"))?;
+            let rows = stmt.query_map(params_from_iter(chunk), |r| r.get::<_, String>(0))?;
+            for key in rows {
+                known.insert(key?);
+            }
+        }
+        Ok(known)
+    }
+
+    /// The validators of a feed's last successful response.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn validators(&self, feed_url: &str) -> Result<Validators, StoreError> {
+        let conn = self.lock();
+        let v = conn
+            .query_row("SELECT etag, last_modified FROM feeds WHERE url = ?1", [feed_url], |r| {
+                Ok(Validators { etag: r.get(0)?, last_modified: r.get(1)? })
+            })
+            .optional()?;
+        Ok(v.unwrap_or_default())
+    }
+
+    /// Records a successful poll; `validators` is `None` after a 304 (keep the old ones).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn record_poll_ok(&self, feed_url: &str, name: &str, validators: Option<&Validators>) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        let conn = self.lock();
+        conn.execute(
+            "INSERT INTO feeds (url, name, last_polled_at, last_success_at, consecutive_failures) VALUES (?1, ?2, ?3, ?3, 0)
+             ON CONFLICT(url) DO UPDATE SET name = ?2, last_polled_at = ?3, last_success_at = ?3, consecutive_failures = 0",
+            params![feed_url, name, now],
+        )?;
+        if let Some(v) = validators {
+            conn.execute(
+                "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE url = ?1",
+                params![feed_url, v.etag, v.last_modified],
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Records a failed feed poll or page fetch against its feed; returns consecutive failures.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn record_feed_error(&self, feed_url: &str, name: &str, error: &str, poll: bool) -> Result<u32, StoreError> {
+        let now = timestamp(Utc::now());
+        let conn = self.lock();
+        let failures: u32 = conn.query_row(
+            "INSERT INTO feeds (url, name, last_polled_at, last_error, last_error_at, consecutive_failures, page_errors)
+             VALUES (?1, ?2, CASE WHEN ?5 THEN ?3 END, ?4, ?3, CASE WHEN ?5 THEN 1 ELSE 0 END, CASE WHEN ?5 THEN 0 ELSE 1 END)
+             ON CONFLICT(url) DO UPDATE SET name = ?2, last_error = ?4, last_error_at = ?3,
+               last_polled_at = CASE WHEN ?5 THEN ?3 ELSE last_polled_at END,
+               consecutive_failures = consecutive_failures + CASE WHEN ?5 THEN 1 ELSE 0 END,
+               page_errors = page_errors + CASE WHEN ?5 THEN 0 ELSE 1 END
+             RETURNING consecutive_failures",
+            params![feed_url, name, now, error, poll],
+            |r| r.get(0),
+        )?;
+        Ok(failures)
+    }
+
+    /// Stores an article and, when `alert` is given, its alert and one pending delivery per
+    /// webhook, all in one transaction. Returns the alert when one was created; `Ok(None)` when
+    /// the article was stored before (a second copy of a story changes nothing).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`]; nothing is written then.
+    pub fn insert_article(
+        &self,
+        article: &NewArticle,
+        alert: Option<&NewAlert>,
+        webhooks: &[String],
+    ) -> Result<Option<Alert>, StoreError> {
+        let now = Utc::now();
+        let now_s = timestamp(now);
+        let published = article.published_at.map(timestamp);
+        let matches = serde_json::to_string(&article.matches)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let inserted = tx.execute(
+            "INSERT INTO articles (key, url, guid, feed, title, published_at, fetched_at, body, method, score, matches)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(key) DO NOTHING",
+            params![
+                article.key,
+                article.url,
+                article.guid,
+                article.feed,
+                article.title,
+                published,
+                now_s,
+                article.body,
+                article.method,
+                article.score,
+                matches
+            ],
+        )?;
+        if inserted == 0 {
+            return Ok(None);
+        }
+        let Some(new_alert) = alert else {
+            tx.commit()?;
+            return Ok(None);
+        };
+        let article_id = tx.last_insert_rowid();
+        let alert = Alert {
+            id: alert_id(&article.key),
+            created_at: now_s.clone(),
+            article_url: article.url.clone(),
+            title: article.title.clone(),
+            feed: article.feed.clone(),
+            published_at: published,
+            score: article.score,
+            severity: new_alert.severity.clone(),
+            threshold: new_alert.threshold,
+            matches: article.matches.clone(),
+        };
+        tx.execute(
+            "INSERT INTO alerts (id, article_id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            params![
+                alert.id,
+                article_id,
+                alert.created_at,
+                alert.article_url,
+                alert.title,
+                alert.feed,
+                alert.published_at,
+                alert.score,
+                alert.severity,
+                alert.threshold,
+                matches
+            ],
+        )?;
+        for hook in webhooks {
+            tx.execute(
+                "INSERT INTO deliveries (alert_id, webhook, next_attempt_at) VALUES (?1, ?2, ?3)",
+                params![alert.id, hook, now_s],
+            )?;
+        }
+        tx.commit()?;
+        Ok(Some(alert))
+    }
+
+    /// Pending deliveries to `webhook` due by `now`, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`].
+    pub fn due_deliveries(&self, webhook: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueDelivery>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.webhook, d.attempts, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
+                    a.score, a.severity, a.threshold, a.matches
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE d.webhook = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
+             ORDER BY d.next_attempt_at, d.id LIMIT ?3",
+        )?;
+        let rows = stmt.query_map(params![webhook, timestamp(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, u32>(2)?,
+                alert_from_row(r, 3)?,
+                r.get::<_, String>(12)?,
+            ))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (id, webhook, attempts, mut alert, matches) = row?;
+            alert.matches = serde_json::from_str(&matches)?;
+            out.push(DueDelivery { id, webhook, attempts, alert });
+        }
+        Ok(out)
+    }
+
+    /// When the next pending delivery to `webhook` falls due.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn next_due(&self, webhook: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let conn = self.lock();
+        let next: Option<String> = conn.query_row(
+            "SELECT min(next_attempt_at) FROM deliveries WHERE webhook = ?1 AND state = 'pending'",
+            [webhook],
+            |r| r.get(0),
+        )?;
+        Ok(next.as_deref().and_then(parse_time))
+    }
+
+    /// Records the result of one attempt.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn record_attempt(&self, delivery_id: i64, result: &AttemptResult) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        let conn = self.lock();
+        match result {
+            AttemptResult::Delivered => conn.execute(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2,
+                   last_attempt_at = ?2, last_status = NULL, last_error = NULL WHERE id = ?1",
+                params![delivery_id, now],
+            ),
+            AttemptResult::Retry { next_at, error, status } => conn.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, last_attempt_at = ?3,
+                   last_error = ?4, last_status = ?5 WHERE id = ?1",
+                params![delivery_id, timestamp(*next_at), now, error, status],
+            ),
+            AttemptResult::Dead { error, status } => conn.execute(
+                "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_attempt_at = ?2,
+                   last_error = ?3, last_status = ?4 WHERE id = ?1",
+                params![delivery_id, now, error, status],
+            ),
+        }?;
+        Ok(())
+    }
+
+    /// Most recent alerts first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`].
+    pub fn recent_alerts(&self, limit: usize) -> Result<Vec<Alert>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches
+             FROM alerts ORDER BY created_at DESC, id LIMIT ?1",
+        )?;
+        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((alert_from_row(r, 0)?, r.get::<_, String>(9)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (mut alert, matches) = row?;
+            alert.matches = serde_json::from_str(&matches)?;
+            out.push(alert);
+        }
+        Ok(out)
+    }
+}
+
+/// Reads alert columns `id … threshold` starting at column `at`; `matches` is filled by the caller.
+fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Alert> {
+    Ok(Alert {
+        id: r.get(at)?,
+        created_at: r.get(at + 1)?,
+        article_url: r.get(at + 2)?,
+        title: r.get(at + 3)?,
+        feed: r.get(at + 4)?,
+        published_at: r.get(at + 5)?,
+        score: r.get(at + 6)?,
+        severity: r.get(at + 7)?,
+        threshold: r.get(at + 8)?,
+        matches: Vec::new(),
+    })
+}
+
+/// A stable alert id derived from the article key: the same story always gets the same id, so a
+/// receiver can deduplicate on it even across databases.
+#[must_use]
+pub fn alert_id(key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(key.as_bytes());
+    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
+    format!("alrt_{hex}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn article(key: &str, score: f64) -> NewArticle {
+        NewArticle {
+            key: key.into(),
+            url: key.into(),
+            guid: "g".into(),
+            feed: "Feed".into(),
+            title: "Title".into(),
+            published_at: None,
+            body: "Body".into(),
+            method: "site".into(),
+            score,
+            matches: Vec::new(),
+        }
+    }
+
+    fn open() -> (tempfile::TempDir, Store) {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let store = Store::open(&dir.path().join("t.db")).expect("open");
+        (dir, store)
+    }
+
+    #[test]
+    fn an_article_is_stored_and_alerted_once() {
+        let (_dir, store) = open();
+        let alert = NewAlert { severity: "low".into(), threshold: 6.0 };
+        let hooks = vec!["a".to_string(), "b".to_string()];
+        let first = store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
+        let second = store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
+        assert!(first.is_some());
+        assert!(second.is_none());
+        assert_eq!(store.recent_alerts(10).expect("alerts").len(), 1);
+        let due = store.due_deliveries("a", Utc::now(), 10).expect("due");
+        assert_eq!(due.len(), 1);
+        assert_eq!(due[0].alert.id, alert_id("https://x.example/1"));
+        assert_eq!(store.due_deliveries("b", Utc::now(), 10).expect("due").len(), 1);
+        let known = store.known_keys(&["https://x.example/1".into(), "https://x.example/2".into()]).expect("keys");
+        assert_eq!(known, HashSet::from(["https://x.example/1".to_string()]));
+    }
+
+    #[test]
+    fn attempts_move_deliveries_along() {
+        let (_dir, store) = open();
+        let alert = NewAlert { severity: "high".into(), threshold: 6.0 };
+        store.insert_article(&article("k", 20.0), Some(&alert), &["w".into()]).expect("insert");
+        let due = store.due_deliveries("w", Utc::now(), 10).expect("due");
+        let later = Utc::now() + chrono::Duration::seconds(60);
+        store
+            .record_attempt(due[0].id, &AttemptResult::Retry { next_at: later, error: "503".into(), status: Some(503) })
+            .expect("record");
+        assert!(store.due_deliveries("w", Utc::now(), 10).expect("due").is_empty());
+        assert_eq!(store.next_due("w").expect("next").map(timestamp), Some(timestamp(later)));
+        let again = store.due_deliveries("w", later, 10).expect("due");
+        assert_eq!(again[0].attempts, 1);
+        store.record_attempt(again[0].id, &AttemptResult::Delivered).expect("record");
+        assert_eq!(store.next_due("w").expect("next"), None);
+    }
+
+    #[test]
+    fn feed_state_round_trips() {
+        let (_dir, store) = open();
+        let v = Validators { etag: Some("\"abc\"".into()), last_modified: None };
+        store.record_poll_ok("https://f.example/rss", "F", Some(&v)).expect("ok");
+        assert_eq!(store.validators("https://f.example/rss").expect("v"), v);
+        assert_eq!(store.record_feed_error("https://f.example/rss", "F", "boom", true).expect("err"), 1);
+        assert_eq!(store.record_feed_error("https://f.example/rss", "F", "boom", true).expect("err"), 2);
+        assert_eq!(store.record_feed_error("https://f.example/rss", "F", "page", false).expect("err"), 2);
+        store.record_poll_ok("https://f.example/rss", "F", None).expect("ok");
+        assert_eq!(store.validators("https://f.example/rss").expect("v"), v, "a 304 keeps validators");
+    }
+
+    #[test]
+    fn alert_ids_are_stable_and_distinct() {
+        assert_eq!(alert_id("a"), alert_id("a"));
+        assert_ne!(alert_id("a"), alert_id("b"));
+        assert_eq!(alert_id("a").len(), "alrt_".len() + 24);
+    }
+}
