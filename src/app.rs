@@ -108,7 +108,9 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
     };
     let page_limit = rt.fetch.page_concurrency;
     let fetch_store = store.clone();
-    tracker.spawn(stage(items_rx, pages_tx, page_limit, move |item| fetch_page(fetcher.clone(), fetch_store.clone(), item)));
+    tracker.spawn(stage(items_rx, pages_tx, page_limit, move |item| {
+        fetch_page(fetcher.clone(), fetch_store.clone(), item)
+    }));
     let extractor = Arc::new(rt.extractor);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     tracker.spawn(stage(pages_rx, articles_tx, cores, move |f| extract_page(Arc::clone(&extractor), f)));
@@ -181,7 +183,12 @@ async fn fetch_page(fetcher: Fetcher, store: Store, item: NewItem) -> Option<Fet
             let retry = err.is_transient() && !item.last_attempt;
             warn!(feed = %item.feed.name, url = %link, error = %message, retry, "page fetch failed");
             let (url, name) = (item.feed.url.to_string(), item.feed.name.clone());
-            if let Err(e) = store.blocking(move |s| s.record_feed_error(&url, &name, &format!("page {link}: {message}"), false)).await {
+            if let Err(e) = store
+                .blocking(move |s| {
+                    s.record_feed_error(&url, &name, &format!("page {link}: {message}"), false)
+                })
+                .await
+            {
                 warn!(error = %chain(&e), "cannot record page error");
             }
             if retry { None } else { Some(Fetched { item, page: None }) }
@@ -216,10 +223,11 @@ async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Ext
 
 fn score_article(scorer: &Scorer, e: Extracted) -> Scored {
     let Extracted { item, article } = e;
-    let title = if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
-    let scored = scorer.score(&title, &article.body);
+    let title =
+        if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
+    let result = scorer.score(&title, &article.body);
     let alert = scorer
-        .severity(scored.score)
+        .severity(result.score)
         .map(|level| NewAlert { severity: level.as_str().to_string(), threshold: scorer.levels().threshold });
     let url = item.link.as_ref().map_or_else(String::new, ToString::to_string);
     Scored {
@@ -232,15 +240,20 @@ fn score_article(scorer: &Scorer, e: Extracted) -> Scored {
             published_at: item.published,
             body: article.body,
             method: article.method.as_str().to_string(),
-            score: scored.score,
-            matches: scored.matches,
+            score: result.score,
+            matches: result.matches,
         },
         alert,
     }
 }
 
 /// Writes each article (and its alert and outbox rows) and wakes the notifier for new alerts.
-async fn store_articles(mut rx: mpsc::Receiver<Scored>, store: Store, hooks: Arc<Vec<String>>, wakers: Wakers) {
+async fn store_articles(
+    mut rx: mpsc::Receiver<Scored>,
+    store: Store,
+    hooks: Arc<Vec<String>>,
+    wakers: Wakers,
+) {
     while let Some(Scored { article, alert }) = rx.recv().await {
         let (feed, url, key) = (article.feed.clone(), article.url.clone(), article.key.clone());
         let hooks = Arc::clone(&hooks);
@@ -260,7 +273,9 @@ async fn store_articles(mut rx: mpsc::Receiver<Scored>, store: Store, hooks: Arc
                 wakers.wake_all();
             }
             Ok(None) => {}
-            Err(err) => error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried"),
+            Err(err) => {
+                error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
+            }
         }
     }
 }

@@ -18,8 +18,22 @@ pub struct Canonicalizer {
 impl Canonicalizer {
     /// Parameters that identify a campaign or a click, never an article.
     pub const DEFAULT_PARAMS: &'static [&'static str] = &[
-        "utm_*", "fbclid", "gclid", "dclid", "gbraid", "wbraid", "msclkid", "mc_cid", "mc_eid", "igshid",
-        "_ga", "ref_src", "cmpid", "ocid", "at_medium", "at_campaign",
+        "utm_*",
+        "fbclid",
+        "gclid",
+        "dclid",
+        "gbraid",
+        "wbraid",
+        "msclkid",
+        "mc_cid",
+        "mc_eid",
+        "igshid",
+        "_ga",
+        "ref_src",
+        "cmpid",
+        "ocid",
+        "at_medium",
+        "at_campaign",
     ];
 
     /// Builds a canonicalizer from parameter patterns; a trailing `*` makes a prefix.
@@ -31,9 +45,9 @@ impl Canonicalizer {
             let p = p.trim().to_ascii_lowercase();
             match p.strip_suffix('*') {
                 Some(prefix) if !prefix.is_empty() => prefixes.push(prefix.to_string()),
-                Some(_) => {}
                 None if !p.is_empty() => exact.push(p),
-                None => {}
+                // An empty pattern or a bare `*` would strip every parameter: ignored.
+                _ => {}
             }
         }
         Self { exact, prefixes }
@@ -41,7 +55,7 @@ impl Canonicalizer {
 
     fn is_tracking(&self, name: &str) -> bool {
         let name = name.to_ascii_lowercase();
-        self.exact.iter().any(|e| *e == name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
+        self.exact.contains(&name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 
     /// The canonical form of `url`: no fragment, no tracking parameters, other parameters kept
@@ -51,8 +65,11 @@ impl Canonicalizer {
         let mut out = url.clone();
         out.set_fragment(None);
         if url.query().is_some() {
-            let kept: Vec<(String, String)> =
-                url.query_pairs().filter(|(k, _)| !self.is_tracking(k)).map(|(k, v)| (k.into(), v.into())).collect();
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| !self.is_tracking(k))
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect();
             if kept.is_empty() {
                 out.set_query(None);
             } else {
@@ -89,8 +106,14 @@ mod tests {
         let cases = [
             ("https://www.dawn.com/news/1/slug", "https://www.dawn.com/news/1/slug"),
             ("https://www.dawn.com/news/1/slug#comments", "https://www.dawn.com/news/1/slug"),
-            ("https://www.dawn.com/news/1/slug?utm_source=rss&utm_medium=feed", "https://www.dawn.com/news/1/slug"),
-            ("https://WWW.Dawn.com:443/news/1/slug?fbclid=x&page=2", "https://www.dawn.com/news/1/slug?page=2"),
+            (
+                "https://www.dawn.com/news/1/slug?utm_source=rss&utm_medium=feed",
+                "https://www.dawn.com/news/1/slug",
+            ),
+            (
+                "https://WWW.Dawn.com:443/news/1/slug?fbclid=x&page=2",
+                "https://www.dawn.com/news/1/slug?page=2",
+            ),
             ("https://a.example/s?id=7&gclid=1&UTM_Campaign=y#top", "https://a.example/s?id=7"),
             ("https://a.example/s?a=1&b=2", "https://a.example/s?a=1&b=2"),
         ];

@@ -22,12 +22,18 @@ pub fn config_summary(rt: &Runtime) -> String {
 
 /// Whether `input` is an HTML document rather than plain text.
 fn looks_like_html(input: &str) -> bool {
-    let head = input.trim_start().get(..256.min(input.trim_start().len())).unwrap_or_default().to_ascii_lowercase();
-    head.starts_with("<!doctype html") || head.starts_with("<html") || head.starts_with('<') && head.contains("<body")
+    let head =
+        input.trim_start().get(..256.min(input.trim_start().len())).unwrap_or_default().to_ascii_lowercase();
+    head.starts_with("<!doctype html")
+        || head.starts_with("<html")
+        || head.starts_with('<') && head.contains("<body")
 }
 
 /// Scores one article: HTML goes through the extractor first (site rules apply when `url` names
 /// their host). Returns the title and body scored, and the result.
+///
+/// # Panics
+/// Never: the fallback URL is a constant.
 #[must_use]
 pub fn score_input(rt: &Runtime, input: &str, url: Option<&Url>) -> (String, String, Scored) {
     let (title, body) = if looks_like_html(input) {
@@ -48,7 +54,11 @@ pub fn score_report(rt: &Runtime, scored: &Scored) -> String {
     let mut out = String::new();
     match rt.scorer.severity(scored.score) {
         Some(level) => {
-            let _ = writeln!(out, "score {:.2}: alert, severity {level} (threshold {:.2})", scored.score, levels.threshold);
+            let _ = writeln!(
+                out,
+                "score {:.2}: alert, severity {level} (threshold {:.2})",
+                scored.score, levels.threshold
+            );
         }
         None => {
             let _ = writeln!(out, "score {:.2}: no alert (threshold {:.2})", scored.score, levels.threshold);

@@ -341,7 +341,8 @@ pub fn build(raw: &Value) -> Result<Runtime, ConfigError> {
             // A value that failed to decode was replaced by its default; what compile says of
             // that default would only repeat the problem.
             let mut problems = decoded.problems;
-            problems.extend(more.into_iter().filter(|p| !decoded.defaulted.iter().any(|d| within(&p.key, d))));
+            problems
+                .extend(more.into_iter().filter(|p| !decoded.defaulted.iter().any(|d| within(&p.key, d))));
             Err(ConfigError::Invalid(problems))
         }
         Err(other) => Err(other),
@@ -358,7 +359,8 @@ pub fn load_runtime(path: &Path) -> Result<Runtime, ConfigError> {
 
 /// Whether `key` is `prefix` or below it.
 fn within(key: &str, prefix: &str) -> bool {
-    key.strip_prefix(prefix).is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+    key.strip_prefix(prefix)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
 }
 
 /// Problems found while decoding, and the keys whose values were replaced by defaults.
@@ -467,7 +469,8 @@ fn scoring_section(root: &serde_json::Map<String, Value>, d: &mut Decoded) -> Sc
         return ScoringConfig::default();
     };
     let mut without_terms = map.clone();
-    let terms = without_terms.remove("terms").map(|t| serde_json::Map::from_iter([("scoring.terms".to_string(), t)]));
+    let terms =
+        without_terms.remove("terms").map(|t| serde_json::Map::from_iter([("scoring.terms".to_string(), t)]));
     let mut scoring: ScoringConfig = decode(&Value::Object(without_terms), "scoring", d);
     scoring.terms = terms.map(|t| list(&t, "scoring.terms", d)).unwrap_or_default();
     scoring
@@ -481,7 +484,10 @@ fn duration(key: &str, text: &str, problems: &mut Vec<Problem>) -> Duration {
             Duration::from_secs(1)
         }
         Err(err) => {
-            problems.push(problem(key, format!("{text:?} is not a duration ({err}); write e.g. \"5m\" or \"30s\"")));
+            problems.push(problem(
+                key,
+                format!("{text:?} is not a duration ({err}); write e.g. \"5m\" or \"30s\""),
+            ));
             Duration::from_secs(1)
         }
     }
@@ -523,12 +529,16 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
         poll_concurrency: f.poll_concurrency,
         page_concurrency: f.page_concurrency,
     };
-    for (key, value) in [("fetch.max_feed_bytes", f.max_feed_bytes), ("fetch.max_page_bytes", f.max_page_bytes)] {
+    for (key, value) in
+        [("fetch.max_feed_bytes", f.max_feed_bytes), ("fetch.max_page_bytes", f.max_page_bytes)]
+    {
         if value == 0 {
             problems.push(problem(key, "must be greater than zero"));
         }
     }
-    for (key, value) in [("fetch.poll_concurrency", f.poll_concurrency), ("fetch.page_concurrency", f.page_concurrency)] {
+    for (key, value) in
+        [("fetch.poll_concurrency", f.poll_concurrency), ("fetch.page_concurrency", f.page_concurrency)]
+    {
         if value == 0 {
             problems.push(problem(key, "must be at least 1"));
         }
@@ -538,7 +548,8 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     }
     let canon = Canonicalizer::new(&f.tracking_params);
 
-    let default_interval = duration("feeds_defaults.interval", &settings.feeds_defaults.interval, &mut problems);
+    let default_interval =
+        duration("feeds_defaults.interval", &settings.feeds_defaults.interval, &mut problems);
     let startup_spread = match humantime::parse_duration(&settings.feeds_defaults.startup_spread) {
         Ok(d) => d,
         Err(err) => {
@@ -600,8 +611,10 @@ fn compile_feeds(feeds: &[FeedConfig], default_interval: Duration, problems: &mu
         } else if !names.insert(name.to_string()) {
             problems.push(problem(format!("{key}.name"), format!("{name:?} is used by another feed")));
         }
-        let interval =
-            feed.interval.as_deref().map_or(default_interval, |t| duration(&format!("{key}.interval"), t, problems));
+        let interval = feed
+            .interval
+            .as_deref()
+            .map_or(default_interval, |t| duration(&format!("{key}.interval"), t, problems));
         let Some(url) = http_url(&format!("{key}.url"), &feed.url, problems) else { continue };
         if !urls.insert(url.clone()) {
             problems.push(problem(format!("{key}.url"), format!("{url} is listed twice")));
@@ -612,12 +625,17 @@ fn compile_feeds(feeds: &[FeedConfig], default_interval: Duration, problems: &mu
     out
 }
 
-fn compile_sites(sites: &BTreeMap<String, SiteConfig>, min_chars: usize, problems: &mut Vec<Problem>) -> Extractor {
+fn compile_sites(
+    sites: &BTreeMap<String, SiteConfig>,
+    min_chars: usize,
+    problems: &mut Vec<Problem>,
+) -> Extractor {
     let mut rules = Vec::new();
     for (host, site) in sites {
         let key = format!("sites.\"{host}\"");
         if host.is_empty() || host.contains('/') || host.contains(':') && !host.starts_with('[') {
-            problems.push(problem(&key, "must be a host name such as \"dawn.com\" (no scheme, port or path)"));
+            problems
+                .push(problem(&key, "must be a host name such as \"dawn.com\" (no scheme, port or path)"));
             continue;
         }
         match SiteRule::new(host, &site.body, &site.strip) {
@@ -663,9 +681,17 @@ fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Opti
         if t.category.trim().is_empty() {
             problems.push(problem(format!("{key}.category"), "must not be empty"));
         }
-        terms.push(Term { phrase: t.phrase.trim().to_string(), weight: t.weight, category: t.category.trim().to_string() });
+        terms.push(Term {
+            phrase: t.phrase.trim().to_string(),
+            weight: t.weight,
+            category: t.category.trim().to_string(),
+        });
     }
-    let severity = Severity { threshold: scoring.threshold, medium: scoring.severity_medium, high: scoring.severity_high };
+    let severity = Severity {
+        threshold: scoring.threshold,
+        medium: scoring.severity_medium,
+        high: scoring.severity_high,
+    };
     match Scorer::new(terms, severity) {
         Ok(scorer) => Some(scorer),
         Err(err) => {
@@ -725,7 +751,7 @@ mod tests {
         assert_eq!(rt.storage_path, PathBuf::from("flashpoint.db"));
         assert!(!rt.fetch.allow_private);
         assert!(rt.fetch.user_agent.starts_with("Flashpoint/"));
-        assert_eq!(rt.delivery.max_age, Duration::from_secs(86_400));
+        assert_eq!(rt.delivery.max_age, Duration::from_hours(24));
     }
 
     #[test]
@@ -822,7 +848,10 @@ mod tests {
         let ua = user_agent("https://example.org/contact");
         assert_eq!(
             ua,
-            format!("Flashpoint/{} (news-escalation monitor; +https://example.org/contact)", env!("CARGO_PKG_VERSION"))
+            format!(
+                "Flashpoint/{} (news-escalation monitor; +https://example.org/contact)",
+                env!("CARGO_PKG_VERSION")
+            )
         );
     }
 }

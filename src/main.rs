@@ -119,7 +119,8 @@ fn daemon(rt: config::Runtime, mode: Mode) -> ExitCode {
 /// Cancels `shutdown` on SIGTERM or SIGINT.
 async fn wait_for_signal(shutdown: CancellationToken) {
     use tokio::signal::unix::{SignalKind, signal};
-    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) else {
+    let (Ok(mut term), Ok(mut int)) = (signal(SignalKind::terminate()), signal(SignalKind::interrupt()))
+    else {
         error!("cannot install signal handlers");
         return;
     };

@@ -23,7 +23,9 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
 fn charset_param(content_type: &str) -> Option<String> {
     content_type.split(';').skip(1).find_map(|param| {
         let (name, value) = param.split_once('=')?;
-        name.trim().eq_ignore_ascii_case("charset").then(|| value.trim().trim_matches(['"', '\'']).to_string())
+        name.trim()
+            .eq_ignore_ascii_case("charset")
+            .then(|| value.trim().trim_matches(['"', '\'']).to_string())
     })
 }
 
@@ -49,7 +51,11 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
             .map_or(lower.len(), |n| i + n);
         if let Some(enc) = Encoding::for_label(&lower[i..end]) {
             // A page that says UTF-16 in ASCII bytes is not UTF-16 (HTML spec).
-            return Some(if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE { encoding_rs::UTF_8 } else { enc });
+            return Some(if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                encoding_rs::UTF_8
+            } else {
+                enc
+            });
         }
     }
     None
@@ -69,8 +75,16 @@ mod tests {
             (b"plain", None, "plain"),
             (b"\xef\xbb\xbfbom", Some("text/html; charset=windows-1252"), "bom"),
             (b"caf\xe9", Some("text/html; charset=\"ISO-8859-1\""), "café"),
-            (b"<meta charset=\"windows-1252\"><p>\x93quoted\x94</p>", None, "<meta charset=\"windows-1252\"><p>\u{201c}quoted\u{201d}</p>"),
-            (b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\xd8\xa7", None, "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\u{627}"),
+            (
+                b"<meta charset=\"windows-1252\"><p>\x93quoted\x94</p>",
+                None,
+                "<meta charset=\"windows-1252\"><p>\u{201c}quoted\u{201d}</p>",
+            ),
+            (
+                b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\xd8\xa7",
+                None,
+                "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\u{627}",
+            ),
             (b"bad \xff byte", None, "bad \u{fffd} byte"),
         ];
         for (bytes, ct, want) in cases {

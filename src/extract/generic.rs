@@ -15,7 +15,8 @@ use scraper::{ElementRef, Html, Selector};
 use super::text::{element_text, is_hidden, is_skipped};
 
 /// Paragraph-like elements whose text is counted.
-static PARAGRAPHS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("p, pre, td, blockquote").expect("static"));
+static PARAGRAPHS: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse("p, pre, td, blockquote").expect("static"));
 static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a").expect("static"));
 
 /// Shorter paragraphs are menus, captions and buttons.
@@ -23,10 +24,42 @@ const MIN_PARAGRAPH_CHARS: usize = 25;
 
 /// Class/id fragments of boilerplate containers.
 const NEGATIVE: &[&str] = &[
-    "comment", "footer", "footnote", "masthead", "sidebar", "sponsor", "share", "social", "related",
-    "popular", "promo", "widget", "ticker", "breadcrumb", "newsletter", "subscribe", "advert", "outbrain",
-    "taboola", "recommend", "trending", "most-read", "mostread", "menu", "navbar", "nav-", "header",
-    "byline", "author", "signup", "cookie", "banner", "teaser", "more-stories", "read-more", "pagination",
+    "comment",
+    "footer",
+    "footnote",
+    "masthead",
+    "sidebar",
+    "sponsor",
+    "share",
+    "social",
+    "related",
+    "popular",
+    "promo",
+    "widget",
+    "ticker",
+    "breadcrumb",
+    "newsletter",
+    "subscribe",
+    "advert",
+    "outbrain",
+    "taboola",
+    "recommend",
+    "trending",
+    "most-read",
+    "mostread",
+    "menu",
+    "navbar",
+    "nav-",
+    "header",
+    "byline",
+    "author",
+    "signup",
+    "cookie",
+    "banner",
+    "teaser",
+    "more-stories",
+    "read-more",
+    "pagination",
 ];
 
 /// Class/id fragments of article containers.
@@ -63,7 +96,8 @@ fn is_unlikely(el: ElementRef<'_>) -> bool {
     }
     let names = class_and_id(e);
     has_any(&names, NEGATIVE) && !has_any(&names, KEEP)
-        || e.attr("role").is_some_and(|r| matches!(r, "navigation" | "complementary" | "banner" | "contentinfo"))
+        || e.attr("role")
+            .is_some_and(|r| matches!(r, "navigation" | "complementary" | "banner" | "contentinfo"))
 }
 
 /// The starting score of a container, from its tag and names.
@@ -163,12 +197,14 @@ fn is_loose_paragraph(el: ElementRef<'_>) -> bool {
     }
     let len = text_len(el);
     let density = link_density(el);
-    len > 80 && density < 0.25 || len > 0 && density == 0.0 && el.text().collect::<String>().trim_end().ends_with('.')
+    len > 80 && density < 0.25
+        || len > 0 && density == 0.0 && el.text().collect::<String>().trim_end().ends_with('.')
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::fmt::Write as _;
 
     fn body_of(html: &str) -> String {
         extract(&Html::parse_document(html))
@@ -189,7 +225,10 @@ mod tests {
 
     #[test]
     fn link_lists_lose_to_prose() {
-        let links: String = (0..20).map(|i| format!("<p><a href=\"/{i}\">Teaser headline number {i} about events, here</a></p>")).collect();
+        let links: String = (0..20).fold(String::new(), |mut s, i| {
+            let _ = write!(s, "<p><a href=\"/{i}\">Teaser headline number {i} about events, here</a></p>");
+            s
+        });
         let html = format!(
             "<body><div>{links}</div><div><p>The story itself: a long paragraph of prose, with clauses, commas, and detail.</p>\
              <p>More of the story follows here, again with enough words to count as a paragraph.</p></div></body>"

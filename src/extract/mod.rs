@@ -69,7 +69,11 @@ impl SiteRule {
         Ok(Self {
             host: host.trim_start_matches("*.").to_ascii_lowercase(),
             body: parse("body".into(), body)?,
-            strip: strip.iter().enumerate().map(|(i, s)| parse(format!("strip[{i}]"), s)).collect::<Result<_, _>>()?,
+            strip: strip
+                .iter()
+                .enumerate()
+                .map(|(i, s)| parse(format!("strip[{i}]"), s))
+                .collect::<Result<_, _>>()?,
         })
     }
 
@@ -117,10 +121,12 @@ pub struct Extractor {
     min_chars: usize,
 }
 
-static TITLE_META: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse(r#"meta[property="og:title"], meta[name="twitter:title"]"#).expect("static"));
+static TITLE_META: LazyLock<Selector> = LazyLock::new(|| {
+    Selector::parse(r#"meta[property="og:title"], meta[name="twitter:title"]"#).expect("static")
+});
 static TITLE: LazyLock<Selector> = LazyLock::new(|| Selector::parse("title").expect("static"));
-static CANONICAL: LazyLock<Selector> = LazyLock::new(|| Selector::parse(r#"link[rel~="canonical"]"#).expect("static"));
+static CANONICAL: LazyLock<Selector> =
+    LazyLock::new(|| Selector::parse(r#"link[rel~="canonical"]"#).expect("static"));
 
 impl Extractor {
     #[must_use]
@@ -225,7 +231,10 @@ mod tests {
         let a = ex.extract(STORY, &url("https://www.example.org/news/1/x?utm_source=rss"), "");
         assert_eq!(a.method, Method::Site);
         assert_eq!(a.title.as_deref(), Some("Minister warns of strikes"));
-        assert_eq!(a.canonical.as_ref().map(Url::as_str), Some("https://www.example.org/news/1/minister-warns"));
+        assert_eq!(
+            a.canonical.as_ref().map(Url::as_str),
+            Some("https://www.example.org/news/1/minister-warns")
+        );
         assert!(a.body.starts_with("The defence minister said"), "{}", a.body);
         assert!(a.body.contains("\n\nHe spoke at a press conference"));
         assert!(!a.body.contains("Share on Facebook"));
@@ -256,7 +265,13 @@ mod tests {
     #[test]
     fn site_rules_match_subdomains_only() {
         let rule = SiteRule::new("dawn.com", "p", &[]).expect("rule");
-        let cases = [("dawn.com", true), ("www.dawn.com", true), ("images.dawn.com", true), ("notdawn.com", false), ("dawn.com.evil.example", false)];
+        let cases = [
+            ("dawn.com", true),
+            ("www.dawn.com", true),
+            ("images.dawn.com", true),
+            ("notdawn.com", false),
+            ("dawn.com.evil.example", false),
+        ];
         for (host, want) in cases {
             assert_eq!(rule.applies_to(host), want, "{host}");
         }
@@ -265,7 +280,10 @@ mod tests {
     #[test]
     fn most_specific_rule_wins() {
         let ex = Extractor::new(
-            vec![SiteRule::new("dawn.com", "p", &[]).expect("rule"), SiteRule::new("images.dawn.com", "div", &[]).expect("rule")],
+            vec![
+                SiteRule::new("dawn.com", "p", &[]).expect("rule"),
+                SiteRule::new("images.dawn.com", "div", &[]).expect("rule"),
+            ],
             1,
         );
         assert_eq!(ex.rule_for("images.dawn.com").map(|r| r.host.as_str()), Some("images.dawn.com"));

@@ -4,8 +4,8 @@
 pub mod parse;
 pub mod schedule;
 
-use std::collections::{BinaryHeap, HashMap};
 use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -24,7 +24,7 @@ use crate::store::{Store, StoreError};
 
 /// How long an item sent down the pipeline is not sent again while it is not yet stored. A page
 /// that failed transiently is retried on the first poll after this.
-const IN_FLIGHT_TTL: Duration = Duration::from_secs(15 * 60);
+const IN_FLIGHT_TTL: Duration = Duration::from_mins(15);
 
 /// Sends of one item after which a failing page falls back to the feed's own text.
 const PAGE_ATTEMPTS: u32 = 3;
@@ -158,7 +158,12 @@ impl Poller {
             .feeds
             .iter()
             .enumerate()
-            .map(|(i, feed)| Reverse((start + schedule::first_delay(self.startup_spread, feed.interval, fastrand::f64()), i)))
+            .map(|(i, feed)| {
+                Reverse((
+                    start + schedule::first_delay(self.startup_spread, feed.interval, fastrand::f64()),
+                    i,
+                ))
+            })
             .collect();
         let mut failures = vec![0u32; self.feeds.len()];
         let mut tasks: JoinSet<(usize, bool)> = JoinSet::new();
@@ -199,8 +204,10 @@ impl Poller {
             Err(PollError::Closed) => false,
             Err(err) => {
                 let message = chain(&err);
-                let (store, url, name, msg) = (self.store.clone(), feed.url.to_string(), feed.name.clone(), message.clone());
-                let failures = store.blocking(move |s| s.record_feed_error(&url, &name, &msg, true)).await.unwrap_or(0);
+                let (store, url, name, msg) =
+                    (self.store.clone(), feed.url.to_string(), feed.name.clone(), message.clone());
+                let failures =
+                    store.blocking(move |s| s.record_feed_error(&url, &name, &msg, true)).await.unwrap_or(0);
                 warn!(feed = %feed.name, url = %feed.url, error = %message, consecutive_failures = failures, "feed poll failed; backing off");
                 false
             }
@@ -285,7 +292,7 @@ mod tests {
         let f = InFlight::default();
         let t0 = Instant::now();
         assert_eq!(f.claim("k", t0), Some(1));
-        assert_eq!(f.claim("k", t0 + Duration::from_secs(60)), None);
+        assert_eq!(f.claim("k", t0 + Duration::from_mins(1)), None);
         assert_eq!(f.claim("k", t0 + IN_FLIGHT_TTL), Some(2));
         f.forget(std::iter::once("k".to_string()), t0 + IN_FLIGHT_TTL);
         assert_eq!(f.claim("k", t0 + IN_FLIGHT_TTL), Some(1), "a stored key starts over");

@@ -41,7 +41,8 @@ fn entry(e: feed_rs::model::Entry, base: &Url) -> Entry {
         .chain(e.links.iter())
         .find_map(|l| base.join(l.href.trim()).ok())
         .filter(|u| matches!(u.scheme(), "http" | "https"));
-    let title = e.title.map(|t| t.content.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
+    let title =
+        e.title.map(|t| t.content.split_whitespace().collect::<Vec<_>>().join(" ")).unwrap_or_default();
     let html = e
         .content
         .and_then(|c| c.body)
@@ -72,7 +73,10 @@ mod tests {
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].title, "Minister warns");
         assert_eq!(items[0].guid, "1");
-        assert_eq!(items[0].link.as_ref().map(Url::as_str), Some("https://www.dawn.com/news/1/minister-warns"));
+        assert_eq!(
+            items[0].link.as_ref().map(Url::as_str),
+            Some("https://www.dawn.com/news/1/minister-warns")
+        );
         assert_eq!(items[0].published.map(|t| t.to_rfc3339()), Some("2026-11-27T09:05:00+00:00".into()));
         assert!(items[0].html.contains("Summary"));
         assert_eq!(items[1].link.as_ref().map(Url::as_str), Some("https://www.dawn.com/news/2/relative"));
@@ -93,7 +97,9 @@ mod tests {
 
     #[test]
     fn garbage_is_an_error_not_a_panic() {
-        for bytes in [&b""[..], b"<rss><channel><item><title>broken", b"\xff\xfe\x00garbage", b"{\"version\": 1"] {
+        for bytes in
+            [&b""[..], b"<rss><channel><item><title>broken", b"\xff\xfe\x00garbage", b"{\"version\": 1"]
+        {
             assert!(parse(bytes, &base()).is_err(), "{bytes:?}");
         }
     }

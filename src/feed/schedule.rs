@@ -9,7 +9,7 @@ const JITTER: f64 = 0.1;
 const MAX_BACKOFF_FACTOR: u32 = 16;
 
 /// Backoff never waits longer than this, however long the interval: a feed never drops out.
-const MAX_BACKOFF: Duration = Duration::from_secs(6 * 3600);
+const MAX_BACKOFF: Duration = Duration::from_hours(6);
 
 /// Delay before a feed's first poll: a point in `spread` (never past its own interval), picked by
 /// `unit` in `[0, 1)`.
@@ -31,7 +31,7 @@ pub fn next_delay(interval: Duration, failures: u32, unit: f64) -> Duration {
 mod tests {
     use super::*;
 
-    const MIN: Duration = Duration::from_secs(60);
+    const MIN: Duration = Duration::from_mins(1);
 
     #[test]
     fn delays() {

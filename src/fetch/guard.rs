@@ -49,7 +49,9 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
     let seg = ip.segments();
     // NAT64 embeds an IPv4 address in its last 32 bits.
     if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
-        return is_public_v4(Ipv4Addr::new((seg[6] >> 8) as u8, seg[6] as u8, (seg[7] >> 8) as u8, seg[7] as u8));
+        let [a, b] = seg[6].to_be_bytes();
+        let [c, d] = seg[7].to_be_bytes();
+        return is_public_v4(Ipv4Addr::new(a, b, c, d));
     }
     !(ip.is_unspecified()
         || ip.is_loopback()

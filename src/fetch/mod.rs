@@ -44,7 +44,11 @@ impl FetchError {
     pub fn is_transient(&self) -> bool {
         match self {
             Self::Timeout | Self::Request(_) => true,
-            Self::Status(s) => *s == StatusCode::REQUEST_TIMEOUT || *s == StatusCode::TOO_MANY_REQUESTS || s.is_server_error(),
+            Self::Status(s) => {
+                *s == StatusCode::REQUEST_TIMEOUT
+                    || *s == StatusCode::TOO_MANY_REQUESTS
+                    || s.is_server_error()
+            }
             Self::Blocked(_) | Self::TooLarge { .. } | Self::Client(_) => false,
         }
     }
@@ -76,7 +80,10 @@ pub struct Validators {
 pub enum FeedResponse {
     /// 304: nothing new, nothing to parse.
     NotModified,
-    Fetched { body: Vec<u8>, validators: Validators },
+    Fetched {
+        body: Vec<u8>,
+        validators: Validators,
+    },
 }
 
 /// A fetched article page.
@@ -128,7 +135,11 @@ impl Fetcher {
     }
 
     fn check(&self, url: &Url) -> Result<(), FetchError> {
-        if self.settings.allow_private { Ok(()) } else { guard::check_literal(url).map_err(FetchError::Blocked) }
+        if self.settings.allow_private {
+            Ok(())
+        } else {
+            guard::check_literal(url).map_err(FetchError::Blocked)
+        }
     }
 
     /// Fetches a feed, conditionally when `validators` holds an ETag or Last-Modified.

@@ -69,7 +69,12 @@ impl Notifier {
     ///
     /// # Errors
     /// [`NotifyError::Client`] when the HTTP client cannot be built.
-    pub fn new(webhooks: &[Webhook], store: &Store, policy: DeliverySettings, user_agent: &str) -> Result<(Self, Wakers), NotifyError> {
+    pub fn new(
+        webhooks: &[Webhook],
+        store: &Store,
+        policy: DeliverySettings,
+        user_agent: &str,
+    ) -> Result<(Self, Wakers), NotifyError> {
         let client = reqwest::Client::builder()
             .user_agent(user_agent)
             .timeout(policy.timeout)
@@ -121,7 +126,9 @@ impl Worker {
             }
             let name = self.hook.name.clone();
             let next = self.store.blocking(move |s| s.next_due(&name)).await.ok().flatten();
-            let wait = next.map_or(IDLE_RECHECK, |at| (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_RECHECK));
+            let wait = next.map_or(IDLE_RECHECK, |at| {
+                (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_RECHECK)
+            });
             tokio::select! {
                 () = done.cancelled() => {}
                 () = self.wake.notified() => {}
@@ -177,8 +184,16 @@ impl Worker {
             Err(err) if err.is_timeout() => Outcome::Network("timed out".into()),
             Err(err) => Outcome::Network(crate::feed::chain(&err)),
         };
-        let created = chrono::DateTime::parse_from_rfc3339(&delivery.alert.created_at).map_or(Utc::now(), |t| t.with_timezone(&Utc));
-        retry::decide(&outcome, delivery.attempts + 1, Utc::now() - created, &self.policy, Utc::now(), fastrand::f64())
+        let created = chrono::DateTime::parse_from_rfc3339(&delivery.alert.created_at)
+            .map_or(Utc::now(), |t| t.with_timezone(&Utc));
+        retry::decide(
+            &outcome,
+            delivery.attempts + 1,
+            Utc::now() - created,
+            &self.policy,
+            Utc::now(),
+            fastrand::f64(),
+        )
     }
 }
 

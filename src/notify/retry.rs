@@ -57,7 +57,10 @@ pub fn decide(
     };
     let too_old = age.to_std().is_ok_and(|a| a >= policy.max_age);
     if too_old {
-        return AttemptResult::Dead { error: format!("{error}; undelivered after {}", humantime::format_duration(policy.max_age)), status };
+        return AttemptResult::Dead {
+            error: format!("{error}; undelivered after {}", humantime::format_duration(policy.max_age)),
+            status,
+        };
     }
     if !retryable && attempts >= CLIENT_ERROR_ATTEMPTS {
         return AttemptResult::Dead { error, status };
@@ -89,8 +92,8 @@ mod tests {
         DeliverySettings {
             timeout: Duration::from_secs(10),
             initial_backoff: Duration::from_secs(5),
-            max_backoff: Duration::from_secs(3600),
-            max_age: Duration::from_secs(86_400),
+            max_backoff: Duration::from_hours(1),
+            max_age: Duration::from_hours(24),
         }
     }
 
@@ -101,7 +104,14 @@ mod tests {
     #[test]
     fn backoff_doubles_and_caps() {
         let s = Duration::from_secs;
-        let cases = [(1, 1.0, s(5)), (2, 1.0, s(10)), (3, 1.0, s(20)), (1, 0.0, Duration::from_millis(2500)), (20, 1.0, s(3600)), (u32::MAX, 1.0, s(3600))];
+        let cases = [
+            (1, 1.0, s(5)),
+            (2, 1.0, s(10)),
+            (3, 1.0, s(20)),
+            (1, 0.0, Duration::from_millis(2500)),
+            (20, 1.0, s(3600)),
+            (u32::MAX, 1.0, s(3600)),
+        ];
         for (attempts, unit, want) in cases {
             assert_eq!(backoff(attempts, s(5), s(3600), unit), want, "{attempts} {unit}");
         }
@@ -121,8 +131,18 @@ mod tests {
             (status(429), 1, young, "retry 5"),
             (status(408), 1, young, "retry 5"),
             (Outcome::Network("refused".into()), 2, young, "retry 10"),
-            (Outcome::Status { status: 503, retry_after: Some(Duration::from_secs(120)) }, 1, young, "retry 120"),
-            (Outcome::Status { status: 429, retry_after: Some(Duration::from_secs(99_999)) }, 1, young, "retry 3600"),
+            (
+                Outcome::Status { status: 503, retry_after: Some(Duration::from_mins(2)) },
+                1,
+                young,
+                "retry 120",
+            ),
+            (
+                Outcome::Status { status: 429, retry_after: Some(Duration::from_secs(99_999)) },
+                1,
+                young,
+                "retry 3600",
+            ),
             (status(410), 1, young, "retry 5"),
             (status(410), 2, young, "retry 10"),
             (status(410), 3, young, "dead"),
@@ -145,8 +165,8 @@ mod tests {
     #[test]
     fn retry_after_forms() {
         let now = DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z").expect("time").with_timezone(&Utc);
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
-        assert_eq!(parse_retry_after("Sat, 28 Nov 2026 00:01:00 GMT", now), Some(Duration::from_secs(60)));
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_mins(2)));
+        assert_eq!(parse_retry_after("Sat, 28 Nov 2026 00:01:00 GMT", now), Some(Duration::from_mins(1)));
         assert_eq!(parse_retry_after("Fri, 27 Nov 2026 00:01:00 GMT", now), Some(Duration::ZERO));
         assert_eq!(parse_retry_after("soon", now), None);
     }

@@ -165,7 +165,8 @@ impl Store {
         let mut known = HashSet::new();
         for chunk in keys.chunks(KEY_CHUNK) {
             let marks = vec!["?"; chunk.len()].join(",");
-            let mut stmt = conn.prepare_cached(&format!("SELECT key FROM articles WHERE key IN ({marks})"))?;
+            let mut stmt =
+                conn.prepare_cached(&format!("SELECT key FROM articles WHERE key IN ({marks})"))?;
             let rows = stmt.query_map(params_from_iter(chunk), |r| r.get::<_, String>(0))?;
             for key in rows {
                 known.insert(key?);
@@ -192,7 +193,12 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn record_poll_ok(&self, feed_url: &str, name: &str, validators: Option<&Validators>) -> Result<(), StoreError> {
+    pub fn record_poll_ok(
+        &self,
+        feed_url: &str,
+        name: &str,
+        validators: Option<&Validators>,
+    ) -> Result<(), StoreError> {
         let now = timestamp(Utc::now());
         let conn = self.lock();
         conn.execute(
@@ -213,7 +219,13 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn record_feed_error(&self, feed_url: &str, name: &str, error: &str, poll: bool) -> Result<u32, StoreError> {
+    pub fn record_feed_error(
+        &self,
+        feed_url: &str,
+        name: &str,
+        error: &str,
+        poll: bool,
+    ) -> Result<u32, StoreError> {
         let now = timestamp(Utc::now());
         let conn = self.lock();
         let failures: u32 = conn.query_row(
@@ -316,7 +328,12 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
-    pub fn due_deliveries(&self, webhook: &str, now: DateTime<Utc>, limit: usize) -> Result<Vec<DueDelivery>, StoreError> {
+    pub fn due_deliveries(
+        &self,
+        webhook: &str,
+        now: DateTime<Utc>,
+        limit: usize,
+    ) -> Result<Vec<DueDelivery>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT d.id, d.webhook, d.attempts, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
@@ -325,15 +342,18 @@ impl Store {
              WHERE d.webhook = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
              ORDER BY d.next_attempt_at, d.id LIMIT ?3",
         )?;
-        let rows = stmt.query_map(params![webhook, timestamp(now), i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((
-                r.get::<_, i64>(0)?,
-                r.get::<_, String>(1)?,
-                r.get::<_, u32>(2)?,
-                alert_from_row(r, 3)?,
-                r.get::<_, String>(12)?,
-            ))
-        })?;
+        let rows = stmt.query_map(
+            params![webhook, timestamp(now), i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok((
+                    r.get::<_, i64>(0)?,
+                    r.get::<_, String>(1)?,
+                    r.get::<_, u32>(2)?,
+                    alert_from_row(r, 3)?,
+                    r.get::<_, String>(12)?,
+                ))
+            },
+        )?;
         let mut out = Vec::new();
         for row in rows {
             let (id, webhook, attempts, mut alert, matches) = row?;
@@ -428,9 +448,12 @@ fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Alert> {
 #[must_use]
 pub fn alert_id(key: &str) -> String {
     use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
     let digest = Sha256::digest(key.as_bytes());
-    let hex: String = digest.iter().take(12).map(|b| format!("{b:02x}")).collect();
-    format!("alrt_{hex}")
+    digest.iter().take(12).fold(String::from("alrt_"), |mut id, b| {
+        let _ = write!(id, "{b:02x}");
+        id
+    })
 }
 
 #[cfg(test)]
@@ -463,8 +486,10 @@ mod tests {
         let (_dir, store) = open();
         let alert = NewAlert { severity: "low".into(), threshold: 6.0 };
         let hooks = vec!["a".to_string(), "b".to_string()];
-        let first = store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
-        let second = store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
+        let first =
+            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
+        let second =
+            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
         assert!(first.is_some());
         assert!(second.is_none());
         assert_eq!(store.recent_alerts(10).expect("alerts").len(), 1);
@@ -472,7 +497,8 @@ mod tests {
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].alert.id, alert_id("https://x.example/1"));
         assert_eq!(store.due_deliveries("b", Utc::now(), 10).expect("due").len(), 1);
-        let known = store.known_keys(&["https://x.example/1".into(), "https://x.example/2".into()]).expect("keys");
+        let known =
+            store.known_keys(&["https://x.example/1".into(), "https://x.example/2".into()]).expect("keys");
         assert_eq!(known, HashSet::from(["https://x.example/1".to_string()]));
     }
 
@@ -484,7 +510,10 @@ mod tests {
         let due = store.due_deliveries("w", Utc::now(), 10).expect("due");
         let later = Utc::now() + chrono::Duration::seconds(60);
         store
-            .record_attempt(due[0].id, &AttemptResult::Retry { next_at: later, error: "503".into(), status: Some(503) })
+            .record_attempt(
+                due[0].id,
+                &AttemptResult::Retry { next_at: later, error: "503".into(), status: Some(503) },
+            )
             .expect("record");
         assert!(store.due_deliveries("w", Utc::now(), 10).expect("due").is_empty());
         assert_eq!(store.next_due("w").expect("next").map(timestamp), Some(timestamp(later)));

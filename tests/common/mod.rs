@@ -1,0 +1,251 @@
+//! Test harness: a fixture web server and a webhook receiver on 127.0.0.1, configs built from the
+//! shipped one, and the real `flashpoint` binary.
+
+#![allow(dead_code, reason = "each test binary uses part of the harness")]
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::process::Output;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+/// The fixture directory.
+pub fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures")
+}
+
+/// What the server answers on one path.
+#[derive(Debug, Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub content_type: &'static str,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn ok(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
+        Self { status: 200, content_type, body: body.into() }
+    }
+
+    pub fn status(status: u16) -> Self {
+        Self { status, content_type: "text/plain", body: format!("status {status}").into_bytes() }
+    }
+}
+
+/// A request the server saw.
+#[derive(Debug, Clone)]
+pub struct Seen {
+    pub method: String,
+    pub path: String,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+    /// What the server answered.
+    pub status: u16,
+}
+
+#[derive(Default)]
+struct Inner {
+    routes: Mutex<HashMap<String, Reply>>,
+    /// Replies for POSTs, consumed in order; after the last, 200.
+    post_script: Mutex<Vec<u16>>,
+    seen: Mutex<Vec<Seen>>,
+}
+
+/// A web server on 127.0.0.1 serving fixture feeds and pages, and recording webhook POSTs.
+#[derive(Clone)]
+pub struct Server {
+    pub addr: SocketAddr,
+    inner: Arc<Inner>,
+}
+
+impl Server {
+    pub async fn start() -> Self {
+        let inner = Arc::new(Inner::default());
+        let app = Router::new().fallback(handle).with_state(Arc::clone(&inner));
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
+        let addr = listener.local_addr().expect("local addr");
+        tokio::spawn(async move { axum::serve(listener, app).await.expect("serve") });
+        Self { addr, inner }
+    }
+
+    pub fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base())
+    }
+
+    /// Serves `reply` at `path`.
+    pub fn route(&self, path: &str, reply: Reply) {
+        self.inner.routes.lock().expect("lock").insert(path.to_string(), reply);
+    }
+
+    /// Serves a fixture file at `path`, with `{{BASE}}` replaced by this server's address.
+    pub fn fixture(&self, path: &str, file: &str, content_type: &'static str) {
+        let bytes = std::fs::read(fixtures().join(file)).expect("fixture exists");
+        let body = match String::from_utf8(bytes) {
+            Ok(text) => text.replace("{{BASE}}", &self.base()).into_bytes(),
+            Err(raw) => raw.into_bytes(),
+        };
+        self.route(path, Reply::ok(content_type, body));
+    }
+
+    /// Serves the Dawn-shaped fixtures: two feeds and five article pages.
+    pub fn dawn(&self) {
+        self.fixture("/feeds/pakistan", "dawn/feed.xml", "application/rss+xml; charset=utf-8");
+        self.fixture("/feeds/world", "dawn/feed_world.xml", "application/rss+xml; charset=utf-8");
+        let feed = std::fs::read_to_string(fixtures().join("dawn/feed.xml")).expect("feed")
+            + &std::fs::read_to_string(fixtures().join("dawn/feed_world.xml")).expect("feed");
+        for id in 1_900_001..=1_900_005 {
+            let marker = format!("{{{{BASE}}}}/news/{id}/");
+            let start = feed.find(&marker).expect("article linked from a feed") + "{{BASE}}".len();
+            let path: String = feed[start..].chars().take_while(|c| !matches!(c, '?' | '#' | '<')).collect();
+            self.fixture(&path, &format!("dawn/{id}.html"), "text/html; charset=utf-8");
+        }
+    }
+
+    /// Answers the next POSTs with these statuses, then 200.
+    pub fn script_posts(&self, statuses: &[u16]) {
+        *self.inner.post_script.lock().expect("lock") = statuses.to_vec();
+    }
+
+    pub fn seen(&self) -> Vec<Seen> {
+        self.inner.seen.lock().expect("lock").clone()
+    }
+
+    /// Requests to `path`.
+    pub fn hits(&self, path: &str) -> usize {
+        self.seen().iter().filter(|s| s.path == path).count()
+    }
+
+    /// Bodies of the POSTs to `path` that were answered 2xx, parsed as JSON.
+    pub fn posts(&self, path: &str) -> Vec<serde_json::Value> {
+        self.seen()
+            .iter()
+            .filter(|s| s.method == "POST" && s.path == path && (200..300).contains(&s.status))
+            .map(|s| serde_json::from_slice(&s.body).expect("webhook body is JSON"))
+            .collect()
+    }
+}
+
+async fn handle(
+    State(inner): State<Arc<Inner>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let path = uri.path().to_string();
+    let reply = if method == Method::POST {
+        let mut script = inner.post_script.lock().expect("lock");
+        Reply::status(if script.is_empty() { 200 } else { script.remove(0) })
+    } else {
+        inner.routes.lock().expect("lock").get(&path).cloned().unwrap_or_else(|| Reply::status(404))
+    };
+    let seen = Seen { method: method.to_string(), path, headers, body, status: reply.status };
+    inner.seen.lock().expect("lock").push(seen);
+    (StatusCode::from_u16(reply.status).expect("status"), [("content-type", reply.content_type)], reply.body)
+        .into_response()
+}
+
+/// A test config: the shipped one (lexicon, thresholds, site rules) with feeds, storage, site
+/// rules for 127.0.0.1 and webhooks replaced, then `extra` (TOML) merged over it, written to
+/// `dir/flashpoint.toml`.
+pub struct TestConfig {
+    pub path: PathBuf,
+    pub db: PathBuf,
+}
+
+pub fn write_config(dir: &Path, feeds: &[(&str, String)], webhooks: &[String], extra: &str) -> TestConfig {
+    let shipped =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml"))
+            .expect("shipped config");
+    let mut table: toml::Table = shipped.parse().expect("shipped config is TOML");
+    let db = dir.join("flashpoint.db");
+    table.insert("storage".into(), toml::Value::Table(toml::toml! { path = (db.display().to_string()) }));
+    let fetch = table.get_mut("fetch").and_then(toml::Value::as_table_mut).expect("[fetch]");
+    fetch.insert("allow_private".into(), toml::Value::Boolean(true));
+    fetch.insert("timeout".into(), toml::Value::String("5s".into()));
+    table.insert(
+        "feeds_defaults".into(),
+        toml::Value::Table(toml::toml! { interval = "1h" startup_spread = "0s" }),
+    );
+    let feeds: Vec<toml::Value> = feeds
+        .iter()
+        .map(|(name, url)| toml::Value::Table(toml::toml! { name = (*name) url = (url.clone()) }))
+        .collect();
+    table.insert("feeds".into(), toml::Value::Array(feeds));
+    let sites = table.get_mut("sites").and_then(toml::Value::as_table_mut).expect("[sites]");
+    let dawn = sites.get("dawn.com").cloned().expect("dawn rule");
+    sites.insert("127.0.0.1".into(), dawn);
+    let hooks: Vec<toml::Value> = webhooks
+        .iter()
+        .enumerate()
+        .map(|(i, url)| toml::Value::Table(toml::toml! { url = (url.clone()) name = (format!("hook{i}")) }))
+        .collect();
+    table.insert("webhooks".into(), toml::Value::Array(hooks));
+    merge(&mut table, extra.parse().expect("extra config is TOML"));
+    let path = dir.join("flashpoint.toml");
+    std::fs::write(&path, toml::to_string(&table).expect("serialize")).expect("write config");
+    TestConfig { path, db }
+}
+
+/// Deep-merges `over` into `base`: tables merge, anything else replaces.
+fn merge(base: &mut toml::Table, over: toml::Table) {
+    for (key, value) in over {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, v) => {
+                base.insert(key, v);
+            }
+        }
+    }
+}
+
+/// The real binary.
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_flashpoint")
+}
+
+/// Runs `flashpoint --config CONFIG ARGS…` to completion.
+pub async fn flashpoint(config: &Path, args: &[&str]) -> Output {
+    tokio::process::Command::new(binary())
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .env("RUST_LOG", "info")
+        .env_remove("FLASHPOINT_CONFIG")
+        .kill_on_drop(true)
+        .output()
+        .await
+        .expect("run flashpoint")
+}
+
+/// Rows of a query on the test database.
+pub fn query(db: &Path, sql: &str) -> Vec<Vec<rusqlite::types::Value>> {
+    let conn = rusqlite::Connection::open(db).expect("open db");
+    let mut stmt = conn.prepare(sql).expect("prepare");
+    let n = stmt.column_count();
+    stmt.query_map([], |r| (0..n).map(|i| r.get::<_, rusqlite::types::Value>(i)).collect())
+        .expect("query")
+        .collect::<Result<_, _>>()
+        .expect("rows")
+}
+
+pub fn count(db: &Path, sql: &str) -> i64 {
+    match query(db, sql).first().and_then(|r| r.first()) {
+        Some(rusqlite::types::Value::Integer(n)) => *n,
+        other => panic!("not a count: {other:?}"),
+    }
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}

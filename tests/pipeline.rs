@@ -1,0 +1,233 @@
+//! End to end: the real binary against Dawn-shaped feeds and pages served on 127.0.0.1, with a
+//! real webhook receiver and a real SQLite file.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{Reply, Server, count, flashpoint, query, stderr, write_config};
+use rusqlite::types::Value;
+
+const ALERT_PATH: &str = "/news/1900001/khawaja-warns-of-strikes-deep-inside-afghanistan";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
+    let site = Server::start().await;
+    site.dawn();
+    let hooks = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[("Dawn — Pakistan", site.url("/feeds/pakistan")), ("Dawn — World", site.url("/feeds/world"))],
+        &[hooks.url("/hook")],
+        "",
+    );
+
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "once failed: {}", stderr(&out));
+    let log = stderr(&out);
+    assert!(log.contains("flashpoint started"), "{log}");
+    assert_eq!(log.matches("alert raised").count(), 1, "{log}");
+
+    // Five distinct articles stored (the threat reached through both feeds counts once).
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 5);
+    let alerts = query(&cfg.db, "SELECT id, article_url, title, feed, score, severity, matches FROM alerts");
+    assert_eq!(alerts.len(), 1, "exactly one alert");
+    let row = &alerts[0];
+    let Value::Text(url) = &row[1] else { panic!("url") };
+    assert_eq!(url, &site.url(ALERT_PATH), "tracking parameters and fragment stripped");
+    let Value::Text(title) = &row[2] else { panic!("title") };
+    assert!(title.contains("strike deep inside Afghanistan"), "{title}");
+    let Value::Real(score) = row[4] else { panic!("score") };
+    assert!(score >= 6.0);
+    let Value::Text(matches) = &row[6] else { panic!("matches") };
+    assert!(matches.contains("strike deep inside"));
+
+    // Cricket, budget, the sidebar-only threat, and the climate story: no alert, all stored.
+    for id in ["1900002", "1900003", "1900004", "1900005"] {
+        let n = count(
+            &cfg.db,
+            &format!("SELECT count(*) FROM articles WHERE url LIKE '%/{id}/%' AND score < 6.0"),
+        );
+        assert_eq!(n, 1, "article {id} stored below the threshold");
+    }
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE method = 'site'"), 5, "site rule used");
+
+    // Exactly one webhook POST, carrying the documented fields.
+    let posts = hooks.posts("/hook");
+    assert_eq!(posts.len(), 1, "exactly one POST");
+    let p = &posts[0];
+    let Value::Text(id) = &row[0] else { panic!("id") };
+    assert_eq!(p["id"], id.as_str());
+    assert_eq!(p["type"], "alert.created");
+    assert!(p["created_at"].as_str().is_some_and(|t| t.ends_with('Z')));
+    assert!(p["score"].as_f64().is_some_and(|s| s >= 6.0));
+    assert!(matches!(p["severity"].as_str(), Some("low" | "medium" | "high")));
+    assert_eq!(p["threshold"], 6.0);
+    assert_eq!(p["article"]["url"], site.url(ALERT_PATH));
+    assert!(p["article"]["title"].as_str().is_some_and(|t| t.contains("strike deep inside")));
+    assert!(matches!(p["article"]["feed"].as_str(), Some("Dawn — Pakistan" | "Dawn — World")));
+    assert!(p["article"]["published_at"].as_str().is_some_and(|t| t.starts_with("2026-11-27T09:05:00")));
+    let first = &p["matches"][0];
+    assert_eq!(first["term"], "strike deep inside");
+    assert_eq!(first["category"], "threaten");
+    assert_eq!(first["weight"], 5.0);
+    assert!(first["count"].as_u64().is_some_and(|c| c >= 1));
+    assert!(first["snippet"].as_str().is_some_and(|s| s.contains("strike deep inside")));
+
+    // A second poll: nothing new, nothing sent.
+    let pages_before = site.hits(ALERT_PATH);
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
+    assert_eq!(hooks.posts("/hook").len(), 1);
+    assert_eq!(site.hits(ALERT_PATH), pages_before, "a known article is not fetched again");
+
+    // A restart of the daemon: it polls, finds nothing new, and stops cleanly on SIGTERM.
+    let feed_hits = site.hits("/feeds/pakistan");
+    let mut daemon = tokio::process::Command::new(common::binary())
+        .arg("--config")
+        .arg(&cfg.path)
+        .arg("run")
+        .env("RUST_LOG", "info")
+        .stderr(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn daemon");
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    while site.hits("/feeds/pakistan") == feed_hits || site.hits("/feeds/world") < 3 {
+        assert!(tokio::time::Instant::now() < deadline, "daemon did not poll within 20 s");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let pid = daemon.id().expect("pid").to_string();
+    let kill = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
+    assert!(kill.success());
+    let status =
+        tokio::time::timeout(Duration::from_secs(20), daemon.wait()).await.expect("stops").expect("wait");
+    assert_eq!(status.code(), Some(0), "SIGTERM exits 0");
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 5);
+    assert_eq!(hooks.posts("/hook").len(), 1, "no duplicate after restart");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn broken_feeds_and_pages_cost_only_their_feed() {
+    let site = Server::start().await;
+    site.dawn();
+    site.fixture("/feeds/broken", "malformed.xml", "application/rss+xml");
+    site.route("/feeds/gone", Reply::status(500));
+    // A feed whose only article page is missing: the feed's own text is scored instead.
+    site.route(
+        "/feeds/missing-page",
+        Reply::ok(
+            "application/rss+xml",
+            format!(
+                r#"<rss version="2.0"><channel><title>m</title><item><title>Short note</title>
+                <link>{}/news/404/missing</link><guid>m1</guid>
+                <description>Officials said the meeting went well and talks would continue next week.</description></item></channel></rss>"#,
+                site.base()
+            ),
+        ),
+    );
+    let hooks = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[
+            ("Unreachable", "http://127.0.0.1:9/feed".to_string()),
+            ("Malformed", site.url("/feeds/broken")),
+            ("Server error", site.url("/feeds/gone")),
+            ("Missing page", site.url("/feeds/missing-page")),
+            ("Dawn — Pakistan", site.url("/feeds/pakistan")),
+        ],
+        &[hooks.url("/hook")],
+        "",
+    );
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    let log = stderr(&out);
+    assert!(out.status.success(), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+    for name in ["Unreachable", "Malformed", "Server error"] {
+        let lines = log.lines().filter(|l| l.contains("feed poll failed") && l.contains(name)).count();
+        assert_eq!(lines, 1, "one log line for {name}: {log}");
+        let failures =
+            count(&cfg.db, &format!("SELECT consecutive_failures FROM feeds WHERE name = '{name}'"));
+        assert_eq!(failures, 1, "{name} counted as failing");
+    }
+    assert_eq!(log.lines().filter(|l| l.contains("page fetch failed")).count(), 1, "{log}");
+    assert_eq!(count(&cfg.db, "SELECT page_errors FROM feeds WHERE name = 'Missing page'"), 1);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE guid = 'm1' AND method = 'feed'"), 1);
+    assert_eq!(count(&cfg.db, "SELECT consecutive_failures FROM feeds WHERE name = 'Dawn — Pakistan'"), 0);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1, "the good feed still alerts");
+    assert_eq!(hooks.posts("/hook").len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn private_addresses_are_refused_unless_allowed() {
+    let site = Server::start().await;
+    site.dawn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Dawn — Pakistan", site.url("/feeds/pakistan"))], &[], "");
+    let text = std::fs::read_to_string(&cfg.path)
+        .expect("config")
+        .replace("allow_private = true", "allow_private = false");
+    std::fs::write(&cfg.path, text).expect("write");
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success());
+    assert_eq!(site.hits("/feeds/pakistan"), 0, "no request reached the loopback server");
+    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn atom_and_json_feeds_are_read() {
+    let site = Server::start().await;
+    site.fixture("/atom.xml", "atom.xml", "application/atom+xml");
+    site.fixture("/feed.json", "feed.json", "application/feed+json");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[("Atom", site.url("/atom.xml")), ("JSON", site.url("/feed.json"))],
+        &[],
+        "",
+    );
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    // Their pages are missing (404): each article is stored from the feed's own text.
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE method = 'feed'"), 3);
+}
+
+/// Webhook failures leave the alert in the outbox; the next run delivers it, once.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_undelivered_alert_is_sent_on_the_next_run() {
+    let site = Server::start().await;
+    site.dawn();
+    let hooks = Server::start().await;
+    hooks.script_posts(&[503; 100]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[("Dawn — Pakistan", site.url("/feeds/pakistan"))],
+        &[hooks.url("/hook")],
+        "[delivery]\ninitial_backoff = \"200ms\"\nmax_backoff = \"200ms\"\n",
+    );
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(hooks.posts("/hook").len(), 0);
+    assert_eq!(
+        count(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'pending' AND last_status = 503"),
+        1
+    );
+    let attempts = count(&cfg.db, "SELECT attempts FROM deliveries");
+    hooks.script_posts(&[]);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let posts = hooks.posts("/hook");
+    assert_eq!(posts.len(), 1);
+    assert_eq!(count(&cfg.db, "SELECT attempts FROM deliveries WHERE state = 'delivered'"), attempts + 1);
+    let bodies: Vec<_> = hooks.seen().iter().filter(|s| s.method == "POST").map(|s| s.body.clone()).collect();
+    assert!(bodies.len() >= 2);
+    assert!(bodies.iter().all(|b| *b == bodies[0]), "every attempt carries the same body");
+}
