@@ -166,14 +166,20 @@ impl Poller {
             })
             .collect();
         let mut failures = vec![0u32; self.feeds.len()];
-        let mut tasks: JoinSet<(usize, bool)> = JoinSet::new();
+        let mut tasks: JoinSet<bool> = JoinSet::new();
+        // Which feed each poll task serves, so even a poll that panicked is rescheduled.
+        let mut polling: HashMap<tokio::task::Id, usize> = HashMap::new();
         loop {
             let next = queue.peek().map(|Reverse((at, _))| *at);
             let can_start = tasks.len() < self.concurrency;
             tokio::select! {
                 () = shutdown.cancelled() => break,
-                Some(done) = tasks.join_next() => {
-                    let Ok((i, ok)) = done else { continue };
+                Some(done) = tasks.join_next_with_id() => {
+                    let (id, ok) = match done {
+                        Ok((id, ok)) => (id, ok),
+                        Err(err) => (err.id(), false),
+                    };
+                    let Some(i) = polling.remove(&id) else { continue };
                     failures[i] = if ok { 0 } else { failures[i].saturating_add(1) };
                     let delay = schedule::next_delay(self.feeds[i].interval, failures[i], fastrand::f64());
                     queue.push(Reverse((Instant::now() + delay, i)));
@@ -182,7 +188,8 @@ impl Poller {
                     let Some(Reverse((_, i))) = queue.pop() else { continue };
                     let this = self.clone();
                     let feed = Arc::clone(&self.feeds[i]);
-                    tasks.spawn(async move { (i, this.poll_logged(&feed).await) });
+                    let handle = tasks.spawn(async move { this.poll_logged(&feed).await });
+                    polling.insert(handle.id(), i);
                 }
             }
         }
@@ -222,7 +229,10 @@ impl Poller {
             FeedResponse::NotModified => return Ok(PollReport { entries: 0, new: 0, not_modified: true }),
             FeedResponse::Fetched { body, validators } => (body, validators),
         };
-        let entries = parse::parse(&body, &feed.url)?;
+        let base = feed.url.clone();
+        let entries = tokio::task::spawn_blocking(move || parse::parse(&body, &base))
+            .await
+            .map_err(|_| PollError::Parse(parse::ParseError::Crashed))??;
         let total = entries.len();
         let mut items: Vec<NewItem> = Vec::with_capacity(total);
         for e in entries {

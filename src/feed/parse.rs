@@ -1,6 +1,8 @@
 //! Feed bytes → items (pure). feed-rs reads RSS 0.9x/1.0/2.0, Atom and JSON Feed from the raw
 //! bytes, so the document's own encoding declaration is honoured.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use url::Url;
 
@@ -9,6 +11,9 @@ use url::Url;
 pub enum ParseError {
     #[error("malformed feed")]
     Malformed(#[source] feed_rs::parser::ParseFeedError),
+    /// The parser panicked on this input (a bug in it, contained here).
+    #[error("feed parser crashed on this document")]
+    Crashed,
 }
 
 /// One entry of a feed, as the feed tells it.
@@ -29,8 +34,35 @@ pub struct Entry {
 /// # Errors
 /// [`ParseError::Malformed`] when the bytes are no feed feed-rs can read.
 pub fn parse(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, ParseError> {
-    let feed = feed_rs::parser::parse(bytes).map_err(ParseError::Malformed)?;
+    // Some malformed documents make the XML layer panic (an assertion on late encoding
+    // declarations); one bad feed must cost one error, not the task polling it.
+    let bytes = utf16_to_utf8(bytes);
+    let parsed = std::panic::catch_unwind(|| feed_rs::parser::parse(bytes.as_ref()))
+        .map_err(|_| ParseError::Crashed)?;
+    let feed = parsed.map_err(ParseError::Malformed)?;
     Ok(feed.entries.into_iter().map(|e| entry(e, base)).collect())
+}
+
+/// UTF-16 documents (by BOM, or by the byte pattern of `<?` per XML's autodetection) become
+/// UTF-8 with their encoding declaration rewritten: the XML layer handles UTF-16 poorly.
+fn utf16_to_utf8(bytes: &[u8]) -> Cow<'_, [u8]> {
+    let encoding = match bytes {
+        [0xfe, 0xff, ..] | [0x00, b'<', 0x00, b'?', ..] => encoding_rs::UTF_16BE,
+        [0xff, 0xfe, ..] | [b'<', 0x00, b'?', 0x00, ..] => encoding_rs::UTF_16LE,
+        _ => return Cow::Borrowed(bytes),
+    };
+    let (text, _, _) = encoding.decode(bytes);
+    let mut text = text.into_owned();
+    if text.starts_with("<?xml")
+        && let Some(end) = text.find("?>")
+    {
+        let decl = text[..end].to_string();
+        let fixed = decl.replace("utf-16be", "utf-8").replace("utf-16le", "utf-8").replace("utf-16", "utf-8");
+        let fixed =
+            fixed.replace("UTF-16BE", "UTF-8").replace("UTF-16LE", "UTF-8").replace("UTF-16", "UTF-8");
+        text.replace_range(..end, &fixed);
+    }
+    Cow::Owned(text.into_bytes())
 }
 
 fn entry(e: feed_rs::model::Entry, base: &Url) -> Entry {
@@ -101,6 +133,21 @@ mod tests {
             [&b""[..], b"<rss><channel><item><title>broken", b"\xff\xfe\x00garbage", b"{\"version\": 1"]
         {
             assert!(parse(bytes, &base()).is_err(), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn utf16_feeds_are_read() {
+        let xml = r#"<?xml version="1.0" encoding="utf-16"?><rss version="2.0"><channel><title>t</title><item><title>سرحد</title><link>https://u.example/1</link><guid>g</guid></item></channel></rss>"#;
+        for (bom, encode) in [
+            (&[0xfe_u8, 0xff][..], u16::to_be_bytes as fn(u16) -> [u8; 2]),
+            (&[0xff, 0xfe][..], u16::to_le_bytes),
+            (&[][..], u16::to_be_bytes),
+        ] {
+            let mut bytes = bom.to_vec();
+            bytes.extend(xml.encode_utf16().flat_map(encode));
+            let items = parse(&bytes, &base()).expect("utf-16 feed parses");
+            assert_eq!(items[0].title, "سرحد");
         }
     }
 
