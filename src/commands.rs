@@ -2,10 +2,12 @@
 //! so tests call the same code the binary does.
 
 use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
 
 use url::Url;
 
 use crate::config::Runtime;
+use crate::extract::{Article, Extractor};
 use crate::score::Scored;
 
 /// The summary `check-config` prints for a good config.
@@ -18,6 +20,57 @@ pub fn config_summary(rt: &Runtime) -> String {
         rt.webhooks.len(),
         rt.storage_path.display()
     )
+}
+
+/// Extracts one saved page; `url` (the page's address) lets the site rule for its host apply.
+///
+/// # Errors
+/// The file cannot be read.
+pub fn extract_file(extractor: &Extractor, path: &Path, url: Option<&Url>) -> std::io::Result<Article> {
+    let bytes = std::fs::read(path)?;
+    let html = crate::extract::decode(&bytes, None);
+    let fallback = Url::parse("http://article.invalid/").expect("static URL");
+    Ok(extractor.extract(&html, url.unwrap_or(&fallback), ""))
+}
+
+/// Extracts many saved pages into `out_dir/<file stem>.txt`, spread over every core; returns
+/// the failures (path and error), if any.
+///
+/// # Errors
+/// `out_dir` cannot be created.
+pub fn extract_many(
+    extractor: &Extractor,
+    files: &[PathBuf],
+    out_dir: &Path,
+) -> std::io::Result<Vec<(PathBuf, String)>> {
+    std::fs::create_dir_all(out_dir)?;
+    let workers =
+        std::thread::available_parallelism().map_or(1, std::num::NonZero::get).min(files.len().max(1));
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let failures = std::sync::Mutex::new(Vec::new());
+    std::thread::scope(|scope| {
+        for _ in 0..workers {
+            scope.spawn(|| {
+                loop {
+                    let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    let Some(path) = files.get(i) else { break };
+                    let stem = path
+                        .file_stem()
+                        .map_or_else(|| format!("page{i}"), |s| s.to_string_lossy().into_owned());
+                    let result = extract_file(extractor, path, None).and_then(|article| {
+                        std::fs::write(out_dir.join(format!("{stem}.txt")), article.body)
+                    });
+                    if let Err(err) = result {
+                        failures
+                            .lock()
+                            .unwrap_or_else(std::sync::PoisonError::into_inner)
+                            .push((path.clone(), err.to_string()));
+                    }
+                }
+            });
+        }
+    });
+    Ok(failures.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
 /// Whether `input` is an HTML document rather than plain text.

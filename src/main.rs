@@ -44,6 +44,21 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Extract the article text of saved HTML pages.
+    Extract {
+        /// HTML files; with `--out-dir`, any number.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The page's URL, so the site rule for its host applies (one file only).
+        #[arg(long)]
+        url: Option<url::Url>,
+        /// Print the text with the metadata and the method used, as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Write DIR/<file stem>.txt for each file, using every core.
+        #[arg(long, value_name = "DIR")]
+        out_dir: Option<PathBuf>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -93,8 +108,53 @@ fn main() -> ExitCode {
             }
             ExitCode::SUCCESS
         }
+        Command::Extract { files, url, json, out_dir } => {
+            extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
+        }
         Command::Run => daemon(rt, Mode::Daemon),
         Command::Once => daemon(rt, Mode::Once),
+    }
+}
+
+fn extract(
+    rt: &config::Runtime,
+    files: &[PathBuf],
+    url: Option<&url::Url>,
+    json: bool,
+    out_dir: Option<&std::path::Path>,
+) -> ExitCode {
+    if let Some(dir) = out_dir {
+        return match commands::extract_many(&rt.extractor, files, dir) {
+            Ok(failures) if failures.is_empty() => ExitCode::SUCCESS,
+            Ok(failures) => {
+                for (path, err) in failures {
+                    eprintln!("{}: {err}", path.display());
+                }
+                ExitCode::FAILURE
+            }
+            Err(err) => {
+                eprintln!("cannot write to {}: {err}", dir.display());
+                ExitCode::FAILURE
+            }
+        };
+    }
+    let [file] = files else {
+        eprintln!("give one file, or --out-dir DIR for several");
+        return ExitCode::from(2);
+    };
+    match commands::extract_file(&rt.extractor, file, url) {
+        Ok(article) if json => {
+            println!("{}", serde_json::to_string_pretty(&article).expect("article serializes"));
+            ExitCode::SUCCESS
+        }
+        Ok(article) => {
+            println!("{}", article.body);
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("cannot read {}: {err}", file.display());
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -103,7 +103,7 @@ impl Method {
 }
 
 /// What extraction found on a page.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Article {
     /// The page's own title (`og:title`, else `<title>`), when it has one.
     pub title: Option<String>,
