@@ -8,6 +8,10 @@ use url::Url;
 
 use crate::config::Runtime;
 use crate::extract::{Article, Extractor};
+
+/// The page address assumed when none is given: no site rule matches it.
+static NO_URL: std::sync::LazyLock<Url> =
+    std::sync::LazyLock::new(|| Url::parse("http://article.invalid/").expect("static URL"));
 use crate::score::Scored;
 
 /// The summary `check-config` prints for a good config.
@@ -29,8 +33,7 @@ pub fn config_summary(rt: &Runtime) -> String {
 pub fn extract_file(extractor: &Extractor, path: &Path, url: Option<&Url>) -> std::io::Result<Article> {
     let bytes = std::fs::read(path)?;
     let html = crate::extract::decode(&bytes, None);
-    let fallback = Url::parse("http://article.invalid/").expect("static URL");
-    Ok(extractor.extract(&html, url.unwrap_or(&fallback), ""))
+    Ok(extractor.extract(&html, url.unwrap_or(&NO_URL), ""))
 }
 
 /// Extracts many saved pages into `out_dir/<file stem>.txt`, spread over every core; returns
@@ -84,14 +87,10 @@ fn looks_like_html(input: &str) -> bool {
 
 /// Scores one article: HTML goes through the extractor first (site rules apply when `url` names
 /// their host). Returns the title and body scored, and the result.
-///
-/// # Panics
-/// Never: the fallback URL is a constant.
 #[must_use]
 pub fn score_input(rt: &Runtime, input: &str, url: Option<&Url>) -> (String, String, Scored) {
     let (title, body) = if looks_like_html(input) {
-        let fallback = Url::parse("http://article.invalid/").expect("static URL");
-        let article = rt.extractor.extract(input, url.unwrap_or(&fallback), "");
+        let article = rt.extractor.extract(input, url.unwrap_or(&NO_URL), "");
         (article.title.unwrap_or_default(), article.body)
     } else {
         (String::new(), input.to_string())
