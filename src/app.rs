@@ -18,7 +18,7 @@ use crate::config::Runtime;
 use crate::extract::{self, Article, Extractor};
 use crate::feed::{NewItem, Poller, chain};
 use crate::fetch::{FetchError, Fetcher, Page};
-use crate::notify::{Notifier, NotifyError, Wakers};
+use crate::notify::{Notifier, NotifyError, Wakers, Webhook};
 use crate::score::Scorer;
 use crate::store::{NewAlert, NewArticle, Store, StoreError};
 
@@ -119,7 +119,7 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
         let scorer = Arc::clone(&scorer);
         async move { Some(score_article(&scorer, e)) }
     }));
-    let hooks: Arc<Vec<String>> = Arc::new(rt.webhooks.iter().map(|w| w.name.clone()).collect());
+    let hooks = Arc::new(rt.webhooks);
     let stored = tracker.spawn(store_articles(scored_rx, store.clone(), hooks, wakers));
     tracker.close();
 
@@ -228,7 +228,7 @@ fn score_article(scorer: &Scorer, e: Extracted) -> Scored {
     let result = scorer.score(&title, &article.body);
     let alert = scorer
         .severity(result.score)
-        .map(|level| NewAlert { severity: level.as_str().to_string(), threshold: scorer.levels().threshold });
+        .map(|level| NewAlert { severity: level, threshold: scorer.levels().threshold });
     let url = item.link.as_ref().map_or_else(String::new, ToString::to_string);
     Scored {
         article: NewArticle {
@@ -251,13 +251,19 @@ fn score_article(scorer: &Scorer, e: Extracted) -> Scored {
 async fn store_articles(
     mut rx: mpsc::Receiver<Scored>,
     store: Store,
-    hooks: Arc<Vec<String>>,
+    hooks: Arc<Vec<Webhook>>,
     wakers: Wakers,
 ) {
     while let Some(Scored { article, alert }) = rx.recv().await {
         let (feed, url, key) = (article.feed.clone(), article.url.clone(), article.key.clone());
-        let hooks = Arc::clone(&hooks);
-        match store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &hooks)).await {
+        // The outbox rows are decided now, by each webhook's routing, and never change after.
+        let targets: Vec<String> = alert
+            .as_ref()
+            .map(|a| {
+                hooks.iter().filter(|h| h.wants(a.severity, &article.feed)).map(|h| h.name.clone()).collect()
+            })
+            .unwrap_or_default();
+        match store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &targets)).await {
             Ok(Some(alert)) => {
                 let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();
                 info!(

@@ -4,10 +4,12 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
+use chrono::{DateTime, Utc};
 use url::Url;
 
 use crate::config::Runtime;
 use crate::extract::{Article, Extractor};
+use crate::store::{Alert, Delivery};
 
 /// The page address assumed when none is given: no site rule matches it.
 static NO_URL: std::sync::LazyLock<Url> =
@@ -76,6 +78,93 @@ pub fn extract_many(
     Ok(failures.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
 }
 
+/// Reads `--since`: a duration back from `now` (`24h`, `7d`) or an RFC 3339 time.
+///
+/// # Errors
+/// A message saying what was expected.
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Ok(d) = humantime::parse_duration(text) {
+        return chrono::TimeDelta::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| format!("{text:?} is too long ago"));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("{text:?} is neither a duration (24h, 7d) nor an RFC 3339 time"))
+}
+
+/// Aligned plain-text columns.
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    out
+}
+
+fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
+}
+
+/// The `alerts` table.
+#[must_use]
+pub fn alerts_table(alerts: &[Alert]) -> String {
+    if alerts.is_empty() {
+        return "no alerts\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = alerts
+        .iter()
+        .map(|a| {
+            vec![
+                a.created_at.clone(),
+                a.severity.clone(),
+                format!("{:.2}", a.score),
+                a.feed.clone(),
+                shorten(&a.title, 70),
+                a.article_url.clone(),
+                a.id.clone(),
+            ]
+        })
+        .collect();
+    table(&["CREATED", "SEVERITY", "SCORE", "FEED", "TITLE", "URL", "ID"], &rows)
+}
+
+/// The `deliveries` table.
+#[must_use]
+pub fn deliveries_table(deliveries: &[Delivery]) -> String {
+    if deliveries.is_empty() {
+        return "no deliveries pending or dead-lettered\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = deliveries
+        .iter()
+        .map(|d| {
+            vec![
+                d.alert_id.clone(),
+                d.webhook.clone(),
+                d.state.clone(),
+                d.attempts.to_string(),
+                if d.state == "pending" { d.next_attempt_at.clone() } else { "-".into() },
+                d.last_error.clone().unwrap_or_else(|| "-".into()),
+                shorten(&d.title, 50),
+            ]
+        })
+        .collect();
+    table(&["ALERT", "WEBHOOK", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE"], &rows)
+}
+
 /// Whether `input` is an HTML document rather than plain text.
 fn looks_like_html(input: &str) -> bool {
     let head =
@@ -129,6 +218,30 @@ pub fn score_report(rt: &Runtime, scored: &Scored) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn since_forms() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").expect("time").with_timezone(&Utc);
+        let cases = [
+            ("24h", Some("2026-11-27T12:00:00+00:00")),
+            ("7d", Some("2026-11-21T12:00:00+00:00")),
+            ("2026-11-01T00:00:00Z", Some("2026-11-01T00:00:00+00:00")),
+            ("yesterday", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                parse_since(text, now).ok().map(|t| t.to_rfc3339()),
+                want.map(str::to_string),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn tables_align() {
+        let t = table(&["A", "BB"], &[vec!["xxx".into(), "y".into()], vec!["z".into(), "ww".into()]]);
+        assert_eq!(t, "A    BB\nxxx  y\nz    ww\n");
+    }
 
     #[test]
     fn html_detection() {

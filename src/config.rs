@@ -16,7 +16,8 @@ use url::Url;
 
 use crate::canon::Canonicalizer;
 use crate::extract::{Extractor, SiteRule};
-use crate::score::{Scorer, Severity, Term};
+use crate::notify::{Format, Secret, Webhook};
+use crate::score::{Level, Scorer, Severity, Term};
 
 /// Exit code for a bad config (`EX_CONFIG` from sysexits.h); systemd units stop restarting on it.
 pub const EXIT_BAD_CONFIG: u8 = 78;
@@ -204,13 +205,40 @@ pub struct TermConfig {
 }
 
 /// One `[[webhooks]]` entry.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct WebhookConfig {
-    /// Endpoint receiving a JSON POST per alert.
+    /// Endpoint receiving a POST per alert.
     pub url: String,
     /// Stable name for logs and the delivery table; defaults to the URL's host.
     pub name: Option<String>,
+    /// `json` (the documented payload), `slack` or `discord`.
+    pub format: String,
+    /// Least severity sent: `low`, `medium` or `high`.
+    pub min_severity: String,
+    /// Feed names whose alerts are sent; empty for every feed.
+    pub feeds: Vec<String>,
+    /// Signing secret (`whsec_<base64>` or any text); prefer `secret_env` or `secret_file`.
+    pub secret: Option<String>,
+    /// Environment variable holding the signing secret.
+    pub secret_env: Option<String>,
+    /// File holding the signing secret (systemd `LoadCredential=`).
+    pub secret_file: Option<PathBuf>,
+}
+
+impl Default for WebhookConfig {
+    fn default() -> Self {
+        Self {
+            url: String::new(),
+            name: None,
+            format: "json".into(),
+            min_severity: "low".into(),
+            feeds: Vec::new(),
+            secret: None,
+            secret_env: None,
+            secret_file: None,
+        }
+    }
 }
 
 /// `[delivery]`: how hard Flashpoint tries to hand an alert to a webhook.
@@ -262,14 +290,6 @@ pub struct Feed {
     pub name: String,
     pub url: Url,
     pub interval: Duration,
-}
-
-/// A webhook, ready to POST to.
-#[derive(Debug, Clone)]
-pub struct Webhook {
-    /// Unique name; the key of its rows in `deliveries`.
-    pub name: String,
-    pub url: Url,
 }
 
 /// `[fetch]` compiled.
@@ -560,7 +580,8 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     let feeds = compile_feeds(&settings.feeds, default_interval, &mut problems);
     let extractor = compile_sites(&settings.sites, settings.extract.min_chars, &mut problems);
     let scorer = compile_scoring(&settings.scoring, &mut problems);
-    let webhooks = compile_webhooks(&settings.webhooks, &mut problems);
+    let feed_names: HashSet<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
+    let webhooks = compile_webhooks(&settings.webhooks, &feed_names, &mut problems);
 
     let d = &settings.delivery;
     let delivery = DeliverySettings {
@@ -701,28 +722,99 @@ fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Opti
     }
 }
 
-fn compile_webhooks(webhooks: &[WebhookConfig], problems: &mut Vec<Problem>) -> Vec<Webhook> {
+fn compile_webhooks(
+    webhooks: &[WebhookConfig],
+    feeds: &HashSet<&str>,
+    problems: &mut Vec<Problem>,
+) -> Vec<Webhook> {
     let mut names = HashSet::new();
     let mut out = Vec::new();
     for (i, hook) in webhooks.iter().enumerate() {
         let key = format!("webhooks[{i}]");
-        let Some(url) = http_url(&format!("{key}.url"), &hook.url, problems) else { continue };
+        let before = problems.len();
+        let url = http_url(&format!("{key}.url"), &hook.url, problems);
+        let format = Format::parse(&hook.format);
+        if format.is_none() {
+            problems.push(problem(
+                format!("{key}.format"),
+                format!("{:?} is not one of json, slack, discord", hook.format),
+            ));
+        }
+        let min_severity = Level::parse(&hook.min_severity);
+        if min_severity.is_none() {
+            problems.push(problem(
+                format!("{key}.min_severity"),
+                format!("{:?} is not one of low, medium, high", hook.min_severity),
+            ));
+        }
+        for (j, feed) in hook.feeds.iter().enumerate() {
+            if !feeds.contains(feed.as_str()) {
+                problems
+                    .push(problem(format!("{key}.feeds[{j}]"), format!("{feed:?} names no configured feed")));
+            }
+        }
+        let secret = webhook_secret(hook, &key, problems);
         let name = hook
             .name
             .as_deref()
             .map(str::trim)
             .filter(|n| !n.is_empty())
-            .map_or_else(|| url.host_str().unwrap_or("webhook").to_string(), str::to_string);
+            .map(str::to_string)
+            .or_else(|| url.as_ref().and_then(Url::host_str).map(str::to_string))
+            .unwrap_or_else(|| format!("webhook{i}"));
         if !names.insert(name.clone()) {
             problems.push(problem(
                 format!("{key}.name"),
                 format!("{name:?} names another webhook too; give each a distinct name"),
             ));
-            continue;
         }
-        out.push(Webhook { name, url });
+        if let (Some(url), Some(format), Some(min_severity), true) =
+            (url, format, min_severity, problems.len() == before)
+        {
+            out.push(Webhook { name, url, format, min_severity, feeds: hook.feeds.clone(), secret });
+        }
     }
     out
+}
+
+/// The signing secret of a webhook from exactly one of `secret`, `secret_env`, `secret_file`.
+/// Problems name where the secret should be, never what it is.
+fn webhook_secret(hook: &WebhookConfig, key: &str, problems: &mut Vec<Problem>) -> Option<Secret> {
+    let sources = [hook.secret.is_some(), hook.secret_env.is_some(), hook.secret_file.is_some()];
+    if sources.iter().filter(|s| **s).count() > 1 {
+        problems.push(problem(key, "set only one of secret, secret_env, secret_file"));
+        return None;
+    }
+    let (sub_key, text) = if let Some(text) = &hook.secret {
+        ("secret", text.clone())
+    } else if let Some(var) = &hook.secret_env {
+        let Ok(text) = std::env::var(var) else {
+            problems
+                .push(problem(format!("{key}.secret_env"), format!("environment variable {var} is not set")));
+            return None;
+        };
+        ("secret_env", text)
+    } else if let Some(path) = &hook.secret_file {
+        match std::fs::read_to_string(path) {
+            Ok(text) => ("secret_file", text),
+            Err(err) => {
+                problems.push(problem(
+                    format!("{key}.secret_file"),
+                    format!("cannot read {}: {err}", path.display()),
+                ));
+                return None;
+            }
+        }
+    } else {
+        return None;
+    };
+    match Secret::parse(&text) {
+        Ok(secret) => Some(secret),
+        Err(err) => {
+            problems.push(problem(format!("{key}.{sub_key}"), format!("the secret {err}")));
+            None
+        }
+    }
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use tracing_subscriber::EnvFilter;
 
 use flashpoint::app::{self, Mode};
 use flashpoint::config::{self, EXIT_BAD_CONFIG};
+use flashpoint::store::{AlertFilter, Store};
 use flashpoint::{commands, feed};
 
 /// Watches news feeds for escalation language and raises alerts.
@@ -43,6 +44,44 @@ enum Command {
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+    },
+    /// List recent alerts.
+    Alerts {
+        /// Only alerts since this long ago (`24h`, `7d`) or this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// Only alerts of at least this severity.
+        #[arg(long, value_parser = ["low", "medium", "high"])]
+        severity: Option<String>,
+        /// Only alerts from this feed (its configured name).
+        #[arg(long)]
+        feed: Option<String>,
+        /// At most this many alerts, newest first.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List webhook deliveries that are pending or dead-lettered, with their last error.
+    Deliveries {
+        /// Include delivered ones too.
+        #[arg(long)]
+        all: bool,
+        #[arg(long, default_value_t = 100)]
+        limit: usize,
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Queue an alert's deliveries again (any state), or every dead-lettered delivery.
+    Redeliver {
+        /// Alert id (`alrt_…`).
+        #[arg(required_unless_present = "dead", conflicts_with = "dead")]
+        id: Option<String>,
+        /// Queue every dead-lettered delivery again.
+        #[arg(long)]
+        dead: bool,
     },
     /// Extract the article text of saved HTML pages.
     Extract {
@@ -111,8 +150,66 @@ fn main() -> ExitCode {
         Command::Extract { files, url, json, out_dir } => {
             extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
         }
+        Command::Alerts { since, severity, feed, limit, json } => {
+            let since =
+                match since.as_deref().map(|s| commands::parse_since(s, chrono::Utc::now())).transpose() {
+                    Ok(since) => since,
+                    Err(msg) => {
+                        eprintln!("--since: {msg}");
+                        return ExitCode::from(2);
+                    }
+                };
+            let min_severity = severity.as_deref().and_then(flashpoint::score::Level::parse);
+            let filter = AlertFilter { since, min_severity, feed, limit };
+            with_store(&rt, |store| {
+                let alerts = store.alerts(&filter)?;
+                if json {
+                    for a in &alerts {
+                        println!("{}", serde_json::to_string(a)?);
+                    }
+                } else {
+                    print!("{}", commands::alerts_table(&alerts));
+                }
+                Ok(())
+            })
+        }
+        Command::Deliveries { all, limit, json } => with_store(&rt, |store| {
+            let states: &[&str] = if all { &["pending", "dead", "delivered"] } else { &["pending", "dead"] };
+            let rows = store.deliveries(states, limit)?;
+            if json {
+                for d in &rows {
+                    println!("{}", serde_json::to_string(d)?);
+                }
+            } else {
+                print!("{}", commands::deliveries_table(&rows));
+            }
+            Ok(())
+        }),
+        Command::Redeliver { id, dead } => with_store(&rt, |store| {
+            let n = match (&id, dead) {
+                (Some(id), _) => store.redeliver_alert(id)?,
+                (None, _) => store.redeliver_dead()?,
+            };
+            match id {
+                Some(id) if n == 0 => anyhow::bail!("no deliveries for alert {id}"),
+                _ => println!("{n} deliveries queued; a running daemon sends them within 30 s"),
+            }
+            Ok(())
+        }),
         Command::Run => daemon(rt, Mode::Daemon),
         Command::Once => daemon(rt, Mode::Once),
+    }
+}
+
+/// Opens the configured database for an operator command.
+fn with_store(rt: &config::Runtime, f: impl FnOnce(&Store) -> anyhow::Result<()>) -> ExitCode {
+    let result = Store::open(&rt.storage_path).map_err(anyhow::Error::from).and_then(|store| f(&store));
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("{err:#}");
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -6,6 +6,7 @@
 
 pub mod payload;
 pub mod retry;
+pub mod sign;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -15,11 +16,15 @@ use reqwest::StatusCode;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
+use url::Url;
 
-use crate::config::{DeliverySettings, Webhook};
+use crate::config::DeliverySettings;
+use crate::score::Level;
 use crate::store::{AttemptResult, DueDelivery, Store, StoreError};
 
+pub use payload::Format;
 use retry::Outcome;
+pub use sign::Secret;
 
 /// Deliveries read from the outbox per query.
 const BATCH: usize = 50;
@@ -34,6 +39,30 @@ pub enum NotifyError {
     Client(#[source] reqwest::Error),
     #[error("outbox unavailable")]
     Store(#[from] StoreError),
+}
+
+/// A webhook, ready to POST to.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    /// Unique name; the key of its rows in `deliveries` and what logs show (never the URL,
+    /// which for Slack and Discord is itself a credential).
+    pub name: String,
+    pub url: Url,
+    pub format: Format,
+    /// Alerts below this severity are not sent here.
+    pub min_severity: Level,
+    /// Only alerts from these feeds (by name); empty for all.
+    pub feeds: Vec<String>,
+    /// Signs each request (Standard Webhooks) when set.
+    pub secret: Option<Secret>,
+}
+
+impl Webhook {
+    /// Whether an alert of `severity` from `feed` goes to this webhook.
+    #[must_use]
+    pub fn wants(&self, severity: Level, feed: &str) -> bool {
+        severity >= self.min_severity && (self.feeds.is_empty() || self.feeds.iter().any(|f| f == feed))
+    }
 }
 
 /// Wakes webhook workers when new alerts are written.
@@ -162,15 +191,19 @@ impl Worker {
     }
 
     async fn attempt(&self, delivery: &DueDelivery) -> AttemptResult {
-        let body = payload::json(&delivery.alert);
+        let body = self.hook.format.render(&delivery.alert);
         debug!(webhook = %self.hook.name, alert = %delivery.alert.id, "posting alert");
-        let response = self
+        let timestamp = Utc::now().timestamp();
+        let mut request = self
             .client
             .post(self.hook.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .body(body)
-            .send()
-            .await;
+            .header("webhook-id", &delivery.alert.id)
+            .header("webhook-timestamp", timestamp.to_string());
+        if let Some(secret) = &self.hook.secret {
+            request = request.header("webhook-signature", secret.sign(&delivery.alert.id, timestamp, &body));
+        }
+        let response = request.body(body).send().await;
         let outcome = match response {
             Ok(resp) => {
                 let status = resp.status();
@@ -184,14 +217,13 @@ impl Worker {
             Err(err) if err.is_timeout() => Outcome::Network("timed out".into()),
             Err(err) => Outcome::Network(crate::feed::chain(&err)),
         };
-        let created = chrono::DateTime::parse_from_rfc3339(&delivery.alert.created_at)
-            .map_or(Utc::now(), |t| t.with_timezone(&Utc));
+        let now = Utc::now();
         retry::decide(
             &outcome,
             delivery.attempts + 1,
-            Utc::now() - created,
+            now - delivery.queued_at,
             &self.policy,
-            Utc::now(),
+            now,
             fastrand::f64(),
         )
     }

@@ -1,9 +1,49 @@
-//! Webhook payloads: the JSON body documented in README.md.
+//! Webhook payloads (pure): the `alert.created` JSON documented in README.md, a Slack incoming
+//! webhook message, and a Discord embed.
 
 use serde::Serialize;
+use serde_json::{Value, json};
 
 use crate::score::Match;
 use crate::store::Alert;
+
+/// Matches shown in chat formats.
+const TOP_MATCHES: usize = 3;
+
+/// What a webhook receives.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// The `alert.created` payload.
+    Json,
+    /// A Slack incoming-webhook message: text plus blocks.
+    Slack,
+    /// A Discord webhook message with one embed.
+    Discord,
+}
+
+impl Format {
+    /// Parses the `format` config value.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        match text {
+            "json" => Some(Self::Json),
+            "slack" => Some(Self::Slack),
+            "discord" => Some(Self::Discord),
+            _ => None,
+        }
+    }
+
+    /// The body for `alert`. The same alert always gives the same bytes, so every retry
+    /// carries what the first attempt carried.
+    #[must_use]
+    pub fn render(self, alert: &Alert) -> String {
+        match self {
+            Self::Json => json(alert),
+            Self::Slack => slack(alert).to_string(),
+            Self::Discord => discord(alert).to_string(),
+        }
+    }
+}
 
 #[derive(Debug, Serialize)]
 struct Payload<'a> {
@@ -26,8 +66,7 @@ struct ArticleRef<'a> {
     published_at: Option<&'a str>,
 }
 
-/// The `alert.created` JSON body. The same alert always gives the same bytes, so every retry
-/// carries what the first attempt carried.
+/// The `alert.created` JSON body.
 ///
 /// # Panics
 /// Never: the payload holds only strings and finite numbers.
@@ -51,17 +90,95 @@ pub fn json(alert: &Alert) -> String {
     serde_json::to_string(&payload).expect("payload of plain strings and numbers serializes")
 }
 
+/// Cuts `text` to at most `max` characters, marking the cut.
+fn clip(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        let cut: String = text.chars().take(max.saturating_sub(1)).collect();
+        format!("{}…", cut.trim_end())
+    }
+}
+
+/// Slack's mrkdwn needs `&`, `<` and `>` escaped.
+fn slack_escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
+}
+
+fn slack(alert: &Alert) -> Value {
+    let title = slack_escape(&alert.title);
+    let matches: Vec<String> = alert
+        .matches
+        .iter()
+        .take(TOP_MATCHES)
+        .map(|m| {
+            format!(
+                "• `{}` ({}) {:+.2} — “{}”",
+                slack_escape(&m.term),
+                slack_escape(&m.category),
+                m.contribution,
+                slack_escape(&clip(&m.snippet, 200))
+            )
+        })
+        .collect();
+    json!({
+        "text": format!("[{}] {:.2}: {} <{}|open>", alert.severity.to_uppercase(), alert.score, title, alert.article_url),
+        "blocks": [
+            {"type": "header", "text": {"type": "plain_text", "text": clip(&alert.title, 150)}},
+            {"type": "section", "fields": [
+                {"type": "mrkdwn", "text": format!("*Severity*\n{}", alert.severity)},
+                {"type": "mrkdwn", "text": format!("*Score*\n{:.2} (threshold {:.2})", alert.score, alert.threshold)},
+                {"type": "mrkdwn", "text": format!("*Feed*\n{}", slack_escape(&alert.feed))},
+            ]},
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Top matches*\n{}", matches.join("\n")), 3000)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{}|Read the article>", alert.article_url)}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Flashpoint alert `{}`", alert.id)}]},
+        ],
+    })
+}
+
+fn discord(alert: &Alert) -> Value {
+    let color = match alert.severity.as_str() {
+        "high" => 0x00d3_2f2f,
+        "medium" => 0x00f5_7c00,
+        _ => 0x00fb_c02d,
+    };
+    let matches: Vec<String> = alert
+        .matches
+        .iter()
+        .take(TOP_MATCHES)
+        .map(|m| {
+            format!("**{}** ({}) {:+.2}\n> {}", m.term, m.category, m.contribution, clip(&m.snippet, 300))
+        })
+        .collect();
+    json!({
+        "username": "Flashpoint",
+        "embeds": [{
+            "title": clip(&alert.title, 256),
+            "url": alert.article_url,
+            "description": clip(&matches.join("\n"), 4000),
+            "color": color,
+            "fields": [
+                {"name": "Severity", "value": alert.severity, "inline": true},
+                {"name": "Score", "value": format!("{:.2} (threshold {:.2})", alert.score, alert.threshold), "inline": true},
+                {"name": "Feed", "value": clip(&alert.feed, 1000), "inline": true},
+            ],
+            "timestamp": alert.created_at,
+            "footer": {"text": format!("Flashpoint alert {}", alert.id)},
+        }],
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    #[test]
-    fn payload_shape() {
-        let alert = Alert {
+    fn alert() -> Alert {
+        Alert {
             id: "alrt_1".into(),
             created_at: "2026-11-28T06:00:00.000Z".into(),
             article_url: "https://www.dawn.com/news/1".into(),
-            title: "Minister warns".into(),
+            title: "Minister warns <Kabul> & others".into(),
             feed: "Dawn".into(),
             published_at: None,
             score: 12.5,
@@ -75,18 +192,64 @@ mod tests {
                 contribution: 5.0,
                 snippet: "Pakistan will strike deep inside Afghanistan.".into(),
             }],
-        };
-        let v: serde_json::Value = serde_json::from_str(&json(&alert)).expect("json");
+        }
+    }
+
+    #[test]
+    fn json_payload_shape() {
+        let a = alert();
+        let v: Value = serde_json::from_str(&json(&a)).expect("json");
         assert_eq!(v["id"], "alrt_1");
         assert_eq!(v["type"], "alert.created");
+        assert_eq!(v["created_at"], "2026-11-28T06:00:00.000Z");
         assert_eq!(v["score"], 12.5);
         assert_eq!(v["severity"], "high");
         assert_eq!(v["threshold"], 6.0);
         assert_eq!(v["article"]["url"], "https://www.dawn.com/news/1");
-        assert_eq!(v["article"]["published_at"], serde_json::Value::Null);
+        assert_eq!(v["article"]["feed"], "Dawn");
+        assert_eq!(v["article"]["published_at"], Value::Null);
         assert_eq!(v["matches"][0]["term"], "strike deep inside");
         assert_eq!(v["matches"][0]["count"], 1);
         assert_eq!(v["matches"][0]["snippet"], "Pakistan will strike deep inside Afghanistan.");
-        assert_eq!(json(&alert), json(&alert));
+        assert_eq!(json(&a), json(&a));
+    }
+
+    #[test]
+    fn slack_message_has_text_and_blocks() {
+        let v: Value = serde_json::from_str(&Format::Slack.render(&alert())).expect("json");
+        let text = v["text"].as_str().expect("text");
+        assert!(text.starts_with("[HIGH] 12.50: Minister warns &lt;Kabul&gt; &amp; others"), "{text}");
+        let blocks = v["blocks"].as_array().expect("blocks");
+        assert_eq!(blocks[0]["type"], "header");
+        assert_eq!(blocks[0]["text"]["text"], "Minister warns <Kabul> & others");
+        let fields = blocks[1]["fields"].to_string();
+        assert!(fields.contains("high") && fields.contains("12.50") && fields.contains("Dawn"));
+        assert!(
+            blocks[2]["text"]["text"]
+                .as_str()
+                .is_some_and(|t| t.contains("`strike deep inside` (threaten) +5.00"))
+        );
+        assert!(
+            blocks[3]["text"]["text"].as_str().is_some_and(|t| t.contains("https://www.dawn.com/news/1"))
+        );
+    }
+
+    #[test]
+    fn discord_embed() {
+        let v: Value = serde_json::from_str(&Format::Discord.render(&alert())).expect("json");
+        let embed = &v["embeds"][0];
+        assert_eq!(embed["title"], "Minister warns <Kabul> & others");
+        assert_eq!(embed["url"], "https://www.dawn.com/news/1");
+        assert_eq!(embed["color"], 0x00d3_2f2f);
+        assert_eq!(embed["fields"][0]["value"], "high");
+        assert!(embed["description"].as_str().is_some_and(|d| d.contains("**strike deep inside**")));
+    }
+
+    #[test]
+    fn formats_parse_and_clip() {
+        assert_eq!(Format::parse("slack"), Some(Format::Slack));
+        assert_eq!(Format::parse("xml"), None);
+        assert_eq!(clip("abcdef", 4), "abc…");
+        assert_eq!(clip("abc", 4), "abc");
     }
 }

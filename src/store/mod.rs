@@ -14,7 +14,7 @@ use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
 use crate::fetch::Validators;
-use crate::score::Match;
+use crate::score::{Level, Match};
 
 /// Schema versions, oldest first; never edit a released one, append a new one.
 const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
@@ -71,7 +71,7 @@ pub struct NewArticle {
 /// An alert to create with its article.
 #[derive(Debug, Clone)]
 pub struct NewAlert {
-    pub severity: String,
+    pub severity: Level,
     pub threshold: f64,
 }
 
@@ -97,7 +97,37 @@ pub struct DueDelivery {
     pub webhook: String,
     /// Attempts made before this one.
     pub attempts: u32,
+    /// When the delivery was queued (or re-queued by `redeliver`): its age counts from here.
+    pub queued_at: DateTime<Utc>,
     pub alert: Alert,
+}
+
+/// A row of the `deliveries` table, for `flashpoint deliveries`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub alert_id: String,
+    pub webhook: String,
+    pub state: String,
+    pub attempts: u32,
+    pub queued_at: String,
+    pub next_attempt_at: String,
+    pub last_attempt_at: Option<String>,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub title: String,
+}
+
+/// Which alerts `alerts` lists.
+#[derive(Debug, Clone, Default)]
+pub struct AlertFilter {
+    /// Alerts created at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    /// Alerts of at least this severity.
+    pub min_severity: Option<Level>,
+    /// Alerts from this feed (by name).
+    pub feed: Option<String>,
+    pub limit: usize,
 }
 
 /// What became of one delivery attempt.
@@ -293,7 +323,7 @@ impl Store {
             feed: article.feed.clone(),
             published_at: published,
             score: article.score,
-            severity: new_alert.severity.clone(),
+            severity: new_alert.severity.as_str().to_string(),
             threshold: new_alert.threshold,
             matches: article.matches.clone(),
         };
@@ -316,7 +346,7 @@ impl Store {
         )?;
         for hook in webhooks {
             tx.execute(
-                "INSERT INTO deliveries (alert_id, webhook, next_attempt_at) VALUES (?1, ?2, ?3)",
+                "INSERT INTO deliveries (alert_id, webhook, queued_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
                 params![alert.id, hook, now_s],
             )?;
         }
@@ -337,7 +367,7 @@ impl Store {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT d.id, d.webhook, d.attempts, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
-                    a.score, a.severity, a.threshold, a.matches
+                    a.score, a.severity, a.threshold, a.matches, d.queued_at
              FROM deliveries d JOIN alerts a ON a.id = d.alert_id
              WHERE d.webhook = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
              ORDER BY d.next_attempt_at, d.id LIMIT ?3",
@@ -351,14 +381,16 @@ impl Store {
                     r.get::<_, u32>(2)?,
                     alert_from_row(r, 3)?,
                     r.get::<_, String>(12)?,
+                    r.get::<_, String>(13)?,
                 ))
             },
         )?;
         let mut out = Vec::new();
         for row in rows {
-            let (id, webhook, attempts, mut alert, matches) = row?;
+            let (id, webhook, attempts, mut alert, matches, queued_at) = row?;
             alert.matches = serde_json::from_str(&matches)?;
-            out.push(DueDelivery { id, webhook, attempts, alert });
+            let queued_at = parse_time(&queued_at).unwrap_or_else(Utc::now);
+            out.push(DueDelivery { id, webhook, attempts, queued_at, alert });
         }
         Ok(out)
     }
@@ -404,19 +436,33 @@ impl Store {
         Ok(())
     }
 
-    /// Most recent alerts first.
+    /// Alerts matching `filter`, most recent first.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
-    pub fn recent_alerts(&self, limit: usize) -> Result<Vec<Alert>, StoreError> {
+    pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, StoreError> {
         let conn = self.lock();
+        let severities: Vec<&str> = [Level::Low, Level::Medium, Level::High]
+            .into_iter()
+            .filter(|l| filter.min_severity.is_none_or(|min| *l >= min))
+            .map(Level::as_str)
+            .collect();
         let mut stmt = conn.prepare_cached(
             "SELECT id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches
-             FROM alerts ORDER BY created_at DESC, id LIMIT ?1",
+             FROM alerts
+             WHERE created_at >= ?1 AND (?2 IS NULL OR feed = ?2) AND severity IN (SELECT value FROM json_each(?3))
+             ORDER BY created_at DESC, id LIMIT ?4",
         )?;
-        let rows = stmt.query_map([i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
-            Ok((alert_from_row(r, 0)?, r.get::<_, String>(9)?))
-        })?;
+        let since = filter.since.map_or_else(String::new, timestamp);
+        let rows = stmt.query_map(
+            params![
+                since,
+                filter.feed,
+                serde_json::to_string(&severities)?,
+                i64::try_from(filter.limit).unwrap_or(i64::MAX)
+            ],
+            |r| Ok((alert_from_row(r, 0)?, r.get::<_, String>(9)?)),
+        )?;
         let mut out = Vec::new();
         for row in rows {
             let (mut alert, matches) = row?;
@@ -424,6 +470,70 @@ impl Store {
             out.push(alert);
         }
         Ok(out)
+    }
+
+    /// Deliveries in the given states (`pending`, `delivered`, `dead`), oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`].
+    pub fn deliveries(&self, states: &[&str], limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.alert_id, d.webhook, d.state, d.attempts, d.queued_at, d.next_attempt_at,
+                    d.last_attempt_at, d.last_status, d.last_error, a.title
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE d.state IN (SELECT value FROM json_each(?1))
+             ORDER BY d.queued_at, d.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(
+            params![serde_json::to_string(states)?, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(Delivery {
+                    id: r.get(0)?,
+                    alert_id: r.get(1)?,
+                    webhook: r.get(2)?,
+                    state: r.get(3)?,
+                    attempts: r.get(4)?,
+                    queued_at: r.get(5)?,
+                    next_attempt_at: r.get(6)?,
+                    last_attempt_at: r.get(7)?,
+                    last_status: r.get(8)?,
+                    last_error: r.get(9)?,
+                    title: r.get(10)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Queues every delivery of alert `alert_id` again, whatever its state: attempts start over
+    /// and its age counts from now. Returns how many deliveries were queued.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn redeliver_alert(&self, alert_id: &str) -> Result<usize, StoreError> {
+        self.requeue("alert_id = ?1", alert_id)
+    }
+
+    /// Queues every dead-lettered delivery again. Returns how many.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn redeliver_dead(&self) -> Result<usize, StoreError> {
+        self.requeue("state = ?1", "dead")
+    }
+
+    fn requeue(&self, condition: &str, value: &str) -> Result<usize, StoreError> {
+        let now = timestamp(Utc::now());
+        let conn = self.lock();
+        let n = conn.execute(
+            &format!(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, queued_at = ?2, next_attempt_at = ?2,
+                   delivered_at = NULL WHERE {condition}"
+            ),
+            params![value, now],
+        )?;
+        Ok(n)
     }
 }
 
@@ -484,7 +594,7 @@ mod tests {
     #[test]
     fn an_article_is_stored_and_alerted_once() {
         let (_dir, store) = open();
-        let alert = NewAlert { severity: "low".into(), threshold: 6.0 };
+        let alert = NewAlert { severity: Level::Low, threshold: 6.0 };
         let hooks = vec!["a".to_string(), "b".to_string()];
         let first =
             store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
@@ -492,7 +602,17 @@ mod tests {
             store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
         assert!(first.is_some());
         assert!(second.is_none());
-        assert_eq!(store.recent_alerts(10).expect("alerts").len(), 1);
+        let all = AlertFilter { limit: 10, ..AlertFilter::default() };
+        assert_eq!(store.alerts(&all).expect("alerts").len(), 1);
+        let high = AlertFilter { min_severity: Some(Level::High), ..all.clone() };
+        assert!(store.alerts(&high).expect("alerts").is_empty());
+        let other_feed = AlertFilter { feed: Some("Other".into()), ..all.clone() };
+        assert!(store.alerts(&other_feed).expect("alerts").is_empty());
+        let this_feed =
+            AlertFilter { feed: Some("Feed".into()), min_severity: Some(Level::Low), ..all.clone() };
+        assert_eq!(store.alerts(&this_feed).expect("alerts").len(), 1);
+        let later = AlertFilter { since: Some(Utc::now() + chrono::Duration::seconds(5)), ..all };
+        assert!(store.alerts(&later).expect("alerts").is_empty());
         let due = store.due_deliveries("a", Utc::now(), 10).expect("due");
         assert_eq!(due.len(), 1);
         assert_eq!(due[0].alert.id, alert_id("https://x.example/1"));
@@ -505,7 +625,7 @@ mod tests {
     #[test]
     fn attempts_move_deliveries_along() {
         let (_dir, store) = open();
-        let alert = NewAlert { severity: "high".into(), threshold: 6.0 };
+        let alert = NewAlert { severity: Level::High, threshold: 6.0 };
         store.insert_article(&article("k", 20.0), Some(&alert), &["w".into()]).expect("insert");
         let due = store.due_deliveries("w", Utc::now(), 10).expect("due");
         let later = Utc::now() + chrono::Duration::seconds(60);
@@ -519,8 +639,20 @@ mod tests {
         assert_eq!(store.next_due("w").expect("next").map(timestamp), Some(timestamp(later)));
         let again = store.due_deliveries("w", later, 10).expect("due");
         assert_eq!(again[0].attempts, 1);
-        store.record_attempt(again[0].id, &AttemptResult::Delivered).expect("record");
+        store
+            .record_attempt(again[0].id, &AttemptResult::Dead { error: "HTTP 410".into(), status: Some(410) })
+            .expect("record");
         assert_eq!(store.next_due("w").expect("next"), None);
+        let dead = store.deliveries(&["dead"], 10).expect("deliveries");
+        assert_eq!(dead.len(), 1);
+        assert_eq!(dead[0].last_status, Some(410));
+        assert_eq!(store.redeliver_dead().expect("requeue"), 1);
+        let due = store.due_deliveries("w", Utc::now(), 10).expect("due");
+        assert_eq!(due[0].attempts, 0);
+        store.record_attempt(due[0].id, &AttemptResult::Delivered).expect("record");
+        assert!(store.deliveries(&["pending", "dead"], 10).expect("deliveries").is_empty());
+        assert_eq!(store.redeliver_alert(&due[0].alert.id).expect("requeue"), 1);
+        assert_eq!(store.redeliver_alert("alrt_none").expect("requeue"), 0);
     }
 
     #[test]

@@ -54,6 +54,7 @@ CREATE TABLE deliveries (
     webhook         TEXT NOT NULL,
     state           TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'delivered', 'dead')),
     attempts        INTEGER NOT NULL DEFAULT 0,
+    queued_at       TEXT NOT NULL,
     next_attempt_at TEXT NOT NULL,
     last_attempt_at TEXT,
     last_status     INTEGER,

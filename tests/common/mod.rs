@@ -4,10 +4,12 @@
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
 
 use std::collections::HashMap;
+use std::fmt::Write as _;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -49,11 +51,12 @@ pub struct Seen {
     pub status: u16,
 }
 
-#[derive(Default)]
 struct Inner {
     routes: Mutex<HashMap<String, Reply>>,
-    /// Replies for POSTs, consumed in order; after the last, 200.
-    post_script: Mutex<Vec<u16>>,
+    /// Replies for POSTs (status, delay before answering), consumed in order; after the last,
+    /// `post_default`.
+    post_script: Mutex<Vec<(u16, Duration)>>,
+    post_default: Mutex<u16>,
     seen: Mutex<Vec<Seen>>,
 }
 
@@ -66,7 +69,12 @@ pub struct Server {
 
 impl Server {
     pub async fn start() -> Self {
-        let inner = Arc::new(Inner::default());
+        let inner = Arc::new(Inner {
+            routes: Mutex::default(),
+            post_script: Mutex::default(),
+            post_default: Mutex::new(200),
+            seen: Mutex::default(),
+        });
         let app = Router::new().fallback(handle).with_state(Arc::clone(&inner));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind 127.0.0.1:0");
         let addr = listener.local_addr().expect("local addr");
@@ -111,9 +119,29 @@ impl Server {
         }
     }
 
-    /// Answers the next POSTs with these statuses, then 200.
+    /// Answers the next POSTs with these statuses, then the default (200 unless set).
     pub fn script_posts(&self, statuses: &[u16]) {
-        *self.inner.post_script.lock().expect("lock") = statuses.to_vec();
+        *self.inner.post_script.lock().expect("lock") =
+            statuses.iter().map(|s| (*s, Duration::ZERO)).collect();
+    }
+
+    /// Answers the next POSTs with these statuses after these delays.
+    pub fn script_posts_slow(&self, script: &[(u16, Duration)]) {
+        *self.inner.post_script.lock().expect("lock") = script.to_vec();
+    }
+
+    /// The status POSTs get once the script is used up.
+    pub fn answer_posts(&self, status: u16) {
+        *self.inner.post_default.lock().expect("lock") = status;
+    }
+
+    /// Waits until `done(self)` holds, or panics after `secs`.
+    pub async fn wait_for(&self, secs: u64, what: &str, done: impl Fn(&Self) -> bool) {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
+        while !done(self) {
+            assert!(tokio::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -143,14 +171,26 @@ async fn handle(
     body: Bytes,
 ) -> Response {
     let path = uri.path().to_string();
-    let reply = if method == Method::POST {
-        let mut script = inner.post_script.lock().expect("lock");
-        Reply::status(if script.is_empty() { 200 } else { script.remove(0) })
+    let (reply, delay) = if method == Method::POST {
+        let (status, delay) = {
+            let mut script = inner.post_script.lock().expect("lock");
+            if script.is_empty() {
+                (*inner.post_default.lock().expect("lock"), Duration::ZERO)
+            } else {
+                script.remove(0)
+            }
+        };
+        (Reply::status(status), delay)
     } else {
-        inner.routes.lock().expect("lock").get(&path).cloned().unwrap_or_else(|| Reply::status(404))
+        (
+            inner.routes.lock().expect("lock").get(&path).cloned().unwrap_or_else(|| Reply::status(404)),
+            Duration::ZERO,
+        )
     };
+    // Recorded before any delay: a client that gives up still counts as a request seen.
     let seen = Seen { method: method.to_string(), path, headers, body, status: reply.status };
     inner.seen.lock().expect("lock").push(seen);
+    tokio::time::sleep(delay).await;
     (StatusCode::from_u16(reply.status).expect("status"), [("content-type", reply.content_type)], reply.body)
         .into_response()
 }
@@ -197,11 +237,12 @@ pub fn write_config(dir: &Path, feeds: &[(&str, String)], webhooks: &[String], e
     TestConfig { path, db }
 }
 
-/// Deep-merges `over` into `base`: tables merge, anything else replaces.
+/// Deep-merges `over` into `base`: tables merge, arrays of tables append, anything else replaces.
 fn merge(base: &mut toml::Table, over: toml::Table) {
     for (key, value) in over {
         match (base.get_mut(&key), value) {
             (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (Some(toml::Value::Array(b)), toml::Value::Array(o)) => b.extend(o),
             (_, v) => {
                 base.insert(key, v);
             }
@@ -228,6 +269,93 @@ pub async fn flashpoint(config: &Path, args: &[&str]) -> Output {
         .expect("run flashpoint")
 }
 
+/// A running `flashpoint run`, killed when dropped.
+pub struct Daemon {
+    pub child: tokio::process::Child,
+}
+
+impl Daemon {
+    pub fn start(config: &Path) -> Self {
+        let child = tokio::process::Command::new(binary())
+            .arg("--config")
+            .arg(config)
+            .arg("run")
+            .env("RUST_LOG", "info")
+            .env_remove("FLASHPOINT_CONFIG")
+            .stderr(std::process::Stdio::null())
+            .kill_on_drop(true)
+            .spawn()
+            .expect("spawn daemon");
+        Self { child }
+    }
+
+    pub fn signal(&self, signal: &str) {
+        let pid = self.child.id().expect("running").to_string();
+        let status = std::process::Command::new("kill").args([signal, &pid]).status().expect("kill");
+        assert!(status.success());
+    }
+
+    /// SIGTERM, then the exit code.
+    pub async fn stop(mut self) -> Option<i32> {
+        self.signal("-TERM");
+        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
+            .await
+            .expect("stops")
+            .expect("wait");
+        status.code()
+    }
+
+    /// SIGKILL: no chance to finish anything.
+    pub async fn kill(mut self) {
+        self.signal("-KILL");
+        let _ = self.child.wait().await;
+    }
+}
+
+/// An RSS feed of `n` generated articles at `/gen/feed`, each page at `/gen/N` carrying a threat
+/// (`threats` of them) or a weather report; returns how many alerts it should raise.
+pub fn generated_site(server: &Server, n: usize, threats: usize) {
+    let mut items = String::new();
+    for i in 0..n {
+        let threat = i < threats;
+        let title =
+            if threat { format!("Minister {i} warns of strikes") } else { format!("Weather report {i}") };
+        let body = if threat {
+            format!(
+                "<p>Defence minister number {i} said on Friday that the country will strike deep inside the neighbouring \
+                 province if attacks continue, and troops were placed on high alert along the border.</p>\
+                 <p>He said the armed forces would retaliate against any incursion, officials said, and warned of \
+                 a befitting response to further aggression.</p>"
+            )
+        } else {
+            format!(
+                "<p>Forecast number {i}: light rain is expected in the north of the country on Saturday, with \
+                 temperatures falling by a few degrees, the meteorological office said.</p>\
+                 <p>Farmers welcomed the rain after a dry month, and officials said reservoirs were filling.</p>"
+            )
+        };
+        server.route(
+            &format!("/gen/{i}"),
+            Reply::ok(
+                "text/html; charset=utf-8",
+                format!("<html><head><title>{title}</title></head><body><article><h1>{title}</h1>{body}</article></body></html>"),
+            ),
+        );
+        let _ = write!(
+            items,
+            "<item><title>{title}</title><link>{}/gen/{i}</link><guid>gen-{i}</guid></item>",
+            server.base()
+        );
+    }
+    server.route(
+        "/gen/feed",
+        Reply::ok(
+            "application/rss+xml",
+            format!("<rss version=\"2.0\"><channel><title>gen</title>{items}</channel></rss>"),
+        ),
+    );
+}
+
 /// Rows of a query on the test database.
 pub fn query(db: &Path, sql: &str) -> Vec<Vec<rusqlite::types::Value>> {
     let conn = rusqlite::Connection::open(db).expect("open db");
@@ -237,6 +365,12 @@ pub fn query(db: &Path, sql: &str) -> Vec<Vec<rusqlite::types::Value>> {
         .expect("query")
         .collect::<Result<_, _>>()
         .expect("rows")
+}
+
+/// A count that is 0 while the database or its tables do not exist yet (a daemon starting).
+pub fn count_now(db: &Path, sql: &str) -> i64 {
+    let Ok(conn) = rusqlite::Connection::open(db) else { return 0 };
+    conn.query_row(sql, [], |r| r.get(0)).unwrap_or(0)
 }
 
 pub fn count(db: &Path, sql: &str) -> i64 {

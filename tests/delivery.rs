@@ -1,0 +1,238 @@
+//! Webhook delivery: retries, signing, dead letters, routing, slow and dead receivers, and
+//! crashes — the real binary against real receivers on 127.0.0.1.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use base64::Engine as _;
+use common::{Daemon, Server, count, count_now, flashpoint, generated_site, stderr, write_config};
+use hmac::{KeyInit as _, Mac as _};
+
+/// Fast retries so the tests take seconds, not minutes.
+const FAST: &str = "[delivery]\ninitial_backoff = \"100ms\"\nmax_backoff = \"300ms\"\n";
+
+fn webhook_ids(server: &Server, accepted_only: bool) -> Vec<String> {
+    server
+        .seen()
+        .iter()
+        .filter(|s| s.method == "POST" && (!accepted_only || (200..300).contains(&s.status)))
+        .map(|s| {
+            s.headers.get("webhook-id").and_then(|v| v.to_str().ok()).expect("webhook-id header").to_string()
+        })
+        .collect()
+}
+
+/// The receiver's own check of a Standard Webhooks signature.
+fn verify(secret: &[u8], seen: &common::Seen) -> bool {
+    let header =
+        |name: &str| seen.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let signed = format!(
+        "{}.{}.{}",
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        String::from_utf8_lossy(&seen.body)
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
+    mac.update(signed.as_bytes());
+    let expected =
+        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()));
+    header("webhook-signature").split(' ').any(|sig| sig == expected)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn three_503s_then_200_gives_one_delivery_with_one_id() {
+    let site = Server::start().await;
+    site.dawn();
+    let hook = Server::start().await;
+    hook.script_posts(&[503, 503, 503]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], FAST);
+    let daemon = Daemon::start(&cfg.path);
+    hook.wait_for(20, "an accepted delivery", |h| !h.posts("/hook").is_empty()).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(daemon.stop().await, Some(0));
+
+    let ids = webhook_ids(&hook, false);
+    assert_eq!(ids.len(), 4, "three refusals and one success: {ids:?}");
+    assert!(ids.iter().all(|id| *id == ids[0]), "the same webhook-id on every attempt");
+    assert_eq!(hook.posts("/hook").len(), 1, "exactly one accepted delivery");
+    assert_eq!(count(&cfg.db, "SELECT attempts FROM deliveries WHERE state = 'delivered'"), 4);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn signatures_verify_with_the_right_secret_only() {
+    let site = Server::start().await;
+    site.dawn();
+    let hook = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let secret_file = dir.path().join("hook.secret");
+    std::fs::write(&secret_file, "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=\n").expect("secret file");
+    let cfg = write_config(
+        dir.path(),
+        &[("Dawn", site.url("/feeds/pakistan"))],
+        &[hook.url("/hook")],
+        &format!(
+            "[[webhooks]]\nurl = \"{}\"\nsecret_file = \"{}\"\n",
+            hook.url("/hook2"),
+            secret_file.display()
+        ),
+    );
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let signed: Vec<_> = hook.seen().into_iter().filter(|s| s.path == "/hook2").collect();
+    assert_eq!(signed.len(), 1);
+    assert!(verify(b"secret-key-for-tests", &signed[0]), "the receiver's own HMAC matches");
+    assert!(!verify(b"wrong-secret", &signed[0]), "a wrong secret fails");
+    let timestamp: i64 =
+        signed[0].headers["webhook-timestamp"].to_str().expect("ascii").parse().expect("unix seconds");
+    assert!((chrono::Utc::now().timestamp() - timestamp).abs() < 60);
+    // The unsigned webhook got no signature header; nothing printed the secret.
+    let unsigned: Vec<_> = hook.seen().into_iter().filter(|s| s.path == "/hook").collect();
+    assert!(unsigned[0].headers.get("webhook-signature").is_none());
+    assert!(!stderr(&out).contains("c2VjcmV0"), "secret not logged");
+    let check = flashpoint(&cfg.path, &["check-config"]).await;
+    assert!(!String::from_utf8_lossy(&check.stdout).contains("c2VjcmV0"));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn gone_is_dead_lettered_then_redelivered_on_request() {
+    let site = Server::start().await;
+    site.dawn();
+    let hook = Server::start().await;
+    hook.answer_posts(410);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], FAST);
+    let daemon = Daemon::start(&cfg.path);
+    let db = cfg.db.clone();
+    hook.wait_for(20, "a dead letter", move |_| {
+        count_now(&db, "SELECT count(*) FROM deliveries WHERE state = 'dead'") == 1
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    assert_eq!(webhook_ids(&hook, false).len(), 3, "410 is tried three times, then dead-lettered");
+    assert_eq!(daemon.stop().await, Some(0));
+
+    let listing = flashpoint(&cfg.path, &["deliveries"]).await;
+    let text = String::from_utf8_lossy(&listing.stdout).into_owned();
+    assert!(text.contains("dead") && text.contains("410"), "{text}");
+
+    hook.answer_posts(200);
+    let id = webhook_ids(&hook, false)[0].clone();
+    let out = flashpoint(&cfg.path, &["redeliver", &id]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(webhook_ids(&hook, true), [id], "sent again after redeliver");
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'"), 1);
+    let out = flashpoint(&cfg.path, &["redeliver", "alrt_000000000000000000000000"]).await;
+    assert!(!out.status.success(), "an unknown alert id is an error");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn one_dead_webhook_does_not_delay_another() {
+    let site = Server::start().await;
+    generated_site(&site, 6, 6);
+    let up = Server::start().await;
+    let slow = Server::start().await;
+    // The slow receiver takes longer than the delivery timeout every time.
+    slow.script_posts_slow(&[(200, Duration::from_secs(30)); 50]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[("Generated", site.url("/gen/feed"))],
+        &[slow.url("/hook"), "http://127.0.0.1:9/hook".to_string(), up.url("/hook")],
+        "[delivery]\ntimeout = \"1s\"\ninitial_backoff = \"100ms\"\nmax_backoff = \"300ms\"\n",
+    );
+    let started = tokio::time::Instant::now();
+    let daemon = Daemon::start(&cfg.path);
+    up.wait_for(10, "six deliveries to the working webhook", |h| h.posts("/hook").len() == 6).await;
+    assert!(started.elapsed() < Duration::from_secs(6), "the working webhook was not held up");
+    // The slow one is timed out and retried, not waited on forever.
+    slow.wait_for(10, "a retry to the slow webhook", |h| h.seen().len() >= 2).await;
+    assert_eq!(daemon.stop().await, Some(0));
+    let pending = count(
+        &cfg.db,
+        "SELECT count(*) FROM deliveries WHERE webhook IN ('hook0', 'hook1') AND state = 'pending'",
+    );
+    assert_eq!(pending, 12, "undelivered alerts stay in the outbox");
+    let errors = common::query(&cfg.db, "SELECT DISTINCT last_error FROM deliveries WHERE webhook = 'hook0'");
+    assert!(format!("{errors:?}").contains("timed out"), "{errors:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn routing_by_severity_and_feed() {
+    let site = Server::start().await;
+    site.dawn();
+    generated_site(&site, 2, 2);
+    let hook = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[("Dawn", site.url("/feeds/pakistan")), ("Generated", site.url("/gen/feed"))],
+        &[],
+        &format!(
+            "[[webhooks]]\nurl = \"{0}\"\nname = \"high-only\"\nmin_severity = \"high\"\n\
+             [[webhooks]]\nurl = \"{1}\"\nname = \"generated-only\"\nfeeds = [\"Generated\"]\nformat = \"slack\"\n\
+             [[webhooks]]\nurl = \"{2}\"\nname = \"discord\"\nformat = \"discord\"\n",
+            hook.url("/high"),
+            hook.url("/generated"),
+            hook.url("/discord")
+        ),
+    );
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    let severities: HashMap<String, String> = common::query(&cfg.db, "SELECT feed, severity FROM alerts")
+        .into_iter()
+        .map(|r| (format!("{:?}", r[0]), format!("{:?}", r[1])))
+        .collect();
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 3, "{severities:?}");
+    let high = count(&cfg.db, "SELECT count(*) FROM alerts WHERE severity = 'high'");
+    assert_eq!(hook.posts("/high").len(), usize::try_from(high).expect("count"));
+    let generated = hook.posts("/generated");
+    assert_eq!(generated.len(), 2);
+    assert!(generated[0]["blocks"].is_array() && generated[0]["text"].is_string(), "slack format");
+    let discord = hook.posts("/discord");
+    assert_eq!(discord.len(), 3);
+    assert!(discord[0]["embeds"][0]["title"].is_string(), "discord format");
+}
+
+/// SIGKILL while the receiver is down, restart after it is back: every alert arrives, and none
+/// under two ids.
+#[tokio::test(flavor = "multi_thread")]
+async fn killed_while_receiver_down_delivers_everything_after_restart() {
+    let site = Server::start().await;
+    generated_site(&site, 8, 5);
+    let hook = Server::start().await;
+    hook.answer_posts(503);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Generated", site.url("/gen/feed"))], &[hook.url("/hook")], FAST);
+    let daemon = Daemon::start(&cfg.path);
+    let db = cfg.db.clone();
+    hook.wait_for(20, "five alerts tried", move |h| {
+        count_now(&db, "SELECT count(*) FROM alerts") == 5 && webhook_ids(h, false).len() >= 5
+    })
+    .await;
+    daemon.kill().await;
+    assert!(hook.posts("/hook").is_empty());
+
+    hook.answer_posts(200);
+    let daemon = Daemon::start(&cfg.path);
+    hook.wait_for(20, "five accepted deliveries", |h| h.posts("/hook").len() >= 5).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(daemon.stop().await, Some(0));
+
+    let accepted = webhook_ids(&hook, true);
+    let mut distinct = accepted.clone();
+    distinct.sort();
+    distinct.dedup();
+    assert_eq!(distinct.len(), 5, "every alert arrived");
+    assert_eq!(accepted.len(), 5, "none twice");
+    let by_article: Vec<String> =
+        hook.posts("/hook").iter().map(|p| p["article"]["url"].to_string()).collect();
+    let mut articles = by_article.clone();
+    articles.sort();
+    articles.dedup();
+    assert_eq!(articles.len(), 5, "one id per article");
+}
