@@ -14,9 +14,10 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use tracing::{error, info, warn};
 
+use crate::canon::Canonicalizer;
 use crate::config::Runtime;
 use crate::extract::{self, Article, Extractor};
-use crate::feed::{NewItem, Poller, chain};
+use crate::feed::{NewItem, Pacing, Poller, chain, schedule};
 use crate::fetch::{FetchError, Fetcher, Page};
 use crate::notify::{Notifier, NotifyError, Wakers, Webhook};
 use crate::score::Scorer;
@@ -59,6 +60,8 @@ struct Fetched {
 struct Extracted {
     item: NewItem,
     article: Article,
+    /// Where the page's link led after redirects.
+    final_url: Option<url::Url>,
 }
 
 /// A scored article, ready to store.
@@ -75,6 +78,13 @@ struct Scored {
 /// [`AppError`] when the database, the HTTP client or the notifier cannot start.
 pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result<(), AppError> {
     let store = Store::open(&rt.storage_path)?;
+    // One process works on a database: whatever a previous one had leased is free again.
+    store.release_deliveries()?;
+    for (name, pending) in store.pending_webhooks()? {
+        if !rt.webhooks.iter().any(|w| w.name == name) {
+            warn!(webhook = %name, pending, "deliveries wait for a webhook that is no longer configured");
+        }
+    }
     let fetcher = Fetcher::new(&rt.fetch)?;
     let (notifier, wakers) = Notifier::new(&rt.webhooks, &store, rt.delivery, &rt.fetch.user_agent)?;
     info!(
@@ -98,13 +108,16 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
         store.clone(),
         rt.canon.clone(),
         items_tx,
-        rt.fetch.poll_concurrency,
-        rt.startup_spread,
+        Pacing {
+            concurrency: rt.fetch.poll_concurrency,
+            startup_spread: rt.startup_spread,
+            default_interval: rt.default_interval,
+        },
     );
     let tracker = TaskTracker::new();
     match mode {
         Mode::Daemon => tracker.spawn(poller.run(shutdown.clone())),
-        Mode::Once => tracker.spawn(poller.once()),
+        Mode::Once => tracker.spawn(poller.once(shutdown.clone())),
     };
     let page_limit = rt.fetch.page_concurrency;
     let fetch_store = store.clone();
@@ -115,9 +128,10 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     tracker.spawn(stage(pages_rx, articles_tx, cores, move |f| extract_page(Arc::clone(&extractor), f)));
     let scorer = Arc::new(rt.scorer);
+    let canon = Arc::new(rt.canon);
     tracker.spawn(stage(articles_rx, scored_tx, 1, move |e| {
-        let scorer = Arc::clone(&scorer);
-        async move { Some(score_article(&scorer, e)) }
+        let (scorer, canon) = (Arc::clone(&scorer), Arc::clone(&canon));
+        async move { Some(score_article(&scorer, &canon, e)) }
     }));
     let hooks = Arc::new(rt.webhooks);
     let stored = tracker.spawn(store_articles(scored_rx, store.clone(), hooks, wakers));
@@ -180,15 +194,20 @@ async fn fetch_page(fetcher: Fetcher, store: Store, item: NewItem) -> Option<Fet
         Ok(page) => Some(Fetched { item, page: Some(page) }),
         Err(err) => {
             let message = chain(&err);
-            let retry = err.is_transient() && !item.last_attempt;
+            let retry = err.is_transient() && !item.last_attempt();
             warn!(feed = %item.feed.name, url = %link, error = %message, retry, "page fetch failed");
-            let (url, name) = (item.feed.url.to_string(), item.feed.name.clone());
-            if let Err(e) = store
+            let (url, name, key) = (item.feed.url.to_string(), item.feed.name.clone(), item.key.clone());
+            let error = format!("page {link}: {message}");
+            let next_at = chrono::Utc::now()
+                + chrono::TimeDelta::from_std(schedule::page_retry_delay(item.attempts + 1))
+                    .unwrap_or_default();
+            let recorded = store
                 .blocking(move |s| {
-                    s.record_feed_error(&url, &name, &format!("page {link}: {message}"), false)
+                    s.record_feed_error(&url, &name, &error, false)?;
+                    if retry { s.inbox_failed(&key, &error, next_at) } else { Ok(()) }
                 })
-                .await
-            {
+                .await;
+            if let Err(e) = recorded {
                 warn!(error = %chain(&e), "cannot record page error");
             }
             if retry { None } else { Some(Fetched { item, page: None }) }
@@ -202,6 +221,7 @@ async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Ext
     let result = tokio::task::spawn_blocking(move || {
         let Fetched { item, page } = fetched;
         let feed_text = extract::html_to_text(&item.feed_html);
+        let final_url = page.as_ref().map(|p| p.final_url.clone());
         let article = match page {
             Some(page) => {
                 let html = extract::decode(&page.body, page.content_type.as_deref());
@@ -209,7 +229,7 @@ async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Ext
             }
             None => Article { title: None, canonical: None, body: feed_text, method: extract::Method::Feed },
         };
-        Extracted { item, article }
+        Extracted { item, article, final_url }
     })
     .await;
     match result {
@@ -221,18 +241,44 @@ async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Ext
     }
 }
 
-fn score_article(scorer: &Scorer, e: Extracted) -> Scored {
-    let Extracted { item, article } = e;
+/// Other keys the story is known by: where its link redirected, and its page's canonical URL.
+fn aliases(
+    canon: &Canonicalizer,
+    key: &str,
+    final_url: Option<&url::Url>,
+    canonical: Option<&url::Url>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(page) = final_url {
+        out.push(canon.canonical(page).to_string());
+        if let Some(c) = canonical.filter(|c| Canonicalizer::usable_canonical(page, c)) {
+            out.push(canon.canonical(c).to_string());
+        }
+    }
+    out.retain(|a| a != key);
+    out.dedup();
+    out
+}
+
+fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored {
+    let Extracted { item, article, final_url } = e;
+    let aliases = aliases(canon, &item.key, final_url.as_ref(), article.canonical.as_ref());
     let title =
         if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
     let result = scorer.score(&title, &article.body);
     let alert = scorer
         .severity(result.score)
         .map(|level| NewAlert { severity: level, threshold: scorer.levels().threshold });
-    let url = item.link.as_ref().map_or_else(String::new, ToString::to_string);
+    // The stored address is the canonical one (no tracking parameters), unless only a guid keys it.
+    let url = if item.key.starts_with("guid:") {
+        item.link.as_ref().map_or_else(String::new, ToString::to_string)
+    } else {
+        item.key.clone()
+    };
     Scored {
         article: NewArticle {
             key: item.key,
+            aliases,
             url,
             guid: item.guid,
             feed: item.feed.name.clone(),

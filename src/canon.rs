@@ -58,25 +58,39 @@ impl Canonicalizer {
         self.exact.contains(&name) || self.prefixes.iter().any(|p| name.starts_with(p.as_str()))
     }
 
-    /// The canonical form of `url`: no fragment, no tracking parameters, other parameters kept
-    /// in their order.
+    /// The canonical form of `url`: no fragment, no tracking parameters. The rest of the query
+    /// is kept byte for byte (`?12345`, `a=1;b=2`, `%20` stay as they are).
     #[must_use]
     pub fn canonical(&self, url: &Url) -> Url {
         let mut out = url.clone();
         out.set_fragment(None);
-        if url.query().is_some() {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| !self.is_tracking(k))
-                .map(|(k, v)| (k.into(), v.into()))
+        if let Some(query) = url.query() {
+            let pieces: Vec<&str> = query.split('&').collect();
+            let kept: Vec<&str> = pieces
+                .iter()
+                .copied()
+                .filter(|piece| {
+                    let name = piece.split('=').next().unwrap_or_default();
+                    let name = url::form_urlencoded::parse(name.as_bytes())
+                        .next()
+                        .map_or_else(String::new, |(k, _)| k.into_owned());
+                    !piece.is_empty() && !self.is_tracking(&name)
+                })
                 .collect();
-            if kept.is_empty() {
-                out.set_query(None);
-            } else {
-                out.query_pairs_mut().clear().extend_pairs(kept);
+            if kept.len() != pieces.len() {
+                let query = kept.join("&");
+                out.set_query(if kept.is_empty() { None } else { Some(&query) });
             }
         }
         out
+    }
+
+    /// Whether a page's `<link rel=canonical>` can identify its story: same site (ignoring
+    /// `www.`) and more than a home page, since some sites point every page at their front page.
+    #[must_use]
+    pub fn usable_canonical(page: &Url, canonical: &Url) -> bool {
+        let host = |u: &Url| u.host_str().map(|h| h.trim_start_matches("www.").to_ascii_lowercase());
+        host(page).is_some() && host(page) == host(canonical) && canonical.path().trim_matches('/').len() > 1
     }
 
     /// The dedupe key of a feed item: its canonical link when it has a usable one, else its guid.
@@ -120,6 +134,39 @@ mod tests {
         for (input, want) in cases {
             let got = c.canonical(&Url::parse(input).expect("test url"));
             assert_eq!(got.as_str(), want, "{input}");
+        }
+    }
+
+    #[test]
+    fn queries_without_tracking_are_untouched() {
+        let c = Canonicalizer::default();
+        for url in [
+            "https://a.example/story.aspx?12345",
+            "https://a.example/s?id=a;b",
+            "https://a.example/s?q=a%20b&x=",
+        ] {
+            assert_eq!(c.canonical(&Url::parse(url).expect("url")).as_str(), url);
+        }
+        let got = c.canonical(&Url::parse("https://a.example/story.aspx?12345&utm_medium=x").expect("url"));
+        assert_eq!(got.as_str(), "https://a.example/story.aspx?12345");
+    }
+
+    #[test]
+    fn usable_canonicals() {
+        let page = Url::parse("https://www.dawn.com/news/1/slug?x=1").expect("url");
+        let cases = [
+            ("https://www.dawn.com/news/1/slug", true),
+            ("https://dawn.com/news/1/slug", true),
+            ("https://www.dawn.com/", false),
+            ("https://www.dawn.com/a", false),
+            ("https://other.example/news/1/slug", false),
+        ];
+        for (canonical, want) in cases {
+            assert_eq!(
+                Canonicalizer::usable_canonical(&page, &Url::parse(canonical).expect("url")),
+                want,
+                "{canonical}"
+            );
         }
     }
 

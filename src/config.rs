@@ -320,6 +320,8 @@ pub struct Runtime {
     pub storage_path: PathBuf,
     pub fetch: FetchSettings,
     pub startup_spread: Duration,
+    /// `[feeds_defaults] interval`, for feeds that set none.
+    pub default_interval: Duration,
     pub feeds: Vec<Feed>,
     pub canon: Canonicalizer,
     pub extractor: Extractor,
@@ -496,8 +498,15 @@ fn scoring_section(root: &serde_json::Map<String, Value>, d: &mut Decoded) -> Sc
     scoring
 }
 
+/// Longest duration any key accepts; longer ones are mistakes and would overflow time maths.
+const MAX_DURATION: Duration = Duration::from_hours(366 * 24);
+
 fn duration(key: &str, text: &str, problems: &mut Vec<Problem>) -> Duration {
     match humantime::parse_duration(text) {
+        Ok(d) if d > MAX_DURATION => {
+            problems.push(problem(key, "must be at most a year"));
+            MAX_DURATION
+        }
         Ok(d) if !d.is_zero() => d,
         Ok(_) => {
             problems.push(problem(key, "must be longer than zero"));
@@ -571,6 +580,10 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     let default_interval =
         duration("feeds_defaults.interval", &settings.feeds_defaults.interval, &mut problems);
     let startup_spread = match humantime::parse_duration(&settings.feeds_defaults.startup_spread) {
+        Ok(d) if d > MAX_DURATION => {
+            problems.push(problem("feeds_defaults.startup_spread", "must be at most a year"));
+            Duration::ZERO
+        }
         Ok(d) => d,
         Err(err) => {
             problems.push(problem("feeds_defaults.startup_spread", format!("not a duration ({err})")));
@@ -599,6 +612,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             storage_path: settings.storage.path.clone(),
             fetch,
             startup_spread,
+            default_interval,
             feeds,
             canon,
             extractor,

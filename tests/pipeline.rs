@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Reply, Server, count, flashpoint, query, stderr, write_config};
+use common::{Daemon, Reply, Server, count, flashpoint, generated_site, query, stderr, write_config};
 use rusqlite::types::Value;
 
 const ALERT_PATH: &str = "/news/1900001/khawaja-warns-of-strikes-deep-inside-afghanistan";
@@ -230,4 +230,100 @@ async fn an_undelivered_alert_is_sent_on_the_next_run() {
     let bodies: Vec<_> = hooks.seen().iter().filter(|s| s.method == "POST").map(|s| s.body.clone()).collect();
     assert!(bodies.len() >= 2);
     assert!(bodies.iter().all(|b| *b == bodies[0]), "every attempt carries the same body");
+}
+
+/// A page that keeps failing stays in the inbox across runs, and after three tries the feed's
+/// own text is used, so its story is never silently dropped.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_failing_page_is_retried_across_runs_then_falls_back_to_the_feed() {
+    let site = Server::start().await;
+    site.dawn();
+    let mut failing = site.reply(ALERT_PATH);
+    failing.status = 503;
+    site.route(ALERT_PATH, failing);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Dawn — Pakistan", site.url("/feeds/pakistan"))], &[], "");
+    for run in 1..=3 {
+        let out = flashpoint(&cfg.path, &["once"]).await;
+        assert!(out.status.success(), "{}", stderr(&out));
+        assert_eq!(site.hits(ALERT_PATH), run, "one page fetch per run");
+        if run < 3 {
+            assert_eq!(count(&cfg.db, "SELECT attempts FROM inbox"), i64::try_from(run).expect("small"));
+            assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 3, "the other stories are stored");
+            // Let the retry fall due now instead of in a minute.
+            rusqlite::Connection::open(&cfg.db)
+                .and_then(|c| c.execute("UPDATE inbox SET next_attempt_at = ''", []))
+                .expect("update");
+        }
+    }
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM inbox"), 0);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE method = 'feed'"), 1);
+    assert_eq!(count(&cfg.db, "SELECT page_errors FROM feeds"), 3);
+    // The headline and the feed's summary still carry the threat language.
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
+}
+
+/// Killed while pages are in flight: the items wait in the inbox and the restart finishes them.
+#[tokio::test(flavor = "multi_thread")]
+async fn items_in_flight_at_a_crash_are_finished_after_restart() {
+    let site = Server::start().await;
+    generated_site(&site, 6, 3);
+    for i in 0..6 {
+        let mut slow = site.reply(&format!("/gen/{i}"));
+        slow.delay = Duration::from_secs(30);
+        site.route(&format!("/gen/{i}"), slow);
+    }
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Generated", site.url("/gen/feed"))], &[], "");
+    let daemon = Daemon::start(&cfg.path);
+    site.wait_for(20, "page requests in flight", |s| s.hits("/gen/5") == 1).await;
+    daemon.kill().await;
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM inbox"), 6);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 0);
+
+    for i in 0..6 {
+        let mut fast = site.reply(&format!("/gen/{i}"));
+        fast.delay = Duration::ZERO;
+        site.route(&format!("/gen/{i}"), fast);
+    }
+    // The feed answers as before, so nothing but the inbox remembers the six items.
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 6);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 3);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM inbox"), 0);
+}
+
+/// A second address for the same story (an AMP page whose canonical link names the article) is
+/// recognised after fetching: one article, one alert.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_story_under_another_address_alerts_once() {
+    let site = Server::start().await;
+    site.dawn();
+    site.fixture("/amp/1900001", "dawn/1900001.html", "text/html; charset=utf-8");
+    site.route(
+        "/feeds/amp",
+        Reply::ok(
+            "application/rss+xml",
+            format!(
+                "<rss version=\"2.0\"><channel><title>amp</title><item><title>Minister warns</title>\
+                 <link>{}/amp/1900001</link><guid>amp-1</guid></item></channel></rss>",
+                site.base()
+            ),
+        ),
+    );
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[("AMP", site.url("/feeds/amp")), ("Dawn — Pakistan", site.url("/feeds/pakistan"))],
+        &[],
+        "[fetch]\npoll_concurrency = 1\npage_concurrency = 1\n",
+    );
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 4);
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success());
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
 }

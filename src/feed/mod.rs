@@ -1,12 +1,13 @@
-//! The poller: each feed on its own interval with jitter, conditional GET, parsing, and dedupe of
-//! items against the store and against what is already on its way down the pipeline.
+//! The poller: each feed on its own interval with jitter, conditional GET and parsing. New items
+//! go into the store's inbox in the transaction that saves the feed's validators; the poller then
+//! hands the inbox's due items to the pipeline, so an item survives crashes and failed pages.
 
 pub mod parse;
 pub mod schedule;
 
 use std::cmp::Reverse;
-use std::collections::{BinaryHeap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -20,29 +21,37 @@ use url::Url;
 use crate::canon::Canonicalizer;
 use crate::config::Feed;
 use crate::fetch::{FeedResponse, FetchError, Fetcher};
-use crate::store::{Store, StoreError};
+use crate::store::{InboxItem, Store, StoreError};
 
-/// How long an item sent down the pipeline is not sent again while it is not yet stored. A page
-/// that failed transiently is retried on the first poll after this.
-const IN_FLIGHT_TTL: Duration = Duration::from_mins(15);
+/// Page fetches of one item after which a failing page gives way to the feed's own text.
+pub const PAGE_ATTEMPTS: u32 = 3;
 
-/// Sends of one item after which a failing page falls back to the feed's own text.
-const PAGE_ATTEMPTS: u32 = 3;
+/// Inbox items handed to the pipeline per store query.
+const CLAIM_BATCH: usize = 256;
 
-/// An item not seen before, on its way to the fetcher.
+/// An item on its way to the fetcher.
 #[derive(Debug, Clone)]
 pub struct NewItem {
     pub feed: Arc<Feed>,
     /// Dedupe key: canonical link, else `guid:<guid>`.
     pub key: String,
+    /// The link as the feed gave it, without fragment: what is fetched.
     pub link: Option<Url>,
     pub guid: String,
     pub title: String,
     pub published: Option<DateTime<Utc>>,
     /// The feed's own content or summary, possibly HTML: the last-resort body.
     pub feed_html: String,
-    /// This is the last try of the page: on failure, use the feed text instead of waiting.
-    pub last_attempt: bool,
+    /// Failed page fetches so far.
+    pub attempts: u32,
+}
+
+impl NewItem {
+    /// Whether this is the last try of the page: on failure, use the feed's text.
+    #[must_use]
+    pub fn last_attempt(&self) -> bool {
+        self.attempts + 1 >= PAGE_ATTEMPTS
+    }
 }
 
 /// Why one poll of one feed failed.
@@ -63,42 +72,20 @@ pub enum PollError {
 pub struct PollReport {
     pub entries: usize,
     pub new: usize,
+    /// Inbox items handed to the pipeline (new ones and retries).
+    pub sent: usize,
     pub not_modified: bool,
 }
 
-/// Items sent down the pipeline and not known to be stored yet, with when and how often.
-#[derive(Debug, Default)]
-struct InFlight {
-    sent: Mutex<HashMap<String, (Instant, u32)>>,
-}
-
-impl InFlight {
-    /// Claims `key` for sending; `Some(attempt)` when it may go, `None` while an earlier send
-    /// is still recent.
-    fn claim(&self, key: &str, now: Instant) -> Option<u32> {
-        let mut sent = self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        match sent.get_mut(key) {
-            Some((at, _)) if now.duration_since(*at) < IN_FLIGHT_TTL => None,
-            Some((at, attempts)) => {
-                *at = now;
-                *attempts += 1;
-                Some(*attempts)
-            }
-            None => {
-                sent.insert(key.to_string(), (now, 1));
-                Some(1)
-            }
-        }
-    }
-
-    /// Forgets keys that are stored, and claims old enough to matter no more.
-    fn forget(&self, stored: impl Iterator<Item = String>, now: Instant) {
-        let mut sent = self.sent.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        for key in stored {
-            sent.remove(&key);
-        }
-        sent.retain(|_, (at, _)| now.duration_since(*at) < IN_FLIGHT_TTL * 8);
-    }
+/// How the poller paces itself.
+#[derive(Debug, Clone, Copy)]
+pub struct Pacing {
+    /// Feeds polled at once.
+    pub concurrency: usize,
+    /// Window over which first polls are spread.
+    pub startup_spread: Duration,
+    /// Interval of feeds that set none.
+    pub default_interval: Duration,
 }
 
 /// The feed stage.
@@ -109,7 +96,8 @@ pub struct Poller {
     store: Store,
     canon: Arc<Canonicalizer>,
     out: mpsc::Sender<NewItem>,
-    in_flight: Arc<InFlight>,
+    /// Interval given to inbox items of feeds no longer configured.
+    default_interval: Duration,
     concurrency: usize,
     startup_spread: Duration,
 }
@@ -122,8 +110,7 @@ impl Poller {
         store: Store,
         canon: Canonicalizer,
         out: mpsc::Sender<NewItem>,
-        concurrency: usize,
-        startup_spread: Duration,
+        pacing: Pacing,
     ) -> Self {
         Self {
             feeds: feeds.iter().cloned().map(Arc::new).collect(),
@@ -131,18 +118,33 @@ impl Poller {
             store,
             canon: Arc::new(canon),
             out,
-            in_flight: Arc::default(),
-            concurrency: concurrency.max(1),
-            startup_spread,
+            default_interval: pacing.default_interval,
+            concurrency: pacing.concurrency.max(1),
+            startup_spread: pacing.startup_spread,
         }
     }
 
-    /// Polls every feed once, `concurrency` at a time, and returns when all are done.
-    pub async fn once(self) {
+    /// Hands the pipeline what a previous run left in the inbox (a crash, failed pages).
+    async fn recover(&self) {
+        let released = self.store.blocking(Store::release_inbox).await;
+        match self.dispatch(None).await {
+            Ok(0) => {}
+            Ok(n) => info!(items = n, "resuming items left from an earlier run"),
+            Err(err) => warn!(error = %chain(&err), released = ?released.ok(), "cannot resume inbox items"),
+        }
+    }
+
+    /// Polls every feed once, `concurrency` at a time, and returns when all are done or
+    /// `shutdown` is cancelled.
+    pub async fn once(self, shutdown: CancellationToken) {
+        self.recover().await;
         let mut tasks = JoinSet::new();
         for feed in self.feeds.clone() {
             while tasks.len() >= self.concurrency {
                 tasks.join_next().await;
+            }
+            if shutdown.is_cancelled() {
+                break;
             }
             let this = self.clone();
             tasks.spawn(async move { this.poll_logged(&feed).await });
@@ -153,6 +155,7 @@ impl Poller {
     /// Polls each feed on its interval until `shutdown`, then waits for polls in progress.
     /// First polls are spread over `startup_spread` so a large config does not fire at once.
     pub async fn run(self, shutdown: CancellationToken) {
+        self.recover().await;
         let start = Instant::now();
         let mut queue: BinaryHeap<Reverse<(Instant, usize)>> = self
             .feeds
@@ -201,10 +204,9 @@ impl Poller {
     async fn poll_logged(&self, feed: &Arc<Feed>) -> bool {
         match self.poll(feed).await {
             Ok(report) => {
-                debug!(feed = %feed.name, entries = report.entries, new = report.new, not_modified = report.not_modified, "feed polled");
-                let (store, url, name) = (self.store.clone(), feed.url.to_string(), feed.name.clone());
-                if let Err(err) = store.blocking(move |s| s.record_poll_ok(&url, &name, None)).await {
-                    warn!(feed = %feed.name, error = %chain(&err), "cannot record poll");
+                debug!(feed = %feed.name, entries = report.entries, new = report.new, sent = report.sent, not_modified = report.not_modified, "feed polled");
+                if report.new > 0 {
+                    info!(feed = %feed.name, new = report.new, "new items");
                 }
                 true
             }
@@ -221,56 +223,100 @@ impl Poller {
         }
     }
 
-    /// One poll: conditional GET, parse, dedupe, send new items on.
+    /// One poll: conditional GET, parse, record new items with the validators, hand on what is due.
     async fn poll(&self, feed: &Arc<Feed>) -> Result<PollReport, PollError> {
         let url = feed.url.to_string();
         let validators = self.store.blocking(move |s| s.validators(&url)).await?;
-        let (body, new_validators) = match self.fetcher.feed(&feed.url, &validators).await? {
-            FeedResponse::NotModified => return Ok(PollReport { entries: 0, new: 0, not_modified: true }),
-            FeedResponse::Fetched { body, validators } => (body, validators),
-        };
-        let base = feed.url.clone();
-        let entries = tokio::task::spawn_blocking(move || parse::parse(&body, &base))
-            .await
-            .map_err(|_| PollError::Parse(parse::ParseError::Crashed))??;
-        let total = entries.len();
-        let mut items: Vec<NewItem> = Vec::with_capacity(total);
-        for e in entries {
-            let key = self.canon.item_key(e.link.as_ref(), &e.guid);
-            if items.iter().any(|i| i.key == key) {
-                continue;
+        let (url, name) = (feed.url.to_string(), feed.name.clone());
+        let (entries, new) = match self.fetcher.feed(&feed.url, &validators).await? {
+            FeedResponse::NotModified => {
+                self.store.blocking(move |s| s.record_poll(&url, &name, &[], None)).await?;
+                (0, 0)
             }
-            items.push(NewItem {
-                feed: Arc::clone(feed),
-                link: e.link.map(|l| self.canon.canonical(&l)),
+            FeedResponse::Fetched { body, validators } => {
+                let base = feed.url.clone();
+                let entries = tokio::task::spawn_blocking(move || parse::parse(&body, &base))
+                    .await
+                    .map_err(|_| PollError::Parse(parse::ParseError::Crashed))??;
+                let total = entries.len();
+                let items = inbox_items(&self.canon, feed, entries);
+                let new = self
+                    .store
+                    .blocking(move |s| s.record_poll(&url, &name, &items, Some(&validators)))
+                    .await?;
+                (total, new)
+            }
+        };
+        let sent = self.dispatch(Some(feed.url.as_str())).await?;
+        Ok(PollReport { entries, new, sent, not_modified: entries == 0 && new == 0 })
+    }
+
+    /// Leases the due inbox items of one feed (of every feed for `None`) and sends them on.
+    async fn dispatch(&self, feed_url: Option<&str>) -> Result<usize, PollError> {
+        let mut sent = 0;
+        loop {
+            let url = feed_url.map(str::to_string);
+            let batch = self.store.blocking(move |s| s.claim_inbox(url.as_deref(), CLAIM_BATCH)).await?;
+            let n = batch.len();
+            for item in batch {
+                let item = self.new_item(item);
+                self.out.send(item).await.map_err(|_| PollError::Closed)?;
+            }
+            sent += n;
+            if n < CLAIM_BATCH {
+                return Ok(sent);
+            }
+        }
+    }
+
+    fn new_item(&self, item: InboxItem) -> NewItem {
+        let feed = self.feeds.iter().find(|f| f.url.as_str() == item.feed_url).map_or_else(
+            || {
+                Arc::new(Feed {
+                    name: item.feed.clone(),
+                    url: Url::parse(&item.feed_url)
+                        .unwrap_or_else(|_| Url::parse("http://feed.invalid/").expect("static")),
+                    interval: self.default_interval,
+                })
+            },
+            Arc::clone,
+        );
+        NewItem {
+            feed,
+            key: item.key,
+            link: item.link.as_deref().and_then(|l| Url::parse(l).ok()),
+            guid: item.guid,
+            title: item.title,
+            published: item.published_at,
+            feed_html: item.feed_html,
+            attempts: item.attempts,
+        }
+    }
+}
+
+/// A parsed feed's entries as inbox items, each key once.
+fn inbox_items(canon: &Canonicalizer, feed: &Feed, entries: Vec<parse::Entry>) -> Vec<InboxItem> {
+    let mut seen = HashSet::new();
+    entries
+        .into_iter()
+        .filter_map(|e| {
+            let key = canon.item_key(e.link.as_ref(), &e.guid);
+            seen.insert(key.clone()).then(|| InboxItem {
                 key,
+                feed_url: feed.url.to_string(),
+                feed: feed.name.clone(),
+                link: e.link.map(|mut l| {
+                    l.set_fragment(None);
+                    l.to_string()
+                }),
                 guid: e.guid,
                 title: e.title,
-                published: e.published,
+                published_at: e.published,
                 feed_html: e.html,
-                last_attempt: false,
-            });
-        }
-        let keys: Vec<String> = items.iter().map(|i| i.key.clone()).collect();
-        let known = self.store.blocking(move |s| s.known_keys(&keys)).await?;
-        let now = Instant::now();
-        self.in_flight.forget(known.iter().cloned(), now);
-        let mut new = 0;
-        for mut item in items.into_iter().filter(|i| !known.contains(&i.key)) {
-            let Some(attempt) = self.in_flight.claim(&item.key, now) else { continue };
-            item.last_attempt = attempt >= PAGE_ATTEMPTS;
-            self.out.send(item).await.map_err(|_| PollError::Closed)?;
-            new += 1;
-        }
-        // Validators are saved only once every new item is handed on: a crash before this point
-        // re-fetches the feed in full instead of skipping what it held.
-        let (url, name) = (feed.url.to_string(), feed.name.clone());
-        self.store.blocking(move |s| s.record_poll_ok(&url, &name, Some(&new_validators))).await?;
-        if new > 0 {
-            info!(feed = %feed.name, new, "new items");
-        }
-        Ok(PollReport { entries: total, new, not_modified: false })
-    }
+                attempts: 0,
+            })
+        })
+        .collect()
 }
 
 async fn sleep_until(at: Option<Instant>) {
@@ -298,13 +344,54 @@ mod tests {
     use super::*;
 
     #[test]
-    fn in_flight_claims_expire() {
-        let f = InFlight::default();
-        let t0 = Instant::now();
-        assert_eq!(f.claim("k", t0), Some(1));
-        assert_eq!(f.claim("k", t0 + Duration::from_mins(1)), None);
-        assert_eq!(f.claim("k", t0 + IN_FLIGHT_TTL), Some(2));
-        f.forget(std::iter::once("k".to_string()), t0 + IN_FLIGHT_TTL);
-        assert_eq!(f.claim("k", t0 + IN_FLIGHT_TTL), Some(1), "a stored key starts over");
+    fn inbox_items_are_keyed_once_and_keep_their_link() {
+        let feed = Feed {
+            name: "F".into(),
+            url: Url::parse("https://f.example/rss").expect("url"),
+            interval: Duration::from_mins(5),
+        };
+        let entry = |link: &str, guid: &str| parse::Entry {
+            link: Some(Url::parse(link).expect("url")),
+            guid: guid.into(),
+            title: "T".into(),
+            published: None,
+            html: String::new(),
+        };
+        let items = inbox_items(
+            &Canonicalizer::default(),
+            &feed,
+            vec![
+                entry("https://a.example/story.aspx?12345&utm_source=rss#top", "1"),
+                entry("https://a.example/story.aspx?12345", "2"),
+                entry("https://a.example/other?id=a;b", "3"),
+            ],
+        );
+        assert_eq!(items.len(), 2, "the tracking copy is the same story");
+        assert_eq!(items[0].key, "https://a.example/story.aspx?12345");
+        assert_eq!(items[0].link.as_deref(), Some("https://a.example/story.aspx?12345&utm_source=rss"));
+        assert_eq!(items[1].link.as_deref(), Some("https://a.example/other?id=a;b"));
+        assert_eq!(items[1].key, "https://a.example/other?id=a;b");
+    }
+
+    #[test]
+    fn last_attempt_counts_failures() {
+        let feed = Arc::new(Feed {
+            name: "F".into(),
+            url: Url::parse("https://f.example/rss").expect("url"),
+            interval: Duration::from_mins(5),
+        });
+        let mut item = NewItem {
+            feed,
+            key: "k".into(),
+            link: None,
+            guid: "g".into(),
+            title: String::new(),
+            published: None,
+            feed_html: String::new(),
+            attempts: 0,
+        };
+        assert!(!item.last_attempt());
+        item.attempts = PAGE_ATTEMPTS - 1;
+        assert!(item.last_attempt());
     }
 }

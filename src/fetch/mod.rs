@@ -128,7 +128,8 @@ impl Fetcher {
             .redirect(policy)
             .pool_idle_timeout(std::time::Duration::from_secs(30));
         if !allow_private {
-            builder = builder.dns_resolver(Arc::new(guard::PublicOnlyResolver));
+            // A proxy would resolve names itself, past the address check: no proxies then.
+            builder = builder.dns_resolver(Arc::new(guard::PublicOnlyResolver)).no_proxy();
         }
         let client = builder.build().map_err(FetchError::Client)?;
         Ok(Self { client, settings: Arc::new(settings.clone()) })

@@ -32,6 +32,12 @@ const BATCH: usize = 50;
 /// Longest sleep of an idle worker; it rechecks the outbox then (new rows from another process).
 const IDLE_RECHECK: Duration = Duration::from_secs(30);
 
+/// Longest final delivery pass at shutdown.
+const FINAL_PASS: Duration = Duration::from_secs(10);
+
+/// A delivery's lease lasts twice the request timeout plus this.
+const LEASE_MARGIN: Duration = Duration::from_secs(10);
+
 /// Why the notifier could not start.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -139,7 +145,20 @@ impl Notifier {
 impl Worker {
     async fn run(self, done: CancellationToken) {
         loop {
-            let finishing = done.is_cancelled();
+            if done.is_cancelled() {
+                // The pipeline has drained: one last pass, bounded so a slow webhook cannot hold
+                // the shutdown; whatever is left stays in the outbox for the next start.
+                match tokio::time::timeout(FINAL_PASS, self.deliver_all_due()).await {
+                    Ok(Ok(())) => {}
+                    Ok(Err(err)) => {
+                        warn!(webhook = %self.hook.name, error = %crate::feed::chain(&err), "outbox read failed");
+                    }
+                    Err(_) => {
+                        warn!(webhook = %self.hook.name, "final delivery pass cut short; the rest waits in the outbox");
+                    }
+                }
+                return;
+            }
             let sent = match self.deliver_due().await {
                 Ok(n) => n,
                 Err(err) => {
@@ -147,9 +166,6 @@ impl Worker {
                     0
                 }
             };
-            if finishing {
-                return;
-            }
             if sent >= BATCH {
                 continue;
             }
@@ -166,12 +182,25 @@ impl Worker {
         }
     }
 
-    /// Sends every delivery due now, one at a time in order; returns how many were tried.
+    /// Sends everything due now, batch after batch.
+    async fn deliver_all_due(&self) -> Result<(), StoreError> {
+        while self.deliver_due().await? >= BATCH {}
+        Ok(())
+    }
+
+    /// Sends the deliveries that were due when the pass began, one at a time in order, at most
+    /// `BATCH`; returns how many were tried. Each is leased while its attempt is under way; a
+    /// retry scheduled during the pass waits for the next one.
     async fn deliver_due(&self) -> Result<usize, StoreError> {
-        let name = self.hook.name.clone();
-        let due = self.store.blocking(move |s| s.due_deliveries(&name, Utc::now(), BATCH)).await?;
-        let count = due.len();
-        for delivery in due {
+        let lease = chrono::TimeDelta::from_std(self.policy.timeout * 2 + LEASE_MARGIN)
+            .unwrap_or(chrono::TimeDelta::MAX);
+        let pass_start = Utc::now();
+        let mut count = 0;
+        while count < BATCH {
+            let name = self.hook.name.clone();
+            let claimed = self.store.blocking(move |s| s.claim_delivery(&name, pass_start, lease)).await?;
+            let Some(delivery) = claimed else { break };
+            count += 1;
             let result = self.attempt(&delivery).await;
             let id = delivery.id;
             match &result {

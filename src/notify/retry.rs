@@ -1,8 +1,9 @@
 //! Retry classification and backoff for webhook deliveries (pure).
 //!
 //! 2xx is delivered. 408, 429, 5xx and network errors are retried with exponential backoff and
-//! jitter, honouring `Retry-After`. Any other status is retried at most twice more, then
-//! dead-lettered. Whatever the cause, a delivery older than `max_age` is dead-lettered.
+//! jitter, honouring `Retry-After` (never sooner than the first backoff step, so `Retry-After: 0`
+//! cannot make a busy loop). Any other status dead-letters a delivery that has had three
+//! attempts. Whatever the cause, a delivery older than `max_age` is dead-lettered.
 
 use std::time::Duration;
 
@@ -67,7 +68,7 @@ pub fn decide(
     }
     let wait = retry_after.map_or_else(
         || backoff(attempts, policy.initial_backoff, policy.max_backoff, unit),
-        |ra| ra.min(policy.max_backoff),
+        |ra| ra.clamp(policy.initial_backoff, policy.max_backoff),
     );
     let next_at = now + TimeDelta::from_std(wait).unwrap_or(TimeDelta::MAX);
     AttemptResult::Retry { next_at, error, status }
@@ -143,6 +144,7 @@ mod tests {
                 young,
                 "retry 3600",
             ),
+            (Outcome::Status { status: 503, retry_after: Some(Duration::ZERO) }, 1, young, "retry 5"),
             (status(410), 1, young, "retry 5"),
             (status(410), 2, young, "retry 10"),
             (status(410), 3, young, "dead"),

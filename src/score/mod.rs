@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use aho_corasick::{AhoCorasick, Input, MatchKind};
+use aho_corasick::{AhoCorasick, MatchKind};
 use serde::Serialize;
 use unicode_segmentation::UnicodeSegmentation;
 
@@ -117,7 +117,7 @@ impl Scorer {
             let patterns: Vec<String> = terms.iter().map(|t| normalize(&t.phrase)).collect();
             Some(
                 AhoCorasick::builder()
-                    .match_kind(MatchKind::LeftmostLongest)
+                    .match_kind(MatchKind::Standard)
                     .build(&patterns)
                     .map_err(ScoreError::Build)?,
             )
@@ -200,17 +200,21 @@ fn round2(x: f64) -> f64 {
 }
 
 /// Indices of the terms found in normalised `text`, one per occurrence, whole words only.
+/// Among overlapping whole-word matches the leftmost wins, and the longest of those: "missile
+/// strike" over "missile", yet "missile" still counts in "missile strikes".
 fn find_terms(matcher: &AhoCorasick, text: &str) -> Vec<usize> {
+    let mut candidates: Vec<(usize, usize, usize)> = matcher
+        .find_overlapping_iter(text)
+        .filter(|m| is_boundary(text, m.start(), m.end()))
+        .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
+        .collect();
+    candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
     let mut found = Vec::new();
     let mut pos = 0;
-    while pos < text.len() {
-        let Some(m) = matcher.find(Input::new(text).span(pos..text.len())) else { break };
-        if is_boundary(text, m.start(), m.end()) {
-            found.push(m.pattern().as_usize());
-            pos = m.end();
-        } else {
-            // Retry one character later: a shorter term may start inside this one.
-            pos = m.start() + text[m.start()..].chars().next().map_or(1, char::len_utf8);
+    for (start, end, pattern) in candidates {
+        if start >= pos {
+            found.push(pattern);
+            pos = end;
         }
     }
     found
@@ -306,6 +310,27 @@ mod tests {
             ("The strikes continued.", vec![]),
             ("a strikeout", vec![]),
             ("(strike)", vec!["strike"]),
+        ];
+        for (text, want) in cases {
+            let got: Vec<String> = s.score("", text).matches.into_iter().map(|m| m.term).collect();
+            assert_eq!(got, want, "{text}");
+        }
+    }
+
+    #[test]
+    fn longest_whole_word_match_wins_and_shorter_terms_survive_a_failed_longer_one() {
+        let s = scorer(&[
+            ("missile", 1.0, "assault"),
+            ("missile strike", 3.0, "assault"),
+            ("attack", 1.0, "assault"),
+            ("attack on", 2.0, "assault"),
+        ]);
+        let cases = [
+            ("a missile strike hit", vec!["missile strike"]),
+            ("missile strikes hit", vec!["missile"]),
+            ("attack one", vec!["attack"]),
+            ("an attack on the post", vec!["attack on"]),
+            ("war warned", vec![]),
         ];
         for (text, want) in cases {
             let got: Vec<String> = s.score("", text).matches.into_iter().map(|m| m.term).collect();

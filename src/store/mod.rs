@@ -4,23 +4,23 @@
 //! transactional outbox), so an alert is never lost between scoring and delivery, and the unique
 //! article key makes a second copy of a story a no-op.
 
-use std::collections::HashSet;
+mod inbox;
+
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::{Connection, OptionalExtension, params, params_from_iter};
+use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
 use crate::fetch::Validators;
 use crate::score::{Level, Match};
 
+pub use inbox::InboxItem;
+
 /// Schema versions, oldest first; never edit a released one, append a new one.
 const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
-
-/// Keys per `IN (…)` query, below SQLite's bound-parameter limit.
-const KEY_CHUNK: usize = 500;
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -56,6 +56,8 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
 pub struct NewArticle {
     /// Dedupe key: canonical link, else `guid:<guid>`.
     pub key: String,
+    /// Other keys of the same story: the page's canonical URL, where its link redirected.
+    pub aliases: Vec<String>,
     pub url: String,
     pub guid: String,
     pub feed: String,
@@ -186,25 +188,6 @@ impl Store {
         tokio::task::spawn_blocking(move || f(&store)).await.map_err(StoreError::Join)?
     }
 
-    /// Which of `keys` are stored already.
-    ///
-    /// # Errors
-    /// [`StoreError::Sqlite`].
-    pub fn known_keys(&self, keys: &[String]) -> Result<HashSet<String>, StoreError> {
-        let conn = self.lock();
-        let mut known = HashSet::new();
-        for chunk in keys.chunks(KEY_CHUNK) {
-            let marks = vec!["?"; chunk.len()].join(",");
-            let mut stmt =
-                conn.prepare_cached(&format!("SELECT key FROM articles WHERE key IN ({marks})"))?;
-            let rows = stmt.query_map(params_from_iter(chunk), |r| r.get::<_, String>(0))?;
-            for key in rows {
-                known.insert(key?);
-            }
-        }
-        Ok(known)
-    }
-
     /// The validators of a feed's last successful response.
     ///
     /// # Errors
@@ -217,32 +200,6 @@ impl Store {
             })
             .optional()?;
         Ok(v.unwrap_or_default())
-    }
-
-    /// Records a successful poll; `validators` is `None` after a 304 (keep the old ones).
-    ///
-    /// # Errors
-    /// [`StoreError::Sqlite`].
-    pub fn record_poll_ok(
-        &self,
-        feed_url: &str,
-        name: &str,
-        validators: Option<&Validators>,
-    ) -> Result<(), StoreError> {
-        let now = timestamp(Utc::now());
-        let conn = self.lock();
-        conn.execute(
-            "INSERT INTO feeds (url, name, last_polled_at, last_success_at, consecutive_failures) VALUES (?1, ?2, ?3, ?3, 0)
-             ON CONFLICT(url) DO UPDATE SET name = ?2, last_polled_at = ?3, last_success_at = ?3, consecutive_failures = 0",
-            params![feed_url, name, now],
-        )?;
-        if let Some(v) = validators {
-            conn.execute(
-                "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE url = ?1",
-                params![feed_url, v.etag, v.last_modified],
-            )?;
-        }
-        Ok(())
     }
 
     /// Records a failed feed poll or page fetch against its feed; returns consecutive failures.
@@ -273,8 +230,9 @@ impl Store {
     }
 
     /// Stores an article and, when `alert` is given, its alert and one pending delivery per
-    /// webhook, all in one transaction. Returns the alert when one was created; `Ok(None)` when
-    /// the article was stored before (a second copy of a story changes nothing).
+    /// webhook, all in one transaction that also takes the item out of the inbox. Returns the
+    /// alert when one was created; `Ok(None)` when the article was stored before under its key
+    /// or any alias (a second copy of a story changes nothing but recording the new keys).
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`]; nothing is written then.
@@ -290,6 +248,26 @@ impl Store {
         let matches = serde_json::to_string(&article.matches)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
+        tx.execute("DELETE FROM inbox WHERE key = ?1", [&article.key])?;
+        let keys: Vec<&String> = std::iter::once(&article.key).chain(&article.aliases).collect();
+        let mut existing = None;
+        for key in &keys {
+            if let Some(id) = inbox::is_known(&tx, key)? {
+                existing = Some(id);
+                break;
+            }
+        }
+        if let Some(id) = existing {
+            for key in keys {
+                tx.execute(
+                    "INSERT INTO aliases (key, article_id) SELECT ?1, ?2 WHERE NOT EXISTS (SELECT 1 FROM articles WHERE key = ?1)
+                     ON CONFLICT DO NOTHING",
+                    params![key, id],
+                )?;
+            }
+            tx.commit()?;
+            return Ok(None);
+        }
         let inserted = tx.execute(
             "INSERT INTO articles (key, url, guid, feed, title, published_at, fetched_at, body, method, score, matches)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(key) DO NOTHING",
@@ -310,11 +288,17 @@ impl Store {
         if inserted == 0 {
             return Ok(None);
         }
+        let article_id = tx.last_insert_rowid();
+        for alias in article.aliases.iter().filter(|a| **a != article.key) {
+            tx.execute(
+                "INSERT INTO aliases (key, article_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",
+                params![alias, article_id],
+            )?;
+        }
         let Some(new_alert) = alert else {
             tx.commit()?;
             return Ok(None);
         };
-        let article_id = tx.last_insert_rowid();
         let alert = Alert {
             id: alert_id(&article.key),
             created_at: now_s.clone(),
@@ -354,45 +338,65 @@ impl Store {
         Ok(Some(alert))
     }
 
-    /// Pending deliveries to `webhook` due by `now`, oldest first.
+    /// Leases the oldest pending delivery to `webhook` that is due by `now` and not leased, for
+    /// `lease`; the lease ends when its attempt is recorded.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
-    pub fn due_deliveries(
+    pub fn claim_delivery(
         &self,
         webhook: &str,
         now: DateTime<Utc>,
-        limit: usize,
-    ) -> Result<Vec<DueDelivery>, StoreError> {
+        lease: chrono::TimeDelta,
+    ) -> Result<Option<DueDelivery>, StoreError> {
+        let now_s = timestamp(now);
+        let conn = self.lock();
+        let claimed = conn
+            .query_row(
+                "UPDATE deliveries SET leased_until = ?3
+                 WHERE id = (SELECT id FROM deliveries
+                             WHERE webhook = ?1 AND state = 'pending' AND next_attempt_at <= ?2
+                               AND (leased_until IS NULL OR leased_until <= ?2)
+                             ORDER BY next_attempt_at, id LIMIT 1)
+                 RETURNING id",
+                params![webhook, now_s, timestamp(now + lease)],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?;
+        let Some(id) = claimed else { return Ok(None) };
+        let (attempts, queued_at, mut alert, matches) = conn.query_row(
+            "SELECT d.attempts, d.queued_at, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
+                    a.score, a.severity, a.threshold, a.matches
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = ?1",
+            [id],
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, alert_from_row(r, 2)?, r.get::<_, String>(11)?)),
+        )?;
+        alert.matches = serde_json::from_str(&matches)?;
+        let queued_at = parse_time(&queued_at).unwrap_or(now);
+        Ok(Some(DueDelivery { id, webhook: webhook.to_string(), attempts, queued_at, alert }))
+    }
+
+    /// Ends every delivery lease: at start, no attempt is under way any more.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn release_deliveries(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .lock()
+            .execute("UPDATE deliveries SET leased_until = NULL WHERE leased_until IS NOT NULL", [])?)
+    }
+
+    /// Webhook names with pending deliveries, for a warning about ones no longer configured.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn pending_webhooks(&self) -> Result<Vec<(String, usize)>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.webhook, d.attempts, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
-                    a.score, a.severity, a.threshold, a.matches, d.queued_at
-             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-             WHERE d.webhook = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
-             ORDER BY d.next_attempt_at, d.id LIMIT ?3",
+            "SELECT webhook, count(*) FROM deliveries WHERE state = 'pending' GROUP BY webhook ORDER BY webhook",
         )?;
-        let rows = stmt.query_map(
-            params![webhook, timestamp(now), i64::try_from(limit).unwrap_or(i64::MAX)],
-            |r| {
-                Ok((
-                    r.get::<_, i64>(0)?,
-                    r.get::<_, String>(1)?,
-                    r.get::<_, u32>(2)?,
-                    alert_from_row(r, 3)?,
-                    r.get::<_, String>(12)?,
-                    r.get::<_, String>(13)?,
-                ))
-            },
-        )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (id, webhook, attempts, mut alert, matches, queued_at) = row?;
-            alert.matches = serde_json::from_str(&matches)?;
-            let queued_at = parse_time(&queued_at).unwrap_or_else(Utc::now);
-            out.push(DueDelivery { id, webhook, attempts, queued_at, alert });
-        }
-        Ok(out)
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| r.map(|(w, n)| (w, usize::try_from(n).unwrap_or(0))).map_err(StoreError::from)).collect()
     }
 
     /// When the next pending delivery to `webhook` falls due.
@@ -402,7 +406,8 @@ impl Store {
     pub fn next_due(&self, webhook: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         let conn = self.lock();
         let next: Option<String> = conn.query_row(
-            "SELECT min(next_attempt_at) FROM deliveries WHERE webhook = ?1 AND state = 'pending'",
+            "SELECT min(max(next_attempt_at, coalesce(leased_until, ''))) FROM deliveries
+             WHERE webhook = ?1 AND state = 'pending'",
             [webhook],
             |r| r.get(0),
         )?;
@@ -418,17 +423,17 @@ impl Store {
         let conn = self.lock();
         match result {
             AttemptResult::Delivered => conn.execute(
-                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2,
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2, leased_until = NULL,
                    last_attempt_at = ?2, last_status = NULL, last_error = NULL WHERE id = ?1",
                 params![delivery_id, now],
             ),
             AttemptResult::Retry { next_at, error, status } => conn.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, last_attempt_at = ?3,
+                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, last_attempt_at = ?3, leased_until = NULL,
                    last_error = ?4, last_status = ?5 WHERE id = ?1",
                 params![delivery_id, timestamp(*next_at), now, error, status],
             ),
             AttemptResult::Dead { error, status } => conn.execute(
-                "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_attempt_at = ?2,
+                "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_attempt_at = ?2, leased_until = NULL,
                    last_error = ?3, last_status = ?4 WHERE id = ?1",
                 params![delivery_id, now, error, status],
             ),
@@ -528,7 +533,7 @@ impl Store {
         let conn = self.lock();
         let n = conn.execute(
             &format!(
-                "UPDATE deliveries SET state = 'pending', attempts = 0, queued_at = ?2, next_attempt_at = ?2,
+                "UPDATE deliveries SET state = 'pending', attempts = 0, queued_at = ?2, next_attempt_at = ?2, leased_until = NULL,
                    delivered_at = NULL WHERE {condition}"
             ),
             params![value, now],
@@ -573,6 +578,7 @@ mod tests {
     fn article(key: &str, score: f64) -> NewArticle {
         NewArticle {
             key: key.into(),
+            aliases: Vec::new(),
             url: key.into(),
             guid: "g".into(),
             feed: "Feed".into(),
@@ -613,13 +619,34 @@ mod tests {
         assert_eq!(store.alerts(&this_feed).expect("alerts").len(), 1);
         let later = AlertFilter { since: Some(Utc::now() + chrono::Duration::seconds(5)), ..all };
         assert!(store.alerts(&later).expect("alerts").is_empty());
-        let due = store.due_deliveries("a", Utc::now(), 10).expect("due");
-        assert_eq!(due.len(), 1);
-        assert_eq!(due[0].alert.id, alert_id("https://x.example/1"));
-        assert_eq!(store.due_deliveries("b", Utc::now(), 10).expect("due").len(), 1);
-        let known =
-            store.known_keys(&["https://x.example/1".into(), "https://x.example/2".into()]).expect("keys");
-        assert_eq!(known, HashSet::from(["https://x.example/1".to_string()]));
+        let due = store.claim_delivery("a", Utc::now(), LEASE).expect("claim").expect("due");
+        assert_eq!(due.alert.id, alert_id("https://x.example/1"));
+        assert!(store.claim_delivery("a", Utc::now(), LEASE).expect("claim").is_none(), "one alert, one row");
+        assert!(store.claim_delivery("b", Utc::now(), LEASE).expect("claim").is_some());
+        let mut copy = article("https://x.example/other-path", 9.0);
+        copy.aliases = vec!["https://x.example/1".into()];
+        assert!(
+            store.insert_article(&copy, Some(&alert), &hooks).expect("insert").is_none(),
+            "same story, other link"
+        );
+        let mut third = article("https://x.example/third", 9.0);
+        third.aliases = vec!["https://x.example/other-path".into()];
+        assert!(
+            store.insert_article(&third, Some(&alert), &hooks).expect("insert").is_none(),
+            "found through an alias"
+        );
+        let mut fresh = article("https://x.example/2", 9.0);
+        fresh.aliases = vec!["https://x.example/2-canonical".into()];
+        assert!(store.insert_article(&fresh, Some(&alert), &hooks).expect("insert").is_some());
+        let mut via_canonical = article("https://x.example/2-amp", 9.0);
+        via_canonical.aliases = vec!["https://x.example/2-canonical".into()];
+        assert!(store.insert_article(&via_canonical, Some(&alert), &hooks).expect("insert").is_none());
+    }
+
+    const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
+
+    fn claim(store: &Store, at: DateTime<Utc>) -> Option<DueDelivery> {
+        store.claim_delivery("w", at, LEASE).expect("claim")
     }
 
     #[test]
@@ -627,44 +654,45 @@ mod tests {
         let (_dir, store) = open();
         let alert = NewAlert { severity: Level::High, threshold: 6.0 };
         store.insert_article(&article("k", 20.0), Some(&alert), &["w".into()]).expect("insert");
-        let due = store.due_deliveries("w", Utc::now(), 10).expect("due");
+        let due = claim(&store, Utc::now()).expect("due");
+        assert!(claim(&store, Utc::now()).is_none(), "a leased delivery is not handed out twice");
+        assert!(claim(&store, Utc::now() + LEASE).is_some(), "an expired lease is taken over");
         let later = Utc::now() + chrono::Duration::seconds(60);
-        store
-            .record_attempt(
-                due[0].id,
-                &AttemptResult::Retry { next_at: later, error: "503".into(), status: Some(503) },
-            )
-            .expect("record");
-        assert!(store.due_deliveries("w", Utc::now(), 10).expect("due").is_empty());
+        let retry = AttemptResult::Retry { next_at: later, error: "503".into(), status: Some(503) };
+        store.record_attempt(due.id, &retry).expect("record");
+        assert!(claim(&store, Utc::now()).is_none());
         assert_eq!(store.next_due("w").expect("next").map(timestamp), Some(timestamp(later)));
-        let again = store.due_deliveries("w", later, 10).expect("due");
-        assert_eq!(again[0].attempts, 1);
-        store
-            .record_attempt(again[0].id, &AttemptResult::Dead { error: "HTTP 410".into(), status: Some(410) })
-            .expect("record");
+        let again = claim(&store, later).expect("due");
+        assert_eq!(again.attempts, 1);
+        let dead = AttemptResult::Dead { error: "HTTP 410".into(), status: Some(410) };
+        store.record_attempt(again.id, &dead).expect("record");
         assert_eq!(store.next_due("w").expect("next"), None);
         let dead = store.deliveries(&["dead"], 10).expect("deliveries");
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].last_status, Some(410));
         assert_eq!(store.redeliver_dead().expect("requeue"), 1);
-        let due = store.due_deliveries("w", Utc::now(), 10).expect("due");
-        assert_eq!(due[0].attempts, 0);
-        store.record_attempt(due[0].id, &AttemptResult::Delivered).expect("record");
+        let due = claim(&store, Utc::now()).expect("due");
+        assert_eq!(due.attempts, 0);
+        assert_eq!(store.release_deliveries().expect("release"), 1);
+        let due = claim(&store, Utc::now()).expect("released leases are claimable");
+        store.record_attempt(due.id, &AttemptResult::Delivered).expect("record");
         assert!(store.deliveries(&["pending", "dead"], 10).expect("deliveries").is_empty());
-        assert_eq!(store.redeliver_alert(&due[0].alert.id).expect("requeue"), 1);
+        assert!(store.pending_webhooks().expect("pending").is_empty());
+        assert_eq!(store.redeliver_alert(&due.alert.id).expect("requeue"), 1);
         assert_eq!(store.redeliver_alert("alrt_none").expect("requeue"), 0);
+        assert_eq!(store.pending_webhooks().expect("pending"), [("w".to_string(), 1)]);
     }
 
     #[test]
     fn feed_state_round_trips() {
         let (_dir, store) = open();
         let v = Validators { etag: Some("\"abc\"".into()), last_modified: None };
-        store.record_poll_ok("https://f.example/rss", "F", Some(&v)).expect("ok");
+        store.record_poll("https://f.example/rss", "F", &[], Some(&v)).expect("ok");
         assert_eq!(store.validators("https://f.example/rss").expect("v"), v);
         assert_eq!(store.record_feed_error("https://f.example/rss", "F", "boom", true).expect("err"), 1);
         assert_eq!(store.record_feed_error("https://f.example/rss", "F", "boom", true).expect("err"), 2);
         assert_eq!(store.record_feed_error("https://f.example/rss", "F", "page", false).expect("err"), 2);
-        store.record_poll_ok("https://f.example/rss", "F", None).expect("ok");
+        store.record_poll("https://f.example/rss", "F", &[], None).expect("ok");
         assert_eq!(store.validators("https://f.example/rss").expect("v"), v, "a 304 keeps validators");
     }
 

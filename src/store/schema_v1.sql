@@ -31,6 +31,33 @@ CREATE TABLE articles (
 ) STRICT;
 CREATE INDEX articles_fetched_at ON articles (fetched_at);
 
+-- Other keys a stored article is known by: its page's canonical URL, where its link redirected,
+-- a second feed's link to the same story.
+CREATE TABLE aliases (
+    key        TEXT PRIMARY KEY,
+    article_id INTEGER NOT NULL REFERENCES articles (id)
+) STRICT;
+
+-- Items seen in a feed and not yet stored as articles. Written in the transaction that saves the
+-- feed's validators, so neither a crash nor a failing page loses an item; deleted in the
+-- transaction that stores the article. `leased_until` marks an item on its way down the pipeline.
+CREATE TABLE inbox (
+    key             TEXT PRIMARY KEY,
+    feed_url        TEXT NOT NULL,
+    feed            TEXT NOT NULL,
+    link            TEXT,
+    guid            TEXT NOT NULL,
+    title           TEXT NOT NULL,
+    published_at    TEXT,
+    feed_html       TEXT NOT NULL,
+    attempts        INTEGER NOT NULL DEFAULT 0,
+    last_error      TEXT,
+    added_at        TEXT NOT NULL,
+    next_attempt_at TEXT NOT NULL,
+    leased_until    TEXT
+) STRICT;
+CREATE INDEX inbox_due ON inbox (feed_url, next_attempt_at);
+
 -- One row per article at or above the threshold. A public interface: users query it directly.
 CREATE TABLE alerts (
     id           TEXT PRIMARY KEY,
@@ -60,6 +87,8 @@ CREATE TABLE deliveries (
     last_status     INTEGER,
     last_error      TEXT,
     delivered_at    TEXT,
+    -- Set while an attempt is under way, so no second worker or process sends it too.
+    leased_until    TEXT,
     UNIQUE (alert_id, webhook)
 ) STRICT;
 CREATE INDEX deliveries_due ON deliveries (webhook, state, next_attempt_at);

@@ -28,15 +28,22 @@ pub struct Reply {
     pub status: u16,
     pub content_type: &'static str,
     pub body: Vec<u8>,
+    /// Time taken before answering.
+    pub delay: Duration,
 }
 
 impl Reply {
     pub fn ok(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
-        Self { status: 200, content_type, body: body.into() }
+        Self { status: 200, content_type, body: body.into(), delay: Duration::ZERO }
     }
 
     pub fn status(status: u16) -> Self {
-        Self { status, content_type: "text/plain", body: format!("status {status}").into_bytes() }
+        Self {
+            status,
+            content_type: "text/plain",
+            body: format!("status {status}").into_bytes(),
+            delay: Duration::ZERO,
+        }
     }
 }
 
@@ -93,6 +100,11 @@ impl Server {
     /// Serves `reply` at `path`.
     pub fn route(&self, path: &str, reply: Reply) {
         self.inner.routes.lock().expect("lock").insert(path.to_string(), reply);
+    }
+
+    /// The reply at `path`, for tests that change it (a delay, a status).
+    pub fn reply(&self, path: &str) -> Reply {
+        self.inner.routes.lock().expect("lock").get(path).cloned().expect("route exists")
     }
 
     /// Serves a fixture file at `path`, with `{{BASE}}` replaced by this server's address.
@@ -182,10 +194,10 @@ async fn handle(
         };
         (Reply::status(status), delay)
     } else {
-        (
-            inner.routes.lock().expect("lock").get(&path).cloned().unwrap_or_else(|| Reply::status(404)),
-            Duration::ZERO,
-        )
+        let reply =
+            inner.routes.lock().expect("lock").get(&path).cloned().unwrap_or_else(|| Reply::status(404));
+        let delay = reply.delay;
+        (reply, delay)
     };
     // Recorded before any delay: a client that gives up still counts as a request seen.
     let seen = Seen { method: method.to_string(), path, headers, body, status: reply.status };
