@@ -64,6 +64,8 @@ struct Inner {
     /// `post_default`.
     post_script: Mutex<Vec<(u16, Duration)>>,
     post_default: Mutex<u16>,
+    /// Share of unscripted POSTs answered 503, in per mille.
+    post_failures: Mutex<u16>,
     seen: Mutex<Vec<Seen>>,
 }
 
@@ -80,6 +82,7 @@ impl Server {
             routes: Mutex::default(),
             post_script: Mutex::default(),
             post_default: Mutex::new(200),
+            post_failures: Mutex::new(0),
             seen: Mutex::default(),
         });
         let app = Router::new().fallback(handle).with_state(Arc::clone(&inner));
@@ -142,6 +145,13 @@ impl Server {
         *self.inner.post_script.lock().expect("lock") = script.to_vec();
     }
 
+    /// Fails this share (0.0–1.0) of unscripted POSTs with 503, at random.
+    pub fn fail_posts(&self, share: f64) {
+        #[expect(clippy::cast_possible_truncation, clippy::cast_sign_loss, reason = "clamped to 0..=1000")]
+        let per_mille = (share.clamp(0.0, 1.0) * 1000.0).round() as u16;
+        *self.inner.post_failures.lock().expect("lock") = per_mille;
+    }
+
     /// The status POSTs get once the script is used up.
     pub fn answer_posts(&self, status: u16) {
         *self.inner.post_default.lock().expect("lock") = status;
@@ -186,10 +196,12 @@ async fn handle(
     let (reply, delay) = if method == Method::POST {
         let (status, delay) = {
             let mut script = inner.post_script.lock().expect("lock");
-            if script.is_empty() {
-                (*inner.post_default.lock().expect("lock"), Duration::ZERO)
-            } else {
+            if !script.is_empty() {
                 script.remove(0)
+            } else if fastrand::u16(0..1000) < *inner.post_failures.lock().expect("lock") {
+                (503, Duration::ZERO)
+            } else {
+                (*inner.post_default.lock().expect("lock"), Duration::ZERO)
             }
         };
         (Reply::status(status), delay)

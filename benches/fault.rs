@@ -1,0 +1,117 @@
+//! Fault run: the real daemon processes generated articles while it is killed with SIGKILL at
+//! random moments and restarted, against a receiver that fails a share of requests; then counts
+//! alerts lost and alerts delivered under two ids. Loopback only.
+//!
+//! `cargo bench --bench fault` (options: `-- --articles 500 --threats 200 --kills 20 --fail 0.3`).
+
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+use std::collections::{HashMap, HashSet};
+use std::time::{Duration, Instant};
+
+use common::{Daemon, Server, count_now, generated_site, write_config};
+
+struct Options {
+    articles: usize,
+    threats: usize,
+    kills: usize,
+    fail: f64,
+}
+
+fn options() -> Options {
+    let mut o = Options { articles: 500, threats: 200, kills: 20, fail: 0.3 };
+    let args: Vec<String> = std::env::args().collect();
+    for pair in args.windows(2) {
+        match pair[0].as_str() {
+            "--articles" => o.articles = pair[1].parse().expect("--articles N"),
+            "--threats" => o.threats = pair[1].parse().expect("--threats N"),
+            "--kills" => o.kills = pair[1].parse().expect("--kills N"),
+            "--fail" => o.fail = pair[1].parse().expect("--fail SHARE"),
+            _ => {}
+        }
+    }
+    o
+}
+
+#[tokio::main]
+async fn main() {
+    let o = options();
+    let site = Server::start().await;
+    generated_site(&site, o.articles, o.threats);
+    // Pages take a while, so kills land with work in every stage.
+    for i in 0..o.articles {
+        let path = format!("/gen/{i}");
+        let mut reply = site.reply(&path);
+        reply.delay = Duration::from_millis(150);
+        site.route(&path, reply);
+    }
+    let hook = Server::start().await;
+    hook.fail_posts(o.fail);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(
+        dir.path(),
+        &[("Generated", site.url("/gen/feed"))],
+        &[hook.url("/hook")],
+        "[delivery]\ninitial_backoff = \"50ms\"\nmax_backoff = \"500ms\"\n[fetch]\npage_concurrency = 4\n",
+    );
+
+    let started = Instant::now();
+    for kill in 1..=o.kills {
+        let daemon = Daemon::start(&cfg.path);
+        tokio::time::sleep(Duration::from_millis(fastrand::u64(300..2000))).await;
+        daemon.kill().await;
+        let stored = count_now(&cfg.db, "SELECT count(*) FROM articles");
+        let alerts = count_now(&cfg.db, "SELECT count(*) FROM alerts");
+        eprintln!("kill {kill:2}: {stored} articles, {alerts} alerts, {} POSTs so far", hook.seen().len());
+    }
+    let daemon = Daemon::start(&cfg.path);
+    let threats = i64::try_from(o.threats).expect("count");
+    let deadline = Instant::now() + Duration::from_mins(5);
+    while Instant::now() < deadline {
+        let delivered = count_now(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'");
+        let articles = count_now(&cfg.db, "SELECT count(*) FROM articles");
+        if delivered >= threats && articles >= i64::try_from(o.articles).expect("count") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let exit = daemon.stop().await;
+
+    let mut accepted: HashMap<String, usize> = HashMap::new();
+    let mut ids_per_article: HashMap<String, HashSet<String>> = HashMap::new();
+    let mut attempts = 0;
+    for seen in hook.seen().iter().filter(|s| s.method == "POST") {
+        attempts += 1;
+        let id = seen.headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let body: serde_json::Value = serde_json::from_slice(&seen.body).expect("json");
+        ids_per_article.entry(body["article"]["url"].to_string()).or_default().insert(id.clone());
+        if (200..300).contains(&seen.status) {
+            *accepted.entry(id).or_default() += 1;
+        }
+    }
+    let resent = accepted.values().filter(|n| **n > 1).count();
+    let under_two_ids = ids_per_article.values().filter(|ids| ids.len() > 1).count();
+    let lost = o.threats.saturating_sub(accepted.len());
+    println!(
+        "fault run: {} articles, {} expected alerts, {} SIGKILLs, receiver failing {:.0}% of requests",
+        o.articles,
+        o.threats,
+        o.kills,
+        o.fail * 100.0
+    );
+    println!("  articles stored:               {}", count_now(&cfg.db, "SELECT count(*) FROM articles"));
+    println!("  alerts raised:                 {}", count_now(&cfg.db, "SELECT count(*) FROM alerts"));
+    println!("  POST attempts:                 {attempts}");
+    println!("  alerts accepted by receiver:   {}", accepted.len());
+    println!("  alerts lost:                   {lost}");
+    println!("  alerts delivered under 2+ ids: {under_two_ids}");
+    println!(
+        "  ids accepted more than once:   {resent} (a crash between the receiver's 2xx and recording it)"
+    );
+    println!("  final shutdown exit code:      {exit:?}");
+    println!("  wall time:                     {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!(lost, 0, "alerts lost");
+    assert_eq!(under_two_ids, 0, "alerts under two ids");
+}
