@@ -950,6 +950,66 @@ mod tests {
     }
 
     #[test]
+    fn webhook_secrets_and_routing_are_checked_without_revealing_secrets() {
+        let err = parse(
+            r#"
+            [[feeds]]
+            name = "A"
+            url = "https://example.org/a"
+            [[webhooks]]
+            url = "https://hooks.example.org/1"
+            name = "w1"
+            secret_env = "FLASHPOINT_TEST_UNSET_VARIABLE"
+            [[webhooks]]
+            url = "https://hooks.example.org/2"
+            name = "w2"
+            secret = "whsec_not*base64"
+            [[webhooks]]
+            url = "https://hooks.example.org/3"
+            name = "w3"
+            secret = "a"
+            secret_file = "/nonexistent"
+            [[webhooks]]
+            url = "https://hooks.example.org/4"
+            name = "w4"
+            format = "xml"
+            min_severity = "urgent"
+            feeds = ["A", "B"]
+            "#,
+        )
+        .expect_err("bad");
+        let ConfigError::Invalid(problems) = &err else { panic!("{err}") };
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            keys(&err),
+            [
+                "webhooks[0].secret_env",
+                "webhooks[1].secret",
+                "webhooks[2]",
+                "webhooks[3].format",
+                "webhooks[3].min_severity",
+                "webhooks[3].feeds[1]",
+            ],
+            "{text:?}"
+        );
+        assert!(!text.iter().any(|t| t.contains("not*base64")), "{text:?}");
+
+        let dir = tempfile::tempdir().expect("tempdir");
+        let file = dir.path().join("secret");
+        std::fs::write(&file, "whsec_c2VjcmV0\n").expect("write");
+        let rt = parse(&format!(
+            "[[webhooks]]\nurl = \"https://hooks.example.org/1\"\nsecret_file = \"{}\"\nformat = \"slack\"\nmin_severity = \"high\"\n",
+            file.display()
+        ))
+        .expect("valid");
+        let hook = &rt.webhooks[0];
+        assert_eq!(hook.name, "hooks.example.org");
+        assert_eq!(hook.secret, Some(Secret::parse("whsec_c2VjcmV0").expect("secret")));
+        assert!(!hook.wants(Level::Medium, "any") && hook.wants(Level::High, "any"));
+        assert!(!format!("{rt:?}").contains("c2VjcmV0"), "Debug output hides the secret");
+    }
+
+    #[test]
     fn user_agent_names_product_version_and_contact() {
         let ua = user_agent("https://example.org/contact");
         assert_eq!(

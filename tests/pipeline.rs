@@ -75,6 +75,18 @@ async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
     assert!(first["count"].as_u64().is_some_and(|c| c >= 1));
     assert!(first["snippet"].as_str().is_some_and(|s| s.contains("strike deep inside")));
 
+    // The operator's view of it.
+    let listed = flashpoint(&cfg.path, &["alerts", "--json", "--since", "1h"]).await;
+    let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+    assert_eq!(listed.lines().count(), 1, "{listed}");
+    let row: serde_json::Value = serde_json::from_str(listed.trim()).expect("json line");
+    assert_eq!(row["id"], id.as_str());
+    let other_feed = flashpoint(&cfg.path, &["alerts", "--feed", "Elsewhere"]).await;
+    assert_eq!(String::from_utf8_lossy(&other_feed.stdout).trim(), "no alerts");
+    let table = flashpoint(&cfg.path, &["alerts"]).await;
+    let table = String::from_utf8_lossy(&table.stdout).into_owned();
+    assert!(table.starts_with("CREATED") && table.contains(id.as_str()), "{table}");
+
     // A second poll: nothing new, nothing sent.
     let pages_before = site.hits(ALERT_PATH);
     let out = flashpoint(&cfg.path, &["once"]).await;
