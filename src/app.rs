@@ -112,6 +112,7 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
             concurrency: rt.fetch.poll_concurrency,
             startup_spread: rt.startup_spread,
             default_interval: rt.default_interval,
+            bounds: schedule::Bounds { min: rt.min_interval, max: rt.max_interval },
         },
     );
     let tracker = TaskTracker::new();

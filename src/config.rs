@@ -102,6 +102,14 @@ pub struct FetchConfig {
     pub page_concurrency: usize,
     /// Query parameters removed from article links before dedupe; a trailing `*` is a prefix.
     pub tracking_params: Vec<String>,
+    /// Requests to one host at the same time.
+    pub per_host_concurrency: usize,
+    /// Least time between the starts of two requests to one host.
+    pub per_host_interval: String,
+    /// Honour robots.txt for article pages.
+    pub respect_robots: bool,
+    /// Host names allowed on private addresses even when `allow_private` is off (an intranet feed).
+    pub allow_private_hosts: Vec<String>,
 }
 
 impl Default for FetchConfig {
@@ -116,6 +124,10 @@ impl Default for FetchConfig {
             poll_concurrency: 16,
             page_concurrency: 16,
             tracking_params: Canonicalizer::DEFAULT_PARAMS.iter().map(|p| (*p).to_string()).collect(),
+            per_host_concurrency: 2,
+            per_host_interval: "250ms".into(),
+            respect_robots: true,
+            allow_private_hosts: Vec::new(),
         }
     }
 }
@@ -128,11 +140,21 @@ pub struct FeedDefaultsConfig {
     pub interval: String,
     /// Spread of first polls after start, so thousands of feeds do not fire at once.
     pub startup_spread: String,
+    /// Shortest time between two polls of one feed, whatever its interval or the server says.
+    pub min_interval: String,
+    /// Longest time between two polls of one feed, whatever its `<ttl>`, `max-age` or
+    /// `Retry-After` asks (backoff after failures may go past it, up to six hours).
+    pub max_interval: String,
 }
 
 impl Default for FeedDefaultsConfig {
     fn default() -> Self {
-        Self { interval: "10m".into(), startup_spread: "5s".into() }
+        Self {
+            interval: "10m".into(),
+            startup_spread: "5s".into(),
+            min_interval: "1m".into(),
+            max_interval: "1h".into(),
+        }
     }
 }
 
@@ -303,6 +325,10 @@ pub struct FetchSettings {
     pub max_page_bytes: u64,
     pub poll_concurrency: usize,
     pub page_concurrency: usize,
+    pub per_host_concurrency: usize,
+    pub per_host_interval: Duration,
+    pub respect_robots: bool,
+    pub allow_private_hosts: Vec<String>,
 }
 
 /// `[delivery]` compiled.
@@ -322,6 +348,9 @@ pub struct Runtime {
     pub startup_spread: Duration,
     /// `[feeds_defaults] interval`, for feeds that set none.
     pub default_interval: Duration,
+    /// Bounds on any feed's time between polls.
+    pub min_interval: Duration,
+    pub max_interval: Duration,
     pub feeds: Vec<Feed>,
     pub canon: Canonicalizer,
     pub extractor: Extractor,
@@ -547,49 +576,27 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
         problems.push(problem("storage.path", "must not be empty"));
     }
 
-    let f = &settings.fetch;
-    let fetch = FetchSettings {
-        allow_private: f.allow_private,
-        user_agent: user_agent(&f.contact),
-        connect_timeout: duration("fetch.connect_timeout", &f.connect_timeout, &mut problems),
-        timeout: duration("fetch.timeout", &f.timeout, &mut problems),
-        max_feed_bytes: f.max_feed_bytes,
-        max_page_bytes: f.max_page_bytes,
-        poll_concurrency: f.poll_concurrency,
-        page_concurrency: f.page_concurrency,
-    };
-    for (key, value) in
-        [("fetch.max_feed_bytes", f.max_feed_bytes), ("fetch.max_page_bytes", f.max_page_bytes)]
-    {
-        if value == 0 {
-            problems.push(problem(key, "must be greater than zero"));
-        }
-    }
-    for (key, value) in
-        [("fetch.poll_concurrency", f.poll_concurrency), ("fetch.page_concurrency", f.page_concurrency)]
-    {
-        if value == 0 {
-            problems.push(problem(key, "must be at least 1"));
-        }
-    }
-    if f.contact.chars().any(char::is_control) {
-        problems.push(problem("fetch.contact", "must not contain control characters"));
-    }
-    let canon = Canonicalizer::new(&f.tracking_params);
+    let fetch = compile_fetch(&settings.fetch, &mut problems);
+    let canon = Canonicalizer::new(&settings.fetch.tracking_params);
 
     let default_interval =
         duration("feeds_defaults.interval", &settings.feeds_defaults.interval, &mut problems);
-    let startup_spread = match humantime::parse_duration(&settings.feeds_defaults.startup_spread) {
-        Ok(d) if d > MAX_DURATION => {
-            problems.push(problem("feeds_defaults.startup_spread", "must be at most a year"));
-            Duration::ZERO
-        }
-        Ok(d) => d,
-        Err(err) => {
-            problems.push(problem("feeds_defaults.startup_spread", format!("not a duration ({err})")));
-            Duration::ZERO
-        }
-    };
+    let startup_spread = short_duration(
+        "feeds_defaults.startup_spread",
+        &settings.feeds_defaults.startup_spread,
+        Duration::from_hours(1),
+        &mut problems,
+    );
+    let min_interval =
+        duration("feeds_defaults.min_interval", &settings.feeds_defaults.min_interval, &mut problems);
+    let max_interval =
+        duration("feeds_defaults.max_interval", &settings.feeds_defaults.max_interval, &mut problems);
+    if max_interval < min_interval {
+        problems.push(problem(
+            "feeds_defaults.max_interval",
+            "must not be shorter than feeds_defaults.min_interval",
+        ));
+    }
     let feeds = compile_feeds(&settings.feeds, default_interval, &mut problems);
     let extractor = compile_sites(&settings.sites, settings.extract.min_chars, &mut problems);
     let scorer = compile_scoring(&settings.scoring, &mut problems);
@@ -613,6 +620,8 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             fetch,
             startup_spread,
             default_interval,
+            min_interval,
+            max_interval,
             feeds,
             canon,
             extractor,
@@ -622,6 +631,63 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }
+}
+
+/// An optional duration that may also be zero, at most `max`.
+fn short_duration(key: &str, text: &str, max: Duration, problems: &mut Vec<Problem>) -> Duration {
+    match humantime::parse_duration(text) {
+        Ok(d) if d <= max => d,
+        Ok(_) => {
+            problems.push(problem(key, format!("must be at most {}", humantime::format_duration(max))));
+            Duration::ZERO
+        }
+        Err(err) => {
+            problems.push(problem(key, format!("{text:?} is not a duration ({err})")));
+            Duration::ZERO
+        }
+    }
+}
+
+fn compile_fetch(f: &FetchConfig, problems: &mut Vec<Problem>) -> FetchSettings {
+    let fetch = FetchSettings {
+        allow_private: f.allow_private,
+        user_agent: user_agent(&f.contact),
+        connect_timeout: duration("fetch.connect_timeout", &f.connect_timeout, problems),
+        timeout: duration("fetch.timeout", &f.timeout, problems),
+        max_feed_bytes: f.max_feed_bytes,
+        max_page_bytes: f.max_page_bytes,
+        poll_concurrency: f.poll_concurrency,
+        page_concurrency: f.page_concurrency,
+        per_host_concurrency: f.per_host_concurrency,
+        per_host_interval: short_duration(
+            "fetch.per_host_interval",
+            &f.per_host_interval,
+            Duration::from_mins(10),
+            problems,
+        ),
+        respect_robots: f.respect_robots,
+        allow_private_hosts: f.allow_private_hosts.iter().map(|h| h.trim().to_ascii_lowercase()).collect(),
+    };
+    for (key, value) in
+        [("fetch.max_feed_bytes", f.max_feed_bytes), ("fetch.max_page_bytes", f.max_page_bytes)]
+    {
+        if value == 0 {
+            problems.push(problem(key, "must be greater than zero"));
+        }
+    }
+    for (key, value) in [
+        ("fetch.poll_concurrency", f.poll_concurrency),
+        ("fetch.page_concurrency", f.page_concurrency),
+        ("fetch.per_host_concurrency", f.per_host_concurrency),
+    ] {
+        if value == 0 {
+            problems.push(problem(key, "must be at least 1"));
+        }
+    }
+    if f.contact.chars().any(char::is_control) {
+        problems.push(problem("fetch.contact", "must not contain control characters"));
+    }
+    fetch
 }
 
 /// An honest User-Agent: product, version, and how to reach whoever runs it.

@@ -1,5 +1,6 @@
 //! Bytes → text: the byte-order mark, then the `Content-Type` charset, then `<meta charset>` in the
-//! first kilobytes, then UTF-8 (invalid bytes replaced, never an error).
+//! first kilobytes, then UTF-8 if the bytes are valid UTF-8, then detection (chardetng). Never an
+//! error: malformed sequences become U+FFFD.
 
 use encoding_rs::Encoding;
 
@@ -14,10 +15,20 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
         .map(|(enc, _)| enc)
         .or_else(|| content_type.and_then(charset_param).and_then(|l| Encoding::for_label(l.as_bytes())))
         .or_else(|| meta_charset(&bytes[..bytes.len().min(PRESCAN_BYTES)]))
-        .unwrap_or(encoding_rs::UTF_8);
+        .unwrap_or_else(|| detect(bytes));
     // `decode` strips a BOM matching the encoding and replaces malformed sequences.
     let (text, _, _) = encoding.decode(bytes);
     text.into_owned()
+}
+
+/// UTF-8 when the bytes are valid UTF-8, else chardetng's guess (windows-1252, windows-1256, …).
+fn detect(bytes: &[u8]) -> &'static Encoding {
+    if std::str::from_utf8(bytes).is_ok() {
+        return encoding_rs::UTF_8;
+    }
+    let mut detector = chardetng::EncodingDetector::new(chardetng::Iso2022JpDetection::Deny);
+    detector.feed(bytes, true);
+    detector.guess(None, chardetng::Utf8Detection::Allow)
 }
 
 fn charset_param(content_type: &str) -> Option<String> {
@@ -70,6 +81,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn undeclared_encodings_are_detected() {
+        let (urdu_1256, _, _) = encoding_rs::WINDOWS_1256.encode(
+            "پاکستان اور افغانستان کی سرحد پر فائرنگ کا تبادلہ ہوا اور دونوں ملکوں نے ایک دوسرے پر الزام لگایا",
+        );
+        let text = decode(&urdu_1256, Some("text/html"));
+        assert!(text.contains("افغانستان"), "{text}");
+        let (western, _, _) = encoding_rs::WINDOWS_1252
+            .encode("The minister\u{2019}s \u{201c}final\u{201d} warning was d\u{e9}j\u{e0} vu for the caf\u{e9} owners.");
+        assert!(decode(&western, None).contains("minister\u{2019}s \u{201c}final\u{201d}"));
+        let urdu_utf8 = "سرحد پر جھڑپیں".as_bytes();
+        assert_eq!(decode(urdu_utf8, Some("text/html")), "سرحد پر جھڑپیں");
+    }
+
+    #[test]
     fn decoding_order() {
         let cases: [(&[u8], Option<&str>, &str); 6] = [
             (b"plain", None, "plain"),
@@ -85,7 +110,7 @@ mod tests {
                 None,
                 "<meta http-equiv=\"Content-Type\" content=\"text/html; charset=utf-8\">\u{627}",
             ),
-            (b"bad \xff byte", None, "bad \u{fffd} byte"),
+            (b"bad \xff byte", None, "bad \u{ff} byte"),
         ];
         for (bytes, ct, want) in cases {
             assert_eq!(decode(bytes, ct), want, "{ct:?}");

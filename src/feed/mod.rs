@@ -75,6 +75,16 @@ pub struct PollReport {
     /// Inbox items handed to the pipeline (new ones and retries).
     pub sent: usize,
     pub not_modified: bool,
+    /// The longest wait the feed asked for (`<ttl>`, `Cache-Control: max-age`).
+    pub hint: Option<Duration>,
+}
+
+/// How a poll went, for the schedule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Polled {
+    ok: bool,
+    /// After a success, the wait the feed asked for; after a failure, its `Retry-After`.
+    hint: Option<Duration>,
 }
 
 /// How the poller paces itself.
@@ -86,6 +96,8 @@ pub struct Pacing {
     pub startup_spread: Duration,
     /// Interval of feeds that set none.
     pub default_interval: Duration,
+    /// Bounds on any feed's time between polls.
+    pub bounds: schedule::Bounds,
 }
 
 /// The feed stage.
@@ -98,6 +110,7 @@ pub struct Poller {
     out: mpsc::Sender<NewItem>,
     /// Interval given to inbox items of feeds no longer configured.
     default_interval: Duration,
+    bounds: schedule::Bounds,
     concurrency: usize,
     startup_spread: Duration,
 }
@@ -119,6 +132,7 @@ impl Poller {
             canon: Arc::new(canon),
             out,
             default_interval: pacing.default_interval,
+            bounds: pacing.bounds,
             concurrency: pacing.concurrency.max(1),
             startup_spread: pacing.startup_spread,
         }
@@ -169,7 +183,7 @@ impl Poller {
             })
             .collect();
         let mut failures = vec![0u32; self.feeds.len()];
-        let mut tasks: JoinSet<bool> = JoinSet::new();
+        let mut tasks: JoinSet<Polled> = JoinSet::new();
         // Which feed each poll task serves, so even a poll that panicked is rescheduled.
         let mut polling: HashMap<tokio::task::Id, usize> = HashMap::new();
         loop {
@@ -178,13 +192,15 @@ impl Poller {
             tokio::select! {
                 () = shutdown.cancelled() => break,
                 Some(done) = tasks.join_next_with_id() => {
-                    let (id, ok) = match done {
-                        Ok((id, ok)) => (id, ok),
-                        Err(err) => (err.id(), false),
+                    let (id, polled) = match done {
+                        Ok((id, polled)) => (id, polled),
+                        Err(err) => (err.id(), Polled { ok: false, hint: None }),
                     };
                     let Some(i) = polling.remove(&id) else { continue };
-                    failures[i] = if ok { 0 } else { failures[i].saturating_add(1) };
-                    let delay = schedule::next_delay(self.feeds[i].interval, failures[i], fastrand::f64());
+                    failures[i] = if polled.ok { 0 } else { failures[i].saturating_add(1) };
+                    let delay = schedule::next_delay(
+                        self.feeds[i].interval, failures[i], polled.hint, self.bounds, fastrand::f64(),
+                    );
                     queue.push(Reverse((Instant::now() + delay, i)));
                 }
                 () = sleep_until(next), if can_start && next.is_some() => {
@@ -200,17 +216,17 @@ impl Poller {
         while tasks.join_next().await.is_some() {}
     }
 
-    /// Polls one feed, logging and recording the outcome; true on success.
-    async fn poll_logged(&self, feed: &Arc<Feed>) -> bool {
+    /// Polls one feed, logging and recording the outcome.
+    async fn poll_logged(&self, feed: &Arc<Feed>) -> Polled {
         match self.poll(feed).await {
             Ok(report) => {
                 debug!(feed = %feed.name, entries = report.entries, new = report.new, sent = report.sent, not_modified = report.not_modified, "feed polled");
                 if report.new > 0 {
                     info!(feed = %feed.name, new = report.new, "new items");
                 }
-                true
+                Polled { ok: true, hint: report.hint }
             }
-            Err(PollError::Closed) => false,
+            Err(PollError::Closed) => Polled { ok: false, hint: None },
             Err(err) => {
                 let message = chain(&err);
                 let (store, url, name, msg) =
@@ -218,7 +234,8 @@ impl Poller {
                 let failures =
                     store.blocking(move |s| s.record_feed_error(&url, &name, &msg, true)).await.unwrap_or(0);
                 warn!(feed = %feed.name, url = %feed.url, error = %message, consecutive_failures = failures, "feed poll failed; backing off");
-                false
+                let hint = if let PollError::Fetch(e) = &err { e.retry_after() } else { None };
+                Polled { ok: false, hint }
             }
         }
     }
@@ -228,27 +245,27 @@ impl Poller {
         let url = feed.url.to_string();
         let validators = self.store.blocking(move |s| s.validators(&url)).await?;
         let (url, name) = (feed.url.to_string(), feed.name.clone());
-        let (entries, new) = match self.fetcher.feed(&feed.url, &validators).await? {
-            FeedResponse::NotModified => {
+        let (entries, new, not_modified, hint) = match self.fetcher.feed(&feed.url, &validators).await? {
+            FeedResponse::NotModified { max_age } => {
                 self.store.blocking(move |s| s.record_poll(&url, &name, &[], None)).await?;
-                (0, 0)
+                (0, 0, true, max_age)
             }
-            FeedResponse::Fetched { body, validators } => {
+            FeedResponse::Fetched { body, validators, max_age, .. } => {
                 let base = feed.url.clone();
-                let entries = tokio::task::spawn_blocking(move || parse::parse(&body, &base))
+                let parsed = tokio::task::spawn_blocking(move || parse::parse(&body, &base))
                     .await
                     .map_err(|_| PollError::Parse(parse::ParseError::Crashed))??;
-                let total = entries.len();
-                let items = inbox_items(&self.canon, feed, entries);
+                let total = parsed.entries.len();
+                let items = inbox_items(&self.canon, feed, parsed.entries);
                 let new = self
                     .store
                     .blocking(move |s| s.record_poll(&url, &name, &items, Some(&validators)))
                     .await?;
-                (total, new)
+                (total, new, false, max_age.max(parsed.ttl))
             }
         };
         let sent = self.dispatch(Some(feed.url.as_str())).await?;
-        Ok(PollReport { entries, new, sent, not_modified: entries == 0 && new == 0 })
+        Ok(PollReport { entries, new, sent, not_modified, hint })
     }
 
     /// Leases the due inbox items of one feed (of every feed for `None`) and sends them on.

@@ -2,6 +2,7 @@
 //! bytes, so the document's own encoding declaration is honoured.
 
 use std::borrow::Cow;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use url::Url;
@@ -29,18 +30,27 @@ pub struct Entry {
     pub html: String,
 }
 
+/// A parsed feed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Parsed {
+    pub entries: Vec<Entry>,
+    /// RSS `<ttl>`: how long the feed asks to be left alone.
+    pub ttl: Option<Duration>,
+}
+
 /// Parses a feed document fetched from `base`.
 ///
 /// # Errors
 /// [`ParseError::Malformed`] when the bytes are no feed feed-rs can read.
-pub fn parse(bytes: &[u8], base: &Url) -> Result<Vec<Entry>, ParseError> {
+pub fn parse(bytes: &[u8], base: &Url) -> Result<Parsed, ParseError> {
     // Some malformed documents make the XML layer panic (an assertion on late encoding
     // declarations); one bad feed must cost one error, not the task polling it.
     let bytes = utf16_to_utf8(bytes);
     let parsed = std::panic::catch_unwind(|| feed_rs::parser::parse(bytes.as_ref()))
         .map_err(|_| ParseError::Crashed)?;
     let feed = parsed.map_err(ParseError::Malformed)?;
-    Ok(feed.entries.into_iter().map(|e| entry(e, base)).collect())
+    let ttl = feed.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
+    Ok(Parsed { entries: feed.entries.into_iter().map(|e| entry(e, base)).collect(), ttl })
 }
 
 /// UTF-16 documents (by BOM, or by the byte pattern of `<?` per XML's autodetection) become
@@ -95,13 +105,15 @@ mod tests {
     #[test]
     fn dawn_shaped_rss() {
         let xml = br#"<?xml version="1.0" encoding="UTF-8"?>
-<rss version="2.0"><channel><title>Dawn</title><link>https://www.dawn.com</link><description>d</description>
+<rss version="2.0"><channel><title>Dawn</title><link>https://www.dawn.com</link><description>d</description><ttl>15</ttl>
 <item xmlns:default="http://purl.org/rss/1.0/modules/content/"><title>Minister warns
 </title><link>https://www.dawn.com/news/1/minister-warns</link><guid isPermaLink="false">1</guid>
 <description>&lt;p&gt;Summary &amp;amp; more&lt;/p&gt;</description><pubDate>Fri, 27 Nov 2026 14:05:00 +0500</pubDate></item>
 <item><title>Relative</title><link>/news/2/relative</link><guid>2</guid></item>
 </channel></rss>"#;
-        let items = parse(xml, &base()).expect("parses");
+        let parsed = parse(xml, &base()).expect("parses");
+        assert_eq!(parsed.ttl, Some(Duration::from_mins(15)));
+        let items = parsed.entries;
         assert_eq!(items.len(), 2);
         assert_eq!(items[0].title, "Minister warns");
         assert_eq!(items[0].guid, "1");
@@ -118,11 +130,11 @@ mod tests {
     fn atom_and_json_feed() {
         let atom = br#"<feed xmlns="http://www.w3.org/2005/Atom"><title>t</title><id>x</id><updated>2026-11-27T10:00:00Z</updated>
 <entry><title>A</title><id>urn:a</id><link href="https://a.example/1"/><updated>2026-11-27T10:00:00Z</updated><content type="html">&lt;p&gt;Body&lt;/p&gt;</content></entry></feed>"#;
-        let items = parse(atom, &base()).expect("atom");
+        let items = parse(atom, &base()).expect("atom").entries;
         assert_eq!(items[0].guid, "urn:a");
         assert_eq!(items[0].html, "<p>Body</p>");
         let json = br#"{"version":"https://jsonfeed.org/version/1.1","title":"j","items":[{"id":"7","url":"https://j.example/7","title":"J","content_text":"Text"}]}"#;
-        let items = parse(json, &base()).expect("json feed");
+        let items = parse(json, &base()).expect("json feed").entries;
         assert_eq!(items[0].link.as_ref().map(Url::as_str), Some("https://j.example/7"));
         assert_eq!(items[0].html, "Text");
     }
@@ -146,7 +158,7 @@ mod tests {
         ] {
             let mut bytes = bom.to_vec();
             bytes.extend(xml.encode_utf16().flat_map(encode));
-            let items = parse(&bytes, &base()).expect("utf-16 feed parses");
+            let items = parse(&bytes, &base()).expect("utf-16 feed parses").entries;
             assert_eq!(items[0].title, "سرحد");
         }
     }
@@ -154,7 +166,7 @@ mod tests {
     #[test]
     fn non_http_links_are_dropped() {
         let xml = br#"<rss version="2.0"><channel><title>t</title><item><title>x</title><link>javascript:alert(1)</link><guid>g</guid></item></channel></rss>"#;
-        let items = parse(xml, &base()).expect("parses");
+        let items = parse(xml, &base()).expect("parses").entries;
         assert_eq!(items[0].link, None);
     }
 }

@@ -3,9 +3,11 @@
 //!
 //! The check runs after DNS resolution, inside the HTTP client's resolver, so it holds for every
 //! connection the client opens, redirects included; IP-literal URLs never reach a resolver and are
-//! checked before the request and on each redirect hop.
+//! checked before the request and on each redirect hop. Hosts named in
+//! `fetch.allow_private_hosts` (an intranet feed) are exempt, and only they.
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::sync::Arc;
 
 use reqwest::dns::{Addrs, Name, Resolve, Resolving};
 use url::{Host, Url};
@@ -67,7 +69,10 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
 ///
 /// # Errors
 /// [`Blocked`] for a private, loopback or link-local literal.
-pub fn check_literal(url: &Url) -> Result<(), Blocked> {
+pub fn check_literal(url: &Url, exempt: &[String]) -> Result<(), Blocked> {
+    if url.host_str().is_some_and(|h| exempt.iter().any(|e| e.eq_ignore_ascii_case(h))) {
+        return Ok(());
+    }
     let ip = match url.host() {
         Some(Host::Ipv4(v4)) => IpAddr::V4(v4),
         Some(Host::Ipv6(v6)) => IpAddr::V6(v6),
@@ -76,16 +81,20 @@ pub fn check_literal(url: &Url) -> Result<(), Blocked> {
     if is_public(ip) { Ok(()) } else { Err(Blocked { host: ip.to_string() }) }
 }
 
-/// A resolver that drops non-public addresses and fails when none is left.
-#[derive(Debug, Clone, Copy)]
-pub struct PublicOnlyResolver;
+/// A resolver that drops non-public addresses (except for exempt hosts) and fails when none is
+/// left.
+#[derive(Debug, Clone, Default)]
+pub struct PublicOnlyResolver {
+    pub exempt: Arc<[String]>,
+}
 
 impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
+        let exempt = self.exempt.iter().any(|e| e.eq_ignore_ascii_case(name.as_str()));
         Box::pin(async move {
             let host = name.as_str().to_string();
             let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| is_public(a.ip())).collect();
+            let public: Vec<SocketAddr> = addrs.into_iter().filter(|a| exempt || is_public(a.ip())).collect();
             if public.is_empty() {
                 return Err(Box::new(Blocked { host }) as Box<dyn std::error::Error + Send + Sync>);
             }
@@ -131,11 +140,14 @@ mod tests {
 
     #[test]
     fn literal_hosts_are_checked() {
-        let ok = |u: &str| check_literal(&Url::parse(u).expect("url")).is_ok();
+        let ok = |u: &str| check_literal(&Url::parse(u).expect("url"), &[]).is_ok();
         assert!(!ok("http://127.0.0.1:8080/feed"));
         assert!(!ok("http://[::1]/feed"));
         assert!(!ok("http://169.254.169.254/latest/meta-data"));
         assert!(ok("https://www.dawn.com/feeds/home"));
         assert!(ok("http://8.8.8.8/"));
+        let exempt = ["127.0.0.1".to_string()];
+        assert!(check_literal(&Url::parse("http://127.0.0.1:9/").expect("url"), &exempt).is_ok());
+        assert!(check_literal(&Url::parse("http://127.0.0.2:9/").expect("url"), &exempt).is_err());
     }
 }

@@ -1,12 +1,20 @@
-//! The HTTP client: an honest User-Agent, timeouts, conditional GET, body caps enforced while
-//! streaming (after decompression), at most five redirects, address safety ([`guard`]), and
-//! retry classification of failures.
+//! The HTTP client: an honest User-Agent, timeouts, conditional GET, per-host politeness
+//! ([`polite`]), robots.txt for article pages ([`robots`]), body caps enforced while streaming
+//! (after decompression), at most five redirects, address safety ([`guard`]), and retry
+//! classification of failures.
 
 pub mod guard;
+pub mod headers;
+pub mod polite;
+pub mod robots;
 
 use std::sync::Arc;
+use std::time::Duration;
 
-use reqwest::header::{CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED};
+use reqwest::header::{
+    CACHE_CONTROL, CONTENT_TYPE, ETAG, HeaderMap, IF_MODIFIED_SINCE, IF_NONE_MATCH, LAST_MODIFIED,
+    RETRY_AFTER,
+};
 use reqwest::{StatusCode, redirect};
 use url::Url;
 
@@ -22,14 +30,24 @@ pub enum FetchError {
     #[error("refused: {0}")]
     Blocked(#[source] guard::Blocked),
     /// The server answered with an error status.
-    #[error("server answered {0}")]
-    Status(StatusCode),
+    #[error("server answered {status}")]
+    Status {
+        status: StatusCode,
+        /// `Retry-After` of a 429 or 503.
+        retry_after: Option<Duration>,
+    },
     /// The body exceeded the configured cap.
     #[error("body larger than {limit} bytes")]
     TooLarge { limit: u64 },
     /// Connect or total timeout.
     #[error("timed out")]
     Timeout,
+    /// The site's robots.txt disallows the page.
+    #[error("disallowed by robots.txt")]
+    Disallowed,
+    /// The site's robots.txt could not be had, so no page may be fetched for now.
+    #[error("robots.txt unavailable")]
+    RobotsUnavailable,
     /// Anything else the client reports (DNS, TLS, connection reset, too many redirects).
     #[error("request failed")]
     Request(#[source] reqwest::Error),
@@ -39,17 +57,27 @@ pub enum FetchError {
 }
 
 impl FetchError {
-    /// Whether trying again later may succeed: timeouts, connection trouble, 408, 429 and 5xx.
+    /// Whether trying again later may succeed: timeouts, connection trouble, 408, 429, 5xx and
+    /// an unavailable robots.txt.
     #[must_use]
     pub fn is_transient(&self) -> bool {
         match self {
-            Self::Timeout | Self::Request(_) => true,
-            Self::Status(s) => {
-                *s == StatusCode::REQUEST_TIMEOUT
-                    || *s == StatusCode::TOO_MANY_REQUESTS
-                    || s.is_server_error()
+            Self::Timeout | Self::Request(_) | Self::RobotsUnavailable => true,
+            Self::Status { status, .. } => {
+                *status == StatusCode::REQUEST_TIMEOUT
+                    || *status == StatusCode::TOO_MANY_REQUESTS
+                    || status.is_server_error()
             }
-            Self::Blocked(_) | Self::TooLarge { .. } | Self::Client(_) => false,
+            Self::Blocked(_) | Self::TooLarge { .. } | Self::Disallowed | Self::Client(_) => false,
+        }
+    }
+
+    /// The wait the server asked for, if any.
+    #[must_use]
+    pub fn retry_after(&self) -> Option<Duration> {
+        match self {
+            Self::Status { retry_after, .. } => *retry_after,
+            _ => None,
         }
     }
 
@@ -79,10 +107,16 @@ pub struct Validators {
 #[derive(Debug)]
 pub enum FeedResponse {
     /// 304: nothing new, nothing to parse.
-    NotModified,
+    NotModified {
+        /// `Cache-Control: max-age`.
+        max_age: Option<Duration>,
+    },
     Fetched {
         body: Vec<u8>,
         validators: Validators,
+        /// `Cache-Control: max-age`.
+        max_age: Option<Duration>,
+        content_type: Option<String>,
     },
 }
 
@@ -100,6 +134,10 @@ pub struct Page {
 pub struct Fetcher {
     client: reqwest::Client,
     settings: Arc<FetchSettings>,
+    /// Hosts allowed on private addresses.
+    exempt: Arc<[String]>,
+    hosts: Arc<polite::HostLimiter>,
+    robots: Arc<robots::RobotsCache>,
 }
 
 impl Fetcher {
@@ -109,13 +147,17 @@ impl Fetcher {
     /// [`FetchError::Client`] when the TLS backend or User-Agent is unusable.
     pub fn new(settings: &FetchSettings) -> Result<Self, FetchError> {
         let allow_private = settings.allow_private;
+        let exempt: Arc<[String]> = settings.allow_private_hosts.clone().into();
+        let redirect_exempt = Arc::clone(&exempt);
         let policy = redirect::Policy::custom(move |attempt| {
             if attempt.previous().len() >= MAX_REDIRECTS {
                 attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if !matches!(attempt.url().scheme(), "http" | "https") {
                 let scheme = attempt.url().scheme().to_string();
                 attempt.error(format!("redirect to a {scheme} URL"))
-            } else if let (false, Err(blocked)) = (allow_private, guard::check_literal(attempt.url())) {
+            } else if let (false, Err(blocked)) =
+                (allow_private, guard::check_literal(attempt.url(), &redirect_exempt))
+            {
                 attempt.error(blocked)
             } else {
                 attempt.follow()
@@ -126,21 +168,49 @@ impl Fetcher {
             .connect_timeout(settings.connect_timeout)
             .timeout(settings.timeout)
             .redirect(policy)
-            .pool_idle_timeout(std::time::Duration::from_secs(30));
+            .pool_idle_timeout(Duration::from_secs(30));
         if !allow_private {
             // A proxy would resolve names itself, past the address check: no proxies then.
-            builder = builder.dns_resolver(Arc::new(guard::PublicOnlyResolver)).no_proxy();
+            let resolver = guard::PublicOnlyResolver { exempt: Arc::clone(&exempt) };
+            builder = builder.dns_resolver(Arc::new(resolver)).no_proxy();
         }
         let client = builder.build().map_err(FetchError::Client)?;
-        Ok(Self { client, settings: Arc::new(settings.clone()) })
+        Ok(Self {
+            client,
+            settings: Arc::new(settings.clone()),
+            exempt,
+            hosts: Arc::new(polite::HostLimiter::new(
+                settings.per_host_concurrency,
+                settings.per_host_interval,
+            )),
+            robots: Arc::default(),
+        })
     }
 
     fn check(&self, url: &Url) -> Result<(), FetchError> {
         if self.settings.allow_private {
             Ok(())
         } else {
-            guard::check_literal(url).map_err(FetchError::Blocked)
+            guard::check_literal(url, &self.exempt).map_err(FetchError::Blocked)
         }
+    }
+
+    /// A GET to `url` under its host's limits; non-2xx (other than 304) is an error.
+    async fn get(&self, url: &Url, headers: HeaderMap) -> Result<reqwest::Response, FetchError> {
+        self.check(url)?;
+        let _permit = self.hosts.acquire(url.host_str().unwrap_or_default()).await;
+        let resp =
+            self.client.get(url.clone()).headers(headers).send().await.map_err(FetchError::from_reqwest)?;
+        let status = resp.status();
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            return Ok(resp);
+        }
+        let retry_after = (status == StatusCode::TOO_MANY_REQUESTS
+            || status == StatusCode::SERVICE_UNAVAILABLE)
+            .then(|| header_string(resp.headers(), &RETRY_AFTER))
+            .flatten()
+            .and_then(|v| headers::retry_after(&v, chrono::Utc::now()));
+        Err(FetchError::Status { status, retry_after })
     }
 
     /// Fetches a feed, conditionally when `validators` holds an ETag or Last-Modified.
@@ -148,54 +218,80 @@ impl Fetcher {
     /// # Errors
     /// Any [`FetchError`]; non-2xx answers other than 304 are [`FetchError::Status`].
     pub async fn feed(&self, url: &Url, validators: &Validators) -> Result<FeedResponse, FetchError> {
-        self.check(url)?;
-        let mut req = self.client.get(url.clone()).header(
+        let mut headers = HeaderMap::new();
+        headers.insert(
             reqwest::header::ACCEPT,
-            "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            reqwest::header::HeaderValue::from_static(
+                "application/rss+xml, application/atom+xml, application/feed+json, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5",
+            ),
         );
-        if let Some(etag) = &validators.etag {
-            req = req.header(IF_NONE_MATCH, etag);
+        for (name, value) in
+            [(IF_NONE_MATCH, &validators.etag), (IF_MODIFIED_SINCE, &validators.last_modified)]
+        {
+            if let Some(v) = value.as_deref().and_then(|v| reqwest::header::HeaderValue::from_str(v).ok()) {
+                headers.insert(name, v);
+            }
         }
-        if let Some(lm) = &validators.last_modified {
-            req = req.header(IF_MODIFIED_SINCE, lm);
-        }
-        let resp = req.send().await.map_err(FetchError::from_reqwest)?;
+        let resp = self.get(url, headers).await?;
+        let max_age = header_string(resp.headers(), &CACHE_CONTROL).and_then(|v| headers::max_age(&v));
         if resp.status() == StatusCode::NOT_MODIFIED {
-            return Ok(FeedResponse::NotModified);
-        }
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(FetchError::Status(status));
+            return Ok(FeedResponse::NotModified { max_age });
         }
         let validators = Validators {
             etag: header_string(resp.headers(), &ETAG),
             last_modified: header_string(resp.headers(), &LAST_MODIFIED),
         };
+        let content_type = header_string(resp.headers(), &CONTENT_TYPE);
         let body = read_capped(resp, self.settings.max_feed_bytes).await?;
-        Ok(FeedResponse::Fetched { body, validators })
+        Ok(FeedResponse::Fetched { body, validators, max_age, content_type })
     }
 
-    /// Fetches an article page.
+    /// Fetches an article page, if the site's robots.txt allows it (`fetch.respect_robots`).
     ///
     /// # Errors
     /// Any [`FetchError`]; non-2xx answers are [`FetchError::Status`].
     pub async fn page(&self, url: &Url) -> Result<Page, FetchError> {
-        self.check(url)?;
-        let resp = self
-            .client
-            .get(url.clone())
-            .header(reqwest::header::ACCEPT, "text/html, application/xhtml+xml;q=0.9, */*;q=0.5")
-            .send()
-            .await
-            .map_err(FetchError::from_reqwest)?;
-        let status = resp.status();
-        if !status.is_success() {
-            return Err(FetchError::Status(status));
+        if self.settings.respect_robots {
+            match self.robots_rules(url).await.allows(url) {
+                Some(true) => {}
+                Some(false) => return Err(FetchError::Disallowed),
+                None => return Err(FetchError::RobotsUnavailable),
+            }
         }
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            reqwest::header::ACCEPT,
+            reqwest::header::HeaderValue::from_static("text/html, application/xhtml+xml;q=0.9, */*;q=0.5"),
+        );
+        let resp = self.get(url, headers).await?;
         let final_url = resp.url().clone();
         let content_type = header_string(resp.headers(), &CONTENT_TYPE);
         let body = read_capped(resp, self.settings.max_page_bytes).await?;
         Ok(Page { final_url, body, content_type })
+    }
+
+    async fn robots_rules(&self, url: &Url) -> robots::Rules {
+        let Some((origin, robots_url)) = robots::robots_url(url) else { return robots::Rules::AllowAll };
+        self.robots
+            .rules(&origin, || async {
+                match self.get(&robots_url, HeaderMap::new()).await {
+                    Ok(resp) => {
+                        let status = resp.status().as_u16();
+                        match read_capped(resp, robots::MAX_BYTES).await {
+                            Ok(body) => robots::Rules::from_response(status, &body),
+                            Err(_) => robots::Rules::Unavailable,
+                        }
+                    }
+                    Err(FetchError::Status { status, .. }) => {
+                        robots::Rules::from_response(status.as_u16(), b"")
+                    }
+                    // A site we may not reach at all has no rules to keep us from its pages; the
+                    // page fetch itself will be refused the same way.
+                    Err(FetchError::Blocked(_)) => robots::Rules::AllowAll,
+                    Err(_) => robots::Rules::Unavailable,
+                }
+            })
+            .await
     }
 }
 
@@ -223,15 +319,21 @@ async fn read_capped(mut resp: reqwest::Response, limit: u64) -> Result<Vec<u8>,
 mod tests {
     use super::*;
 
+    fn status(code: u16) -> FetchError {
+        FetchError::Status { status: StatusCode::from_u16(code).expect("status"), retry_after: None }
+    }
+
     #[test]
     fn transient_errors() {
         let cases = [
-            (FetchError::Status(StatusCode::SERVICE_UNAVAILABLE), true),
-            (FetchError::Status(StatusCode::TOO_MANY_REQUESTS), true),
-            (FetchError::Status(StatusCode::REQUEST_TIMEOUT), true),
-            (FetchError::Status(StatusCode::NOT_FOUND), false),
-            (FetchError::Status(StatusCode::GONE), false),
+            (status(503), true),
+            (status(429), true),
+            (status(408), true),
+            (status(404), false),
+            (status(410), false),
             (FetchError::Timeout, true),
+            (FetchError::RobotsUnavailable, true),
+            (FetchError::Disallowed, false),
             (FetchError::TooLarge { limit: 1 }, false),
             (FetchError::Blocked(guard::Blocked { host: "127.0.0.1".into() }), false),
         ];

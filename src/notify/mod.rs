@@ -240,7 +240,7 @@ impl Worker {
                     .headers()
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
-                    .and_then(|v| retry::parse_retry_after(v, Utc::now()));
+                    .and_then(|v| crate::fetch::headers::retry_after(v, Utc::now()));
                 Outcome::Status { status: status.as_u16(), retry_after }
             }
             Err(err) if err.is_timeout() => Outcome::Network("timed out".into()),

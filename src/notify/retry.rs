@@ -74,17 +74,6 @@ pub fn decide(
     AttemptResult::Retry { next_at, error, status }
 }
 
-/// Reads `Retry-After` as seconds or an HTTP date.
-#[must_use]
-pub fn parse_retry_after(value: &str, now: DateTime<Utc>) -> Option<Duration> {
-    let value = value.trim();
-    if let Ok(secs) = value.parse::<u64>() {
-        return Some(Duration::from_secs(secs));
-    }
-    let at = DateTime::parse_from_rfc2822(value).ok()?.with_timezone(&Utc);
-    Some((at - now).to_std().unwrap_or(Duration::ZERO))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -162,14 +151,5 @@ mod tests {
             assert_eq!(got, want, "{outcome:?} attempt {attempts}");
             let _ = retry_in;
         }
-    }
-
-    #[test]
-    fn retry_after_forms() {
-        let now = DateTime::parse_from_rfc3339("2026-11-28T00:00:00Z").expect("time").with_timezone(&Utc);
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_mins(2)));
-        assert_eq!(parse_retry_after("Sat, 28 Nov 2026 00:01:00 GMT", now), Some(Duration::from_mins(1)));
-        assert_eq!(parse_retry_after("Fri, 27 Nov 2026 00:01:00 GMT", now), Some(Duration::ZERO));
-        assert_eq!(parse_retry_after("soon", now), None);
     }
 }

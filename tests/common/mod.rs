@@ -237,6 +237,9 @@ pub fn write_config(dir: &Path, feeds: &[(&str, String)], webhooks: &[String], e
     let fetch = table.get_mut("fetch").and_then(toml::Value::as_table_mut).expect("[fetch]");
     fetch.insert("allow_private".into(), toml::Value::Boolean(true));
     fetch.insert("timeout".into(), toml::Value::String("5s".into()));
+    // Every fixture lives on 127.0.0.1: politeness would only slow the tests down (it has its own).
+    fetch.insert("per_host_interval".into(), toml::Value::String("0ms".into()));
+    fetch.insert("per_host_concurrency".into(), toml::Value::Integer(16));
     table.insert(
         "feeds_defaults".into(),
         toml::Value::Table(toml::toml! { interval = "1h" startup_spread = "0s" }),
