@@ -9,6 +9,8 @@ use url::Url;
 
 use crate::config::Runtime;
 use crate::extract::{Article, Extractor};
+use crate::feed::health::FeedHealth;
+use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
 use crate::store::{Alert, Delivery};
 
 /// The page address assumed when none is given: no site rule matches it.
@@ -163,6 +165,131 @@ pub fn deliveries_table(deliveries: &[Delivery]) -> String {
         })
         .collect();
     table(&["ALERT", "WEBHOOK", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE"], &rows)
+}
+
+/// The `feeds` table.
+#[must_use]
+pub fn feeds_table(feeds: &[FeedHealth]) -> String {
+    let rows: Vec<Vec<String>> = feeds
+        .iter()
+        .map(|f| {
+            let status = if !f.flags.is_empty() {
+                f.flags.iter().map(|flag| flag.as_str()).collect::<Vec<_>>().join(",")
+            } else if f.last_success_at.is_none() {
+                "never polled".into()
+            } else {
+                "ok".into()
+            };
+            vec![
+                f.name.clone(),
+                status,
+                f.last_success_at.clone().unwrap_or_else(|| "-".into()),
+                f.consecutive_failures.to_string(),
+                f.items_24h.to_string(),
+                f.mean_body_chars.map_or_else(|| "-".into(), |n| n.to_string()),
+                f.page_errors.to_string(),
+                f.last_error.as_deref().map_or_else(|| "-".into(), |e| shorten(e, 80)),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "FEED",
+            "STATUS",
+            "LAST SUCCESS",
+            "FAILURES",
+            "24H ITEMS",
+            "MEAN BODY",
+            "PAGE ERRORS",
+            "LAST ERROR",
+        ],
+        &rows,
+    )
+}
+
+/// Why `feed-test` could not show a feed.
+#[derive(Debug, thiserror::Error)]
+pub enum FeedTestError {
+    #[error("cannot read {path}")]
+    Read {
+        path: String,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("cannot fetch the feed")]
+    Fetch(#[from] FetchError),
+    #[error("cannot parse the feed")]
+    Parse(#[from] crate::feed::parse::ParseError),
+}
+
+/// What the daemon would see of one feed: each item's title, canonical link and date, and for the
+/// first item the extracted body length and the method used. `target` is a URL (fetched, and its
+/// first item's page too) or a file (its first item's page only with `fetch_page`).
+///
+/// # Errors
+/// [`FeedTestError`] when the feed cannot be read, fetched or parsed.
+pub async fn feed_test(rt: &Runtime, target: &str, fetch_page: bool) -> Result<String, FeedTestError> {
+    let fetcher = Fetcher::new(&rt.fetch)?;
+    let as_url = Url::parse(target).ok().filter(|u| matches!(u.scheme(), "http" | "https"));
+    let (bytes, base, fetch_page) = if let Some(url) = &as_url {
+        // No validators: a conditional answer would show nothing.
+        let body = match fetcher.feed(url, &Validators::default()).await? {
+            FeedResponse::Fetched { body, .. } => body,
+            // A server answering 304 to an unconditional GET gives nothing to parse.
+            FeedResponse::NotModified { .. } => Vec::new(),
+        };
+        (body, url.clone(), true)
+    } else {
+        let bytes = std::fs::read(target)
+            .map_err(|source| FeedTestError::Read { path: target.to_string(), source })?;
+        let base = std::path::absolute(target)
+            .ok()
+            .and_then(|p| Url::from_file_path(p).ok())
+            .unwrap_or_else(|| NO_URL.clone());
+        (bytes, base, fetch_page)
+    };
+    let parsed = crate::feed::parse::parse(&bytes, &base)?;
+    let mut out = String::new();
+    let ttl = parsed.ttl.map_or_else(String::new, |t| format!(", ttl {}", humantime::format_duration(t)));
+    let _ = writeln!(out, "{}: {} items{ttl}", target, parsed.entries.len());
+    for e in &parsed.entries {
+        let key = rt.canon.item_key(e.link.as_ref(), &e.guid);
+        let date = e.published.map_or_else(|| "(no date)".to_string(), |d| d.to_rfc3339());
+        let _ = writeln!(
+            out,
+            "- {}
+  {key}
+  {date}",
+            if e.title.is_empty() { "(no title)" } else { &e.title }
+        );
+    }
+    if let Some(first) = parsed.entries.first() {
+        let feed_text = crate::extract::html_to_text(&first.html);
+        let article = match (&first.link, fetch_page) {
+            (Some(link), true) => match fetcher.page(link).await {
+                Ok(page) => {
+                    let html = crate::extract::decode(&page.body, page.content_type.as_deref());
+                    let article = rt.extractor.extract(&html, &page.final_url, &feed_text);
+                    Some(article)
+                }
+                Err(err) => {
+                    let _ = writeln!(
+                        out,
+                        "first item: page not fetched ({}); the feed's text would be used",
+                        crate::feed::chain(&err)
+                    );
+                    None
+                }
+            },
+            _ => None,
+        };
+        let (chars, method) = article.map_or_else(
+            || (feed_text.chars().count(), crate::extract::Method::Feed),
+            |a| (a.body.chars().count(), a.method),
+        );
+        let _ = writeln!(out, "first item: {chars} characters of body, by {}", method.describe());
+    }
+    Ok(out)
 }
 
 /// Whether `input` is an HTML document rather than plain text.

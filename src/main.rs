@@ -83,6 +83,20 @@ enum Command {
         #[arg(long)]
         dead: bool,
     },
+    /// Show each feed's health: last success, failures, items in 24 h, mean body length, flags.
+    Feeds {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Parse one feed (URL or file) and print what the daemon would see of it.
+    FeedTest {
+        /// Feed URL, or a file holding a feed.
+        target: String,
+        /// For a file, fetch its first item's page too (a URL's always is).
+        #[arg(long)]
+        fetch_page: bool,
+    },
     /// Extract the article text of saved HTML pages.
     Extract {
         /// HTML files; with `--out-dir`, any number.
@@ -128,25 +142,7 @@ fn main() -> ExitCode {
             println!("{}", commands::config_summary(&rt));
             ExitCode::SUCCESS
         }
-        Command::Score { file, url, json } => {
-            let mut input = String::new();
-            let read = if file.as_os_str() == "-" {
-                std::io::stdin().read_to_string(&mut input).map(|_| ())
-            } else {
-                std::fs::read(&file).map(|bytes| input = flashpoint::extract::decode(&bytes, None))
-            };
-            if let Err(err) = read {
-                eprintln!("cannot read {}: {err}", file.display());
-                return ExitCode::FAILURE;
-            }
-            let (_, _, scored) = commands::score_input(&rt, &input, url.as_ref());
-            if json {
-                println!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
-            } else {
-                print!("{}", commands::score_report(&rt, &scored));
-            }
-            ExitCode::SUCCESS
-        }
+        Command::Score { file, url, json } => score(&rt, &file, url.as_ref(), json),
         Command::Extract { files, url, json, out_dir } => {
             extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
         }
@@ -161,34 +157,16 @@ fn main() -> ExitCode {
                 };
             let min_severity = severity.as_deref().and_then(flashpoint::score::Level::parse);
             let filter = AlertFilter { since, min_severity, feed, limit };
-            with_store(&rt, |store| {
-                let alerts = store.alerts(&filter)?;
-                if json {
-                    for a in &alerts {
-                        println!("{}", serde_json::to_string(a)?);
-                    }
-                } else {
-                    print!("{}", commands::alerts_table(&alerts));
-                }
-                Ok(())
-            })
+            with_store(&rt, |store| print_rows(&store.alerts(&filter)?, json, commands::alerts_table))
         }
         Command::Deliveries { all, limit, json } => with_store(&rt, |store| {
             let states: &[&str] = if all { &["pending", "dead", "delivered"] } else { &["pending", "dead"] };
-            let rows = store.deliveries(states, limit)?;
-            if json {
-                for d in &rows {
-                    println!("{}", serde_json::to_string(d)?);
-                }
-            } else {
-                print!("{}", commands::deliveries_table(&rows));
-            }
-            Ok(())
+            print_rows(&store.deliveries(states, limit)?, json, commands::deliveries_table)
         }),
-        Command::Redeliver { id, dead } => with_store(&rt, |store| {
-            let n = match (&id, dead) {
-                (Some(id), _) => store.redeliver_alert(id)?,
-                (None, _) => store.redeliver_dead()?,
+        Command::Redeliver { id, dead: _ } => with_store(&rt, |store| {
+            let n = match &id {
+                Some(id) => store.redeliver_alert(id)?,
+                None => store.redeliver_dead()?,
             };
             match id {
                 Some(id) if n == 0 => anyhow::bail!("no deliveries for alert {id}"),
@@ -196,8 +174,62 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
+        Command::Feeds { json } => with_store(&rt, |store| {
+            let report = flashpoint::feed::health::report(store, &rt.feeds, chrono::Utc::now())?;
+            print_rows(&report, json, commands::feeds_table)
+        }),
+        Command::FeedTest { target, fetch_page } => feed_test(&rt, &target, fetch_page),
         Command::Run => daemon(rt, Mode::Daemon),
         Command::Once => daemon(rt, Mode::Once),
+    }
+}
+
+/// JSON lines with `--json`, else the table.
+fn print_rows<T: serde::Serialize>(rows: &[T], json: bool, table: fn(&[T]) -> String) -> anyhow::Result<()> {
+    if json {
+        for row in rows {
+            println!("{}", serde_json::to_string(row)?);
+        }
+    } else {
+        print!("{}", table(rows));
+    }
+    Ok(())
+}
+
+fn score(rt: &config::Runtime, file: &std::path::Path, url: Option<&url::Url>, json: bool) -> ExitCode {
+    let mut input = String::new();
+    let read = if file.as_os_str() == "-" {
+        std::io::stdin().read_to_string(&mut input).map(|_| ())
+    } else {
+        std::fs::read(file).map(|bytes| input = flashpoint::extract::decode(&bytes, None))
+    };
+    if let Err(err) = read {
+        eprintln!("cannot read {}: {err}", file.display());
+        return ExitCode::FAILURE;
+    }
+    let (_, _, scored) = commands::score_input(rt, &input, url);
+    if json {
+        println!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
+    } else {
+        print!("{}", commands::score_report(rt, &scored));
+    }
+    ExitCode::SUCCESS
+}
+
+fn feed_test(rt: &config::Runtime, target: &str, fetch_page: bool) -> ExitCode {
+    let Ok(runtime) = tokio::runtime::Builder::new_current_thread().enable_all().build() else {
+        eprintln!("cannot start the async runtime");
+        return ExitCode::FAILURE;
+    };
+    match runtime.block_on(commands::feed_test(rt, target, fetch_page)) {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{target}: {}", feed::chain(&err));
+            ExitCode::FAILURE
+        }
     }
 }
 

@@ -100,6 +100,16 @@ impl Method {
             Self::Feed => "feed",
         }
     }
+
+    /// The method in words, for people.
+    #[must_use]
+    pub fn describe(self) -> &'static str {
+        match self {
+            Self::Site => "the site's selector",
+            Self::Generic => "the generic extractor",
+            Self::Feed => "the feed's own text",
+        }
+    }
 }
 
 /// What extraction found on a page.

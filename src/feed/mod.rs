@@ -2,6 +2,7 @@
 //! go into the store's inbox in the transaction that saves the feed's validators; the poller then
 //! hands the inbox's due items to the pipeline, so an item survives crashes and failed pages.
 
+pub mod health;
 pub mod parse;
 pub mod schedule;
 

@@ -4,6 +4,7 @@
 //! transactional outbox), so an alert is never lost between scoring and delivery, and the unique
 //! article key makes a second copy of a story a no-op.
 
+mod health;
 mod inbox;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use serde::Serialize;
 use crate::fetch::Validators;
 use crate::score::{Level, Match};
 
+pub use health::FeedState;
 pub use inbox::InboxItem;
 
 /// Schema versions, oldest first; never edit a released one, append a new one.

@@ -1,0 +1,78 @@
+//! Feed state and history for health reports.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+
+use super::{Store, StoreError, parse_time, timestamp};
+use crate::feed::health::Sample;
+
+/// A row of the `feeds` table.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedState {
+    pub last_success_at: Option<String>,
+    pub last_error: Option<String>,
+    pub last_error_at: Option<String>,
+    pub consecutive_failures: u32,
+    pub page_errors: u32,
+}
+
+impl Store {
+    /// The recorded state of the feed at `url`; `None` if it was never polled.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn feed_state(&self, url: &str) -> Result<Option<FeedState>, StoreError> {
+        Ok(self
+            .lock()
+            .query_row(
+                "SELECT last_success_at, last_error, last_error_at, consecutive_failures, page_errors
+                 FROM feeds WHERE url = ?1",
+                [url],
+                |r| {
+                    Ok(FeedState {
+                        last_success_at: r.get(0)?,
+                        last_error: r.get(1)?,
+                        last_error_at: r.get(2)?,
+                        consecutive_failures: r.get(3)?,
+                        page_errors: r.get(4)?,
+                    })
+                },
+            )
+            .optional()?)
+    }
+
+    /// The latest `limit` articles first stored from feed `name`, newest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn feed_history(&self, name: &str, limit: usize) -> Result<Vec<Sample>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT fetched_at, length(body) FROM articles WHERE feed = ?1 ORDER BY fetched_at DESC LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(params![name, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))
+        })?;
+        let mut out = Vec::new();
+        for row in rows {
+            let (at, chars) = row?;
+            if let Some(at) = parse_time(&at) {
+                out.push(Sample { at, body_chars: usize::try_from(chars).unwrap_or(0) });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Articles first stored from feed `name` since `since`.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn feed_items_since(&self, name: &str, since: DateTime<Utc>) -> Result<usize, StoreError> {
+        let n: i64 = self.lock().query_row(
+            "SELECT count(*) FROM articles WHERE feed = ?1 AND fetched_at >= ?2",
+            params![name, timestamp(since)],
+            |r| r.get(0),
+        )?;
+        Ok(usize::try_from(n).unwrap_or(0))
+    }
+}
