@@ -7,6 +7,7 @@
 //!
 //! The page is parsed once; every method reads the same tree.
 
+mod boilerplate;
 mod charset;
 mod generic;
 mod text;
@@ -156,12 +157,12 @@ impl Extractor {
                 rule.strip.iter().flat_map(|s| doc.select(s)).map(|e| e.id()).collect();
             let parts: Vec<String> = doc
                 .select(&rule.body)
-                .map(|e| text::element_text(e, &|el| strip.contains(&el.id())))
+                .map(|e| text::element_text(e, &|el| el.value().name() == "form" || strip.contains(&el.id())))
                 .filter(|t| !t.is_empty())
                 .collect();
             parts.join("\n\n")
         });
-        let (body, method) = self.choose(site, || generic::extract(&doc), feed_text);
+        let (body, method) = self.choose(site, || generic::extract(&doc, title.as_deref()), feed_text);
         Article { title, canonical, body, method }
     }
 
