@@ -122,6 +122,10 @@ const POSITIVE: &[&str] = &[
     "story",
 ];
 
+/// Class/id fragments of small page furniture inside an article.
+const FURNITURE: &[&str] =
+    &["caption", "credit", "byline", "author", "share", "social", "dateline", "timestamp"];
+
 /// Tags whose text runs are paragraphs scored to their parent; other blocks (`div`, `section`)
 /// holding loose text are paragraphs and containers at once.
 const PARAGRAPH_TAGS: &[&str] =
@@ -583,7 +587,16 @@ impl Measured {
         if rules.strip_unlikely && is_unlikely(e) {
             return true;
         }
-        if name == "h1" {
+        if name == "h1" || name == "figcaption" {
+            return true;
+        }
+        let s = self.stats(el.id());
+        // Captions, credits, bylines and share bars, whatever their tag.
+        if s.chars < 300 && rules.weigh_classes && has_any(&names(e), FURNITURE) {
+            return true;
+        }
+        // A block that is one link, or only links, points at other pages.
+        if is_block(name) && s.chars > 0 && s.chars < 200 && s.link_density() > 0.9 {
             return true;
         }
         if !rules.clean_conditionally
@@ -595,7 +608,6 @@ impl Measured {
         if weight < 0.0 {
             return true;
         }
-        let s = self.stats(el.id());
         if s.commas >= 10 {
             return false;
         }
