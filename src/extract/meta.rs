@@ -97,15 +97,26 @@ fn from_json_ld(value: &Value, meta: &mut Metadata) {
                 meta.author = map.get("author").and_then(author_name);
             }
             if meta.article_body.is_none() {
-                meta.article_body = map
-                    .get("articleBody")
-                    .and_then(Value::as_str)
-                    .map(super::text::html_to_text)
-                    .filter(|b| !b.is_empty());
+                meta.article_body =
+                    map.get("articleBody").and_then(Value::as_str).map(body_text).filter(|b| !b.is_empty());
             }
         }
         _ => {}
     }
+}
+
+/// A JSON-LD `articleBody` as plain paragraphs: some outlets put HTML in it, most plain text
+/// with newlines between paragraphs.
+fn body_text(raw: &str) -> String {
+    if raw.contains('<') {
+        return super::text::html_to_text(raw);
+    }
+    let lines: Vec<String> = raw
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|l| !l.is_empty())
+        .collect();
+    lines.join("\n\n")
 }
 
 /// The name(s) in a JSON-LD `author`: a string, a person, or a list of them.
@@ -184,6 +195,18 @@ mod tests {
         ];
         for (raw, want) in cases {
             assert_eq!(parse_date(raw).map(|d| d.to_rfc3339()).as_deref(), want, "{raw}");
+        }
+    }
+
+    #[test]
+    fn article_bodies() {
+        let cases = [
+            ("One.\n\nTwo  words.\nThree.", "One.\n\nTwo words.\n\nThree."),
+            ("<p>One.</p><p>Two &amp; three.</p>", "One.\n\nTwo & three."),
+            ("  ", ""),
+        ];
+        for (raw, want) in cases {
+            assert_eq!(body_text(raw), want, "{raw}");
         }
     }
 
