@@ -228,7 +228,7 @@ async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Ext
                 let html = extract::decode(&page.body, page.content_type.as_deref());
                 extractor.extract(&html, &page.final_url, &feed_text)
             }
-            None => Article { title: None, canonical: None, body: feed_text, method: extract::Method::Feed },
+            None => Article::from_feed(feed_text),
         };
         Extracted { item, article, final_url }
     })

@@ -1,75 +1,227 @@
 //! The generic extractor: readability-style scoring of the containers that hold paragraphs.
 //!
-//! Each paragraph scores by its length and commas; its parent gets the score, its grandparent
-//! half, its great-grandparent a third. Class and id names vote ("story", "content" up;
-//! "sidebar", "related", "popular" down), link-heavy containers lose, and paragraphs inside
-//! navigation, sidebars and teaser boxes are never counted. The best container, with the siblings
-//! that look like more of it, is the article.
+//! One walk over the tree measures every element (visible text, link text, commas, and the
+//! paragraphs, images, list items and form inputs below it) and collects the paragraphs: runs of
+//! inline text of 25 characters or more, whether inside `<p>` or loose in a `<div>` between
+//! `<br>`s. Each paragraph scores by its length and commas; the block holding it gets the score,
+//! the next ancestor half, the ones above a third of their level. Class and id names vote
+//! ("story", "content" up; "sidebar", "related" down) and link-heavy containers lose.
+//! The best container, with the siblings that look like more of it, is the article; inside it,
+//! blocks that look like widgets (link lists, image strips, forms, share bars) are dropped, and
+//! then short boilerplate lines (share prompts, "read more", credits) are.
+//!
+//! Scoring runs strict first: containers whose names say navigation, sidebar or comments are
+//! ignored. A page whose whole layout carries such a name (`<div class="has-sidebar">`) then
+//! yields too little text, and the scoring runs again with fewer rules, as readability does.
 
 use std::collections::HashMap;
-use std::sync::LazyLock;
 
 use ego_tree::NodeId;
-use scraper::{ElementRef, Html, Selector};
+use ego_tree::iter::Edge;
+use scraper::{ElementRef, Html, Node};
 
-use super::text::{element_text, is_hidden, is_skipped};
+use super::boilerplate;
+use super::text::{element_text, is_block, is_hidden, is_skipped};
 
-/// Paragraph-like elements whose text is counted.
-static PARAGRAPHS: LazyLock<Selector> =
-    LazyLock::new(|| Selector::parse("p, pre, td, blockquote").expect("static"));
-static LINKS: LazyLock<Selector> = LazyLock::new(|| Selector::parse("a").expect("static"));
+/// Shorter runs of text are menus, captions and buttons.
+const MIN_PARAGRAPH_CHARS: u32 = 25;
 
-/// Shorter paragraphs are menus, captions and buttons.
-const MIN_PARAGRAPH_CHARS: usize = 25;
+/// A result shorter than this makes the scoring run again with fewer rules.
+const RETRY_BELOW_CHARS: usize = 500;
 
-/// Class/id fragments of boilerplate containers.
-const NEGATIVE: &[&str] = &[
-    "comment",
-    "footer",
-    "footnote",
-    "masthead",
-    "sidebar",
-    "sponsor",
-    "share",
-    "social",
-    "related",
-    "popular",
-    "promo",
-    "widget",
-    "ticker",
+/// Class/id fragments of containers that never hold the article (readability's list).
+const UNLIKELY: &[&str] = &[
+    "-ad-",
+    "ai2html",
+    "banner",
     "breadcrumb",
+    "combx",
+    "comment",
+    "community",
+    "cover-wrap",
+    "disqus",
+    "extra",
+    "footer",
+    "gdpr",
+    "header",
+    "legends",
+    "menu",
+    "related",
+    "remark",
+    "replies",
+    "rss",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "social",
+    "sponsor",
+    "supplemental",
+    "ad-break",
+    "agegate",
+    "pagination",
+    "pager",
+    "popup",
+    "yom-remote",
     "newsletter",
-    "subscribe",
-    "advert",
-    "outbrain",
-    "taboola",
-    "recommend",
-    "trending",
+    "most-popular",
+    "mostpopular",
     "most-read",
     "mostread",
-    "menu",
-    "navbar",
-    "nav-",
-    "header",
-    "byline",
-    "author",
-    "signup",
+    "trending",
+    "outbrain",
+    "taboola",
+    "ticker",
     "cookie",
-    "banner",
-    "teaser",
-    "more-stories",
-    "read-more",
-    "pagination",
 ];
 
-/// Class/id fragments of article containers.
-const POSITIVE: &[&str] =
-    &["article", "body", "content", "entry", "main", "post", "text", "blog", "story", "hentry"];
+/// Class/id fragments that keep a container even when it also looks unlikely.
+const MAYBE: &[&str] = &["and", "article", "body", "column", "content", "main", "shadow"];
 
-/// Class/id fragments that keep a container even when it also looks negative.
-const KEEP: &[&str] = &["article", "body", "content", "main", "story"];
+/// Class/id fragments that lower a container's weight.
+const NEGATIVE: &[&str] = &[
+    "-ad-",
+    "hidden",
+    "banner",
+    "combx",
+    "comment",
+    "com-",
+    "contact",
+    "footer",
+    "gdpr",
+    "masthead",
+    "media",
+    "meta",
+    "outbrain",
+    "promo",
+    "related",
+    "scroll",
+    "share",
+    "shoutbox",
+    "sidebar",
+    "skyscraper",
+    "sponsor",
+    "shopping",
+    "tags",
+    "widget",
+    "byline",
+    "author",
+    "caption",
+    "credit",
+    "newsletter",
+    "subscribe",
+    "signup",
+    "recommend",
+    "popular",
+    "trending",
+    "teaser",
+];
 
-fn class_and_id(el: &scraper::node::Element) -> String {
+/// Class/id fragments that raise a container's weight.
+const POSITIVE: &[&str] = &[
+    "article", "body", "content", "entry", "hentry", "h-entry", "main", "page", "post", "text", "blog",
+    "story",
+];
+
+/// Class/id fragments of small page furniture inside an article.
+const FURNITURE: &[&str] =
+    &["caption", "credit", "byline", "author", "share", "social", "dateline", "timestamp"];
+
+/// Tags whose text runs are paragraphs scored to their parent; other blocks (`div`, `section`)
+/// holding loose text are paragraphs and containers at once.
+const PARAGRAPH_TAGS: &[&str] =
+    &["p", "pre", "blockquote", "li", "td", "dd", "dt", "h2", "h3", "h4", "h5", "h6"];
+
+/// Tags that hold embedded players and widgets.
+const EMBEDS: &[&str] = &["iframe", "embed", "object", "video", "audio"];
+
+/// Which of readability's rules a scoring pass applies.
+#[derive(Debug, Clone, Copy)]
+struct Rules {
+    /// Ignore paragraphs inside containers named like navigation or sidebars.
+    strip_unlikely: bool,
+    /// Let class and id names raise and lower scores.
+    weigh_classes: bool,
+    /// Drop widget-like blocks inside the article.
+    clean_conditionally: bool,
+}
+
+const PASSES: [Rules; 4] = [
+    Rules { strip_unlikely: true, weigh_classes: true, clean_conditionally: true },
+    Rules { strip_unlikely: false, weigh_classes: true, clean_conditionally: true },
+    Rules { strip_unlikely: false, weigh_classes: false, clean_conditionally: true },
+    Rules { strip_unlikely: false, weigh_classes: false, clean_conditionally: false },
+];
+
+/// What the walk measured below one element (visible text only).
+#[derive(Debug, Default, Clone, Copy)]
+struct Stats {
+    chars: u32,
+    link_chars: u32,
+    commas: u32,
+    paragraphs: u32,
+    images: u32,
+    list_items: u32,
+    inputs: u32,
+    embeds: u32,
+    /// Characters of text inside list items.
+    list_chars: u32,
+    has_figure: bool,
+}
+
+impl Stats {
+    fn add(&mut self, child: &Stats) {
+        self.chars += child.chars;
+        self.link_chars += child.link_chars;
+        self.commas += child.commas;
+        self.paragraphs += child.paragraphs;
+        self.images += child.images;
+        self.list_items += child.list_items;
+        self.inputs += child.inputs;
+        self.embeds += child.embeds;
+        self.list_chars += child.list_chars;
+        self.has_figure |= child.has_figure;
+    }
+
+    fn link_density(&self) -> f64 {
+        if self.chars == 0 { 0.0 } else { f64::from(self.link_chars) / f64::from(self.chars) }
+    }
+}
+
+/// A block holding at least one run of paragraph text.
+#[derive(Debug)]
+struct Paragraph {
+    id: NodeId,
+    /// Scored from the block itself (a `div` with loose text) rather than from its parent.
+    container: bool,
+    points: f64,
+    /// Inside a container named like navigation or a sidebar (or is one).
+    unlikely: bool,
+}
+
+/// One open element during the walk.
+struct Frame {
+    id: NodeId,
+    stats: Stats,
+    block: bool,
+    unlikely: bool,
+    in_list_item: bool,
+    /// The current run of inline text (blocks only).
+    run_chars: u32,
+    run_commas: u32,
+    /// Inline text of this block, for its link density.
+    inline_chars: u32,
+    inline_link_chars: u32,
+    points: f64,
+}
+
+/// The measured page.
+#[derive(Default)]
+struct Measured {
+    stats: HashMap<NodeId, Stats>,
+    paragraphs: Vec<Paragraph>,
+}
+
+fn names(el: &scraper::node::Element) -> String {
     let mut s = String::new();
     if let Some(c) = el.attr("class") {
         s.push_str(c);
@@ -78,127 +230,434 @@ fn class_and_id(el: &scraper::node::Element) -> String {
     if let Some(i) = el.attr("id") {
         s.push_str(i);
     }
-    s.to_ascii_lowercase()
+    s.make_ascii_lowercase();
+    s
 }
 
 fn has_any(names: &str, fragments: &[&str]) -> bool {
     fragments.iter().any(|f| names.contains(f))
 }
 
-/// A container never holding the article: navigation, sidebars, teaser boxes, hidden blocks.
-fn is_unlikely(el: ElementRef<'_>) -> bool {
-    let e = el.value();
-    if is_skipped(e.name()) || is_hidden(e) {
-        return true;
-    }
-    if matches!(e.name(), "body" | "article" | "main" | "a") {
+/// Whether the element's names or role say it is navigation, a sidebar or the like.
+fn is_unlikely(el: &scraper::node::Element) -> bool {
+    if matches!(el.name(), "html" | "body" | "article" | "main" | "a") {
         return false;
     }
-    let names = class_and_id(e);
-    has_any(&names, NEGATIVE) && !has_any(&names, KEEP)
-        || e.attr("role")
-            .is_some_and(|r| matches!(r, "navigation" | "complementary" | "banner" | "contentinfo"))
+    if el.attr("role").is_some_and(|r| matches!(r, "navigation" | "complementary" | "banner" | "contentinfo"))
+    {
+        return true;
+    }
+    let names = names(el);
+    has_any(&names, UNLIKELY) && !has_any(&names, MAYBE)
 }
 
-/// The starting score of a container, from its tag and names.
-fn base_score(el: &scraper::node::Element) -> f64 {
+/// The vote of an element's class and id names.
+fn class_weight(el: &scraper::node::Element) -> f64 {
+    let mut weight = 0.0;
+    for value in [el.attr("class"), el.attr("id")].into_iter().flatten() {
+        let value = value.to_ascii_lowercase();
+        if has_any(&value, NEGATIVE) {
+            weight -= 25.0;
+        }
+        if has_any(&value, POSITIVE) {
+            weight += 25.0;
+        }
+    }
+    weight
+}
+
+/// The starting score of a container, from its tag (and names, when they count).
+fn base_score(el: &scraper::node::Element, rules: Rules) -> f64 {
     let tag = match el.name() {
-        "div" | "article" | "main" | "section" => 5.0,
+        "div" | "article" | "main" => 5.0,
         "pre" | "td" | "blockquote" => 3.0,
-        "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" | "address" => -3.0,
+        "address" | "ol" | "ul" | "dl" | "dd" | "dt" | "li" | "form" => -3.0,
         "h1" | "h2" | "h3" | "h4" | "h5" | "h6" | "th" => -5.0,
         _ => 0.0,
     };
-    let names = class_and_id(el);
-    let mut class = 0.0;
-    if has_any(&names, NEGATIVE) {
-        class -= 25.0;
-    }
-    if has_any(&names, POSITIVE) {
-        class += 25.0;
-    }
-    tag + class
+    tag + if rules.weigh_classes { class_weight(el) } else { 0.0 }
 }
 
-fn text_len(el: ElementRef<'_>) -> usize {
-    el.text().map(|t| t.split_whitespace().map(|w| w.chars().count() + 1).sum::<usize>()).sum()
+/// Visible length of a text: its words and one space after each.
+fn visible_len(text: &str) -> u32 {
+    let len: usize = text.split_whitespace().map(|w| w.chars().count() + 1).sum();
+    u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-fn link_density(el: ElementRef<'_>) -> f64 {
-    let total = text_len(el);
-    if total == 0 {
-        return 0.0;
+fn commas(text: &str) -> u32 {
+    let n = text.chars().filter(|c| matches!(c, ',' | '،' | '，' | '、')).count();
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+impl Frame {
+    fn new(id: NodeId, block: bool, unlikely: bool, in_list_item: bool) -> Self {
+        Self {
+            id,
+            stats: Stats::default(),
+            block,
+            unlikely,
+            in_list_item,
+            run_chars: 0,
+            run_commas: 0,
+            inline_chars: 0,
+            inline_link_chars: 0,
+            points: 0.0,
+        }
     }
-    let links: usize = el.select(&LINKS).map(text_len).sum();
-    #[expect(clippy::cast_precision_loss, reason = "text lengths are far below 2^52")]
-    let density = links as f64 / total as f64;
-    density.min(1.0)
+
+    /// Ends the current run of inline text, scoring it when it is long enough.
+    fn end_run(&mut self) {
+        if self.run_chars >= MIN_PARAGRAPH_CHARS {
+            self.points += 1.0 + f64::from(self.run_commas) + (f64::from(self.run_chars) / 100.0).min(3.0);
+        }
+        self.run_chars = 0;
+        self.run_commas = 0;
+    }
 }
 
-/// Whether any ancestor of `el` (up to the document) is an unlikely container.
-fn inside_boilerplate(el: ElementRef<'_>) -> bool {
-    el.ancestors().filter_map(ElementRef::wrap).any(is_unlikely)
+/// The state of the measuring walk.
+#[derive(Default)]
+struct Walk {
+    measured: Measured,
+    stack: Vec<Frame>,
+    /// Inside `<a>` elements this deep.
+    links: usize,
+}
+
+impl Walk {
+    /// The innermost open block, which owns the inline text being read.
+    fn holder(&mut self) -> Option<&mut Frame> {
+        self.stack.iter_mut().rev().find(|f| f.block)
+    }
+
+    /// Opens an element; false when its subtree is never visible text.
+    fn open(&mut self, id: NodeId, e: &scraper::node::Element) -> bool {
+        let name = e.name();
+        if is_skipped(name) || is_hidden(e) {
+            if let Some(top) = self.stack.last_mut() {
+                top.stats.embeds += u32::from(EMBEDS.contains(&name));
+                top.stats.has_figure |= name == "figure";
+            }
+            return false;
+        }
+        let block = is_block(name) || name == "form";
+        if (block || name == "br")
+            && let Some(holder) = self.holder()
+        {
+            // A block or a line break ends the run of text around it.
+            holder.end_run();
+        }
+        let parent = self.stack.last();
+        let unlikely = parent.is_some_and(|p| p.unlikely) || is_unlikely(e);
+        let in_list_item = parent.is_some_and(|p| p.in_list_item) || name == "li";
+        let mut frame = Frame::new(id, block, unlikely, in_list_item);
+        match name {
+            "p" => frame.stats.paragraphs = 1,
+            "img" => frame.stats.images = 1,
+            "li" => frame.stats.list_items = 1,
+            "input" | "select" | "textarea" | "button" => frame.stats.inputs = 1,
+            _ => {}
+        }
+        self.links += usize::from(name == "a");
+        self.stack.push(frame);
+        true
+    }
+
+    fn text(&mut self, text: &str) {
+        let len = visible_len(text);
+        if len == 0 {
+            return;
+        }
+        let n_commas = commas(text);
+        let in_link = self.links > 0;
+        let Some(top) = self.stack.last_mut() else { return };
+        top.stats.chars += len;
+        top.stats.commas += n_commas;
+        if in_link {
+            top.stats.link_chars += len;
+        }
+        if top.in_list_item {
+            top.stats.list_chars += len;
+        }
+        if let Some(holder) = self.holder() {
+            holder.run_chars += len;
+            holder.run_commas += n_commas;
+            holder.inline_chars += len;
+            if in_link {
+                holder.inline_link_chars += len;
+            }
+        }
+    }
+
+    fn close(&mut self, name: &str) {
+        let Some(mut frame) = self.stack.pop() else { return };
+        self.links -= usize::from(name == "a");
+        if frame.block {
+            frame.end_run();
+            let inline_links = f64::from(frame.inline_link_chars) / f64::from(frame.inline_chars.max(1));
+            if frame.points > 0.0 && inline_links < 0.5 {
+                self.measured.paragraphs.push(Paragraph {
+                    id: frame.id,
+                    container: !PARAGRAPH_TAGS.contains(&name),
+                    points: frame.points,
+                    unlikely: frame.unlikely,
+                });
+            }
+            if let Some(holder) = self.holder() {
+                holder.end_run();
+            }
+        }
+        if let Some(parent) = self.stack.last_mut() {
+            parent.stats.add(&frame.stats);
+        }
+        self.measured.stats.insert(frame.id, frame.stats);
+    }
+}
+
+/// Walks the document once, measuring every element and collecting the paragraphs.
+fn measure(doc: &Html) -> Measured {
+    let mut walk = Walk::default();
+    let mut skipping: Option<NodeId> = None;
+    for edge in doc.tree.root().traverse() {
+        match edge {
+            Edge::Open(node) if skipping.is_none() => match node.value() {
+                Node::Element(e) if !walk.open(node.id(), e) => skipping = Some(node.id()),
+                Node::Text(t) => walk.text(t),
+                _ => {}
+            },
+            Edge::Close(node) => {
+                if skipping == Some(node.id()) {
+                    skipping = None;
+                } else if skipping.is_none()
+                    && let Node::Element(e) = node.value()
+                {
+                    walk.close(e.name());
+                }
+            }
+            Edge::Open(_) => {}
+        }
+    }
+    walk.measured
+}
+
+fn element(doc: &Html, id: NodeId) -> Option<ElementRef<'_>> {
+    doc.tree.get(id).and_then(ElementRef::wrap)
+}
+
+/// Whether an element is the document's `<html>` or `<body>`.
+fn is_page(el: ElementRef<'_>) -> bool {
+    matches!(el.value().name(), "html" | "body")
+}
+
+impl Measured {
+    fn stats(&self, id: NodeId) -> Stats {
+        self.stats.get(&id).copied().unwrap_or_default()
+    }
+
+    /// Scores every container under `rules`.
+    fn score(&self, doc: &Html, rules: Rules) -> HashMap<NodeId, f64> {
+        let mut scores: HashMap<NodeId, f64> = HashMap::new();
+        for p in &self.paragraphs {
+            if rules.strip_unlikely && p.unlikely {
+                continue;
+            }
+            let Some(el) = element(doc, p.id) else { continue };
+            let first = if p.container { Some(el) } else { el.parent().and_then(ElementRef::wrap) };
+            let Some(first) = first else { continue };
+            let chain = std::iter::once(first).chain(first.ancestors().filter_map(ElementRef::wrap));
+            for (level, ancestor) in chain.take(5).enumerate() {
+                if ancestor.value().name() == "html" {
+                    break;
+                }
+                let divider = match level {
+                    0 => 1.0,
+                    1 => 2.0,
+                    n => 3.0 * f64::from(u8::try_from(n).unwrap_or(u8::MAX)),
+                };
+                *scores.entry(ancestor.id()).or_insert_with(|| base_score(ancestor.value(), rules)) +=
+                    p.points / divider;
+            }
+        }
+        for (id, score) in &mut scores {
+            *score *= 1.0 - self.stats(*id).link_density();
+        }
+        scores
+    }
+
+    /// The best container under `rules`, moved up to the ancestor holding the whole story.
+    fn top<'a>(doc: &'a Html, scores: &HashMap<NodeId, f64>) -> Option<(ElementRef<'a>, f64)> {
+        let mut ranked: Vec<(NodeId, f64)> = scores.iter().map(|(id, s)| (*id, *s)).collect();
+        ranked.sort_by(|a, b| b.1.total_cmp(&a.1));
+        let &(top_id, top_score) = ranked.first()?;
+        let mut top = element(doc, top_id)?;
+
+        // Several near-best containers under one ancestor: the story is split; take the ancestor.
+        let near: Vec<ElementRef<'a>> = ranked[1..ranked.len().min(5)]
+            .iter()
+            .filter(|(_, s)| *s >= top_score * 0.75)
+            .filter_map(|(id, _)| element(doc, *id))
+            .collect();
+        if near.len() >= 3 {
+            for ancestor in top.ancestors().filter_map(ElementRef::wrap) {
+                if is_page(ancestor) {
+                    break;
+                }
+                let holding = near.iter().filter(|n| n.ancestors().any(|a| a.id() == ancestor.id())).count();
+                if holding >= 3 {
+                    top = ancestor;
+                    break;
+                }
+            }
+        }
+
+        // A parent scoring higher than the best is more of the story.
+        let mut last = scores.get(&top.id()).copied().unwrap_or(top_score);
+        let threshold = last / 3.0;
+        let mut parent = top.parent().and_then(ElementRef::wrap);
+        while let Some(p) = parent {
+            if is_page(p) {
+                break;
+            }
+            let Some(&score) = scores.get(&p.id()) else {
+                parent = p.parent().and_then(ElementRef::wrap);
+                continue;
+            };
+            if score < threshold {
+                break;
+            }
+            if score > last {
+                top = p;
+                break;
+            }
+            last = score;
+            parent = p.parent().and_then(ElementRef::wrap);
+        }
+
+        // An only child says nothing its parent does not.
+        while let Some(p) = top.parent().and_then(ElementRef::wrap) {
+            if is_page(p) || p.children().filter_map(ElementRef::wrap).count() != 1 {
+                break;
+            }
+            top = p;
+        }
+        let score = scores.get(&top.id()).copied().unwrap_or(top_score);
+        Some((top, score))
+    }
+
+    /// The best container and the siblings that look like more of it.
+    fn article<'a>(&self, doc: &'a Html, rules: Rules) -> Vec<ElementRef<'a>> {
+        let scores = self.score(doc, rules);
+        let Some((top, top_score)) = Self::top(doc, &scores) else { return Vec::new() };
+        let Some(parent) = top.parent().and_then(ElementRef::wrap) else { return vec![top] };
+        let threshold = (top_score * 0.2).max(10.0);
+        let top_class = top.value().attr("class").unwrap_or_default();
+        parent
+            .children()
+            .filter_map(ElementRef::wrap)
+            .filter(|sib| {
+                if sib.id() == top.id() {
+                    return true;
+                }
+                let bonus = if !top_class.is_empty() && sib.value().attr("class") == Some(top_class) {
+                    top_score * 0.2
+                } else {
+                    0.0
+                };
+                if scores.get(&sib.id()).is_some_and(|s| s + bonus >= threshold) {
+                    return true;
+                }
+                sib.value().name() == "p" && self.is_loose_paragraph(*sib)
+            })
+            .collect()
+    }
+
+    /// A sibling paragraph of the best container that reads like more of the story.
+    fn is_loose_paragraph(&self, el: ElementRef<'_>) -> bool {
+        let stats = self.stats(el.id());
+        let density = stats.link_density();
+        stats.chars > 80 && density < 0.25
+            || stats.chars > 0 && density == 0.0 && el.text().collect::<String>().trim_end().ends_with('.')
+    }
+
+    /// Whether a block inside the article is a widget rather than story (readability's
+    /// conditional cleaning).
+    fn is_widget(&self, el: ElementRef<'_>, rules: Rules) -> bool {
+        let e = el.value();
+        let name = e.name();
+        if rules.strip_unlikely && is_unlikely(e) {
+            return true;
+        }
+        if name == "h1" || name == "figcaption" {
+            return true;
+        }
+        let s = self.stats(el.id());
+        // Captions, credits, bylines and share bars, whatever their tag.
+        if s.chars < 300 && rules.weigh_classes && has_any(&names(e), FURNITURE) {
+            return true;
+        }
+        // A block that is one link, or only links, points at other pages.
+        if is_block(name) && s.chars > 0 && s.chars < 200 && s.link_density() > 0.9 {
+            return true;
+        }
+        if !rules.clean_conditionally
+            || !matches!(name, "div" | "section" | "ul" | "ol" | "table" | "form" | "fieldset" | "dl")
+        {
+            return false;
+        }
+        let weight = if rules.weigh_classes { class_weight(e) } else { 0.0 };
+        if weight < 0.0 {
+            return true;
+        }
+        if s.commas >= 10 {
+            return false;
+        }
+        let is_list =
+            matches!(name, "ul" | "ol") || s.chars > 0 && f64::from(s.list_chars) > 0.9 * f64::from(s.chars);
+        let density = s.link_density();
+        let images = f64::from(s.images);
+        let paragraphs = f64::from(s.paragraphs);
+        s.images > 1 && paragraphs / images < 0.5 && !s.has_figure
+            || !is_list && s.list_items > s.paragraphs + 1
+            || s.inputs > s.paragraphs / 3
+            || !is_list && s.chars < 25 && (s.images == 0 || s.images > 2)
+            || !is_list && weight < 25.0 && density > 0.2
+            || weight >= 25.0 && density > 0.5
+            || s.embeds == 1 && s.chars < 75
+            || s.embeds > 1
+    }
+
+    /// The text of the article found under `rules`.
+    fn text(&self, doc: &Html, rules: Rules, title: Option<&str>) -> String {
+        let roots = self.article(doc, rules);
+        let Some(&top) = roots.first() else { return String::new() };
+        let skip = |el: ElementRef<'_>| self.is_widget(el, rules);
+        let mut parts = Vec::new();
+        for root in roots {
+            // The root itself is not judged as a widget: it was chosen as story.
+            let text =
+                if root.id() == top.id() || !skip(root) { element_text(root, &skip) } else { String::new() };
+            parts.extend(text.split("\n\n").map(str::to_string));
+        }
+        boilerplate::clean(parts, title).join("\n\n")
+    }
 }
 
 /// The article text of `doc` by readability-style scoring; empty when nothing qualifies.
-pub(super) fn extract(doc: &Html) -> String {
-    let mut scores: HashMap<NodeId, f64> = HashMap::new();
-    for p in doc.select(&PARAGRAPHS) {
-        if is_unlikely(p) || inside_boilerplate(p) {
-            continue;
+/// `title` is the page's title, left out when the body repeats it.
+pub(super) fn extract(doc: &Html, title: Option<&str>) -> String {
+    let measured = measure(doc);
+    let mut best = String::new();
+    for rules in PASSES {
+        let text = measured.text(doc, rules, title);
+        if text.chars().count() >= RETRY_BELOW_CHARS {
+            return text;
         }
-        let text: String = p.text().collect();
-        let len = text.chars().count();
-        if len < MIN_PARAGRAPH_CHARS {
-            continue;
-        }
-        let commas = text.chars().filter(|c| matches!(c, ',' | '،' | '，')).count();
-        #[expect(clippy::cast_precision_loss, reason = "small counts")]
-        let points = 1.0 + commas as f64 + (len as f64 / 100.0).min(3.0);
-        for (level, ancestor) in p.ancestors().filter_map(ElementRef::wrap).take(3).enumerate() {
-            let divider = match level {
-                0 => 1.0,
-                1 => 2.0,
-                _ => 3.0 * f64::from(u8::try_from(level).unwrap_or(u8::MAX)),
-            };
-            *scores.entry(ancestor.id()).or_insert_with(|| base_score(ancestor.value())) += points / divider;
+        // A laxer pass reads more of the page anyway; it must read much more to be preferred.
+        if text.len() > best.len() * 3 / 2 {
+            best = text;
         }
     }
-    let best = scores
-        .iter()
-        .filter_map(|(id, score)| {
-            let el = doc.tree.get(*id).and_then(ElementRef::wrap)?;
-            Some((el, score * (1.0 - link_density(el))))
-        })
-        .max_by(|a, b| a.1.total_cmp(&b.1));
-    let Some((top, top_score)) = best else { return String::new() };
-
-    let skip = |el: ElementRef<'_>| is_unlikely(el);
-    let Some(parent) = top.parent().and_then(ElementRef::wrap) else { return element_text(top, &skip) };
-    let threshold = (top_score * 0.2).max(10.0);
-    let parts: Vec<String> = parent
-        .children()
-        .filter_map(ElementRef::wrap)
-        .filter(|sib| {
-            sib.id() == top.id()
-                || scores.get(&sib.id()).is_some_and(|s| s * (1.0 - link_density(*sib)) >= threshold)
-                || is_loose_paragraph(*sib)
-        })
-        .map(|el| element_text(el, &skip))
-        .filter(|t| !t.is_empty())
-        .collect();
-    parts.join("\n\n")
-}
-
-/// A sibling paragraph of the best container that reads like more of the story.
-fn is_loose_paragraph(el: ElementRef<'_>) -> bool {
-    if el.value().name() != "p" || is_unlikely(el) {
-        return false;
-    }
-    let len = text_len(el);
-    let density = link_density(el);
-    len > 80 && density < 0.25
-        || len > 0 && density == 0.0 && el.text().collect::<String>().trim_end().ends_with('.')
+    best
 }
 
 #[cfg(test)]
@@ -207,7 +666,7 @@ mod tests {
     use std::fmt::Write as _;
 
     fn body_of(html: &str) -> String {
-        extract(&Html::parse_document(html))
+        extract(&Html::parse_document(html), None)
     }
 
     #[test]

@@ -1,18 +1,23 @@
-//! Article extraction (pure): HTML page → title, canonical URL and body text.
+//! Article extraction (pure): HTML page → title, canonical URL, published time, author, language
+//! and body text.
 //!
 //! Methods are tried in order and the first that yields `min_chars` of text wins:
 //! 1. the site rule for the page's host (`[sites."dawn.com"] body = ".story__content"`),
-//! 2. the generic readability-style extractor ([`generic`]),
+//! 2. the generic readability-style extractor ([`generic`]), unless the page's JSON-LD
+//!    `articleBody` is over twice as long and its opening is on the page, when that wins,
 //! 3. the feed's own content or summary.
 //!
 //! The page is parsed once; every method reads the same tree.
 
+mod boilerplate;
 mod charset;
 mod generic;
+mod meta;
 mod text;
 
 use std::sync::LazyLock;
 
+use chrono::{DateTime, FixedOffset};
 use scraper::{Html, Selector};
 use serde::Serialize;
 use url::Url;
@@ -88,6 +93,8 @@ impl SiteRule {
 pub enum Method {
     Site,
     Generic,
+    /// The JSON-LD `articleBody` of the page.
+    JsonLd,
     Feed,
 }
 
@@ -97,6 +104,7 @@ impl Method {
         match self {
             Self::Site => "site",
             Self::Generic => "generic",
+            Self::JsonLd => "jsonld",
             Self::Feed => "feed",
         }
     }
@@ -106,6 +114,7 @@ impl Method {
     pub fn describe(self) -> &'static str {
         match self {
             Self::Site => "the site's selector",
+            Self::JsonLd => "the page's JSON-LD articleBody",
             Self::Generic => "the generic extractor",
             Self::Feed => "the feed's own text",
         }
@@ -119,9 +128,32 @@ pub struct Article {
     pub title: Option<String>,
     /// `<link rel=canonical>`, resolved against the page URL.
     pub canonical: Option<Url>,
+    /// When the page says the article was published (JSON-LD, meta tags, `<time>`).
+    pub published: Option<DateTime<FixedOffset>>,
+    /// The byline the page declares (JSON-LD, meta tags), names joined by ", ".
+    pub author: Option<String>,
+    /// The body's language as an ISO 639-3 code (`eng`, `urd`), when detection is reliable.
+    pub language: Option<String>,
     /// Paragraphs separated by blank lines.
     pub body: String,
     pub method: Method,
+}
+
+impl Article {
+    /// An article known only from its feed entry.
+    #[must_use]
+    pub fn from_feed(body: String) -> Self {
+        let language = meta::language(&body);
+        Self {
+            title: None,
+            canonical: None,
+            published: None,
+            author: None,
+            language,
+            body,
+            method: Method::Feed,
+        }
+    }
 }
 
 /// The compiled extraction rules.
@@ -166,20 +198,31 @@ impl Extractor {
                 rule.strip.iter().flat_map(|s| doc.select(s)).map(|e| e.id()).collect();
             let parts: Vec<String> = doc
                 .select(&rule.body)
-                .map(|e| text::element_text(e, &|el| strip.contains(&el.id())))
+                .map(|e| text::element_text(e, &|el| el.value().name() == "form" || strip.contains(&el.id())))
                 .filter(|t| !t.is_empty())
                 .collect();
             parts.join("\n\n")
         });
-        let (body, method) = self.choose(site, || generic::extract(&doc), feed_text);
-        Article { title, canonical, body, method }
+        let meta = meta::read(&doc);
+        let page_body = || {
+            let generic = generic::extract(&doc, title.as_deref());
+            match meta.article_body.as_deref() {
+                Some(ld) if ld.len() > generic.len() * 2 && is_on_page(&doc, ld) => {
+                    (ld.to_string(), Method::JsonLd)
+                }
+                _ => (generic, Method::Generic),
+            }
+        };
+        let (body, method) = self.choose(site, page_body, feed_text);
+        let language = meta::language(&body);
+        Article { title, canonical, published: meta.published, author: meta.author, language, body, method }
     }
 
     /// The first method with enough text; when none has, the feed's text if any, else the longest.
     fn choose(
         &self,
         site: Option<String>,
-        generic: impl FnOnce() -> String,
+        page: impl FnOnce() -> (String, Method),
         feed_text: &str,
     ) -> (String, Method) {
         let enough = |t: &str| t.chars().count() >= self.min_chars;
@@ -187,20 +230,32 @@ impl Extractor {
         if enough(&site) {
             return (site, Method::Site);
         }
-        let generic = generic();
-        if enough(&generic) {
-            return (generic, Method::Generic);
+        let (page, method) = page();
+        if enough(&page) {
+            return (page, method);
         }
         let feed = feed_text.trim();
         if !feed.is_empty() {
             return (feed.to_string(), Method::Feed);
         }
-        if site.len() >= generic.len() && !site.is_empty() {
-            (site, Method::Site)
-        } else {
-            (generic, Method::Generic)
-        }
+        if site.len() >= page.len() && !site.is_empty() { (site, Method::Site) } else { (page, method) }
     }
+}
+
+/// Whether the opening words of `text` are in the page's text: a JSON-LD body that is not
+/// belongs to another page or is a stale copy.
+fn is_on_page(doc: &Html, text: &str) -> bool {
+    let opening: Vec<&str> = text.split_whitespace().take(8).collect();
+    if opening.is_empty() {
+        return false;
+    }
+    let visible = doc.root_element().descendants().filter_map(|node| {
+        let text = node.value().as_text()?;
+        let parent = node.parent()?.value().as_element()?;
+        (!text::is_skipped(parent.name())).then_some(&**text)
+    });
+    let page: Vec<&str> = visible.flat_map(str::split_whitespace).collect();
+    page.windows(opening.len()).any(|w| w == opening.as_slice())
 }
 
 fn page_title(doc: &Html) -> Option<String> {

@@ -5,8 +5,8 @@ use scraper::{ElementRef, Html, Node};
 
 /// Elements whose content is never article text.
 const SKIPPED: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "aside", "footer", "form", "button", "select",
-    "iframe", "svg", "figure", "object", "embed", "canvas", "video", "audio", "head", "header",
+    "script", "style", "noscript", "template", "nav", "aside", "footer", "button", "select", "iframe", "svg",
+    "figure", "object", "embed", "canvas", "video", "audio", "head", "header",
 ];
 
 /// Elements that start and end a paragraph.
