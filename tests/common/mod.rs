@@ -30,11 +30,13 @@ pub struct Reply {
     pub body: Vec<u8>,
     /// Time taken before answering.
     pub delay: Duration,
+    /// Extra response headers. An `etag` one makes a matching `If-None-Match` get a 304.
+    pub headers: Vec<(&'static str, String)>,
 }
 
 impl Reply {
     pub fn ok(content_type: &'static str, body: impl Into<Vec<u8>>) -> Self {
-        Self { status: 200, content_type, body: body.into(), delay: Duration::ZERO }
+        Self { status: 200, content_type, body: body.into(), delay: Duration::ZERO, headers: Vec::new() }
     }
 
     pub fn status(status: u16) -> Self {
@@ -43,7 +45,14 @@ impl Reply {
             content_type: "text/plain",
             body: format!("status {status}").into_bytes(),
             delay: Duration::ZERO,
+            headers: Vec::new(),
         }
+    }
+
+    #[must_use]
+    pub fn header(mut self, name: &'static str, value: impl Into<String>) -> Self {
+        self.headers.push((name, value.into()));
+        self
     }
 }
 
@@ -59,7 +68,8 @@ pub struct Seen {
 }
 
 struct Inner {
-    routes: Mutex<HashMap<String, Reply>>,
+    /// Replies per path, used in order; the last one stays.
+    routes: Mutex<HashMap<String, Vec<Reply>>>,
     /// Replies for POSTs (status, delay before answering), consumed in order; after the last,
     /// `post_default`.
     post_script: Mutex<Vec<(u16, Duration)>>,
@@ -102,12 +112,24 @@ impl Server {
 
     /// Serves `reply` at `path`.
     pub fn route(&self, path: &str, reply: Reply) {
-        self.inner.routes.lock().expect("lock").insert(path.to_string(), reply);
+        self.inner.routes.lock().expect("lock").insert(path.to_string(), vec![reply]);
     }
 
     /// The reply at `path`, for tests that change it (a delay, a status).
     pub fn reply(&self, path: &str) -> Reply {
-        self.inner.routes.lock().expect("lock").get(path).cloned().expect("route exists")
+        self.inner
+            .routes
+            .lock()
+            .expect("lock")
+            .get(path)
+            .and_then(|r| r.last().cloned())
+            .expect("route exists")
+    }
+
+    /// Serves these replies at `path` in turn; the last one stays.
+    pub fn route_seq(&self, path: &str, replies: Vec<Reply>) {
+        assert!(!replies.is_empty());
+        self.inner.routes.lock().expect("lock").insert(path.to_string(), replies);
     }
 
     /// Serves a fixture file at `path`, with `{{BASE}}` replaced by this server's address.
@@ -206,8 +228,19 @@ async fn handle(
         };
         (Reply::status(status), delay)
     } else {
-        let reply =
-            inner.routes.lock().expect("lock").get(&path).cloned().unwrap_or_else(|| Reply::status(404));
+        let mut reply = {
+            let mut routes = inner.routes.lock().expect("lock");
+            match routes.get_mut(&path) {
+                Some(replies) if replies.len() > 1 => replies.remove(0),
+                Some(replies) => replies[0].clone(),
+                None => Reply::status(404),
+            }
+        };
+        let etag = reply.headers.iter().find(|(n, _)| *n == "etag").map(|(_, v)| v.clone());
+        let if_none_match = headers.get("if-none-match").and_then(|v| v.to_str().ok());
+        if etag.is_some() && etag.as_deref() == if_none_match {
+            reply = Reply { status: 304, body: Vec::new(), ..reply };
+        }
         let delay = reply.delay;
         (reply, delay)
     };
@@ -215,8 +248,13 @@ async fn handle(
     let seen = Seen { method: method.to_string(), path, headers, body, status: reply.status };
     inner.seen.lock().expect("lock").push(seen);
     tokio::time::sleep(delay).await;
-    (StatusCode::from_u16(reply.status).expect("status"), [("content-type", reply.content_type)], reply.body)
-        .into_response()
+    let mut response = axum::http::Response::builder()
+        .status(StatusCode::from_u16(reply.status).expect("status"))
+        .header("content-type", reply.content_type);
+    for (name, value) in &reply.headers {
+        response = response.header(*name, value);
+    }
+    response.body(axum::body::Body::from(reply.body)).expect("response").into_response()
 }
 
 /// A test config: the shipped one (lexicon, thresholds, site rules) with feeds, storage, site
