@@ -4,22 +4,22 @@
 
 mod common;
 
+use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
 use common::{Daemon, Reply, Server, count, flashpoint, generated_site, query, stderr, write_config};
 
 fn rss(base: &str, items: &[(&str, &str)]) -> String {
-    let items: String = items
-        .iter()
-        .map(|(path, title)| {
-            format!(
-                "<item><title>{title}</title><link>{base}{path}</link><guid>{path}</guid>\
-                 <description>{title}: the feed's own summary of this story, in a sentence.</description></item>"
-            )
-        })
-        .collect();
-    format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>")
+    let mut xml = String::from("<rss version=\"2.0\"><channel><title>t</title>");
+    for (path, title) in items {
+        let _ = write!(
+            xml,
+            "<item><title>{title}</title><link>{base}{path}</link><guid>{path}</guid>\
+             <description>{title}: the feed's own summary of this story, in a sentence.</description></item>"
+        );
+    }
+    xml + "</channel></rss>"
 }
 
 fn page(body: &str) -> String {
