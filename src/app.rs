@@ -5,6 +5,7 @@
 //! input and drops its own sender, and once the store stage has written the last article the
 //! notifier makes a final pass over the outbox. Nothing is cut off half-way.
 
+use std::collections::HashSet;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -17,11 +18,15 @@ use tracing::{error, info, warn};
 use crate::canon::Canonicalizer;
 use crate::config::Runtime;
 use crate::extract::{self, Article, Extractor};
+use crate::feed::health::{self, Flag};
 use crate::feed::{NewItem, Pacing, Poller, chain, schedule};
 use crate::fetch::{FetchError, Fetcher, Page};
 use crate::notify::{Notifier, NotifyError, Wakers, Webhook};
 use crate::score::Scorer;
 use crate::store::{NewAlert, NewArticle, Store, StoreError};
+
+/// How often the daemon checks feed health.
+const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_mins(15);
 
 /// Capacity of each channel between stages: enough to keep every stage busy, small enough that
 /// a slow stage holds the poller back instead of filling memory.
@@ -136,6 +141,9 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
     }));
     let hooks = Arc::new(rt.webhooks);
     let stored = tracker.spawn(store_articles(scored_rx, store.clone(), hooks, wakers));
+    if mode == Mode::Daemon {
+        tracker.spawn(watch_health(store.clone(), rt.feeds.clone(), shutdown.clone()));
+    }
     tracker.close();
 
     let pipeline_done = CancellationToken::new();
@@ -150,6 +158,37 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
     }
     info!("flashpoint stopped");
     Ok(())
+}
+
+/// Checks feed health now and then and warns once when a feed goes silent or its bodies shrink
+/// (failing polls are logged as they happen).
+async fn watch_health(store: Store, feeds: Vec<crate::config::Feed>, shutdown: CancellationToken) {
+    let mut warned: HashSet<(String, Flag)> = HashSet::new();
+    let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + HEALTH_EVERY, HEALTH_EVERY);
+    loop {
+        tokio::select! {
+            () = shutdown.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let feeds = feeds.clone();
+        let report = store.blocking(move |s| health::report(s, &feeds, chrono::Utc::now())).await;
+        let Ok(report) = report else { continue };
+        let mut now_flagged = HashSet::new();
+        for feed in report {
+            for flag in feed.flags.iter().copied().filter(|f| *f != Flag::Failing) {
+                let key = (feed.name.clone(), flag);
+                if !warned.contains(&key) {
+                    warn!(feed = %feed.name, flag = flag.as_str(), mean_body_chars = ?feed.mean_body_chars, items_24h = feed.items_24h, "feed health: {}", match flag {
+                        Flag::Silent => "no new article for far longer than usual",
+                        Flag::Shrinking => "extracted bodies shrank; has the site changed its markup?",
+                        Flag::Failing => "failing",
+                    });
+                }
+                now_flagged.insert(key);
+            }
+        }
+        warned = now_flagged;
+    }
 }
 
 /// Runs `work` on every input, up to `limit` at a time, and sends what it returns on. Ends when

@@ -131,13 +131,20 @@ async fn stalls_huge_bodies_and_gzip_bombs_cost_one_recorded_error_each() {
             page("A perfectly ordinary story about the weather, told at length, with commas."),
         ),
     );
+    site.route("/loop", Reply::status(302).header("location", site.url("/loop")));
     site.route(
         "/feed",
         Reply::ok(
             "application/rss+xml",
             rss(
                 &site.base(),
-                &[("/stall", "Stall"), ("/huge", "Huge"), ("/bomb", "Bomb"), ("/fine", "Fine")],
+                &[
+                    ("/stall", "Stall"),
+                    ("/huge", "Huge"),
+                    ("/bomb", "Bomb"),
+                    ("/loop", "Loop"),
+                    ("/fine", "Fine"),
+                ],
             ),
         ),
     );
@@ -153,17 +160,26 @@ async fn stalls_huge_bodies_and_gzip_bombs_cost_one_recorded_error_each() {
     let log = stderr(&out);
     assert!(out.status.success(), "{log}");
     assert!(started.elapsed() < Duration::from_secs(20), "a stalled server is not waited on");
-    for (path, error) in
-        [("/stall", "timed out"), ("/huge", "body larger than"), ("/bomb", "body larger than")]
-    {
+    let expected = [
+        ("/stall", "timed out"),
+        ("/huge", "body larger than"),
+        ("/bomb", "body larger than"),
+        ("/loop", "more than 5 redirects"),
+    ];
+    for (path, error) in expected {
         let line =
             log.lines().find(|l| l.contains("page fetch failed") && l.contains(path)).unwrap_or_default();
         assert!(line.contains(error), "{path}: {line}\n{log}");
     }
-    assert_eq!(count(&cfg.db, "SELECT page_errors FROM feeds"), 3);
-    // The oversized ones fell back to the feed's text; the stalled one waits for a retry.
+    assert_eq!(site.hits("/loop"), 6, "the first request and five redirects");
+    assert_eq!(count(&cfg.db, "SELECT page_errors FROM feeds"), 4);
+    // The oversized ones fell back to the feed's text; the stalled one and the redirect loop
+    // (transient, as far as anyone can tell) wait for a retry.
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE method = 'feed'"), 2);
-    assert_eq!(count(&cfg.db, "SELECT count(*) FROM inbox WHERE link LIKE '%/stall'"), 1);
+    assert_eq!(
+        count(&cfg.db, "SELECT count(*) FROM inbox WHERE link LIKE '%/stall' OR link LIKE '%/loop'"),
+        2
+    );
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE url LIKE '%/fine'"), 1);
 }
 

@@ -22,7 +22,7 @@ const SILENT_GAPS: u32 = 6;
 const MIN_SILENCE: Duration = Duration::from_hours(6);
 
 /// What is wrong with a feed, if anything.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Flag {
     /// Its last polls failed.

@@ -150,7 +150,8 @@ impl Fetcher {
         let exempt: Arc<[String]> = settings.allow_private_hosts.clone().into();
         let redirect_exempt = Arc::clone(&exempt);
         let policy = redirect::Policy::custom(move |attempt| {
-            if attempt.previous().len() >= MAX_REDIRECTS {
+            // `previous` holds every URL requested so far, the first included.
+            if attempt.previous().len() > MAX_REDIRECTS {
                 attempt.error(format!("more than {MAX_REDIRECTS} redirects"))
             } else if !matches!(attempt.url().scheme(), "http" | "https") {
                 let scheme = attempt.url().scheme().to_string();
