@@ -52,6 +52,15 @@ async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
         assert_eq!(n, 1, "article {id} stored below the threshold");
     }
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE method = 'site'"), 5, "site rule used");
+    let meta = query(
+        &cfg.db,
+        &format!("SELECT canonical, language FROM articles WHERE url = '{}'", site.url(ALERT_PATH)),
+    );
+    assert_eq!(
+        meta,
+        [vec![Value::Text(site.url(ALERT_PATH)), Value::Text("eng".into())]],
+        "the page's canonical URL and language are stored"
+    );
 
     // Exactly one webhook POST, carrying the documented fields.
     let posts = hooks.posts("/hook");
@@ -95,7 +104,11 @@ async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
     assert_eq!(hooks.posts("/hook").len(), 1);
     assert_eq!(site.hits(ALERT_PATH), pages_before, "a known article is not fetched again");
 
-    // A restart of the daemon: it polls, finds nothing new, and stops cleanly on SIGTERM.
+    restart_finds_nothing_new(&site, &hooks, &cfg).await;
+}
+
+/// A restart of the daemon: it polls, finds nothing new, and stops cleanly on SIGTERM.
+async fn restart_finds_nothing_new(site: &Server, hooks: &Server, cfg: &common::TestConfig) {
     let feed_hits = site.hits("/feeds/pakistan");
     let mut daemon = tokio::process::Command::new(common::binary())
         .arg("--config")

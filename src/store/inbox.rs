@@ -224,6 +224,9 @@ mod tests {
             published_at: None,
             body: String::new(),
             method: "feed".into(),
+            canonical: None,
+            author: None,
+            language: None,
             score: 0.0,
             matches: Vec::new(),
         };

@@ -66,8 +66,14 @@ pub struct NewArticle {
     pub title: String,
     pub published_at: Option<DateTime<Utc>>,
     pub body: String,
-    /// Extraction method: `site`, `generic` or `feed`.
+    /// Extraction method: `site`, `jsonld`, `generic` or `feed`.
     pub method: String,
+    /// The page's `<link rel=canonical>`.
+    pub canonical: Option<String>,
+    /// The byline the page declares.
+    pub author: Option<String>,
+    /// The body's language (ISO 639-3), when detection is reliable.
+    pub language: Option<String>,
     pub score: f64,
     pub matches: Vec<Match>,
 }
@@ -271,8 +277,9 @@ impl Store {
             return Ok(None);
         }
         let inserted = tx.execute(
-            "INSERT INTO articles (key, url, guid, feed, title, published_at, fetched_at, body, method, score, matches)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) ON CONFLICT(key) DO NOTHING",
+            "INSERT INTO articles (key, url, guid, feed, title, published_at, fetched_at, body, method, score, matches,
+                                   canonical, author, language)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(key) DO NOTHING",
             params![
                 article.key,
                 article.url,
@@ -284,7 +291,10 @@ impl Store {
                 article.body,
                 article.method,
                 article.score,
-                matches
+                matches,
+                article.canonical,
+                article.author,
+                article.language
             ],
         )?;
         if inserted == 0 {
@@ -588,6 +598,9 @@ mod tests {
             published_at: None,
             body: "Body".into(),
             method: "site".into(),
+            canonical: None,
+            author: None,
+            language: None,
             score,
             matches: Vec::new(),
         }

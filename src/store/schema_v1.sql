@@ -26,6 +26,9 @@ CREATE TABLE articles (
     fetched_at   TEXT NOT NULL,
     body         TEXT NOT NULL,
     method       TEXT NOT NULL,
+    canonical    TEXT,
+    author       TEXT,
+    language     TEXT,
     score        REAL NOT NULL,
     matches      TEXT NOT NULL
 ) STRICT;
