@@ -23,7 +23,14 @@ use crate::feed::{NewItem, Pacing, Poller, chain, schedule};
 use crate::fetch::{FetchError, Fetcher, Page};
 use crate::notify::{Notifier, NotifyError, Wakers, Webhook};
 use crate::score::Scorer;
+use crate::service::{self, Health, Progress};
 use crate::store::{NewAlert, NewArticle, Store, StoreError};
+
+/// How often the database and the stages are checked for `/healthz` and `STATUS=`.
+const SERVICE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// A stage holding work without finishing any for this long is unhealthy.
+const STALL_LIMIT: std::time::Duration = std::time::Duration::from_mins(2);
 
 /// How often the daemon checks feed health.
 const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_mins(15);
@@ -50,6 +57,12 @@ pub enum AppError {
     Fetch(#[from] FetchError),
     #[error("cannot start the notifier")]
     Notify(#[from] NotifyError),
+    #[error("cannot listen on {addr}")]
+    Listen {
+        addr: std::net::SocketAddr,
+        #[source]
+        source: std::io::Error,
+    },
 }
 
 /// A page fetched (or given up on) for an item.
@@ -80,18 +93,25 @@ struct Scored {
 /// everything delivered that could be (once).
 ///
 /// # Errors
-/// [`AppError`] when the database, the HTTP client or the notifier cannot start.
+/// [`AppError`] when the database, the HTTP client, the notifier or the HTTP listener cannot
+/// start.
 pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result<(), AppError> {
-    let store = Store::open(&rt.storage_path)?;
-    // One process works on a database: whatever a previous one had leased is free again.
-    store.release_deliveries()?;
-    for (name, pending) in store.pending_webhooks()? {
-        if !rt.webhooks.iter().any(|w| w.name == name) {
-            warn!(webhook = %name, pending, "deliveries wait for a webhook that is no longer configured");
-        }
+    let store = open_store(&rt)?;
+    let metrics = crate::http::install_metrics();
+    let health = Arc::new(Health::default());
+    let progress = Arc::new(Progress::default());
+    let service_stop = CancellationToken::new();
+    if let Some(addr) = rt.http_listen {
+        let listener =
+            tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
+        info!(address = %addr, "serving /metrics and /healthz");
+        let (health, stop) = (Arc::clone(&health), service_stop.clone());
+        tokio::spawn(async move {
+            if let Err(err) = crate::http::serve(listener, metrics.clone(), health, stop).await {
+                error!(error = %err, "HTTP listener failed");
+            }
+        });
     }
-    let fetcher = Fetcher::new(&rt.fetch)?;
-    let (notifier, wakers) = Notifier::new(&rt.webhooks, &store, rt.delivery, &rt.fetch.user_agent)?;
     info!(
         feeds = rt.feeds.len(),
         database = %store.path().display(),
@@ -101,46 +121,100 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
         mode = ?mode,
         "flashpoint started"
     );
+    let grace = rt.stop_grace;
+    let feeds = rt.feeds.clone();
+    let drain = spawn_pipeline(rt, mode, &store, &progress, &health, &shutdown)?;
+    service::ready();
+    tokio::spawn(service::watchdog(Arc::clone(&progress), service_stop.clone().cancelled_owned()));
+    tokio::spawn(watch_service(
+        store.clone(),
+        feeds,
+        Arc::clone(&progress),
+        Arc::clone(&health),
+        service_stop.clone(),
+    ));
 
+    let stopping = async {
+        shutdown.cancelled().await;
+        service::stopping();
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        () = drain => {}
+        () = stopping => warn!(grace = ?grace, "work in flight outlived the stop grace; it resumes at the next start"),
+    }
+    service_stop.cancel();
+    info!("flashpoint stopped");
+    Ok(())
+}
+
+/// Opens the database and frees what an earlier process left leased.
+fn open_store(rt: &Runtime) -> Result<Store, AppError> {
+    let store = Store::open(&rt.storage_path)?;
+    // One process works on a database: whatever a previous one had leased is free again.
+    store.release_deliveries()?;
+    for (name, pending) in store.pending_webhooks()? {
+        if !rt.webhooks.iter().any(|w| w.name == name) {
+            warn!(webhook = %name, pending, "deliveries wait for a webhook that is no longer configured");
+        }
+    }
+    Ok(store)
+}
+
+/// Starts every stage; the returned future completes once they have all drained in order.
+fn spawn_pipeline(
+    rt: Runtime,
+    mode: Mode,
+    store: &Store,
+    progress: &Arc<Progress>,
+    health: &Arc<Health>,
+    shutdown: &CancellationToken,
+) -> Result<impl Future<Output = ()> + use<>, AppError> {
+    let fetcher = Fetcher::new(&rt.fetch)?;
+    let (notifier, wakers) = Notifier::new(&rt.webhooks, store, rt.delivery, &rt.fetch.user_agent)?;
+    let notifier = notifier.watched(progress);
     let (items_tx, items_rx) = mpsc::channel(CHANNEL);
     let (pages_tx, pages_rx) = mpsc::channel(CHANNEL);
     let (articles_tx, articles_rx) = mpsc::channel(CHANNEL);
     let (scored_tx, scored_rx) = mpsc::channel(CHANNEL);
 
-    let poller = Poller::new(
-        &rt.feeds,
-        fetcher.clone(),
-        store.clone(),
-        rt.canon.clone(),
-        items_tx,
-        Pacing {
-            concurrency: rt.fetch.poll_concurrency,
-            startup_spread: rt.startup_spread,
-            default_interval: rt.default_interval,
-            bounds: schedule::Bounds { min: rt.min_interval, max: rt.max_interval },
-        },
-    );
+    let pacing = Pacing {
+        concurrency: rt.fetch.poll_concurrency,
+        startup_spread: rt.startup_spread,
+        default_interval: rt.default_interval,
+        bounds: schedule::Bounds { min: rt.min_interval, max: rt.max_interval },
+    };
+    let poller = Poller::new(&rt.feeds, fetcher.clone(), store.clone(), rt.canon.clone(), items_tx, pacing)
+        .watched(Arc::clone(progress));
     let tracker = TaskTracker::new();
     match mode {
         Mode::Daemon => tracker.spawn(poller.run(shutdown.clone())),
         Mode::Once => tracker.spawn(poller.once(shutdown.clone())),
     };
-    let page_limit = rt.fetch.page_concurrency;
     let fetch_store = store.clone();
-    tracker.spawn(stage(items_rx, pages_tx, page_limit, move |item| {
-        fetch_page(fetcher.clone(), fetch_store.clone(), item)
-    }));
+    let fetch = Stage { name: "fetch", limit: rt.fetch.page_concurrency, progress: Arc::clone(progress) };
+    tracker.spawn(
+        fetch.run(items_rx, pages_tx, move |item| fetch_page(fetcher.clone(), fetch_store.clone(), item)),
+    );
     let extractor = Arc::new(rt.extractor);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    tracker.spawn(stage(pages_rx, articles_tx, cores, move |f| extract_page(Arc::clone(&extractor), f)));
+    let extract = Stage { name: "extract", limit: cores, progress: Arc::clone(progress) };
+    tracker.spawn(extract.run(pages_rx, articles_tx, move |f| extract_page(Arc::clone(&extractor), f)));
     let scorer = Arc::new(rt.scorer);
     let canon = Arc::new(rt.canon);
-    tracker.spawn(stage(articles_rx, scored_tx, 1, move |e| {
+    let scoring = Stage { name: "score", limit: 1, progress: Arc::clone(progress) };
+    tracker.spawn(scoring.run(articles_rx, scored_tx, move |e| {
         let (scorer, canon) = (Arc::clone(&scorer), Arc::clone(&canon));
         async move { Some(score_article(&scorer, &canon, e)) }
     }));
-    let hooks = Arc::new(rt.webhooks);
-    let stored = tracker.spawn(store_articles(scored_rx, store.clone(), hooks, wakers));
+    let sink = StoreSink {
+        store: store.clone(),
+        hooks: Arc::new(rt.webhooks),
+        wakers,
+        progress: Arc::clone(progress),
+        health: Arc::clone(health),
+    };
+    let stored = tracker.spawn(sink.run(scored_rx));
     if mode == Mode::Daemon {
         tracker.spawn(watch_health(store.clone(), rt.feeds.clone(), shutdown.clone()));
     }
@@ -148,16 +222,66 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
 
     let pipeline_done = CancellationToken::new();
     let notifier = tokio::spawn(notifier.run(pipeline_done.clone()));
-    if stored.await.is_err() {
-        error!("store stage panicked");
+    Ok(async move {
+        if stored.await.is_err() {
+            error!("store stage panicked");
+        }
+        tracker.wait().await;
+        pipeline_done.cancel();
+        if notifier.await.is_err() {
+            error!("notifier panicked");
+        }
+    })
+}
+
+/// Every few seconds: proves the database writable, checks that no stage is stuck, publishes
+/// backlog gauges and the systemd `STATUS=` line.
+async fn watch_service(
+    store: Store,
+    feeds: Vec<crate::config::Feed>,
+    progress: Arc<Progress>,
+    health: Arc<Health>,
+    stop: CancellationToken,
+) {
+    let mut tick = tokio::time::interval(SERVICE_CHECK_EVERY);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        let checked = store
+            .blocking(|s| {
+                s.probe()?;
+                s.backlog()
+            })
+            .await;
+        let problem = match &checked {
+            Err(err) => Some(format!("database: {}", chain(err))),
+            Ok(_) => progress
+                .stalled(STALL_LIMIT)
+                .map(|(stage, idle)| format!("{stage} stage made no progress for {} s", idle.as_secs())),
+        };
+        if let Ok((pending, dead, inbox)) = checked {
+            metrics::gauge!("flashpoint_outbox_pending").set(count_f64(pending));
+            metrics::gauge!("flashpoint_outbox_dead").set(count_f64(dead));
+            metrics::gauge!("flashpoint_inbox_items").set(count_f64(inbox));
+        }
+        if let Some(p) = &problem {
+            warn!(problem = %p, "unhealthy");
+        }
+        health.set(problem);
+        service::status(&format!(
+            "watching {} feeds; {} items in hand; last alert {}",
+            feeds.len(),
+            progress.in_hand(),
+            health.last_alert().as_deref().unwrap_or("none yet")
+        ));
     }
-    tracker.wait().await;
-    pipeline_done.cancel();
-    if notifier.await.is_err() {
-        error!("notifier panicked");
-    }
-    info!("flashpoint stopped");
-    Ok(())
+}
+
+#[expect(clippy::cast_precision_loss, reason = "queue lengths are far below 2^52")]
+fn count_f64(n: usize) -> f64 {
+    n as f64
 }
 
 /// Checks feed health now and then and warns once when a feed goes silent or its bodies shrink
@@ -191,37 +315,51 @@ async fn watch_health(store: Store, feeds: Vec<crate::config::Feed>, shutdown: C
     }
 }
 
-/// Runs `work` on every input, up to `limit` at a time, and sends what it returns on. Ends when
-/// the input closes and all work in hand is done.
-async fn stage<I, O, F, Fut>(mut rx: mpsc::Receiver<I>, tx: mpsc::Sender<O>, limit: usize, work: F)
-where
-    I: Send + 'static,
-    O: Send + 'static,
-    F: Fn(I) -> Fut,
-    Fut: Future<Output = Option<O>> + Send + 'static,
-{
-    let permits = Arc::new(Semaphore::new(limit.max(1)));
-    let mut tasks = JoinSet::new();
-    while let Some(input) = rx.recv().await {
-        let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
-        let fut = work(input);
-        let tx = tx.clone();
-        tasks.spawn(async move {
-            let _permit = permit;
-            if let Some(out) = fut.await {
-                // A closed receiver means the next stage is gone; nothing more to do.
-                let _ = tx.send(out).await;
-            }
-        });
-        while let Some(done) = tasks.try_join_next() {
-            if let Err(err) = done {
-                error!(error = %err, "pipeline task panicked");
+/// A pipeline stage: runs its work on every input, up to `limit` at a time, and sends what it
+/// returns on. Ends when the input closes and all work in hand is done.
+struct Stage {
+    name: &'static str,
+    limit: usize,
+    progress: Arc<Progress>,
+}
+
+impl Stage {
+    async fn run<I, O, F, Fut>(self, mut rx: mpsc::Receiver<I>, tx: mpsc::Sender<O>, work: F)
+    where
+        I: Send + 'static,
+        O: Send + 'static,
+        F: Fn(I) -> Fut,
+        Fut: Future<Output = Option<O>> + Send + 'static,
+    {
+        let permits = Arc::new(Semaphore::new(self.limit.max(1)));
+        let mut tasks = JoinSet::new();
+        while let Some(input) = rx.recv().await {
+            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
+            let working = self.progress.working(self.name);
+            let fut = work(input);
+            let (tx, name) = (tx.clone(), self.name);
+            tasks.spawn(async move {
+                let _permit = permit;
+                let started = std::time::Instant::now();
+                let out = fut.await;
+                metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => name)
+                    .record(started.elapsed());
+                drop(working);
+                if let Some(out) = out {
+                    // A closed receiver means the next stage is gone; nothing more to do.
+                    let _ = tx.send(out).await;
+                }
+            });
+            while let Some(done) = tasks.try_join_next() {
+                if let Err(err) = done {
+                    error!(stage = self.name, error = %err, "pipeline task panicked");
+                }
             }
         }
-    }
-    while let Some(done) = tasks.join_next().await {
-        if let Err(err) = done {
-            error!(error = %err, "pipeline task panicked");
+        while let Some(done) = tasks.join_next().await {
+            if let Err(err) = done {
+                error!(stage = self.name, error = %err, "pipeline task panicked");
+            }
         }
     }
 }
@@ -230,7 +368,10 @@ where
 /// a permanent one (or the last try) goes on with the feed's own text.
 async fn fetch_page(fetcher: Fetcher, store: Store, item: NewItem) -> Option<Fetched> {
     let Some(link) = item.link.clone() else { return Some(Fetched { item, page: None }) };
-    match fetcher.page(&link).await {
+    let page = fetcher.page(&link).await;
+    let result = if page.is_ok() { "ok" } else { "error" };
+    metrics::counter!("flashpoint_page_fetches_total", "result" => result).increment(1);
+    match page {
         Ok(page) => Some(Fetched { item, page: Some(page) }),
         Err(err) => {
             let message = chain(&err);
@@ -337,40 +478,64 @@ fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored
     }
 }
 
-/// Writes each article (and its alert and outbox rows) and wakes the notifier for new alerts.
-async fn store_articles(
-    mut rx: mpsc::Receiver<Scored>,
+/// The store stage: writes each article (and its alert and outbox rows) and wakes the notifier
+/// for new alerts.
+struct StoreSink {
     store: Store,
     hooks: Arc<Vec<Webhook>>,
     wakers: Wakers,
-) {
-    while let Some(Scored { article, alert }) = rx.recv().await {
-        let (feed, url, key) = (article.feed.clone(), article.url.clone(), article.key.clone());
-        // The outbox rows are decided now, by each webhook's routing, and never change after.
-        let targets: Vec<String> = alert
-            .as_ref()
-            .map(|a| {
-                hooks.iter().filter(|h| h.wants(a.severity, &article.feed)).map(|h| h.name.clone()).collect()
-            })
-            .unwrap_or_default();
-        match store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &targets)).await {
-            Ok(Some(alert)) => {
-                let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();
-                info!(
-                    alert = %alert.id,
-                    severity = %alert.severity,
-                    score = alert.score,
-                    feed = %alert.feed,
-                    title = %alert.title,
-                    url = %alert.article_url,
-                    top_term = %top,
-                    "alert raised"
-                );
-                wakers.wake_all();
-            }
-            Ok(None) => {}
-            Err(err) => {
-                error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
+    progress: Arc<Progress>,
+    health: Arc<Health>,
+}
+
+impl StoreSink {
+    async fn run(self, mut rx: mpsc::Receiver<Scored>) {
+        while let Some(Scored { article, alert }) = rx.recv().await {
+            let working = self.progress.working("store");
+            let started = std::time::Instant::now();
+            let (feed, url, key, method) =
+                (article.feed.clone(), article.url.clone(), article.key.clone(), article.method.clone());
+            // The outbox rows are decided now, by each webhook's routing, and never change after.
+            let targets: Vec<String> = alert
+                .as_ref()
+                .map(|a| {
+                    self.hooks
+                        .iter()
+                        .filter(|h| h.wants(a.severity, &article.feed))
+                        .map(|h| h.name.clone())
+                        .collect()
+                })
+                .unwrap_or_default();
+            let stored =
+                self.store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &targets)).await;
+            metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => "store")
+                .record(started.elapsed());
+            drop(working);
+            match stored {
+                Ok(Some(alert)) => {
+                    metrics::counter!("flashpoint_articles_processed_total", "method" => method).increment(1);
+                    metrics::counter!("flashpoint_alerts_total", "severity" => alert.severity.clone())
+                        .increment(1);
+                    self.health.alert_raised(&alert.created_at);
+                    let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();
+                    info!(
+                        alert = %alert.id,
+                        severity = %alert.severity,
+                        score = alert.score,
+                        feed = %alert.feed,
+                        title = %alert.title,
+                        url = %alert.article_url,
+                        top_term = %top,
+                        "alert raised"
+                    );
+                    self.wakers.wake_all();
+                }
+                Ok(None) => {
+                    metrics::counter!("flashpoint_articles_processed_total", "method" => method).increment(1);
+                }
+                Err(err) => {
+                    error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
+                }
             }
         }
     }

@@ -288,6 +288,42 @@ impl Default for DeliveryConfig {
     }
 }
 
+/// `[http]`: the optional metrics and health listener.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct HttpConfig {
+    /// Address of `/metrics` and `/healthz` (`127.0.0.1:9464`); empty for none.
+    pub listen: String,
+}
+
+/// `[service]`: life under a service manager.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct ServiceConfig {
+    /// Time given to work in flight after SIGTERM; keep it shorter than systemd's `TimeoutStopSec`.
+    pub stop_grace: String,
+}
+
+impl Default for ServiceConfig {
+    fn default() -> Self {
+        Self { stop_grace: "20s".into() }
+    }
+}
+
+/// `[log]`: what is logged and how.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct LogConfig {
+    /// Level filter when `RUST_LOG` is unset (`info`, `debug`, `flashpoint=debug,warn`, …).
+    pub level: String,
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        Self { level: "info".into() }
+    }
+}
+
 /// The whole file, as written.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
@@ -300,11 +336,26 @@ pub struct Settings {
     pub scoring: ScoringConfig,
     pub webhooks: Vec<WebhookConfig>,
     pub delivery: DeliveryConfig,
+    pub http: HttpConfig,
+    pub service: ServiceConfig,
+    pub log: LogConfig,
 }
 
 /// Top-level keys the file may hold.
-const SECTIONS: &[&str] =
-    &["storage", "fetch", "feeds_defaults", "feeds", "sites", "extract", "scoring", "webhooks", "delivery"];
+const SECTIONS: &[&str] = &[
+    "storage",
+    "fetch",
+    "feeds_defaults",
+    "feeds",
+    "sites",
+    "extract",
+    "scoring",
+    "webhooks",
+    "delivery",
+    "http",
+    "service",
+    "log",
+];
 
 /// A feed, ready to poll.
 #[derive(Debug, Clone)]
@@ -357,6 +408,12 @@ pub struct Runtime {
     pub scorer: Scorer,
     pub webhooks: Vec<Webhook>,
     pub delivery: DeliverySettings,
+    /// Where `/metrics` and `/healthz` listen, if anywhere.
+    pub http_listen: Option<std::net::SocketAddr>,
+    /// Time given to work in flight after SIGTERM.
+    pub stop_grace: Duration,
+    /// Log filter when `RUST_LOG` is unset.
+    pub log_level: String,
 }
 
 /// Reads the TOML file at `path` and applies `FLASHPOINT__*` environment overrides.
@@ -439,6 +496,9 @@ fn decode_settings(raw: &Value, d: &mut Decoded) -> Settings {
         scoring: scoring_section(root, d),
         webhooks: list(root, "webhooks", d),
         delivery: section(root, "delivery", d),
+        http: section(root, "http", d),
+        service: section(root, "service", d),
+        log: section(root, "log", d),
     }
 }
 
@@ -613,6 +673,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     if delivery.max_backoff < delivery.initial_backoff {
         problems.push(problem("delivery.max_backoff", "must not be shorter than delivery.initial_backoff"));
     }
+    let (http_listen, stop_grace, log_level) = compile_service(settings, &mut problems);
 
     match scorer {
         Some(scorer) if problems.is_empty() => Ok(Runtime {
@@ -628,6 +689,9 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             scorer,
             webhooks,
             delivery,
+            http_listen,
+            stop_grace,
+            log_level,
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }
@@ -688,6 +752,29 @@ fn compile_fetch(f: &FetchConfig, problems: &mut Vec<Problem>) -> FetchSettings 
         problems.push(problem("fetch.contact", "must not contain control characters"));
     }
     fetch
+}
+
+/// `[http]`, `[service]` and `[log]`.
+fn compile_service(
+    settings: &Settings,
+    problems: &mut Vec<Problem>,
+) -> (Option<std::net::SocketAddr>, Duration, String) {
+    let listen = settings.http.listen.trim();
+    let http_listen = if listen.is_empty() {
+        None
+    } else if let Ok(addr) = listen.parse() {
+        Some(addr)
+    } else {
+        problems
+            .push(problem("http.listen", format!("{listen:?} is not an address such as \"127.0.0.1:9464\"")));
+        None
+    };
+    let stop_grace = duration("service.stop_grace", &settings.service.stop_grace, problems);
+    let level = settings.log.level.trim().to_string();
+    if let Err(err) = tracing_subscriber::EnvFilter::try_new(&level) {
+        problems.push(problem("log.level", format!("{level:?} is not a log filter ({err})")));
+    }
+    (http_listen, stop_grace, level)
 }
 
 /// An honest User-Agent: product, version, and how to reach whoever runs it.

@@ -18,6 +18,8 @@ pub mod config;
 pub mod extract;
 pub mod feed;
 pub mod fetch;
+pub mod http;
 pub mod notify;
 pub mod score;
+pub mod service;
 pub mod store;

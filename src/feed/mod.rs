@@ -22,6 +22,7 @@ use url::Url;
 use crate::canon::Canonicalizer;
 use crate::config::Feed;
 use crate::fetch::{FeedResponse, FetchError, Fetcher};
+use crate::service::Progress;
 use crate::store::{InboxItem, Store, StoreError};
 
 /// Page fetches of one item after which a failing page gives way to the feed's own text.
@@ -112,6 +113,8 @@ pub struct Poller {
     /// Interval given to inbox items of feeds no longer configured.
     default_interval: Duration,
     bounds: schedule::Bounds,
+    /// Polls in flight and finished, for the watchdog.
+    progress: Arc<Progress>,
     concurrency: usize,
     startup_spread: Duration,
 }
@@ -134,9 +137,17 @@ impl Poller {
             out,
             default_interval: pacing.default_interval,
             bounds: pacing.bounds,
+            progress: Arc::default(),
             concurrency: pacing.concurrency.max(1),
             startup_spread: pacing.startup_spread,
         }
+    }
+
+    /// Reports polls to `progress`, which the watchdog watches.
+    #[must_use]
+    pub fn watched(mut self, progress: Arc<Progress>) -> Self {
+        self.progress = progress;
+        self
     }
 
     /// Hands the pipeline what a previous run left in the inbox (a crash, failed pages).
@@ -219,8 +230,21 @@ impl Poller {
 
     /// Polls one feed, logging and recording the outcome.
     async fn poll_logged(&self, feed: &Arc<Feed>) -> Polled {
-        match self.poll(feed).await {
+        let _working = self.progress.working("poll");
+        let started = std::time::Instant::now();
+        let result = self.poll(feed).await;
+        metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => "poll").record(started.elapsed());
+        let outcome = match &result {
+            Ok(report) if report.not_modified => "not_modified",
+            Ok(_) => "ok",
+            Err(_) => "error",
+        };
+        metrics::counter!("flashpoint_feed_polls_total", "result" => outcome).increment(1);
+        match result {
             Ok(report) => {
+                #[expect(clippy::cast_precision_loss, reason = "Unix seconds fit an f64 exactly")]
+                let now = chrono::Utc::now().timestamp() as f64;
+                metrics::gauge!("flashpoint_feed_last_success_timestamp_seconds", "feed" => feed.name.clone()).set(now);
                 debug!(feed = %feed.name, entries = report.entries, new = report.new, sent = report.sent, not_modified = report.not_modified, "feed polled");
                 if report.new > 0 {
                     info!(feed = %feed.name, new = report.new, "new items");

@@ -20,6 +20,7 @@ use url::Url;
 
 use crate::config::DeliverySettings;
 use crate::score::Level;
+use crate::service::Progress;
 use crate::store::{AttemptResult, DueDelivery, Store, StoreError};
 
 pub use payload::Format;
@@ -97,6 +98,8 @@ struct Worker {
     store: Store,
     policy: DeliverySettings,
     wake: Arc<Notify>,
+    /// Attempts in flight and finished, for the watchdog.
+    progress: Arc<Progress>,
 }
 
 impl Notifier {
@@ -125,10 +128,20 @@ impl Notifier {
                 store: store.clone(),
                 policy,
                 wake: Arc::new(Notify::new()),
+                progress: Arc::default(),
             })
             .collect();
         let wakers = Wakers(Arc::new(workers.iter().map(|w| Arc::clone(&w.wake)).collect()));
         Ok((Self { workers }, wakers))
+    }
+
+    /// Reports delivery attempts to `progress`, which the watchdog watches.
+    #[must_use]
+    pub fn watched(mut self, progress: &Arc<Progress>) -> Self {
+        for w in &mut self.workers {
+            w.progress = Arc::clone(progress);
+        }
+        self
     }
 
     /// Delivers until `done` is cancelled (the pipeline has drained), then makes one last pass
@@ -201,7 +214,19 @@ impl Worker {
             let claimed = self.store.blocking(move |s| s.claim_delivery(&name, pass_start, lease)).await?;
             let Some(delivery) = claimed else { break };
             count += 1;
+            let working = self.progress.working("deliver");
+            let started = std::time::Instant::now();
             let result = self.attempt(&delivery).await;
+            metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => "deliver")
+                .record(started.elapsed());
+            drop(working);
+            let outcome = match &result {
+                AttemptResult::Delivered => "delivered",
+                AttemptResult::Retry { .. } => "retry",
+                AttemptResult::Dead { .. } => "dead",
+            };
+            metrics::counter!("flashpoint_webhook_deliveries_total", "webhook" => self.hook.name.clone(), "result" => outcome)
+                .increment(1);
             let id = delivery.id;
             match &result {
                 AttemptResult::Delivered => {

@@ -17,6 +17,35 @@ pub struct FeedState {
 }
 
 impl Store {
+    /// Proves the database writable by writing a heartbeat; fails when it is locked, read-only
+    /// or full.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn probe(&self) -> Result<(), StoreError> {
+        self.lock().execute(
+            "INSERT INTO meta (key, value) VALUES ('heartbeat', ?1) ON CONFLICT(key) DO UPDATE SET value = ?1",
+            [timestamp(Utc::now())],
+        )?;
+        Ok(())
+    }
+
+    /// Deliveries pending and dead-lettered, and items waiting in the inbox.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn backlog(&self) -> Result<(usize, usize, usize), StoreError> {
+        let conn = self.lock();
+        let (pending, dead): (i64, i64) = conn.query_row(
+            "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'dead') FROM deliveries",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        let inbox: i64 = conn.query_row("SELECT count(*) FROM inbox", [], |r| r.get(0))?;
+        let n = |v: i64| usize::try_from(v).unwrap_or(0);
+        Ok((n(pending), n(dead), n(inbox)))
+    }
+
     /// The recorded state of the feed at `url`; `None` if it was never polled.
     ///
     /// # Errors

@@ -1,5 +1,11 @@
 -- Flashpoint schema, version 1.
 
+-- Small facts about the database itself; the health check writes its heartbeat here.
+CREATE TABLE meta (
+    key   TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+) STRICT;
+
 -- One row per configured feed that has been polled: conditional-GET validators and health.
 CREATE TABLE feeds (
     url                  TEXT PRIMARY KEY,

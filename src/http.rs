@@ -1,0 +1,91 @@
+//! The optional HTTP listener (`[http] listen`): `/metrics` in Prometheus text format and
+//! `/healthz` (200 while the database and the pipeline are healthy, 503 with the reason).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use metrics_exporter_prometheus::{Matcher, PrometheusBuilder, PrometheusHandle};
+use tokio_util::sync::CancellationToken;
+
+use crate::service::Health;
+
+/// Histogram buckets of stage latencies, in seconds.
+const LATENCY_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
+
+/// Installs the process-wide metrics recorder once and returns a handle that renders it; later
+/// calls return `None` (the recorder is already in place).
+#[must_use]
+pub fn install_metrics() -> Option<PrometheusHandle> {
+    let recorder = PrometheusBuilder::new()
+        .set_buckets_for_metric(Matcher::Suffix("duration_seconds".into()), LATENCY_BUCKETS)
+        .ok()?
+        .build_recorder();
+    let handle = recorder.handle();
+    metrics::set_global_recorder(recorder).ok()?;
+    describe();
+    Some(handle)
+}
+
+fn describe() {
+    use metrics::{Unit, describe_counter, describe_gauge, describe_histogram};
+    describe_counter!("flashpoint_feed_polls_total", "Feed polls by result (ok, not_modified, error).");
+    describe_counter!("flashpoint_articles_processed_total", "Articles stored, by extraction method.");
+    describe_counter!("flashpoint_alerts_total", "Alerts raised, by severity.");
+    describe_counter!(
+        "flashpoint_webhook_deliveries_total",
+        "Webhook delivery attempts by webhook and result."
+    );
+    describe_counter!("flashpoint_page_fetches_total", "Article page fetches by result.");
+    describe_gauge!("flashpoint_outbox_pending", "Webhook deliveries waiting in the outbox.");
+    describe_gauge!("flashpoint_outbox_dead", "Webhook deliveries dead-lettered.");
+    describe_gauge!("flashpoint_inbox_items", "Feed items waiting to become articles.");
+    describe_gauge!(
+        "flashpoint_feed_last_success_timestamp_seconds",
+        Unit::Seconds,
+        "Unix time of each feed's last successful poll."
+    );
+    describe_histogram!(
+        "flashpoint_stage_duration_seconds",
+        Unit::Seconds,
+        "Time one item spends in each stage."
+    );
+}
+
+#[derive(Clone)]
+struct AppState {
+    metrics: Option<PrometheusHandle>,
+    health: Arc<Health>,
+}
+
+/// Serves `/metrics` and `/healthz` on `listener` until `shutdown`.
+///
+/// # Errors
+/// The listener fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    metrics: Option<PrometheusHandle>,
+    health: Arc<Health>,
+    shutdown: CancellationToken,
+) -> std::io::Result<()> {
+    let app = Router::new()
+        .route("/metrics", get(render_metrics))
+        .route("/healthz", get(healthz))
+        .with_state(AppState { metrics, health });
+    axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
+}
+
+async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
+    let body = state.metrics.as_ref().map(PrometheusHandle::render).unwrap_or_default();
+    ([("content-type", "text/plain; version=0.0.4; charset=utf-8")], body)
+}
+
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    match state.health.problem() {
+        None => (StatusCode::OK, "ok\n".to_string()),
+        Some(problem) => (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {problem}\n")),
+    }
+}
