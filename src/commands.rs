@@ -292,6 +292,66 @@ pub async fn feed_test(rt: &Runtime, target: &str, fetch_page: bool) -> Result<S
     Ok(out)
 }
 
+/// What `flashpoint status` shows: the state of the service at a glance, from the database.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Status {
+    pub feeds: usize,
+    pub feeds_healthy: usize,
+    pub feeds_failing: usize,
+    pub feeds_flagged: usize,
+    pub articles_24h: usize,
+    pub alerts_24h: usize,
+    pub deliveries_pending: usize,
+    pub deliveries_dead: usize,
+    pub inbox: usize,
+}
+
+/// Gathers [`Status`].
+///
+/// # Errors
+/// The store's.
+pub fn status(
+    rt: &Runtime,
+    store: &crate::store::Store,
+    now: DateTime<Utc>,
+) -> Result<Status, crate::store::StoreError> {
+    use crate::feed::health::Flag;
+    let report = crate::feed::health::report(store, &rt.feeds, now)?;
+    let (articles_24h, alerts_24h) = store.stored_since(now - chrono::TimeDelta::hours(24))?;
+    let (deliveries_pending, deliveries_dead, inbox) = store.backlog()?;
+    Ok(Status {
+        feeds: report.len(),
+        feeds_healthy: report.iter().filter(|f| f.flags.is_empty() && f.last_success_at.is_some()).count(),
+        feeds_failing: report.iter().filter(|f| f.flags.contains(&Flag::Failing)).count(),
+        feeds_flagged: report.iter().filter(|f| f.flags.iter().any(|flag| *flag != Flag::Failing)).count(),
+        articles_24h,
+        alerts_24h,
+        deliveries_pending,
+        deliveries_dead,
+        inbox,
+    })
+}
+
+/// `flashpoint status` for people.
+#[must_use]
+pub fn status_report(s: &Status) -> String {
+    format!(
+        "feeds:       {} watched, {} healthy, {} failing, {} silent or shrinking\n\
+         last 24 h:   {} articles, {} alerts\n\
+         deliveries:  {} pending, {} dead-lettered\n\
+         inbox:       {} items waiting\n",
+        s.feeds,
+        s.feeds_healthy,
+        s.feeds_failing,
+        s.feeds_flagged,
+        s.articles_24h,
+        s.alerts_24h,
+        s.deliveries_pending,
+        s.deliveries_dead,
+        s.inbox
+    )
+}
+
 /// Whether `input` is an HTML document rather than plain text.
 fn looks_like_html(input: &str) -> bool {
     let head =

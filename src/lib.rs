@@ -19,6 +19,7 @@ pub mod extract;
 pub mod feed;
 pub mod fetch;
 pub mod http;
+pub mod logging;
 pub mod notify;
 pub mod score;
 pub mod service;

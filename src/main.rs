@@ -8,12 +8,11 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use tracing::{error, info};
-use tracing_subscriber::EnvFilter;
 
 use flashpoint::app::{self, Mode};
 use flashpoint::config::{self, EXIT_BAD_CONFIG};
 use flashpoint::store::{AlertFilter, Store};
-use flashpoint::{commands, feed};
+use flashpoint::{commands, feed, logging};
 
 /// Watches news feeds for escalation language and raises alerts.
 #[derive(Debug, Parser)]
@@ -22,6 +21,9 @@ struct Cli {
     /// Config file (TOML); `FLASHPOINT__SECTION__KEY` environment variables override its keys.
     #[arg(long, global = true, default_value = "config/flashpoint.toml", env = "FLASHPOINT_CONFIG")]
     config: PathBuf,
+    /// Log format: the journal under systemd, else human lines; or json.
+    #[arg(long, global = true, value_enum, default_value = "auto")]
+    log_format: logging::Format,
     #[command(subcommand)]
     command: Command,
 }
@@ -83,6 +85,12 @@ enum Command {
         #[arg(long)]
         dead: bool,
     },
+    /// The service at a glance: feeds, articles and alerts in 24 h, deliveries, inbox.
+    Status {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Show each feed's health: last success, failures, items in 24 h, mean body length, flags.
     Feeds {
         /// Print JSON lines instead of a table.
@@ -116,15 +124,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| EnvFilter::new("info,rusqlite_migration=warn")),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let loaded = config::load_runtime(&cli.config);
+    logging::init(cli.log_format, loaded.as_ref().map_or("info", |rt| rt.log_level.as_str()));
 
-    let rt = match config::load_runtime(&cli.config) {
+    let rt = match loaded {
         Ok(rt) => rt,
         Err(err) => {
             for p in err.problems() {
@@ -179,6 +182,15 @@ fn main() -> ExitCode {
             print_rows(&report, json, commands::feeds_table)
         }),
         Command::FeedTest { target, fetch_page } => feed_test(&rt, &target, fetch_page),
+        Command::Status { json } => with_store(&rt, |store| {
+            let status = commands::status(&rt, store, chrono::Utc::now())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&status)?);
+            } else {
+                print!("{}", commands::status_report(&status));
+            }
+            Ok(())
+        }),
         Command::Run => daemon(rt, Mode::Daemon),
         Command::Once => daemon(rt, Mode::Once),
     }

@@ -30,6 +30,23 @@ impl Store {
         Ok(())
     }
 
+    /// Articles and alerts stored since `since`.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn stored_since(&self, since: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
+        let conn = self.lock();
+        let since = timestamp(since);
+        let count = |sql: &str| -> Result<usize, StoreError> {
+            let n: i64 = conn.query_row(sql, [&since], |r| r.get(0))?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        Ok((
+            count("SELECT count(*) FROM articles WHERE fetched_at >= ?1")?,
+            count("SELECT count(*) FROM alerts WHERE created_at >= ?1")?,
+        ))
+    }
+
     /// Deliveries pending and dead-lettered, and items waiting in the inbox.
     ///
     /// # Errors

@@ -1,0 +1,189 @@
+//! Life as a service, with the real binary: systemd's notify protocol (played by a Unix datagram
+//! socket), `/metrics` during an end-to-end run, `/healthz` when the database is locked.
+
+mod common;
+
+use std::collections::HashMap;
+use std::os::unix::net::UnixDatagram;
+use std::time::{Duration, Instant};
+
+use common::{Server, count_now, write_config};
+
+/// A free port on 127.0.0.1 for the daemon's HTTP listener.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free port")
+}
+
+/// Starts `flashpoint run` with extra environment.
+fn start(config: &std::path::Path, env: &[(&str, String)]) -> tokio::process::Child {
+    let mut cmd = tokio::process::Command::new(common::binary());
+    cmd.arg("--config").arg(config).arg("run").env("RUST_LOG", "info").env_remove("FLASHPOINT_CONFIG");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.stderr(std::process::Stdio::null()).kill_on_drop(true).spawn().expect("spawn daemon")
+}
+
+fn signal(child: &tokio::process::Child, sig: &str) {
+    let pid = child.id().expect("running").to_string();
+    assert!(std::process::Command::new("kill").args([sig, &pid]).status().expect("kill").success());
+}
+
+/// Reads notify messages until `want` arrives or `secs` pass; returns everything read.
+fn read_until(socket: &UnixDatagram, messages: &mut Vec<String>, want: &str, secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    let mut buf = [0u8; 4096];
+    while Instant::now() < deadline {
+        if let Ok(n) = socket.recv(&mut buf) {
+            let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+            let done = text.lines().any(|l| l == want);
+            messages.push(text);
+            if done {
+                return;
+            }
+        }
+    }
+    panic!("no {want} within {secs} s; got {messages:?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn notify_protocol_ready_watchdog_stopping_with_a_delivery_in_flight() {
+    let site = Server::start().await;
+    site.dawn();
+    let hook = Server::start().await;
+    hook.script_posts_slow(&[(200, Duration::from_millis(1500))]);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], "");
+    let socket_path = dir.path().join("notify.sock");
+    let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
+    socket.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
+
+    let mut daemon = start(
+        &cfg.path,
+        &[("NOTIFY_SOCKET", socket_path.display().to_string()), ("WATCHDOG_USEC", "1000000".to_string())],
+    );
+    let mut messages = Vec::new();
+    read_until(&socket, &mut messages, "READY=1", 20);
+    // Two watchdog pings at half the one-second period.
+    read_until(&socket, &mut messages, "WATCHDOG=1", 5);
+    read_until(&socket, &mut messages, "WATCHDOG=1", 5);
+    read_until(&socket, &mut messages, "WATCHDOG=1", 5);
+    assert!(messages.iter().any(|m| m.starts_with("STATUS=watching 1 feeds")), "{messages:?}");
+
+    // SIGTERM while the webhook is still answering: the delivery completes, then the process exits 0.
+    hook.wait_for(20, "a delivery under way", |h| !h.seen().is_empty()).await;
+    signal(&daemon, "-TERM");
+    read_until(&socket, &mut messages, "STOPPING=1", 10);
+    let status =
+        tokio::time::timeout(Duration::from_secs(20), daemon.wait()).await.expect("exits").expect("wait");
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(
+        count_now(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
+        1,
+        "in-flight delivery completed"
+    );
+}
+
+/// Parses Prometheus text into `name{labels}` → value.
+fn parse_metrics(text: &str) -> HashMap<String, f64> {
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let (name, value) = l.rsplit_once(' ')?;
+            Some((name.to_string(), value.parse().ok()?))
+        })
+        .collect()
+}
+
+fn sum(metrics: &HashMap<String, f64>, prefix: &str, containing: &str) -> f64 {
+    metrics.iter().filter(|(k, _)| k.starts_with(prefix) && k.contains(containing)).map(|(_, v)| v).sum()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn metrics_count_what_happened_and_healthz_follows_the_database() {
+    let site = Server::start().await;
+    site.dawn();
+    let hook = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let port = free_port();
+    let cfg = write_config(
+        dir.path(),
+        &[("Dawn", site.url("/feeds/pakistan")), ("World", site.url("/feeds/world"))],
+        &[hook.url("/hook")],
+        &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let mut daemon = start(&cfg.path, &[]);
+    hook.wait_for(20, "the alert delivered", |h| h.posts("/hook").len() == 1).await;
+    let db = cfg.db.clone();
+    hook.wait_for(10, "all five articles stored", move |_| {
+        count_now(&db, "SELECT count(*) FROM articles") == 5
+    })
+    .await;
+
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let text =
+        client.get(format!("{base}/metrics")).send().await.expect("scrape").text().await.expect("body");
+    let m = parse_metrics(&text);
+    assert_eq!(sum(&m, "flashpoint_alerts_total", "severity=\"high\""), 1.0, "{text}");
+    assert_eq!(sum(&m, "flashpoint_alerts_total", ""), 1.0);
+    assert_eq!(sum(&m, "flashpoint_articles_processed_total", "method=\"site\""), 5.0, "{text}");
+    assert_eq!(sum(&m, "flashpoint_feed_polls_total", "result=\"ok\""), 2.0, "{text}");
+    assert_eq!(sum(&m, "flashpoint_webhook_deliveries_total", "result=\"delivered\""), 1.0, "{text}");
+    assert_eq!(sum(&m, "flashpoint_page_fetches_total", "result=\"ok\""), 5.0, "{text}");
+    assert!(sum(&m, "flashpoint_stage_duration_seconds_count", "stage=\"extract\"") >= 5.0, "{text}");
+    assert!(
+        m.keys().any(|k| k.starts_with("flashpoint_feed_last_success_timestamp_seconds{feed=\"Dawn\"}")),
+        "{text}"
+    );
+
+    let healthz = client.get(format!("{base}/healthz")).send().await.expect("healthz");
+    assert_eq!(healthz.status(), 200);
+
+    // Another process takes the database's write lock: within a few checks, /healthz says 503.
+    let locker = rusqlite::Connection::open(&cfg.db).expect("open");
+    locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let reason = loop {
+        let resp = client.get(format!("{base}/healthz")).send().await.expect("healthz");
+        if resp.status() == 503 {
+            break resp.text().await.expect("body");
+        }
+        assert!(Instant::now() < deadline, "/healthz stayed 200 while the database was locked");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert!(reason.contains("database"), "{reason}");
+    locker.execute_batch("ROLLBACK").expect("unlock");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while client.get(format!("{base}/healthz")).send().await.expect("healthz").status() != 200 {
+        assert!(Instant::now() < deadline, "/healthz did not recover");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    signal(&daemon, "-TERM");
+    let status =
+        tokio::time::timeout(Duration::from_secs(20), daemon.wait()).await.expect("exits").expect("wait");
+    assert_eq!(status.code(), Some(0));
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn status_shows_the_service_at_a_glance() {
+    let site = Server::start().await;
+    site.dawn();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[], "");
+    let out = common::flashpoint(&cfg.path, &["once"]).await;
+    assert!(out.status.success());
+    let out = common::flashpoint(&cfg.path, &["status", "--json"]).await;
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
+    assert_eq!(v["feeds"], 1);
+    assert_eq!(v["feeds_healthy"], 1);
+    assert_eq!(v["articles_24h"], 4);
+    assert_eq!(v["alerts_24h"], 1);
+    assert_eq!(v["deliveries_pending"], 0);
+    let text = common::flashpoint(&cfg.path, &["status"]).await;
+    let text = String::from_utf8_lossy(&text.stdout).into_owned();
+    assert!(text.contains("1 watched, 1 healthy") && text.contains("4 articles, 1 alerts"), "{text}");
+}
