@@ -98,8 +98,16 @@ fn parse_metrics(text: &str) -> HashMap<String, f64> {
         .collect()
 }
 
-fn sum(metrics: &HashMap<String, f64>, prefix: &str, containing: &str) -> f64 {
-    metrics.iter().filter(|(k, _)| k.starts_with(prefix) && k.contains(containing)).map(|(_, v)| v).sum()
+/// The sum of the counters named `prefix…` whose labels contain `containing`.
+#[expect(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "counters are small whole numbers"
+)]
+fn sum(metrics: &HashMap<String, f64>, prefix: &str, containing: &str) -> u64 {
+    let total: f64 =
+        metrics.iter().filter(|(k, _)| k.starts_with(prefix) && k.contains(containing)).map(|(_, v)| v).sum();
+    total.round() as u64
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -128,13 +136,13 @@ async fn metrics_count_what_happened_and_healthz_follows_the_database() {
     let text =
         client.get(format!("{base}/metrics")).send().await.expect("scrape").text().await.expect("body");
     let m = parse_metrics(&text);
-    assert_eq!(sum(&m, "flashpoint_alerts_total", "severity=\"high\""), 1.0, "{text}");
-    assert_eq!(sum(&m, "flashpoint_alerts_total", ""), 1.0);
-    assert_eq!(sum(&m, "flashpoint_articles_processed_total", "method=\"site\""), 5.0, "{text}");
-    assert_eq!(sum(&m, "flashpoint_feed_polls_total", "result=\"ok\""), 2.0, "{text}");
-    assert_eq!(sum(&m, "flashpoint_webhook_deliveries_total", "result=\"delivered\""), 1.0, "{text}");
-    assert_eq!(sum(&m, "flashpoint_page_fetches_total", "result=\"ok\""), 5.0, "{text}");
-    assert!(sum(&m, "flashpoint_stage_duration_seconds_count", "stage=\"extract\"") >= 5.0, "{text}");
+    assert_eq!(sum(&m, "flashpoint_alerts_total", "severity=\"high\""), 1, "{text}");
+    assert_eq!(sum(&m, "flashpoint_alerts_total", ""), 1);
+    assert_eq!(sum(&m, "flashpoint_articles_processed_total", "method=\"site\""), 5, "{text}");
+    assert_eq!(sum(&m, "flashpoint_feed_polls_total", "result=\"ok\""), 2, "{text}");
+    assert_eq!(sum(&m, "flashpoint_webhook_deliveries_total", "result=\"delivered\""), 1, "{text}");
+    assert_eq!(sum(&m, "flashpoint_page_fetches_total", "result=\"ok\""), 5, "{text}");
+    assert!(sum(&m, "flashpoint_stage_duration_seconds_count", "stage=\"extract\"") >= 5, "{text}");
     assert!(
         m.keys().any(|k| k.starts_with("flashpoint_feed_last_success_timestamp_seconds{feed=\"Dawn\"}")),
         "{text}"
