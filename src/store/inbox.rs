@@ -170,7 +170,7 @@ impl Store {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::store::NewArticle;
+    use crate::store::testing::{article, open};
 
     fn item(key: &str) -> InboxItem {
         InboxItem {
@@ -184,12 +184,6 @@ mod tests {
             feed_html: String::new(),
             attempts: 0,
         }
-    }
-
-    fn open() -> (tempfile::TempDir, Store) {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("t.db")).expect("open");
-        (dir, store)
     }
 
     #[test]
@@ -214,23 +208,7 @@ mod tests {
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 1);
 
-        let article = NewArticle {
-            key: "b".into(),
-            aliases: Vec::new(),
-            url: "b".into(),
-            guid: "b".into(),
-            feed: "F".into(),
-            title: "T".into(),
-            published_at: None,
-            body: String::new(),
-            method: "feed".into(),
-            canonical: None,
-            author: None,
-            language: None,
-            score: 0.0,
-            matches: Vec::new(),
-        };
-        store.insert_article(&article, None, &[]).expect("insert");
+        store.insert_article(&article("b", 0.0), None, &[]).expect("insert");
         assert_eq!(store.inbox_len().expect("len"), 1, "storing the article empties its inbox row");
         assert_eq!(
             store.record_poll("https://f.example/rss", "F", &[item("b")], None).expect("poll"),

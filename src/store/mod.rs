@@ -583,11 +583,13 @@ pub fn alert_id(key: &str) -> String {
     })
 }
 
+/// Helpers for this module's tests and its children's.
 #[cfg(test)]
-mod tests {
-    use super::*;
+mod testing {
+    use super::{NewArticle, Store};
 
-    fn article(key: &str, score: f64) -> NewArticle {
+    /// An article keyed (and addressed) by `key`.
+    pub fn article(key: &str, score: f64) -> NewArticle {
         NewArticle {
             key: key.into(),
             aliases: Vec::new(),
@@ -606,11 +608,19 @@ mod tests {
         }
     }
 
-    fn open() -> (tempfile::TempDir, Store) {
+    /// A fresh database in a temporary directory (kept alive by the returned guard).
+    pub fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
         let store = Store::open(&dir.path().join("t.db")).expect("open");
         (dir, store)
     }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    use testing::{article, open};
 
     #[test]
     fn an_article_is_stored_and_alerted_once() {
