@@ -9,8 +9,8 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use serde::Deserialize;
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use url::Url;
 
@@ -67,7 +67,7 @@ impl ConfigError {
 }
 
 /// `[storage]`: where alerts and articles live.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct StorageConfig {
     /// SQLite file; relative paths are taken from the working directory.
@@ -81,7 +81,7 @@ impl Default for StorageConfig {
 }
 
 /// `[fetch]`: how Flashpoint talks to the sites it reads.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FetchConfig {
     /// Lets feeds and pages live on loopback/private addresses (tests, intranet feeds).
@@ -133,7 +133,7 @@ impl Default for FetchConfig {
 }
 
 /// `[feeds_defaults]`: what a `[[feeds]]` entry gets when it says nothing.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct FeedDefaultsConfig {
     /// Poll interval of a feed without its own `interval`.
@@ -181,7 +181,7 @@ pub struct SiteConfig {
 }
 
 /// `[extract]`: the generic path's limits.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ExtractConfig {
     /// Fewest characters a method must yield before the next one is tried.
@@ -264,7 +264,7 @@ impl Default for WebhookConfig {
 }
 
 /// `[delivery]`: how hard Flashpoint tries to hand an alert to a webhook.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct DeliveryConfig {
     /// Time allowed for one POST.
@@ -289,7 +289,7 @@ impl Default for DeliveryConfig {
 }
 
 /// `[http]`: the optional metrics and health listener.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct HttpConfig {
     /// Address of `/metrics` and `/healthz` (`127.0.0.1:9464`); empty for none.
@@ -297,7 +297,7 @@ pub struct HttpConfig {
 }
 
 /// `[service]`: life under a service manager.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct ServiceConfig {
     /// Time given to work in flight after SIGTERM; keep it shorter than systemd's `TimeoutStopSec`.
@@ -311,7 +311,7 @@ impl Default for ServiceConfig {
 }
 
 /// `[log]`: what is logged and how.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct LogConfig {
     /// Level filter when `RUST_LOG` is unset (`info`, `debug`, `flashpoint=debug,warn`, …).

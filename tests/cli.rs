@@ -130,3 +130,37 @@ fn score_explains_each_match() {
     let v: serde_json::Value = serde_json::from_str(&stdout).expect("json");
     assert!(v["score"].as_f64().is_some_and(|s| s < 6.0), "{v}");
 }
+
+/// The shipped config is the reference: every key of every section is written out in it with its
+/// default value (and a comment beside it), so no setting hides in the code.
+#[test]
+fn shipped_config_spells_out_every_key() {
+    use flashpoint::config::{
+        DeliveryConfig, ExtractConfig, FeedDefaultsConfig, FetchConfig, HttpConfig, LogConfig, ServiceConfig,
+        StorageConfig,
+    };
+    let shipped: toml::Table = std::fs::read_to_string(shipped()).expect("config").parse().expect("toml");
+    let sections = [
+        ("storage", serde_json::to_value(StorageConfig::default())),
+        ("fetch", serde_json::to_value(FetchConfig::default())),
+        ("feeds_defaults", serde_json::to_value(FeedDefaultsConfig::default())),
+        ("extract", serde_json::to_value(ExtractConfig::default())),
+        ("delivery", serde_json::to_value(DeliveryConfig::default())),
+        ("http", serde_json::to_value(HttpConfig::default())),
+        ("service", serde_json::to_value(ServiceConfig::default())),
+        ("log", serde_json::to_value(LogConfig::default())),
+    ];
+    for (section, defaults) in sections {
+        let defaults = defaults.expect("serializes");
+        let table = shipped
+            .get(section)
+            .and_then(toml::Value::as_table)
+            .unwrap_or_else(|| panic!("[{section}] missing"));
+        for (key, default) in defaults.as_object().expect("a table") {
+            let written =
+                table.get(key).unwrap_or_else(|| panic!("[{section}] {key} is not in the shipped config"));
+            let written = serde_json::to_value(written).expect("serializes");
+            assert_eq!(&written, default, "[{section}] {key}: the shipped config shows the default");
+        }
+    }
+}
