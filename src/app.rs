@@ -22,7 +22,7 @@ use crate::feed::health::{self, Flag};
 use crate::feed::{NewItem, Pacing, Poller, chain, schedule};
 use crate::fetch::{FetchError, Fetcher, Page};
 use crate::notify::{Notifier, NotifyError, Wakers, Webhook};
-use crate::score::Scorer;
+use crate::score::{LiveScorer, Scorer};
 use crate::store::{NewAlert, NewArticle, Store, StoreError};
 
 /// How often the daemon checks feed health.
@@ -82,6 +82,21 @@ struct Scored {
 /// # Errors
 /// [`AppError`] when the database, the HTTP client or the notifier cannot start.
 pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result<(), AppError> {
+    let live = Arc::new(LiveScorer::new(rt.scorer.clone()));
+    run_with(rt, mode, shutdown, live).await
+}
+
+/// [`run`] with the scorer read from `live` for each article, so a reload can swap the rules
+/// while the pipeline runs (`rt.scorer` is not used).
+///
+/// # Errors
+/// [`AppError`] when the database, the HTTP client or the notifier cannot start.
+pub async fn run_with(
+    rt: Runtime,
+    mode: Mode,
+    shutdown: CancellationToken,
+    live: Arc<LiveScorer>,
+) -> Result<(), AppError> {
     let store = Store::open(&rt.storage_path)?;
     // One process works on a database: whatever a previous one had leased is free again.
     store.release_deliveries()?;
@@ -96,8 +111,9 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
         feeds = rt.feeds.len(),
         database = %store.path().display(),
         webhooks = rt.webhooks.len(),
-        terms = rt.scorer.term_count(),
-        threshold = rt.scorer.levels().threshold,
+        terms = live.current().term_count(),
+        threshold = live.current().levels().threshold,
+        rules_hash = %live.current().rules_hash(),
         mode = ?mode,
         "flashpoint started"
     );
@@ -133,10 +149,10 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
     let extractor = Arc::new(rt.extractor);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     tracker.spawn(stage(pages_rx, articles_tx, cores, move |f| extract_page(Arc::clone(&extractor), f)));
-    let scorer = Arc::new(rt.scorer);
     let canon = Arc::new(rt.canon);
     tracker.spawn(stage(articles_rx, scored_tx, 1, move |e| {
-        let (scorer, canon) = (Arc::clone(&scorer), Arc::clone(&canon));
+        // The rules in force when the article reaches this stage score all of it.
+        let (scorer, canon) = (live.current(), Arc::clone(&canon));
         async move { Some(score_article(&scorer, &canon, e)) }
     }));
     let hooks = Arc::new(rt.webhooks);
@@ -306,9 +322,12 @@ fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored
     let title =
         if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
     let result = scorer.score(&title, &article.body);
-    let alert = scorer
-        .severity(result.score)
-        .map(|level| NewAlert { severity: level, threshold: scorer.levels().threshold });
+    let alert = scorer.severity(result.score).map(|level| NewAlert {
+        severity: level,
+        threshold: scorer.levels().threshold,
+        actors: result.actors.clone(),
+        rules_hash: scorer.rules_hash().to_string(),
+    });
     // The stored address is the canonical one (no tracking parameters), unless only a guid keys it.
     let url = if item.key.starts_with("guid:") {
         item.link.as_ref().map_or_else(String::new, ToString::to_string)
