@@ -479,7 +479,11 @@ pub fn eval(scorer: &Scorer, input: &str) -> Result<String, JsonlError> {
                 &mut false_neg
             }
         };
-        let _ = writeln!(target, "{} score {:.2}: {}", line.id, result.score, shorten(&line.text, 200));
+        let id = match &line.id {
+            serde_json::Value::String(id) => id.clone(),
+            other => other.to_string(),
+        };
+        let _ = writeln!(target, "{id} score {:.2}: {}", result.score, shorten(&line.text, 200));
         target.push_str(&explain(&result.matches));
     }
     let ratio = |a: u32, b: u32| if b == 0 { 0.0 } else { f64::from(a) / f64::from(b) };
@@ -557,7 +561,7 @@ pub fn rescore(
 #[must_use]
 pub fn rescore_report(report: &Rescore, apply: bool) -> String {
     let mut out = format!(
-        "{} articles re-result: {} alerts gained, {} lost\n",
+        "{} articles re-scored: {} alerts gained, {} lost\n",
         report.scanned,
         report.gained.len(),
         report.lost.len()
