@@ -571,8 +571,11 @@ impl Scorer {
                 pos = p.end;
             }
         }
-        let needs_words =
-            hits.iter().any(|h| uses[h.literal].iter().any(|u| matches!(u, Use::Anchor(_) | Use::Part(..))));
+        // Only an anchor (a wildcard's first word, a proximity rule's first part) starts a
+        // search; other parts alone are common words ("at", "will") and cost nothing.
+        let needs_words = hits
+            .iter()
+            .any(|h| uses[h.literal].iter().any(|u| matches!(u, Use::Anchor(_) | Use::Part(_, 0))));
         if !needs_words {
             return;
         }
