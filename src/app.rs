@@ -22,7 +22,7 @@ use crate::feed::health::{self, Flag};
 use crate::feed::{NewItem, Pacing, Poller, chain, schedule};
 use crate::fetch::{FetchError, Fetcher, Page};
 use crate::notify::{Notifier, NotifyError, Wakers, Webhook};
-use crate::score::Scorer;
+use crate::score::{LiveScorer, Scorer};
 use crate::service::{self, Health, Progress};
 use crate::store::{NewAlert, NewArticle, Store, StoreError};
 
@@ -96,6 +96,22 @@ struct Scored {
 /// [`AppError`] when the database, the HTTP client, the notifier or the HTTP listener cannot
 /// start.
 pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result<(), AppError> {
+    let live = Arc::new(LiveScorer::new(rt.scorer.clone()));
+    run_with(rt, mode, shutdown, live).await
+}
+
+/// [`run`] with the scorer read from `live` for each article, so a reload can swap the rules
+/// while the pipeline runs (`rt.scorer` is not used).
+///
+/// # Errors
+/// [`AppError`] when the database, the HTTP client, the notifier or the HTTP listener cannot
+/// start.
+pub async fn run_with(
+    rt: Runtime,
+    mode: Mode,
+    shutdown: CancellationToken,
+    live: Arc<LiveScorer>,
+) -> Result<(), AppError> {
     let store = open_store(&rt)?;
     let metrics = crate::http::install_metrics();
     let health = Arc::new(Health::default());
@@ -116,14 +132,15 @@ pub async fn run(rt: Runtime, mode: Mode, shutdown: CancellationToken) -> Result
         feeds = rt.feeds.len(),
         database = %store.path().display(),
         webhooks = rt.webhooks.len(),
-        terms = rt.scorer.term_count(),
-        threshold = rt.scorer.levels().threshold,
+        terms = live.current().term_count(),
+        threshold = live.current().levels().threshold,
+        rules_hash = %live.current().rules_hash(),
         mode = ?mode,
         "flashpoint started"
     );
     let grace = rt.stop_grace;
     let feeds = rt.feeds.clone();
-    let drain = spawn_pipeline(rt, mode, &store, &progress, &health, &shutdown)?;
+    let drain = spawn_pipeline(rt, mode, &store, &live, &progress, &health, &shutdown)?;
     service::ready();
     tokio::spawn(service::watchdog(Arc::clone(&progress), service_stop.clone().cancelled_owned()));
     tokio::spawn(watch_service(
@@ -166,6 +183,7 @@ fn spawn_pipeline(
     rt: Runtime,
     mode: Mode,
     store: &Store,
+    live: &Arc<LiveScorer>,
     progress: &Arc<Progress>,
     health: &Arc<Health>,
     shutdown: &CancellationToken,
@@ -200,11 +218,12 @@ fn spawn_pipeline(
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let extract = Stage { name: "extract", limit: cores, progress: Arc::clone(progress) };
     tracker.spawn(extract.run(pages_rx, articles_tx, move |f| extract_page(Arc::clone(&extractor), f)));
-    let scorer = Arc::new(rt.scorer);
     let canon = Arc::new(rt.canon);
     let scoring = Stage { name: "score", limit: 1, progress: Arc::clone(progress) };
+    let live = Arc::clone(live);
     tracker.spawn(scoring.run(articles_rx, scored_tx, move |e| {
-        let (scorer, canon) = (Arc::clone(&scorer), Arc::clone(&canon));
+        // The rules in force when the article reaches this stage score all of it.
+        let (scorer, canon) = (live.current(), Arc::clone(&canon));
         async move { Some(score_article(&scorer, &canon, e)) }
     }));
     let sink = StoreSink {
@@ -447,9 +466,12 @@ fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored
     let title =
         if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
     let result = scorer.score(&title, &article.body);
-    let alert = scorer
-        .severity(result.score)
-        .map(|level| NewAlert { severity: level, threshold: scorer.levels().threshold });
+    let alert = scorer.severity(result.score).map(|level| NewAlert {
+        severity: level,
+        threshold: scorer.levels().threshold,
+        actors: result.actors.clone(),
+        rules_hash: scorer.rules_hash().to_string(),
+    });
     // The stored address is the canonical one (no tracking parameters), unless only a guid keys it.
     let url = if item.key.starts_with("guid:") {
         item.link.as_ref().map_or_else(String::new, ToString::to_string)

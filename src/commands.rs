@@ -16,15 +16,16 @@ use crate::store::{Alert, Delivery};
 /// The page address assumed when none is given: no site rule matches it.
 static NO_URL: std::sync::LazyLock<Url> =
     std::sync::LazyLock::new(|| Url::parse("http://article.invalid/").expect("static URL"));
-use crate::score::Scored;
+use crate::score::{Match, Scored, Scorer};
 
 /// The summary `check-config` prints for a good config.
 #[must_use]
 pub fn config_summary(rt: &Runtime) -> String {
     format!(
-        "config OK: {} feeds, {} terms, {} webhooks, database {}",
+        "config OK: {} feeds, {} terms (rules {}), {} webhooks, database {}",
         rt.feeds.len(),
         rt.scorer.term_count(),
+        rt.scorer.rules_hash(),
         rt.webhooks.len(),
         rt.storage_path.display()
     )
@@ -375,29 +376,281 @@ pub fn score_input(rt: &Runtime, input: &str, url: Option<&Url>) -> (String, Str
     (title, body, scored)
 }
 
-/// The human report of `score`: verdict, then each matched term with weight, count and sentence.
+/// The human report of `score`: verdict, actors, then each match with its weight, flags and
+/// sentence.
 #[must_use]
-pub fn score_report(rt: &Runtime, scored: &Scored) -> String {
-    let levels = rt.scorer.levels();
+pub fn score_report(scorer: &Scorer, result: &Scored) -> String {
+    let levels = scorer.levels();
     let mut out = String::new();
-    match rt.scorer.severity(scored.score) {
+    match scorer.severity(result.score) {
         Some(level) => {
             let _ = writeln!(
                 out,
-                "score {:.2}: alert, severity {level} (threshold {:.2})",
-                scored.score, levels.threshold
+                "score {:.2}: alert, severity {level} (threshold {:.2}, rules {})",
+                result.score,
+                levels.threshold,
+                scorer.rules_hash()
             );
         }
         None => {
-            let _ = writeln!(out, "score {:.2}: no alert (threshold {:.2})", scored.score, levels.threshold);
+            let _ = writeln!(
+                out,
+                "score {:.2}: no alert (threshold {:.2}, rules {})",
+                result.score,
+                levels.threshold,
+                scorer.rules_hash()
+            );
         }
     }
-    for m in &scored.matches {
+    for pair in &result.actors {
+        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
+        let _ = writeln!(out, "  actors: {} → {}", name(&pair.source), name(&pair.target));
+    }
+    out.push_str(&explain(&result.matches));
+    out
+}
+
+/// One block per match: contribution, term, category, weight, flags, sentence.
+fn explain(matches: &[Match]) -> String {
+    let mut out = String::new();
+    for m in matches {
+        let mut flags = vec![format!("{:?}", m.place).to_lowercase()];
+        if m.occurrence > 1 {
+            flags.push(format!("repeat {}", m.occurrence));
+        }
+        if m.negated {
+            flags.push("negated".into());
+        }
+        if m.conditional {
+            flags.push("conditional".into());
+        }
         let _ = writeln!(
             out,
-            "  {:+7.2}  {:?} [{}] weight {:.2} × {}\n           {}",
-            m.contribution, m.term, m.category, m.weight, m.count, m.snippet
+            "  {:+7.2}  {:?} [{}] weight {:.2} ({})\n           {}",
+            m.contribution,
+            m.term,
+            m.category,
+            m.weight,
+            flags.join(", "),
+            m.sentence
         );
+    }
+    out
+}
+
+/// A line of a labelled or unlabelled JSONL file.
+#[derive(Debug, serde::Deserialize)]
+struct Line {
+    id: serde_json::Value,
+    text: String,
+    #[serde(default)]
+    label: Option<String>,
+}
+
+/// What `score --jsonl` prints per line.
+#[derive(Debug, serde::Serialize)]
+struct Verdict<'a> {
+    id: &'a serde_json::Value,
+    score: f64,
+    alert: bool,
+    severity: Option<crate::score::Level>,
+    matches: &'a [Match],
+}
+
+/// Why a JSONL file could not be used.
+#[derive(Debug, thiserror::Error)]
+pub enum JsonlError {
+    #[error("line {line}: not a {{\"id\", \"text\"}} object")]
+    Line {
+        line: usize,
+        #[source]
+        source: serde_json::Error,
+    },
+    #[error("line {line}: label {label:?} is neither \"escalation\" nor \"other\"")]
+    Label { line: usize, label: String },
+}
+
+fn read_lines(input: &str) -> Result<Vec<Line>, JsonlError> {
+    input
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| !l.trim().is_empty())
+        .map(|(i, l)| serde_json::from_str(l).map_err(|source| JsonlError::Line { line: i + 1, source }))
+        .collect()
+}
+
+/// `score --jsonl`: each `{"id","text"}` line scored as a short article (no title), one
+/// `{"id","score","alert","severity","matches"}` line out.
+///
+/// # Errors
+/// [`JsonlError`] naming the first malformed line.
+///
+/// # Panics
+/// Never: a verdict holds only strings, finite numbers and JSON read from the input.
+pub fn score_jsonl(scorer: &Scorer, input: &str) -> Result<String, JsonlError> {
+    let mut out = String::new();
+    for line in read_lines(input)? {
+        let result = scorer.score("", &line.text);
+        let severity = scorer.severity(result.score);
+        let verdict = Verdict {
+            id: &line.id,
+            score: result.score,
+            alert: severity.is_some(),
+            severity,
+            matches: &result.matches,
+        };
+        let _ = writeln!(out, "{}", serde_json::to_string(&verdict).expect("verdicts serialize"));
+    }
+    Ok(out)
+}
+
+/// `eval`: precision, recall and F1 of alerts against labelled lines (`escalation`/`other`), then
+/// every false positive and false negative with the explanation of its score.
+///
+/// # Errors
+/// [`JsonlError`] for a malformed line or an unknown label.
+pub fn eval(scorer: &Scorer, input: &str) -> Result<String, JsonlError> {
+    let lines = read_lines(input)?;
+    let (mut tp, mut fp, mut fn_) = (0_u32, 0_u32, 0_u32);
+    let mut false_pos = String::new();
+    let mut false_neg = String::new();
+    for (i, line) in lines.iter().enumerate() {
+        let positive = match line.label.as_deref() {
+            Some("escalation") => true,
+            Some("other") => false,
+            other => {
+                return Err(JsonlError::Label { line: i + 1, label: other.unwrap_or_default().to_string() });
+            }
+        };
+        let result = scorer.score("", &line.text);
+        let alert = scorer.severity(result.score).is_some();
+        let target = match (alert, positive) {
+            (true, true) => {
+                tp += 1;
+                continue;
+            }
+            (false, false) => continue,
+            (true, false) => {
+                fp += 1;
+                &mut false_pos
+            }
+            (false, true) => {
+                fn_ += 1;
+                &mut false_neg
+            }
+        };
+        let id = match &line.id {
+            serde_json::Value::String(id) => id.clone(),
+            other => other.to_string(),
+        };
+        let _ = writeln!(target, "{id} score {:.2}: {}", result.score, shorten(&line.text, 200));
+        target.push_str(&explain(&result.matches));
+    }
+    let ratio = |a: u32, b: u32| if b == 0 { 0.0 } else { f64::from(a) / f64::from(b) };
+    let precision = ratio(tp, tp + fp);
+    let recall = ratio(tp, tp + fn_);
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    let mut out = format!(
+        "precision {precision:.3}  recall {recall:.3}  F1 {f1:.3}  (n={}, tp={tp}, fp={fp}, fn={fn_}, rules {})\n",
+        lines.len(),
+        scorer.rules_hash()
+    );
+    let _ = write!(out, "\nfalse positives ({fp}):\n{false_pos}\nfalse negatives ({fn_}):\n{false_neg}");
+    Ok(out)
+}
+
+/// What `rescore` found: stored articles whose alert the current rules would add or take away.
+#[derive(Debug, Default)]
+pub struct Rescore {
+    pub scanned: usize,
+    /// Articles without an alert that would now raise one: (article, new score, level).
+    pub gained: Vec<(crate::store::StoredArticle, Scored, crate::score::Level)>,
+    /// Articles with an alert that would now raise none: (article, new score).
+    pub lost: Vec<(crate::store::StoredArticle, Scored)>,
+    /// Alerts written by `--apply`.
+    pub applied: usize,
+}
+
+/// Re-scores the articles stored since `since` with `scorer`; with `apply`, inserts the gained
+/// alerts (and their outbox rows, routed by `hooks`) through the store. Lost alerts are only
+/// listed. `tick` is called once per article.
+///
+/// # Errors
+/// [`crate::store::StoreError`] from reading or writing.
+pub fn rescore(
+    store: &crate::store::Store,
+    scorer: &Scorer,
+    hooks: &[crate::notify::Webhook],
+    since: DateTime<Utc>,
+    apply: bool,
+    tick: &dyn Fn(usize, usize),
+) -> Result<Rescore, crate::store::StoreError> {
+    let articles = store.articles_since(since)?;
+    let mut report = Rescore { scanned: articles.len(), ..Rescore::default() };
+    for (i, article) in articles.into_iter().enumerate() {
+        tick(i + 1, report.scanned);
+        let result = scorer.score(&article.title, &article.body);
+        match (scorer.severity(result.score), article.alert_id.is_some()) {
+            (Some(level), false) => {
+                if apply {
+                    let alert = crate::store::NewAlert {
+                        severity: level,
+                        threshold: scorer.levels().threshold,
+                        actors: result.actors.clone(),
+                        rules_hash: scorer.rules_hash().to_string(),
+                    };
+                    let targets: Vec<String> = hooks
+                        .iter()
+                        .filter(|h| h.wants(level, &article.feed))
+                        .map(|h| h.name.clone())
+                        .collect();
+                    if store.add_alert(&article, result.score, &result.matches, &alert, &targets)?.is_some() {
+                        report.applied += 1;
+                    }
+                }
+                report.gained.push((article, result, level));
+            }
+            (None, true) => report.lost.push((article, result)),
+            _ => {}
+        }
+    }
+    Ok(report)
+}
+
+/// The text `rescore` prints.
+#[must_use]
+pub fn rescore_report(report: &Rescore, apply: bool) -> String {
+    let mut out = format!(
+        "{} articles re-scored: {} alerts gained, {} lost\n",
+        report.scanned,
+        report.gained.len(),
+        report.lost.len()
+    );
+    for (article, result, level) in &report.gained {
+        let _ = writeln!(
+            out,
+            "+ {level:<6} {:>6.2} (was {:.2})  {}  {}",
+            result.score,
+            article.score,
+            shorten(&article.title, 70),
+            article.url
+        );
+    }
+    for (article, result) in &report.lost {
+        let _ = writeln!(
+            out,
+            "- {:<6} {:>6.2} (was {:.2})  {}  {}",
+            "",
+            result.score,
+            article.score,
+            shorten(&article.title, 70),
+            article.url
+        );
+    }
+    if apply {
+        let _ = writeln!(out, "{} alerts written; lost alerts are kept", report.applied);
+    } else if !report.gained.is_empty() {
+        out.push_str("nothing written; run again with --apply to raise the gained alerts\n");
     }
     out
 }

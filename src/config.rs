@@ -17,7 +17,7 @@ use url::Url;
 use crate::canon::Canonicalizer;
 use crate::extract::{Extractor, SiteRule};
 use crate::notify::{Format, Secret, Webhook};
-use crate::score::{Level, Scorer, Severity, Term};
+use crate::score::{Actor, Context, Level, Pattern, Rules, Scorer, Severity, Term};
 
 /// Exit code for a bad config (`EX_CONFIG` from sysexits.h); systemd units stop restarting on it.
 pub const EXIT_BAD_CONFIG: u8 = 78;
@@ -194,7 +194,8 @@ impl Default for ExtractConfig {
     }
 }
 
-/// `[scoring]`: the alert threshold, severity levels and the lexicon.
+/// `[scoring]`: the alert threshold, severity levels, categories, context rules, actors and the
+/// lexicon.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct ScoringConfig {
@@ -204,25 +205,65 @@ pub struct ScoringConfig {
     pub severity_medium: f64,
     /// Score at or above which an alert is high.
     pub severity_high: f64,
+    /// `[scoring.categories.NAME]`: category weights, set or overriding the built-in ones.
+    pub categories: BTreeMap<String, CategoryConfig>,
+    /// `[scoring.context]`: negation, conditionals, title and lede boosts, repeats.
+    pub context: Context,
+    /// Phrases whose words never count as terms (sports and economy idioms).
+    pub exclude: Vec<String>,
+    /// `[[scoring.actors]]`: parties named in matched sentences.
+    pub actors: Vec<ActorConfig>,
     /// The lexicon.
     pub terms: Vec<TermConfig>,
 }
 
 impl Default for ScoringConfig {
     fn default() -> Self {
-        Self { threshold: 6.0, severity_medium: 10.0, severity_high: 15.0, terms: Vec::new() }
+        Self {
+            threshold: 6.0,
+            severity_medium: 10.0,
+            severity_high: 15.0,
+            categories: BTreeMap::new(),
+            context: Context::default(),
+            exclude: Vec::new(),
+            actors: Vec::new(),
+            terms: Vec::new(),
+        }
     }
 }
 
-/// One `[[scoring.terms]]` entry.
+/// One `[scoring.categories.NAME]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct CategoryConfig {
+    /// Weight of the category's terms that set none.
+    pub weight: Option<f64>,
+}
+
+/// One `[[scoring.actors]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct ActorConfig {
+    /// Name recorded in alerts.
+    pub name: String,
+    /// Other words naming it (`Islamabad`, `Pakistani`).
+    pub aliases: Vec<String>,
+}
+
+/// One `[[scoring.terms]]` entry: a `phrase` (where `*` stands for one word), or `near` words
+/// found `within` so many words of each other.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(default)]
 pub struct TermConfig {
-    /// Words to find, matched whole-word and case-insensitively.
-    pub phrase: String,
-    /// Points one occurrence adds; negative values dampen.
-    pub weight: f64,
-    /// Event category (PLOVER-style: threaten, mobilize, coerce, assault, fight, …).
+    /// Words to find, matched whole-word after normalisation.
+    pub phrase: Option<String>,
+    /// Words or phrases that must all occur close together.
+    pub near: Vec<String>,
+    /// Most words between the first `near` part and each other one (default 8).
+    pub within: Option<usize>,
+    /// Points one occurrence adds; negative values dampen. The category's weight when absent.
+    pub weight: Option<f64>,
+    /// Event category (PLOVER: threaten, mobilize, coerce, assault, fight, or your own).
     pub category: String,
 }
 
@@ -571,7 +612,7 @@ fn table<T: DeserializeOwned + Default>(
     }
 }
 
-/// `[scoring]` holds the `terms` array; each term is decoded on its own.
+/// `[scoring]` holds the `terms` and `actors` arrays; each entry is decoded on its own.
 fn scoring_section(root: &serde_json::Map<String, Value>, d: &mut Decoded) -> ScoringConfig {
     let Some(value) = root.get("scoring") else { return ScoringConfig::default() };
     let Some(map) = value.as_object() else {
@@ -579,11 +620,16 @@ fn scoring_section(root: &serde_json::Map<String, Value>, d: &mut Decoded) -> Sc
         d.defaulted.push("scoring".into());
         return ScoringConfig::default();
     };
-    let mut without_terms = map.clone();
-    let terms =
-        without_terms.remove("terms").map(|t| serde_json::Map::from_iter([("scoring.terms".to_string(), t)]));
-    let mut scoring: ScoringConfig = decode(&Value::Object(without_terms), "scoring", d);
-    scoring.terms = terms.map(|t| list(&t, "scoring.terms", d)).unwrap_or_default();
+    let mut rest = map.clone();
+    let mut entries = serde_json::Map::new();
+    for name in ["terms", "actors"] {
+        if let Some(v) = rest.remove(name) {
+            entries.insert(format!("scoring.{name}"), v);
+        }
+    }
+    let mut scoring: ScoringConfig = decode(&Value::Object(rest), "scoring", d);
+    scoring.terms = list(&entries, "scoring.terms", d);
+    scoring.actors = list(&entries, "scoring.actors", d);
     scoring
 }
 
@@ -851,42 +897,163 @@ fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Opti
     if scoring.severity_high < scoring.severity_medium {
         problems.push(problem("scoring.severity_high", "must not be below scoring.severity_medium"));
     }
+    let mut categories: BTreeMap<&str, f64> = CATEGORY_WEIGHTS.iter().copied().collect();
+    for (name, category) in &scoring.categories {
+        let key = format!("scoring.categories.{name}.weight");
+        match category.weight {
+            Some(w) if w.is_finite() && w != 0.0 => {
+                categories.insert(name.as_str(), w);
+            }
+            Some(_) => problems.push(problem(key, "must be a non-zero number")),
+            None => problems.push(problem(key, "is missing")),
+        }
+    }
+    check_context(&scoring.context, problems);
+    non_empty("scoring.exclude", &scoring.exclude, problems);
+    let actors = compile_actors(&scoring.actors, problems);
     let mut terms = Vec::new();
     let mut seen = HashSet::new();
     for (i, t) in scoring.terms.iter().enumerate() {
-        let key = format!("scoring.terms[{i}]");
-        let normalized = crate::score::normalize(&t.phrase);
-        if normalized.trim().is_empty() {
-            problems.push(problem(format!("{key}.phrase"), "must not be empty"));
-            continue;
+        if let Some(term) = compile_term(&format!("scoring.terms[{i}]"), t, &categories, &mut seen, problems)
+        {
+            terms.push(term);
         }
-        if !seen.insert(normalized.clone()) {
-            problems.push(problem(format!("{key}.phrase"), format!("{:?} is listed twice", t.phrase)));
-        }
-        if !t.weight.is_finite() || t.weight == 0.0 {
-            problems.push(problem(format!("{key}.weight"), "must be a non-zero number"));
-        }
-        if t.category.trim().is_empty() {
-            problems.push(problem(format!("{key}.category"), "must not be empty"));
-        }
-        terms.push(Term {
-            phrase: t.phrase.trim().to_string(),
-            weight: t.weight,
-            category: t.category.trim().to_string(),
-        });
     }
     let severity = Severity {
         threshold: scoring.threshold,
         medium: scoring.severity_medium,
         high: scoring.severity_high,
     };
-    match Scorer::new(terms, severity) {
+    let rules = Rules {
+        terms,
+        exclude: scoring.exclude.iter().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect(),
+        context: scoring.context.clone(),
+        actors,
+        severity,
+    };
+    match Scorer::new(rules) {
         Ok(scorer) => Some(scorer),
         Err(err) => {
             problems.push(problem("scoring.terms", err.to_string()));
             None
         }
     }
+}
+
+/// One `[[scoring.terms]]` entry, its weight resolved; `None` (with problems) when it is bad.
+fn compile_term(
+    key: &str,
+    t: &TermConfig,
+    categories: &BTreeMap<&str, f64>,
+    seen: &mut HashSet<String>,
+    problems: &mut Vec<Problem>,
+) -> Option<Term> {
+    let category = t.category.trim();
+    let weight = match (t.weight, categories.get(category)) {
+        (Some(w), _) if !w.is_finite() || w == 0.0 => {
+            problems.push(problem(format!("{key}.weight"), "must be a non-zero number"));
+            None
+        }
+        (Some(w), _) | (None, Some(&w)) => Some(w),
+        (None, None) if category.is_empty() => None,
+        (None, None) => {
+            problems.push(problem(
+                format!("{key}.weight"),
+                format!("is needed: category {category:?} has no weight (set [scoring.categories.{category}] weight)"),
+            ));
+            None
+        }
+    };
+    if category.is_empty() {
+        problems.push(problem(format!("{key}.category"), "must not be empty"));
+    }
+    let (pattern, label) = match (&t.phrase, t.near.is_empty()) {
+        (Some(phrase), true) => {
+            if t.within.is_some() {
+                problems.push(problem(format!("{key}.within"), "goes with near, not phrase"));
+            }
+            (Pattern::phrase(phrase).map_err(|m| (format!("{key}.phrase"), m)), phrase.trim().to_string())
+        }
+        (None, false) => {
+            let within = t.within.unwrap_or(DEFAULT_WITHIN);
+            let label = format!("{} within {within}", t.near.join(" ~ "));
+            (Pattern::near(&t.near, within).map_err(|m| (format!("{key}.near"), m)), label)
+        }
+        (Some(_), false) => (Err((key.to_string(), "set phrase or near, not both".into())), String::new()),
+        (None, true) => (Err((format!("{key}.phrase"), "is missing (or set near)".into())), String::new()),
+    };
+    let pattern = match pattern {
+        Ok(p) => p,
+        Err((key, message)) => {
+            problems.push(problem(key, message));
+            return None;
+        }
+    };
+    if !seen.insert(format!("{pattern:?}")) {
+        problems.push(problem(key, format!("{label:?} is listed twice")));
+    }
+    weight.map(|weight| Term { label, pattern, weight, category: category.to_string() })
+}
+
+/// Built-in category weights, from the conflict intensity of the matching CAMEO roots on the
+/// Goldstein scale (13 threaten -7, 15 force posture -7.2, 17 coerce -7, 18 assault -9,
+/// 19 fight -10), set so one unambiguous assault or fight verb reaches the default threshold (6)
+/// on its own, a threat just does, and coercion needs company.
+pub const CATEGORY_WEIGHTS: &[(&str, f64)] =
+    &[("threaten", 6.0), ("mobilize", 5.0), ("coerce", 3.0), ("assault", 7.0), ("fight", 7.0)];
+
+/// Words between `near` parts when a term sets no `within`.
+const DEFAULT_WITHIN: usize = 8;
+
+fn non_empty(key: &str, items: &[String], problems: &mut Vec<Problem>) {
+    for (i, item) in items.iter().enumerate() {
+        if crate::score::normalize(item).is_empty() {
+            problems.push(problem(format!("{key}[{i}]"), "must not be empty"));
+        }
+    }
+}
+
+fn check_context(c: &Context, problems: &mut Vec<Problem>) {
+    non_empty("scoring.context.negation", &c.negation, problems);
+    non_empty("scoring.context.negation_exceptions", &c.negation_exceptions, problems);
+    non_empty("scoring.context.conditional", &c.conditional, problems);
+    let ranges = [
+        ("negation_factor", c.negation_factor, 0.0, 1.0),
+        ("conditional_factor", c.conditional_factor, 0.0, 10.0),
+        ("title_boost", c.title_boost, 0.0, 10.0),
+        ("lede_boost", c.lede_boost, 0.0, 10.0),
+        ("repeat_decay", c.repeat_decay, 0.0, 1.0),
+    ];
+    for (name, value, low, high) in ranges {
+        if !(low..=high).contains(&value) {
+            problems.push(problem(
+                format!("scoring.context.{name}"),
+                format!("must be between {low} and {high}"),
+            ));
+        }
+    }
+    if c.negation_scope == 0 {
+        problems.push(problem("scoring.context.negation_scope", "must be at least 1"));
+    }
+}
+
+fn compile_actors(actors: &[ActorConfig], problems: &mut Vec<Problem>) -> Vec<Actor> {
+    let mut names = HashSet::new();
+    let mut out = Vec::new();
+    for (i, a) in actors.iter().enumerate() {
+        let key = format!("scoring.actors[{i}]");
+        let name = a.name.trim();
+        if name.is_empty() {
+            problems.push(problem(format!("{key}.name"), "must not be empty"));
+            continue;
+        }
+        if !names.insert(name.to_string()) {
+            problems.push(problem(format!("{key}.name"), format!("{name:?} is listed twice")));
+        }
+        non_empty(&format!("{key}.aliases"), &a.aliases, problems);
+        out.push(Actor { name: name.to_string(), aliases: a.aliases.clone() });
+    }
+    out
 }
 
 fn compile_webhooks(

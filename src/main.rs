@@ -4,6 +4,7 @@
 use std::io::Read as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
@@ -11,6 +12,7 @@ use tracing::{error, info};
 
 use flashpoint::app::{self, Mode};
 use flashpoint::config::{self, EXIT_BAD_CONFIG};
+use flashpoint::score::LiveScorer;
 use flashpoint::store::{AlertFilter, Store};
 use flashpoint::{commands, feed, logging};
 
@@ -39,13 +41,32 @@ enum Command {
     /// Score one article (text or HTML) from FILE, or standard input for `-`.
     Score {
         /// Article file, or `-` for standard input.
-        file: PathBuf,
+        #[arg(required_unless_present = "jsonl")]
+        file: Option<PathBuf>,
         /// The page's URL, so the site rule for its host applies to HTML input.
         #[arg(long)]
         url: Option<url::Url>,
         /// Print the result as JSON.
         #[arg(long)]
         json: bool,
+        /// Score every `{"id","text"}` line of FILE; print `{"id","score","alert","severity","matches"}` lines.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["file", "url", "json"])]
+        jsonl: Option<PathBuf>,
+    },
+    /// Measure the scoring rules on labelled `{"id","text","label"}` lines (escalation/other):
+    /// precision, recall, F1, then every false positive and negative with its explanation.
+    Eval {
+        /// Labelled JSONL file.
+        file: PathBuf,
+    },
+    /// Re-score stored articles with the current rules and list the alerts gained and lost.
+    Rescore {
+        /// Articles fetched since this long ago (`24h`, `7d`) or this RFC 3339 time.
+        #[arg(long, default_value = "7d")]
+        since: String,
+        /// Raise the gained alerts (and queue their webhooks); lost ones are only listed.
+        #[arg(long)]
+        apply: bool,
     },
     /// List recent alerts.
     Alerts {
@@ -145,7 +166,23 @@ fn main() -> ExitCode {
             println!("{}", commands::config_summary(&rt));
             ExitCode::SUCCESS
         }
-        Command::Score { file, url, json } => score(&rt, &file, url.as_ref(), json),
+        Command::Score { jsonl: Some(file), .. } => {
+            jsonl(&file, |text| commands::score_jsonl(&rt.scorer, text))
+        }
+        Command::Score { file, url, json, .. } => {
+            score(&rt, &file.unwrap_or_else(|| PathBuf::from("-")), url.as_ref(), json)
+        }
+        Command::Eval { file } => jsonl(&file, |text| commands::eval(&rt.scorer, text)),
+        Command::Rescore { since, apply } => {
+            let since = match commands::parse_since(&since, chrono::Utc::now()) {
+                Ok(since) => since,
+                Err(msg) => {
+                    eprintln!("--since: {msg}");
+                    return ExitCode::from(2);
+                }
+            };
+            with_store(&rt, |store| rescore(&rt, store, since, apply))
+        }
         Command::Extract { files, url, json, out_dir } => {
             extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
         }
@@ -191,8 +228,8 @@ fn main() -> ExitCode {
             }
             Ok(())
         }),
-        Command::Run => daemon(rt, Mode::Daemon),
-        Command::Once => daemon(rt, Mode::Once),
+        Command::Run => daemon(rt, Mode::Daemon, &cli.config),
+        Command::Once => daemon(rt, Mode::Once, &cli.config),
     }
 }
 
@@ -223,9 +260,53 @@ fn score(rt: &config::Runtime, file: &std::path::Path, url: Option<&url::Url>, j
     if json {
         println!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
     } else {
-        print!("{}", commands::score_report(rt, &scored));
+        print!("{}", commands::score_report(&rt.scorer, &scored));
     }
     ExitCode::SUCCESS
+}
+
+/// Reads a JSONL file and prints what `run` makes of it.
+fn jsonl(file: &std::path::Path, run: impl FnOnce(&str) -> Result<String, commands::JsonlError>) -> ExitCode {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(err) => {
+            eprintln!("cannot read {}: {err}", file.display());
+            return ExitCode::FAILURE;
+        }
+    };
+    match run(&text) {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(err) => {
+            eprintln!("{}: {}", file.display(), feed::chain(&err));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `rescore`, with a progress bar on a terminal.
+fn rescore(
+    rt: &config::Runtime,
+    store: &Store,
+    since: chrono::DateTime<chrono::Utc>,
+    apply: bool,
+) -> anyhow::Result<()> {
+    use std::io::IsTerminal as _;
+    let bar = if std::io::stderr().is_terminal() {
+        indicatif::ProgressBar::new(0)
+    } else {
+        indicatif::ProgressBar::hidden()
+    };
+    let tick = |done: usize, total: usize| {
+        bar.set_length(total as u64);
+        bar.set_position(done as u64);
+    };
+    let report = commands::rescore(store, &rt.scorer, &rt.webhooks, since, apply, &tick)?;
+    bar.finish_and_clear();
+    print!("{}", commands::rescore_report(&report, apply));
+    Ok(())
 }
 
 fn feed_test(rt: &config::Runtime, target: &str, fetch_page: bool) -> ExitCode {
@@ -299,7 +380,7 @@ fn extract(
     }
 }
 
-fn daemon(rt: config::Runtime, mode: Mode) -> ExitCode {
+fn daemon(rt: config::Runtime, mode: Mode, config_path: &std::path::Path) -> ExitCode {
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(r) => r,
         Err(err) => {
@@ -310,7 +391,14 @@ fn daemon(rt: config::Runtime, mode: Mode) -> ExitCode {
     runtime.block_on(async {
         let shutdown = CancellationToken::new();
         tokio::spawn(wait_for_signal(shutdown.clone()));
-        match app::run(rt, mode, shutdown).await {
+        let live = Arc::new(LiveScorer::new(rt.scorer.clone()));
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()) {
+            Ok(hup) => {
+                tokio::spawn(reload_on_hangup(hup, config_path.to_path_buf(), Arc::clone(&live)));
+            }
+            Err(err) => error!(error = %err, "cannot install the SIGHUP handler; reload needs a restart"),
+        }
+        match app::run_with(rt, mode, shutdown, live).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
                 error!(error = %feed::chain(&err), "flashpoint failed");
@@ -318,6 +406,39 @@ fn daemon(rt: config::Runtime, mode: Mode) -> ExitCode {
             }
         }
     })
+}
+
+/// On each SIGHUP, re-reads and compiles the config; swaps in the new scoring rules when it is
+/// good, and keeps the old ones (logging every problem) when it is not.
+async fn reload_on_hangup(mut hup: tokio::signal::unix::Signal, path: PathBuf, live: Arc<LiveScorer>) {
+    while hup.recv().await.is_some() {
+        // Reading a small file and compiling the rules takes milliseconds: fine on this task.
+        match config::load_runtime(&path) {
+            Ok(rt) => {
+                let scorer = rt.scorer;
+                info!(
+                    config = %path.display(),
+                    rules_hash = %scorer.rules_hash(),
+                    terms = scorer.term_count(),
+                    threshold = scorer.levels().threshold,
+                    "scoring rules reloaded; other settings take effect on restart"
+                );
+                live.replace(scorer);
+            }
+            Err(err) => {
+                let problems = err.problems();
+                for p in &problems {
+                    error!(config = %path.display(), problem = %p, "config problem");
+                }
+                error!(
+                    config = %path.display(),
+                    problems = problems.len(),
+                    rules_hash = %live.current().rules_hash(),
+                    "reload refused; keeping the current rules"
+                );
+            }
+        }
+    }
 }
 
 /// Cancels `shutdown` on SIGTERM or SIGINT.

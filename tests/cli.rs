@@ -117,8 +117,9 @@ fn score_explains_each_match() {
     assert_eq!(code, 0, "{stderr}");
     assert!(stdout.starts_with("score "), "{stdout}");
     assert!(stdout.contains(": alert, severity"), "{stdout}");
-    let line = stdout.lines().find(|l| l.contains("\"strike deep inside\"")).expect("term listed");
-    assert!(line.contains("[threaten]") && line.contains("weight 5.00 ×"), "{line}");
+    let line = stdout.lines().find(|l| l.contains("\"strike ~ inside within 8\"")).expect("term listed");
+    assert!(line.contains("[threaten]") && line.contains("weight 6.00"), "{line}");
+    assert!(stdout.contains("actors: Pakistan → Afghanistan"), "{stdout}");
     assert!(stdout.contains("Pakistan will strike deep inside Afghanistan"), "sentence shown: {stdout}");
 
     let cricket = fixtures().join("dawn/1900002.html");

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::score::Match;
+use crate::score::{ActorPair, Match};
 use crate::store::Alert;
 
 /// Matches shown in chat formats.
@@ -56,6 +56,10 @@ struct Payload<'a> {
     threshold: f64,
     article: ArticleRef<'a>,
     matches: &'a [Match],
+    /// Who acts on whom in the matched sentences.
+    actors: &'a [ActorPair],
+    /// Hash of the scoring rules that raised the alert.
+    rules_hash: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -86,6 +90,8 @@ pub fn json(alert: &Alert) -> String {
             published_at: alert.published_at.as_deref(),
         },
         matches: &alert.matches,
+        actors: &alert.actors,
+        rules_hash: &alert.rules_hash,
     };
     serde_json::to_string(&payload).expect("payload of plain strings and numbers serializes")
 }
@@ -117,7 +123,7 @@ fn slack(alert: &Alert) -> Value {
                 slack_escape(&m.term),
                 slack_escape(&m.category),
                 m.contribution,
-                slack_escape(&clip(&m.snippet, 200))
+                slack_escape(&clip(&m.sentence, 200))
             )
         })
         .collect();
@@ -148,7 +154,7 @@ fn discord(alert: &Alert) -> Value {
         .iter()
         .take(TOP_MATCHES)
         .map(|m| {
-            format!("**{}** ({}) {:+.2}\n> {}", m.term, m.category, m.contribution, clip(&m.snippet, 300))
+            format!("**{}** ({}) {:+.2}\n> {}", m.term, m.category, m.contribution, clip(&m.sentence, 300))
         })
         .collect();
     json!({
@@ -188,10 +194,17 @@ mod tests {
                 term: "strike deep inside".into(),
                 category: "threaten".into(),
                 weight: 5.0,
-                count: 1,
                 contribution: 5.0,
-                snippet: "Pakistan will strike deep inside Afghanistan.".into(),
+                negated: false,
+                conditional: false,
+                place: crate::score::Place::Title,
+                occurrence: 1,
+                source: Some("Pakistan".into()),
+                target: Some("Afghanistan".into()),
+                sentence: "Pakistan will strike deep inside Afghanistan.".into(),
             }],
+            actors: vec![ActorPair { source: Some("Pakistan".into()), target: Some("Afghanistan".into()) }],
+            rules_hash: "0123456789abcdef".into(),
         }
     }
 
@@ -209,8 +222,12 @@ mod tests {
         assert_eq!(v["article"]["feed"], "Dawn");
         assert_eq!(v["article"]["published_at"], Value::Null);
         assert_eq!(v["matches"][0]["term"], "strike deep inside");
-        assert_eq!(v["matches"][0]["count"], 1);
-        assert_eq!(v["matches"][0]["snippet"], "Pakistan will strike deep inside Afghanistan.");
+        assert_eq!(v["matches"][0]["occurrence"], 1);
+        assert_eq!(v["matches"][0]["negated"], false);
+        assert_eq!(v["matches"][0]["sentence"], "Pakistan will strike deep inside Afghanistan.");
+        assert_eq!(v["actors"][0]["source"], "Pakistan");
+        assert_eq!(v["actors"][0]["target"], "Afghanistan");
+        assert_eq!(v["rules_hash"], "0123456789abcdef");
         assert_eq!(json(&a), json(&a));
     }
 

@@ -1,25 +1,171 @@
-//! Escalation scoring (pure): compiled terms → score with an explanation per matched term.
+//! Escalation scoring (pure): rules → compiled matcher → score with an explanation per match.
 //!
-//! Text is normalised (case-folded, quotes, dashes and whitespace unified), split into sentences,
-//! and searched for every term at once with aho-corasick. A match counts only on word boundaries,
-//! so "strike" never matches inside "airstrikes". Repeats of one term give diminishing returns:
-//! the n-th occurrence adds `weight / 2^(n-1)`, so a term can at most double its weight.
+//! Text is normalised (NFKC, lowercase, typography unified; see [`text`]) and split into
+//! sentences. One aho-corasick automaton finds every literal of every rule at once; a hit counts
+//! only on word boundaries, so "war" never matches inside "warned". Rules are literal phrases,
+//! phrases with a one-word wildcard (`strike * inside`) and proximity sets (`near`, `within`).
+//!
+//! Only sentences with a hit pay for context: a second automaton finds negation cues (and the
+//! phrases excepted from them), conditional framing and actor names in that sentence. A negated
+//! match is scaled down (by default cancelled), a conditional one is flagged as a threat, a match
+//! in the title or lede counts more, and the n-th repeat of one term adds `repeat_decay^(n-1)` of
+//! its weight. Every match keeps its sentence, flags and contribution, so a score explains itself.
+
+mod text;
 
 use std::fmt;
+use std::sync::{Arc, PoisonError, RwLock};
 
-use aho_corasick::{AhoCorasick, MatchKind};
-use serde::Serialize;
-use unicode_segmentation::UnicodeSegmentation;
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+use serde::{Deserialize, Serialize};
 
-/// Longest snippet kept per match, in characters.
+pub use text::{normalize, sentences};
+
+/// Longest sentence kept per match, in characters.
 const SNIPPET_CHARS: usize = 300;
 
-/// One lexicon entry, as configured.
+/// Most matches kept in an explanation (the score counts them all).
+const MAX_EXPLAINED: usize = 50;
+
+/// How a term finds its words.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Pattern {
+    /// Normalised words in sequence.
+    Phrase(String),
+    /// Words in sequence where `None` stands for exactly one word of any kind.
+    Wildcard(Vec<Option<String>>),
+    /// Every part (a word or phrase) within `within` words of the first.
+    Near { parts: Vec<String>, within: usize },
+}
+
+impl Pattern {
+    /// Reads a configured phrase: `*` as a whole word is a wildcard.
+    ///
+    /// # Errors
+    /// A message when the phrase is empty or a wildcard stands first or last.
+    pub fn phrase(phrase: &str) -> Result<Self, String> {
+        let normalized = normalize(phrase);
+        if normalized.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if !normalized.split(' ').any(|w| w == "*") {
+            return Ok(Self::Phrase(normalized));
+        }
+        let mut words = Vec::new();
+        for chunk in normalized.split(' ') {
+            if chunk == "*" {
+                words.push(None);
+            } else {
+                words.extend(text::words(chunk).map(|(_, w)| Some(w.to_string())));
+            }
+        }
+        if words.first().is_none_or(Option::is_none) || words.last().is_none_or(Option::is_none) {
+            return Err("a wildcard (*) must stand between two words".into());
+        }
+        Ok(Self::Wildcard(words))
+    }
+
+    /// Reads a proximity rule.
+    ///
+    /// # Errors
+    /// A message when fewer than two parts are given, one is empty, or `within` is zero.
+    pub fn near(parts: &[String], within: usize) -> Result<Self, String> {
+        if parts.len() < 2 {
+            return Err("needs at least two words or phrases".into());
+        }
+        if within == 0 {
+            return Err("within must be at least 1".into());
+        }
+        let parts: Vec<String> = parts.iter().map(|p| normalize(p)).collect();
+        if parts.iter().any(String::is_empty) {
+            return Err("must not hold an empty word".into());
+        }
+        Ok(Self::Near { parts, within })
+    }
+}
+
+/// One rule of the lexicon, with its weight resolved (its own or its category's).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Term {
-    pub phrase: String,
+    /// The rule as the user wrote it, shown in explanations.
+    pub label: String,
+    pub pattern: Pattern,
+    /// Points one occurrence adds; negative values dampen.
     pub weight: f64,
     pub category: String,
+}
+
+/// A named party and the words that name it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Actor {
+    pub name: String,
+    pub aliases: Vec<String>,
+}
+
+/// How the words around a match change what it counts (`[scoring.context]`).
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default)]
+pub struct Context {
+    /// Cues that negate a match following them (`not`, `denied`, `ruled out`).
+    pub negation: Vec<String>,
+    /// Phrases holding a cue that negate nothing (`not hesitate`, `no choice but`).
+    pub negation_exceptions: Vec<String>,
+    /// Most words between a cue and the match it negates; a comma or semicolon ends the scope.
+    pub negation_scope: usize,
+    /// What a negated match keeps of its weight: 0 cancels it.
+    pub negation_factor: f64,
+    /// Conditional framing (`if ... will`, `unless`): `...` means any words between, in order.
+    pub conditional: Vec<String>,
+    /// What a conditional match keeps of its weight (it is a threat, not an event).
+    pub conditional_factor: f64,
+    /// Multiplier for matches in the title.
+    pub title_boost: f64,
+    /// Multiplier for matches in the first `lede_sentences` sentences of the body.
+    pub lede_boost: f64,
+    pub lede_sentences: usize,
+    /// Each repeat of one term adds this share of the previous occurrence.
+    pub repeat_decay: f64,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_string()).collect();
+        Self {
+            negation: list(&[
+                "not",
+                "no",
+                "never",
+                "denied",
+                "denies",
+                "deny",
+                "ruled out",
+                "rules out",
+                "rejected",
+                "without",
+                "nor",
+                "n't",
+                "refused to",
+                "dismissed",
+                "unlikely to",
+            ]),
+            negation_exceptions: list(&[
+                "not hesitate",
+                "no choice but",
+                "not only",
+                "no doubt",
+                "not rule out",
+                "no longer",
+            ]),
+            negation_scope: 5,
+            negation_factor: 0.0,
+            conditional: list(&["if ... will", "if ... would", "unless", "in case of"]),
+            conditional_factor: 1.0,
+            title_boost: 1.5,
+            lede_boost: 1.25,
+            lede_sentences: 1,
+            repeat_decay: 0.5,
+        }
+    }
 }
 
 /// Score levels: at or above `threshold` an alert is raised; `medium` and `high` grade it.
@@ -28,6 +174,17 @@ pub struct Severity {
     pub threshold: f64,
     pub medium: f64,
     pub high: f64,
+}
+
+/// Everything the scorer is built from.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rules {
+    pub terms: Vec<Term>,
+    /// Phrases whose words never count (`bowling attack`, `strike rate`).
+    pub exclude: Vec<String>,
+    pub context: Context,
+    pub actors: Vec<Actor>,
+    pub severity: Severity,
 }
 
 /// How serious an alert is.
@@ -67,80 +224,250 @@ impl fmt::Display for Level {
     }
 }
 
-/// Why a lexicon could not be compiled.
+/// Why rules could not be compiled.
 #[derive(Debug, thiserror::Error)]
 pub enum ScoreError {
     #[error("cannot build the term matcher")]
     Build(#[source] aho_corasick::BuildError),
 }
 
-/// One matched term with the evidence for it.
-#[derive(Debug, Clone, PartialEq, Serialize, serde::Deserialize)]
+/// Where in the article a match sits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Place {
+    Title,
+    Lede,
+    Body,
+}
+
+/// One occurrence of a term, with the evidence for it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Match {
     pub term: String,
     pub category: String,
+    /// The term's weight before context.
     pub weight: f64,
-    /// Occurrences in title and body.
-    pub count: u32,
-    /// Points this term added to the score.
+    /// Points this occurrence added to the score, after context and repeats.
     pub contribution: f64,
-    /// The first sentence it matched in.
-    pub snippet: String,
+    /// A negation cue governs it (`not`, `denied`, …).
+    #[serde(default)]
+    pub negated: bool,
+    /// Its sentence is conditional (`if … will`, `unless`): a threat rather than an event.
+    #[serde(default)]
+    pub conditional: bool,
+    pub place: Place,
+    /// Which occurrence of this term in the article it is, from 1.
+    pub occurrence: u32,
+    /// First actor named before it in its sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    /// First other actor named after it in its sentence.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+    pub sentence: String,
+}
+
+/// Who acts on whom in a matched sentence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActorPair {
+    pub source: Option<String>,
+    pub target: Option<String>,
 }
 
 /// The score of one article and why.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scored {
     pub score: f64,
-    /// Highest contribution first.
+    /// Highest contribution first; at most [`MAX_EXPLAINED`].
     pub matches: Vec<Match>,
+    /// Distinct actor pairs of the matches that counted, in order of appearance.
+    pub actors: Vec<ActorPair>,
 }
 
-/// The compiled lexicon.
+/// What a literal of the main automaton is used for.
+#[derive(Debug, Clone, Copy)]
+enum Use {
+    /// The whole phrase of term `.0`.
+    Phrase(usize),
+    /// The first word of wildcard term `.0`.
+    Anchor(usize),
+    /// Part `.1` of proximity term `.0`.
+    Part(usize, usize),
+    Exclude,
+}
+
+/// What a literal of the context automaton is.
+#[derive(Debug, Clone, Copy)]
+enum Cue {
+    Negation,
+    Exception,
+    /// Part `.1` of conditional `.0`.
+    Conditional(usize, usize),
+    Actor(usize),
+}
+
+/// Builds one automaton over distinct literals, each with the uses it serves.
+#[derive(Debug)]
+struct Literals<U> {
+    patterns: Vec<String>,
+    uses: Vec<Vec<U>>,
+    index: std::collections::HashMap<String, usize>,
+}
+
+impl<U> Literals<U> {
+    fn new() -> Self {
+        Self { patterns: Vec::new(), uses: Vec::new(), index: std::collections::HashMap::new() }
+    }
+
+    fn add(&mut self, literal: &str, usage: U) {
+        let literal = normalize(literal);
+        if literal.is_empty() {
+            return;
+        }
+        let id = *self.index.entry(literal.clone()).or_insert_with(|| {
+            self.patterns.push(literal);
+            self.uses.push(Vec::new());
+            self.patterns.len() - 1
+        });
+        self.uses[id].push(usage);
+    }
+
+    fn build(self) -> Result<Automaton<U>, ScoreError> {
+        if self.patterns.is_empty() {
+            return Ok(None);
+        }
+        // A DFA is fastest to search; past a few thousand literals its build time and memory
+        // grow, and the contiguous NFA is the better trade.
+        let kind =
+            if self.patterns.len() <= 2_000 { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
+        let ac = AhoCorasick::builder()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(&self.patterns)
+            .map_err(ScoreError::Build)?;
+        Ok(Some((ac, self.uses)))
+    }
+}
+
+/// An automaton and the uses of each of its patterns; `None` when there is nothing to find.
+type Automaton<U> = Option<(AhoCorasick, Vec<Vec<U>>)>;
+
+/// The compiled rules.
 #[derive(Debug, Clone)]
 pub struct Scorer {
-    terms: Vec<Term>,
-    /// `None` for an empty lexicon: nothing can match.
-    matcher: Option<AhoCorasick>,
-    severity: Severity,
+    rules: Rules,
+    /// `None` when there are no terms: nothing can match.
+    main: Automaton<Use>,
+    context: Automaton<Cue>,
+    /// Number of parts of each conditional.
+    conditional_parts: Vec<usize>,
+    hash: String,
+}
+
+/// A hit of a literal on word boundaries, in a normalised sentence.
+#[derive(Debug, Clone, Copy)]
+struct Hit {
+    start: usize,
+    end: usize,
+    literal: usize,
+}
+
+/// A term found in a sentence.
+#[derive(Debug, Clone, Copy)]
+struct Found {
+    term: usize,
+    start: usize,
+    end: usize,
+}
+
+/// An occurrence before repeats are weighed.
+#[derive(Debug)]
+struct Occurrence<'a> {
+    term: usize,
+    raw: f64,
+    negated: bool,
+    conditional: bool,
+    place: Place,
+    source: Option<usize>,
+    target: Option<usize>,
+    sentence: &'a str,
 }
 
 impl Scorer {
-    /// Compiles `terms` into one automaton.
+    /// Compiles `rules` into two automata.
     ///
     /// # Errors
-    /// [`ScoreError::Build`] when the automaton cannot be built (far too many terms).
-    pub fn new(terms: Vec<Term>, severity: Severity) -> Result<Self, ScoreError> {
-        let matcher = if terms.is_empty() {
-            None
-        } else {
-            let patterns: Vec<String> = terms.iter().map(|t| normalize(&t.phrase)).collect();
-            Some(
-                AhoCorasick::builder()
-                    .match_kind(MatchKind::Standard)
-                    .build(&patterns)
-                    .map_err(ScoreError::Build)?,
-            )
-        };
-        Ok(Self { terms, matcher, severity })
+    /// [`ScoreError::Build`] when an automaton cannot be built (far too many terms).
+    pub fn new(rules: Rules) -> Result<Self, ScoreError> {
+        let mut main = Literals::new();
+        for (i, term) in rules.terms.iter().enumerate() {
+            match &term.pattern {
+                Pattern::Phrase(p) => main.add(p, Use::Phrase(i)),
+                Pattern::Wildcard(words) => {
+                    if let Some(Some(first)) = words.first() {
+                        main.add(first, Use::Anchor(i));
+                    }
+                }
+                Pattern::Near { parts, .. } => {
+                    for (j, part) in parts.iter().enumerate() {
+                        main.add(part, Use::Part(i, j));
+                    }
+                }
+            }
+        }
+        if !main.patterns.is_empty() {
+            for phrase in &rules.exclude {
+                main.add(phrase, Use::Exclude);
+            }
+        }
+        let mut context = Literals::new();
+        let ctx = &rules.context;
+        for cue in &ctx.negation {
+            context.add(cue, Cue::Negation);
+        }
+        for phrase in &ctx.negation_exceptions {
+            context.add(phrase, Cue::Exception);
+        }
+        let mut conditional_parts = Vec::new();
+        for (i, cond) in ctx.conditional.iter().enumerate() {
+            let parts: Vec<&str> = cond.split("...").map(str::trim).filter(|p| !p.is_empty()).collect();
+            for (j, part) in parts.iter().enumerate() {
+                context.add(part, Cue::Conditional(i, j));
+            }
+            conditional_parts.push(parts.len());
+        }
+        for (i, actor) in rules.actors.iter().enumerate() {
+            context.add(&actor.name, Cue::Actor(i));
+            for alias in &actor.aliases {
+                context.add(alias, Cue::Actor(i));
+            }
+        }
+        let hash = rules_hash(&rules);
+        Ok(Self { main: main.build()?, context: context.build()?, conditional_parts, rules, hash })
     }
 
     /// The configured levels.
     #[must_use]
     pub fn levels(&self) -> Severity {
-        self.severity
+        self.rules.severity
     }
 
     /// Number of terms in the lexicon.
     #[must_use]
     pub fn term_count(&self) -> usize {
-        self.terms.len()
+        self.rules.terms.len()
+    }
+
+    /// A short hash of the compiled rules, stamped on each alert: equal rules, equal hash.
+    #[must_use]
+    pub fn rules_hash(&self) -> &str {
+        &self.hash
     }
 
     /// The alert level of a score, `None` below the threshold.
     #[must_use]
     pub fn severity(&self, score: f64) -> Option<Level> {
-        let s = self.severity;
+        let s = self.rules.severity;
         if score >= s.high {
             Some(Level::High)
         } else if score >= s.medium {
@@ -155,114 +482,292 @@ impl Scorer {
     /// Scores an article's title and body.
     #[must_use]
     pub fn score(&self, title: &str, body: &str) -> Scored {
-        let Some(automaton) = &self.matcher else { return Scored { score: 0.0, matches: Vec::new() } };
-        // Per term: occurrences and the first sentence seen.
-        let mut hits: Vec<(u32, Option<&str>)> = vec![(0, None); self.terms.len()];
-        for sentence in std::iter::once(title).chain(sentences(body)) {
-            let folded = normalize(sentence);
-            for term in find_terms(automaton, &folded) {
-                let hit = &mut hits[term];
-                hit.0 += 1;
-                hit.1.get_or_insert(sentence);
+        let Some((main, uses)) = &self.main else {
+            return Scored { score: 0.0, matches: Vec::new(), actors: Vec::new() };
+        };
+        let ctx = &self.rules.context;
+        let mut norm = String::new();
+        let mut hits = Vec::new();
+        let mut found = Vec::new();
+        let mut occurrences = Vec::new();
+        let places = sentences(title).map(|s| (Place::Title, s)).chain(
+            sentences(body)
+                .enumerate()
+                .map(|(i, s)| (if i < ctx.lede_sentences { Place::Lede } else { Place::Body }, s)),
+        );
+        for (place, sentence) in places {
+            text::normalize_into(sentence, &mut norm);
+            hits.clear();
+            hits.extend(
+                main.find_overlapping_iter(norm.as_str())
+                    .filter(|m| text::on_word_boundaries(&norm, m.start(), m.end()))
+                    .map(|m| Hit { start: m.start(), end: m.end(), literal: m.pattern().as_usize() }),
+            );
+            if hits.is_empty() {
+                continue;
+            }
+            found.clear();
+            self.find_terms(&norm, &hits, uses, &mut found);
+            if found.is_empty() {
+                continue;
+            }
+            let boost = match place {
+                Place::Title => ctx.title_boost,
+                Place::Lede => ctx.lede_boost,
+                Place::Body => 1.0,
+            };
+            let view = self.context_of(&norm);
+            for f in &found {
+                let term = &self.rules.terms[f.term];
+                let negated = term.weight > 0.0 && view.negates(&norm, f.start, ctx);
+                let (source, target) = view.actors_around(f.start, f.end);
+                let mut raw = term.weight * boost;
+                if negated {
+                    raw *= ctx.negation_factor;
+                }
+                if view.conditional {
+                    raw *= ctx.conditional_factor;
+                }
+                occurrences.push(Occurrence {
+                    term: f.term,
+                    raw,
+                    negated,
+                    conditional: view.conditional,
+                    place,
+                    source,
+                    target,
+                    sentence,
+                });
             }
         }
-        let mut matches: Vec<Match> = hits
-            .into_iter()
-            .enumerate()
-            .filter(|(_, (count, _))| *count > 0)
-            .map(|(i, (count, sentence))| {
-                let term = &self.terms[i];
-                Match {
-                    term: term.phrase.clone(),
-                    category: term.category.clone(),
-                    weight: term.weight,
-                    count,
-                    contribution: round2(term.weight * repeat_factor(count)),
-                    snippet: snippet(sentence.unwrap_or_default()),
-                }
+        self.explain(occurrences)
+    }
+
+    /// The terms found among a sentence's literal hits.
+    fn find_terms(&self, norm: &str, hits: &[Hit], uses: &[Vec<Use>], found: &mut Vec<Found>) {
+        let excluded: Vec<(usize, usize)> = hits
+            .iter()
+            .filter(|h| uses[h.literal].iter().any(|u| matches!(u, Use::Exclude)))
+            .map(|h| (h.start, h.end))
+            .collect();
+        let is_excluded = |start: usize, end: usize| excluded.iter().any(|&(s, e)| start < e && s < end);
+        // Phrases: among overlapping hits the leftmost wins, and the longest of those: "missile
+        // strike" over "missile", yet "missile" still counts in "missile strikes".
+        let mut phrases: Vec<Found> = hits
+            .iter()
+            .filter(|h| !is_excluded(h.start, h.end))
+            .flat_map(|h| {
+                uses[h.literal].iter().filter_map(move |u| match u {
+                    Use::Phrase(t) => Some(Found { term: *t, start: h.start, end: h.end }),
+                    _ => None,
+                })
             })
             .collect();
-        matches.sort_by(|a, b| b.contribution.total_cmp(&a.contribution).then_with(|| a.term.cmp(&b.term)));
-        let score = round2(matches.iter().map(|m| m.contribution).sum());
-        Scored { score, matches }
+        phrases.sort_unstable_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
+        let mut pos = 0;
+        for p in phrases {
+            if p.start >= pos {
+                found.push(p);
+                pos = p.end;
+            }
+        }
+        // Only an anchor (a wildcard's first word, a proximity rule's first part) starts a
+        // search; other parts alone are common words ("at", "will") and cost nothing.
+        let needs_words = hits
+            .iter()
+            .any(|h| uses[h.literal].iter().any(|u| matches!(u, Use::Anchor(_) | Use::Part(_, 0))));
+        if !needs_words {
+            return;
+        }
+        let words: Vec<(usize, &str)> = text::words(norm).collect();
+        let word_at = |start: usize| words.binary_search_by_key(&start, |w| w.0).ok();
+        for h in hits.iter().filter(|h| !is_excluded(h.start, h.end)) {
+            for u in &uses[h.literal] {
+                match *u {
+                    Use::Anchor(t) => {
+                        let Pattern::Wildcard(pattern) = &self.rules.terms[t].pattern else { continue };
+                        let Some(k) = word_at(h.start) else { continue };
+                        let Some(window) = words.get(k..k + pattern.len()) else { continue };
+                        let fits = pattern
+                            .iter()
+                            .zip(window)
+                            .all(|(want, (_, got))| want.as_deref().is_none_or(|w| w == *got));
+                        if fits {
+                            let (last_start, last) = window[window.len() - 1];
+                            found.push(Found { term: t, start: h.start, end: last_start + last.len() });
+                        }
+                    }
+                    Use::Part(t, 0) => {
+                        let Pattern::Near { parts, within } = &self.rules.terms[t].pattern else { continue };
+                        let Some(k) = word_at(h.start) else { continue };
+                        let (mut start, mut end) = (h.start, h.end);
+                        let all_near = (1..parts.len()).all(|j| {
+                            hits.iter()
+                                .filter(|o| {
+                                    uses[o.literal]
+                                        .iter()
+                                        .any(|u| matches!(u, Use::Part(tt, jj) if *tt == t && *jj == j))
+                                })
+                                .filter_map(|o| word_at(o.start).map(|i| (i, o)))
+                                .find(|(i, _)| i.abs_diff(k) <= *within)
+                                .inspect(|(_, o)| {
+                                    start = start.min(o.start);
+                                    end = end.max(o.end);
+                                })
+                                .is_some()
+                        });
+                        if all_near {
+                            found.push(Found { term: t, start, end });
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// Negation cues, conditional framing and actors of one sentence.
+    fn context_of(&self, norm: &str) -> SentenceContext {
+        let mut view = SentenceContext::default();
+        let Some((ac, cues)) = &self.context else { return view };
+        let hits: Vec<Hit> = ac
+            .find_overlapping_iter(norm)
+            .filter(|m| text::on_word_boundaries(norm, m.start(), m.end()))
+            .map(|m| Hit { start: m.start(), end: m.end(), literal: m.pattern().as_usize() })
+            .collect();
+        let exceptions: Vec<&Hit> =
+            hits.iter().filter(|h| cues[h.literal].iter().any(|c| matches!(c, Cue::Exception))).collect();
+        // Progress through each conditional's parts, in order.
+        let mut progress: Vec<(usize, usize)> = vec![(0, 0); self.conditional_parts.len()];
+        let mut actors = Vec::new();
+        for h in &hits {
+            for cue in &cues[h.literal] {
+                match *cue {
+                    Cue::Negation => {
+                        let excepted = exceptions.iter().any(|e| e.start <= h.start && h.end <= e.end);
+                        if !excepted {
+                            view.negations.push((h.start, h.end));
+                        }
+                    }
+                    Cue::Conditional(i, j) => {
+                        let (next, after) = progress[i];
+                        if next == j && h.start >= after {
+                            progress[i] = (j + 1, h.end);
+                        }
+                    }
+                    Cue::Actor(i) => actors.push((h.start, h.end, i)),
+                    Cue::Exception => {}
+                }
+            }
+        }
+        view.conditional = progress.iter().zip(&self.conditional_parts).any(|((done, _), n)| done == n);
+        // Longest alias wins where two overlap ("afghan taliban" over "afghan").
+        actors.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut pos = 0;
+        for a in actors {
+            if a.0 >= pos {
+                view.actors.push(a);
+                pos = a.1;
+            }
+        }
+        view
+    }
+
+    /// Applies repeats, sorts, and builds the explanation.
+    fn explain(&self, mut occurrences: Vec<Occurrence<'_>>) -> Scored {
+        // Per term, the strongest occurrence counts fully and each further one less.
+        occurrences.sort_by(|a, b| a.term.cmp(&b.term).then(b.raw.total_cmp(&a.raw)));
+        let decay = self.rules.context.repeat_decay;
+        let mut matches = Vec::with_capacity(occurrences.len());
+        let mut actors: Vec<(usize, ActorPair)> = Vec::new();
+        let mut score = 0.0;
+        let mut previous = None;
+        let mut nth = 0_u32;
+        let mut factor = 1.0;
+        for (order, o) in occurrences.iter().enumerate() {
+            if previous == Some(o.term) {
+                nth += 1;
+                factor *= decay;
+            } else {
+                (nth, factor) = (1, 1.0);
+                previous = Some(o.term);
+            }
+            let term = &self.rules.terms[o.term];
+            let contribution = o.raw * factor;
+            score += contribution;
+            let name = |i: Option<usize>| i.map(|i| self.rules.actors[i].name.clone());
+            let pair = ActorPair { source: name(o.source), target: name(o.target) };
+            if contribution > 0.0
+                && (pair.source.is_some() || pair.target.is_some())
+                && !actors.iter().any(|(_, p)| *p == pair)
+            {
+                actors.push((order, pair));
+            }
+            matches.push(Match {
+                term: term.label.clone(),
+                category: term.category.clone(),
+                weight: term.weight,
+                contribution: round2(contribution),
+                negated: o.negated,
+                conditional: o.conditional,
+                place: o.place,
+                occurrence: nth,
+                source: name(o.source),
+                target: name(o.target),
+                sentence: snippet(o.sentence),
+            });
+        }
+        matches.sort_by(|a, b| {
+            b.contribution.abs().total_cmp(&a.contribution.abs()).then_with(|| a.term.cmp(&b.term))
+        });
+        matches.truncate(MAX_EXPLAINED);
+        Scored { score: round2(score), matches, actors: actors.into_iter().map(|(_, p)| p).collect() }
     }
 }
 
-/// `1 + 1/2 + 1/4 + …` for `count` terms: repeats add less and less.
-fn repeat_factor(count: u32) -> f64 {
-    let n = i32::try_from(count.min(64)).unwrap_or(64);
-    2.0 - 0.5_f64.powi(n - 1)
+/// What the context automaton found in one sentence.
+#[derive(Debug, Default)]
+struct SentenceContext {
+    /// Spans of negation cues not covered by an exception.
+    negations: Vec<(usize, usize)>,
+    conditional: bool,
+    /// Actor mentions: span and actor index, in order.
+    actors: Vec<(usize, usize, usize)>,
+}
+
+impl SentenceContext {
+    /// Whether a cue before `start` governs it: within the scope and the same clause.
+    fn negates(&self, norm: &str, start: usize, ctx: &Context) -> bool {
+        self.negations.iter().any(|&(_, e)| {
+            e <= start && {
+                let between = &norm[e..start];
+                !between.contains([',', ';', ':', '(']) && text::word_count(between) <= ctx.negation_scope
+            }
+        })
+    }
+
+    /// The first actor named before the span, and the first other one after it.
+    fn actors_around(&self, start: usize, end: usize) -> (Option<usize>, Option<usize>) {
+        let source = self.actors.iter().find(|a| a.1 <= start).map(|a| a.2);
+        let target = self.actors.iter().find(|a| a.0 >= end && Some(a.2) != source).map(|a| a.2);
+        (source, target)
+    }
+}
+
+/// First 16 hex digits of the SHA-256 of the rules' canonical form.
+fn rules_hash(rules: &Rules) -> String {
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(format!("{rules:?}").as_bytes());
+    digest.iter().take(8).fold(String::new(), |mut s, b| {
+        let _ = write!(s, "{b:02x}");
+        s
+    })
 }
 
 fn round2(x: f64) -> f64 {
     // `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
     (x * 100.0).round() / 100.0 + 0.0
-}
-
-/// Indices of the terms found in normalised `text`, one per occurrence, whole words only.
-/// Among overlapping whole-word matches the leftmost wins, and the longest of those: "missile
-/// strike" over "missile", yet "missile" still counts in "missile strikes".
-fn find_terms(matcher: &AhoCorasick, text: &str) -> Vec<usize> {
-    let mut candidates: Vec<(usize, usize, usize)> = matcher
-        .find_overlapping_iter(text)
-        .filter(|m| is_boundary(text, m.start(), m.end()))
-        .map(|m| (m.start(), m.end(), m.pattern().as_usize()))
-        .collect();
-    candidates.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
-    let mut found = Vec::new();
-    let mut pos = 0;
-    for (start, end, pattern) in candidates {
-        if start >= pos {
-            found.push(pattern);
-            pos = end;
-        }
-    }
-    found
-}
-
-fn is_word_char(c: char) -> bool {
-    c.is_alphanumeric() || c == '_'
-}
-
-fn is_boundary(text: &str, start: usize, end: usize) -> bool {
-    let before = text[..start].chars().next_back();
-    let after = text[end..].chars().next();
-    let first = text[start..end].chars().next();
-    let last = text[start..end].chars().next_back();
-    // A term that itself begins or ends with a non-word character needs no boundary there.
-    let left_ok = !first.is_some_and(is_word_char) || !before.is_some_and(is_word_char);
-    let right_ok = !last.is_some_and(is_word_char) || !after.is_some_and(is_word_char);
-    left_ok && right_ok
-}
-
-/// Case-folds and unifies typography so terms match however the outlet typeset them.
-#[must_use]
-pub fn normalize(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    let mut space = false;
-    for c in text.chars() {
-        let c = match c {
-            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
-            '\u{201c}' | '\u{201d}' => '"',
-            '\u{2010}'..='\u{2015}' => '-',
-            c => c,
-        };
-        if c.is_whitespace() {
-            space = true;
-            continue;
-        }
-        if space && !out.is_empty() {
-            out.push(' ');
-        }
-        space = false;
-        out.extend(c.to_lowercase());
-    }
-    out
-}
-
-/// Sentences of a body: paragraphs split on line breaks, then by Unicode sentence rules.
-pub fn sentences(body: &str) -> impl Iterator<Item = &str> {
-    body.lines().flat_map(UnicodeSegmentation::split_sentence_bounds).map(str::trim).filter(|s| !s.is_empty())
 }
 
 fn snippet(sentence: &str) -> String {
@@ -275,128 +780,27 @@ fn snippet(sentence: &str) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+/// The scorer in force, swapped whole on reload. Work in flight keeps the `Arc` it started with.
+#[derive(Debug)]
+pub struct LiveScorer(RwLock<Arc<Scorer>>);
 
-    fn scorer(terms: &[(&str, f64, &str)]) -> Scorer {
-        let terms = terms
-            .iter()
-            .map(|(p, w, c)| Term { phrase: (*p).into(), weight: *w, category: (*c).into() })
-            .collect();
-        Scorer::new(terms, Severity { threshold: 6.0, medium: 10.0, high: 15.0 }).expect("compiles")
+impl LiveScorer {
+    #[must_use]
+    pub fn new(scorer: Scorer) -> Self {
+        Self(RwLock::new(Arc::new(scorer)))
     }
 
-    #[test]
-    fn normalize_cases() {
-        let cases = [
-            ("Strike  Deep\nINSIDE", "strike deep inside"),
-            ("Pakistan\u{2019}s  army", "pakistan's army"),
-            ("cross\u{2013}border", "cross-border"),
-            ("  lead and trail  ", "lead and trail"),
-            ("ÉTAT", "état"),
-        ];
-        for (input, want) in cases {
-            assert_eq!(normalize(input), want, "{input:?}");
-        }
+    /// The scorer to use for the next article.
+    #[must_use]
+    pub fn current(&self) -> Arc<Scorer> {
+        Arc::clone(&self.0.read().unwrap_or_else(PoisonError::into_inner))
     }
 
-    #[test]
-    fn word_boundaries() {
-        let s = scorer(&[("strike", 1.0, "assault"), ("airstrikes", 2.0, "assault")]);
-        let cases = [
-            ("They will strike.", vec!["strike"]),
-            ("Airstrikes hit the camp.", vec!["airstrikes"]),
-            ("The strikes continued.", vec![]),
-            ("a strikeout", vec![]),
-            ("(strike)", vec!["strike"]),
-        ];
-        for (text, want) in cases {
-            let got: Vec<String> = s.score("", text).matches.into_iter().map(|m| m.term).collect();
-            assert_eq!(got, want, "{text}");
-        }
-    }
-
-    #[test]
-    fn longest_whole_word_match_wins_and_shorter_terms_survive_a_failed_longer_one() {
-        let s = scorer(&[
-            ("missile", 1.0, "assault"),
-            ("missile strike", 3.0, "assault"),
-            ("attack", 1.0, "assault"),
-            ("attack on", 2.0, "assault"),
-        ]);
-        let cases = [
-            ("a missile strike hit", vec!["missile strike"]),
-            ("missile strikes hit", vec!["missile"]),
-            ("attack one", vec!["attack"]),
-            ("an attack on the post", vec!["attack on"]),
-            ("war warned", vec![]),
-        ];
-        for (text, want) in cases {
-            let got: Vec<String> = s.score("", text).matches.into_iter().map(|m| m.term).collect();
-            assert_eq!(got, want, "{text}");
-        }
-    }
-
-    #[test]
-    fn scores_with_diminishing_repeats_and_explains() {
-        let s = scorer(&[("strike deep inside", 5.0, "threaten"), ("retaliate", 2.0, "threaten")]);
-        let scored = s.score(
-            "Minister warns",
-            "Pakistan will strike deep inside Afghanistan, the minister said. \
-             He said forces would retaliate. They would retaliate again. And retaliate once more.",
-        );
-        assert_eq!(scored.matches.len(), 2);
-        let first = &scored.matches[0];
-        assert_eq!(first.term, "strike deep inside");
-        assert_eq!(first.count, 1);
-        assert!((first.contribution - 5.0).abs() < 1e-9);
-        assert_eq!(first.snippet, "Pakistan will strike deep inside Afghanistan, the minister said.");
-        let second = &scored.matches[1];
-        assert_eq!(second.count, 3);
-        assert!((second.contribution - 3.5).abs() < 1e-9, "2 + 1 + 0.5");
-        assert!((scored.score - 8.5).abs() < 1e-9);
-        assert_eq!(s.severity(scored.score), Some(Level::Low));
-    }
-
-    #[test]
-    fn title_counts_and_is_its_own_sentence() {
-        let s = scorer(&[("strike deep inside", 5.0, "threaten")]);
-        let scored = s.score("Pakistan will strike deep inside Afghanistan", "Nothing here.");
-        assert_eq!(scored.matches[0].snippet, "Pakistan will strike deep inside Afghanistan");
-    }
-
-    #[test]
-    fn terms_in_other_scripts_match() {
-        let s = scorer(&[("حملہ", 3.0, "assault")]);
-        let scored = s.score("", "سرحد پر حملہ ہوا۔");
-        assert_eq!(scored.matches.len(), 1);
-        assert_eq!(scored.matches[0].count, 1);
-    }
-
-    #[test]
-    fn severity_levels() {
-        let s = scorer(&[]);
-        let cases = [
-            (0.0, None),
-            (5.99, None),
-            (6.0, Some(Level::Low)),
-            (10.0, Some(Level::Medium)),
-            (20.0, Some(Level::High)),
-        ];
-        for (score, want) in cases {
-            assert_eq!(s.severity(score), want, "{score}");
-        }
-        assert!(s.score("war", "war").score.abs() < f64::EPSILON, "an empty lexicon scores nothing");
-    }
-
-    #[test]
-    fn long_snippets_are_cut() {
-        let s = scorer(&[("war", 1.0, "fight")]);
-        let body = format!("war {}", "word ".repeat(200));
-        let snippet = &s.score("", &body).matches[0].snippet;
-        assert!(snippet.chars().count() <= SNIPPET_CHARS);
-        assert!(snippet.starts_with("war word word"));
-        assert!(snippet.ends_with('…'));
+    /// Puts `scorer` in force for every article scored from now on.
+    pub fn replace(&self, scorer: Scorer) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(scorer);
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -16,7 +16,7 @@ use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
 use crate::fetch::Validators;
-use crate::score::{Level, Match};
+use crate::score::{ActorPair, Level, Match};
 
 pub use health::FeedState;
 pub use inbox::InboxItem;
@@ -83,6 +83,10 @@ pub struct NewArticle {
 pub struct NewAlert {
     pub severity: Level,
     pub threshold: f64,
+    /// Who acts on whom in the matched sentences.
+    pub actors: Vec<ActorPair>,
+    /// Hash of the scoring rules that raised it.
+    pub rules_hash: String,
 }
 
 /// A row of the `alerts` table.
@@ -98,6 +102,23 @@ pub struct Alert {
     pub severity: String,
     pub threshold: f64,
     pub matches: Vec<Match>,
+    pub actors: Vec<ActorPair>,
+    pub rules_hash: String,
+}
+
+/// A stored article, as `rescore` reads it back.
+#[derive(Debug, Clone)]
+pub struct StoredArticle {
+    pub id: i64,
+    pub key: String,
+    pub url: String,
+    pub feed: String,
+    pub title: String,
+    pub body: String,
+    pub published_at: Option<String>,
+    pub score: f64,
+    /// Its alert, if it raised one.
+    pub alert_id: Option<String>,
 }
 
 /// A delivery that is due, with the alert it carries.
@@ -311,43 +332,90 @@ impl Store {
             tx.commit()?;
             return Ok(None);
         };
-        let alert = Alert {
-            id: alert_id(&article.key),
-            created_at: now_s.clone(),
-            article_url: article.url.clone(),
-            title: article.title.clone(),
-            feed: article.feed.clone(),
-            published_at: published,
+        let source = AlertSource {
+            key: &article.key,
+            url: &article.url,
+            title: &article.title,
+            feed: &article.feed,
             score: article.score,
-            severity: new_alert.severity.as_str().to_string(),
-            threshold: new_alert.threshold,
-            matches: article.matches.clone(),
+            matches: &article.matches,
         };
-        tx.execute(
-            "INSERT INTO alerts (id, article_id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
-            params![
-                alert.id,
-                article_id,
-                alert.created_at,
-                alert.article_url,
-                alert.title,
-                alert.feed,
-                alert.published_at,
-                alert.score,
-                alert.severity,
-                alert.threshold,
-                matches
-            ],
-        )?;
-        for hook in webhooks {
-            tx.execute(
-                "INSERT INTO deliveries (alert_id, webhook, queued_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
-                params![alert.id, hook, now_s],
-            )?;
-        }
+        let alert = insert_alert(&tx, article_id, &source, published, &matches, new_alert, webhooks, &now_s)?;
         tx.commit()?;
         Ok(Some(alert))
+    }
+
+    /// Articles fetched at or after `since`, oldest first, with their alert if any.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn articles_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredArticle>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT ar.id, ar.key, ar.url, ar.feed, ar.title, ar.body, ar.published_at, ar.score, al.id
+             FROM articles ar LEFT JOIN alerts al ON al.article_id = ar.id
+             WHERE ar.fetched_at >= ?1 ORDER BY ar.fetched_at, ar.id",
+        )?;
+        let rows = stmt.query_map([timestamp(since)], |r| {
+            Ok(StoredArticle {
+                id: r.get(0)?,
+                key: r.get(1)?,
+                url: r.get(2)?,
+                feed: r.get(3)?,
+                title: r.get(4)?,
+                body: r.get(5)?,
+                published_at: r.get(6)?,
+                score: r.get(7)?,
+                alert_id: r.get(8)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Raises an alert for an article stored without one (`rescore --apply`), with one pending
+    /// delivery per webhook, in one transaction. `Ok(None)` when it has an alert already.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`]; nothing is written then.
+    pub fn add_alert(
+        &self,
+        stored: &StoredArticle,
+        score: f64,
+        matches: &[Match],
+        alert: &NewAlert,
+        webhooks: &[String],
+    ) -> Result<Option<Alert>, StoreError> {
+        let now_s = timestamp(Utc::now());
+        let json = serde_json::to_string(matches)?;
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let taken: bool =
+            tx.query_row("SELECT EXISTS (SELECT 1 FROM alerts WHERE article_id = ?1)", [stored.id], |r| {
+                r.get(0)
+            })?;
+        if taken {
+            return Ok(None);
+        }
+        let article = AlertSource {
+            key: &stored.key,
+            url: &stored.url,
+            title: &stored.title,
+            feed: &stored.feed,
+            score,
+            matches,
+        };
+        let created = insert_alert(
+            &tx,
+            stored.id,
+            &article,
+            stored.published_at.clone(),
+            &json,
+            alert,
+            webhooks,
+            &now_s,
+        )?;
+        tx.commit()?;
+        Ok(Some(created))
     }
 
     /// Leases the oldest pending delivery to `webhook` that is due by `now` and not leased, for
@@ -376,14 +444,14 @@ impl Store {
             )
             .optional()?;
         let Some(id) = claimed else { return Ok(None) };
-        let (attempts, queued_at, mut alert, matches) = conn.query_row(
+        let (attempts, queued_at, alert) = conn.query_row(
             "SELECT d.attempts, d.queued_at, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
-                    a.score, a.severity, a.threshold, a.matches
+                    a.score, a.severity, a.threshold, a.matches, a.actors, a.rules_hash
              FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = ?1",
             [id],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, alert_from_row(r, 2)?, r.get::<_, String>(11)?)),
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, alert_from_row(r, 2)?)),
         )?;
-        alert.matches = serde_json::from_str(&matches)?;
+        let alert = alert.parse()?;
         let queued_at = parse_time(&queued_at).unwrap_or(now);
         Ok(Some(DueDelivery { id, webhook: webhook.to_string(), attempts, queued_at, alert }))
     }
@@ -465,7 +533,8 @@ impl Store {
             .map(Level::as_str)
             .collect();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches
+            "SELECT id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches,
+                    actors, rules_hash
              FROM alerts
              WHERE created_at >= ?1 AND (?2 IS NULL OR feed = ?2) AND severity IN (SELECT value FROM json_each(?3))
              ORDER BY created_at DESC, id LIMIT ?4",
@@ -478,15 +547,9 @@ impl Store {
                 serde_json::to_string(&severities)?,
                 i64::try_from(filter.limit).unwrap_or(i64::MAX)
             ],
-            |r| Ok((alert_from_row(r, 0)?, r.get::<_, String>(9)?)),
+            |r| alert_from_row(r, 0),
         )?;
-        let mut out = Vec::new();
-        for row in rows {
-            let (mut alert, matches) = row?;
-            alert.matches = serde_json::from_str(&matches)?;
-            out.push(alert);
-        }
-        Ok(out)
+        rows.map(|row| row?.parse()).collect()
     }
 
     /// Deliveries in the given states (`pending`, `delivered`, `dead`), oldest first.
@@ -554,19 +617,107 @@ impl Store {
     }
 }
 
-/// Reads alert columns `id … threshold` starting at column `at`; `matches` is filled by the caller.
-fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<Alert> {
-    Ok(Alert {
-        id: r.get(at)?,
-        created_at: r.get(at + 1)?,
-        article_url: r.get(at + 2)?,
-        title: r.get(at + 3)?,
-        feed: r.get(at + 4)?,
-        published_at: r.get(at + 5)?,
-        score: r.get(at + 6)?,
-        severity: r.get(at + 7)?,
-        threshold: r.get(at + 8)?,
-        matches: Vec::new(),
+/// What an alert copies from its article.
+struct AlertSource<'a> {
+    key: &'a str,
+    url: &'a str,
+    title: &'a str,
+    feed: &'a str,
+    score: f64,
+    matches: &'a [Match],
+}
+
+/// Writes an alert and its outbox rows inside the caller's transaction.
+#[expect(clippy::too_many_arguments, reason = "one private helper shared by the two insert paths")]
+fn insert_alert(
+    tx: &rusqlite::Transaction<'_>,
+    article_id: i64,
+    article: &AlertSource<'_>,
+    published: Option<String>,
+    matches_json: &str,
+    new_alert: &NewAlert,
+    webhooks: &[String],
+    now_s: &str,
+) -> Result<Alert, StoreError> {
+    let alert = Alert {
+        id: alert_id(article.key),
+        created_at: now_s.to_string(),
+        article_url: article.url.to_string(),
+        title: article.title.to_string(),
+        feed: article.feed.to_string(),
+        published_at: published,
+        score: article.score,
+        severity: new_alert.severity.as_str().to_string(),
+        threshold: new_alert.threshold,
+        matches: article.matches.to_vec(),
+        actors: new_alert.actors.clone(),
+        rules_hash: new_alert.rules_hash.clone(),
+    };
+    tx.execute(
+        "INSERT INTO alerts (id, article_id, created_at, article_url, title, feed, published_at, score, severity, threshold,
+                             matches, actors, rules_hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+        params![
+            alert.id,
+            article_id,
+            alert.created_at,
+            alert.article_url,
+            alert.title,
+            alert.feed,
+            alert.published_at,
+            alert.score,
+            alert.severity,
+            alert.threshold,
+            matches_json,
+            serde_json::to_string(&alert.actors)?,
+            alert.rules_hash
+        ],
+    )?;
+    for hook in webhooks {
+        tx.execute(
+            "INSERT INTO deliveries (alert_id, webhook, queued_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
+            params![alert.id, hook, now_s],
+        )?;
+    }
+    Ok(alert)
+}
+
+/// An alert row whose JSON columns are still text.
+struct AlertRow {
+    alert: Alert,
+    matches: String,
+    actors: String,
+}
+
+impl AlertRow {
+    fn parse(self) -> Result<Alert, StoreError> {
+        Ok(Alert {
+            matches: serde_json::from_str(&self.matches)?,
+            actors: serde_json::from_str(&self.actors)?,
+            ..self.alert
+        })
+    }
+}
+
+/// Reads alert columns `id … threshold, matches, actors, rules_hash` starting at column `at`.
+fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<AlertRow> {
+    Ok(AlertRow {
+        alert: Alert {
+            id: r.get(at)?,
+            created_at: r.get(at + 1)?,
+            article_url: r.get(at + 2)?,
+            title: r.get(at + 3)?,
+            feed: r.get(at + 4)?,
+            published_at: r.get(at + 5)?,
+            score: r.get(at + 6)?,
+            severity: r.get(at + 7)?,
+            threshold: r.get(at + 8)?,
+            matches: Vec::new(),
+            actors: Vec::new(),
+            rules_hash: r.get(at + 11)?,
+        },
+        matches: r.get(at + 9)?,
+        actors: r.get(at + 10)?,
     })
 }
 
@@ -625,7 +776,8 @@ mod tests {
     #[test]
     fn an_article_is_stored_and_alerted_once() {
         let (_dir, store) = open();
-        let alert = NewAlert { severity: Level::Low, threshold: 6.0 };
+        let alert =
+            NewAlert { severity: Level::Low, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
         let hooks = vec!["a".to_string(), "b".to_string()];
         let first =
             store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
@@ -677,7 +829,8 @@ mod tests {
     #[test]
     fn attempts_move_deliveries_along() {
         let (_dir, store) = open();
-        let alert = NewAlert { severity: Level::High, threshold: 6.0 };
+        let alert =
+            NewAlert { severity: Level::High, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
         store.insert_article(&article("k", 20.0), Some(&alert), &["w".into()]).expect("insert");
         let due = claim(&store, Utc::now()).expect("due");
         assert!(claim(&store, Utc::now()).is_none(), "a leased delivery is not handed out twice");

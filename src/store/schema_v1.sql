@@ -79,7 +79,12 @@ CREATE TABLE alerts (
     score        REAL NOT NULL,
     severity     TEXT NOT NULL CHECK (severity IN ('low', 'medium', 'high')),
     threshold    REAL NOT NULL,
-    matches      TEXT NOT NULL
+    -- Every match: term, category, weight, contribution, flags, sentence (JSON array).
+    matches      TEXT NOT NULL,
+    -- Who acts on whom in the matched sentences: [{"source": …, "target": …}] (JSON array).
+    actors       TEXT NOT NULL DEFAULT '[]',
+    -- Hash of the compiled scoring rules that raised the alert.
+    rules_hash   TEXT NOT NULL DEFAULT ''
 ) STRICT;
 CREATE INDEX alerts_created_at ON alerts (created_at);
 

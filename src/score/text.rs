@@ -1,0 +1,220 @@
+//! Text handling for scoring (pure): normalisation, sentence spans and word counting.
+//!
+//! Normalisation is NFKC, lowercase (full Unicode case mapping), typographic quotes and dashes
+//! unified and whitespace runs collapsed to one space. ASCII text, the common case, takes a
+//! byte-level path that gives the same result without touching the Unicode tables.
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_segmentation::UnicodeSegmentation;
+
+/// Normalises `text` into a new string.
+#[must_use]
+pub fn normalize(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    normalize_into(text, &mut out);
+    out
+}
+
+/// Normalises `text` into `out` (cleared first), so a caller can reuse one buffer.
+pub fn normalize_into(text: &str, out: &mut String) {
+    out.clear();
+    let text = text.trim();
+    if text.is_ascii() {
+        // Same result as the Unicode path: NFKC and lowercase are identities beyond A–Z here.
+        let mut bytes = std::mem::take(out).into_bytes();
+        let mut space = false;
+        for &b in text.as_bytes() {
+            if b.is_ascii_whitespace() {
+                space = true;
+                continue;
+            }
+            if space {
+                bytes.push(b' ');
+                space = false;
+            }
+            bytes.push(if b == b'`' { b'\'' } else { b.to_ascii_lowercase() });
+        }
+        *out = String::from_utf8(bytes).unwrap_or_default();
+        return;
+    }
+    let mut space = false;
+    for c in text.nfkc() {
+        let c = match c {
+            '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
+            '\u{201c}' | '\u{201d}' => '"',
+            '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
+            c => c,
+        };
+        if c.is_whitespace() {
+            space = true;
+            continue;
+        }
+        if space && !out.is_empty() {
+            out.push(' ');
+        }
+        space = false;
+        out.extend(c.to_lowercase());
+    }
+}
+
+/// Titles and the like after which a full stop does not end a sentence.
+const ABBREVIATIONS: &[&str] = &[
+    "mr", "mrs", "ms", "dr", "gen", "lt", "col", "maj", "capt", "brig", "sgt", "gov", "sen", "rep", "st",
+    "prof", "no", "jr", "sr", "cpl", "pvt", "adm", "cdr", "insp", "supt", "vs", "mt",
+];
+
+/// Sentences of `text` as trimmed, non-empty slices. A sentence ends at a line break, at `.`,
+/// `!` or `?` followed by a space and not by a lowercase letter (so "U.S. officials" stays whole,
+/// and "Gen. Munir" too), and at the Urdu and Devanagari full stops.
+pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
+    let bytes = text.as_bytes();
+    let mut start = 0;
+    let mut i = 0;
+    std::iter::from_fn(move || {
+        while i < bytes.len() {
+            let b = bytes[i];
+            let end = match b {
+                b'\n' | b'\r' => Some((i, i + 1)),
+                b'.' | b'!' | b'?' => sentence_end(bytes, i, start).map(|end| (end, end)),
+                // ۔ U+06D4, ؟ U+061F (two bytes); । U+0964 (three bytes).
+                0xDB if bytes.get(i + 1) == Some(&0x94) => Some((i + 2, i + 2)),
+                0xD8 if bytes.get(i + 1) == Some(&0x9F) => Some((i + 2, i + 2)),
+                0xE0 if bytes.get(i + 1) == Some(&0xA5) && bytes.get(i + 2) == Some(&0xA4) => {
+                    Some((i + 3, i + 3))
+                }
+                _ => None,
+            };
+            i += 1;
+            if let Some((cut, next)) = end {
+                let sentence = text[start..cut].trim();
+                start = next;
+                i = next;
+                if !sentence.is_empty() {
+                    return Some(sentence);
+                }
+            }
+        }
+        if start < bytes.len() {
+            let sentence = text[start..].trim();
+            start = bytes.len();
+            if !sentence.is_empty() {
+                return Some(sentence);
+            }
+        }
+        None
+    })
+}
+
+/// Where the sentence ends when the terminator at `at` ends one.
+fn sentence_end(bytes: &[u8], at: usize, start: usize) -> Option<usize> {
+    let mut next = at + 1;
+    // Closing quotes and brackets belong to the sentence they close.
+    while next < bytes.len() && matches!(bytes[next], b'"' | b'\'' | b')') {
+        next += 1;
+    }
+    if next < bytes.len() && !bytes[next].is_ascii_whitespace() {
+        return None;
+    }
+    let following = bytes[next..].iter().find(|b| !b.is_ascii_whitespace());
+    if following.is_some_and(u8::is_ascii_lowercase) {
+        return None;
+    }
+    if bytes[at] != b'.' {
+        return Some(next);
+    }
+    let word_start =
+        bytes[start..at].iter().rposition(|b| !b.is_ascii_alphabetic()).map_or(start, |p| start + p + 1);
+    let word = &bytes[word_start..at];
+    // "U.S." and single initials: "S." ends no sentence unless a new one clearly starts.
+    let initial = word.len() == 1 && word[0].is_ascii_uppercase();
+    let abbreviation = ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a.as_bytes()));
+    (!initial && !abbreviation).then_some(next)
+}
+
+/// Whether `c` can be part of a word.
+#[must_use]
+pub fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || c == '_' || is_joiner(c)
+}
+
+/// Marks inside words of scripts such as Urdu and Hindi (combining marks, ZWNJ).
+fn is_joiner(c: char) -> bool {
+    matches!(c, '\u{200c}' | '\u{200d}' | '\u{064b}'..='\u{065f}' | '\u{0670}' | '\u{0900}'..='\u{0903}' | '\u{093a}'..='\u{094f}')
+}
+
+/// Whether `text[start..end]` stands on word boundaries: a term never matches inside a word.
+#[must_use]
+pub fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
+    let before = text[..start].chars().next_back();
+    let after = text[end..].chars().next();
+    let first = text[start..end].chars().next();
+    let last = text[start..end].chars().next_back();
+    // A term that itself begins or ends with a non-word character needs no boundary there.
+    let left_ok = !first.is_some_and(is_word_char) || !before.is_some_and(is_word_char);
+    let right_ok = !last.is_some_and(is_word_char) || !after.is_some_and(is_word_char);
+    left_ok && right_ok
+}
+
+/// Words of `text` by the Unicode word-boundary rules, with their byte offsets.
+pub fn words(text: &str) -> impl Iterator<Item = (usize, &str)> {
+    text.unicode_word_indices()
+}
+
+/// Number of words in `text`.
+#[must_use]
+pub fn word_count(text: &str) -> usize {
+    text.unicode_words().count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn normalize_cases() {
+        let cases = [
+            ("Strike  Deep\nINSIDE", "strike deep inside"),
+            ("Pakistan\u{2019}s  army", "pakistan's army"),
+            ("cross\u{2013}border", "cross-border"),
+            ("  lead and trail  ", "lead and trail"),
+            ("ÉTAT", "état"),
+            // NFKC: full-width letters and ligatures become plain ones.
+            ("ＡＴＴＡＣＫ", "attack"),
+            ("\u{fb01}ring", "firing"),
+            // Decomposed e + combining acute composes.
+            ("Ope\u{301}ration", "opération"),
+        ];
+        for (input, want) in cases {
+            assert_eq!(normalize(input), want, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn sentence_cases() {
+        let cases: [(&str, &[&str]); 7] = [
+            ("One. Two! Three?", &["One.", "Two!", "Three?"]),
+            ("U.S. officials met. Then left.", &["U.S. officials met.", "Then left."]),
+            ("Gen. Munir said so. Done.", &["Gen. Munir said so.", "Done."]),
+            ("Line one\nLine two", &["Line one", "Line two"]),
+            ("He said \"stop.\" Then war.", &["He said \"stop.\"", "Then war."]),
+            ("Rs2.5bn was spent. Ok", &["Rs2.5bn was spent.", "Ok"]),
+            ("سرحد پر حملہ ہوا۔ دوسرا جملہ", &["سرحد پر حملہ ہوا۔", "دوسرا جملہ"]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(sentences(text).collect::<Vec<_>>(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn boundaries() {
+        let cases = [
+            ("war warned", 0, 3, true),
+            ("warned", 0, 3, false),
+            ("pre-war", 4, 7, true),
+            ("airstrikes", 3, 9, false),
+        ];
+        for (text, start, end, want) in cases {
+            assert_eq!(on_word_boundaries(text, start, end), want, "{text} {start}..{end}");
+        }
+    }
+}
