@@ -305,6 +305,8 @@ pub struct Status {
     pub deliveries_pending: usize,
     pub deliveries_dead: usize,
     pub inbox: usize,
+    /// Hash of the scoring rules in the config (stamped on the alerts they raise).
+    pub rules_hash: String,
 }
 
 /// Gathers [`Status`].
@@ -330,6 +332,7 @@ pub fn status(
         deliveries_pending,
         deliveries_dead,
         inbox,
+        rules_hash: rt.scorer.rules_hash().to_string(),
     })
 }
 
@@ -340,7 +343,8 @@ pub fn status_report(s: &Status) -> String {
         "feeds:       {} watched, {} healthy, {} failing, {} silent or shrinking\n\
          last 24 h:   {} articles, {} alerts\n\
          deliveries:  {} pending, {} dead-lettered\n\
-         inbox:       {} items waiting\n",
+         inbox:       {} items waiting\n\
+         rules:       {}\n",
         s.feeds,
         s.feeds_healthy,
         s.feeds_failing,
@@ -349,7 +353,8 @@ pub fn status_report(s: &Status) -> String {
         s.alerts_24h,
         s.deliveries_pending,
         s.deliveries_dead,
-        s.inbox
+        s.inbox,
+        s.rules_hash
     )
 }
 

@@ -412,6 +412,7 @@ fn daemon(rt: config::Runtime, mode: Mode, config_path: &std::path::Path) -> Exi
 /// good, and keeps the old ones (logging every problem) when it is not.
 async fn reload_on_hangup(mut hup: tokio::signal::unix::Signal, path: PathBuf, live: Arc<LiveScorer>) {
     while hup.recv().await.is_some() {
+        flashpoint::service::reloading();
         // Reading a small file and compiling the rules takes milliseconds: fine on this task.
         match config::load_runtime(&path) {
             Ok(rt) => {
@@ -438,6 +439,8 @@ async fn reload_on_hangup(mut hup: tokio::signal::unix::Signal, path: PathBuf, l
                 );
             }
         }
+        // Either way the service runs on, with the new rules or the old.
+        flashpoint::service::ready();
     }
 }
 

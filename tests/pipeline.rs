@@ -78,11 +78,12 @@ async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
     assert!(matches!(p["article"]["feed"].as_str(), Some("Dawn — Pakistan" | "Dawn — World")));
     assert!(p["article"]["published_at"].as_str().is_some_and(|t| t.starts_with("2026-11-27T09:05:00")));
     let first = &p["matches"][0];
-    assert_eq!(first["term"], "strike ~ inside within 8");
+    assert_eq!(first["term"], "strike deep inside");
     assert_eq!(first["category"], "threaten");
     assert_eq!(first["weight"], 6.0);
     assert!(first["occurrence"].as_u64().is_some_and(|c| c >= 1));
-    assert!(first["sentence"].as_str().is_some_and(|s| s.contains("strike deep inside")));
+    assert!(first["count"].as_u64().is_some_and(|c| c >= 1));
+    assert!(first["snippet"].as_str().is_some_and(|s| s.contains("strike deep inside")));
     assert_eq!(p["actors"][0]["source"], "Pakistan");
     assert_eq!(p["actors"][0]["target"], "Afghanistan");
     assert!(p["rules_hash"].as_str().is_some_and(|h| h.len() == 16), "{p}");

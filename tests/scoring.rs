@@ -28,7 +28,7 @@ async fn score_jsonl_prints_one_verdict_per_line() {
     assert_eq!(first["alert"], true);
     assert!(first["score"].as_f64().is_some_and(|s| s >= 6.0));
     assert!(matches!(first["severity"].as_str(), Some("low" | "medium" | "high")));
-    assert!(first["matches"][0]["sentence"].as_str().is_some_and(|s| s.contains("checkpoint")));
+    assert!(first["matches"][0]["snippet"].as_str().is_some_and(|s| s.contains("checkpoint")));
     let ruled_out = lines.iter().find(|l| l["id"] == "o3").expect("o3");
     assert_eq!(ruled_out["alert"], false);
     assert_eq!(ruled_out["severity"], serde_json::Value::Null);

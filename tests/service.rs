@@ -50,7 +50,7 @@ fn read_until(socket: &UnixDatagram, messages: &mut Vec<String>, want: &str, sec
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn notify_protocol_ready_watchdog_stopping_with_a_delivery_in_flight() {
+async fn notify_protocol_ready_watchdog_reload_stopping_with_a_delivery_in_flight() {
     let site = Server::start().await;
     site.dawn();
     let hook = Server::start().await;
@@ -72,6 +72,12 @@ async fn notify_protocol_ready_watchdog_stopping_with_a_delivery_in_flight() {
     read_until(&socket, &mut messages, "WATCHDOG=1", 5);
     read_until(&socket, &mut messages, "WATCHDOG=1", 5);
     assert!(messages.iter().any(|m| m.starts_with("STATUS=watching 1 feeds")), "{messages:?}");
+
+    // SIGHUP: RELOADING=1 (with the monotonic time systemd wants), then READY=1 again.
+    signal(&daemon, "-HUP");
+    read_until(&socket, &mut messages, "RELOADING=1", 10);
+    assert!(messages.last().is_some_and(|m| m.contains("MONOTONIC_USEC=")), "{messages:?}");
+    read_until(&socket, &mut messages, "READY=1", 10);
 
     // SIGTERM while the webhook is still answering: the delivery completes, then the process exits 0.
     hook.wait_for(20, "a delivery under way", |h| !h.seen().is_empty()).await;
@@ -191,6 +197,11 @@ async fn status_shows_the_service_at_a_glance() {
     assert_eq!(v["articles_24h"], 4);
     assert_eq!(v["alerts_24h"], 1);
     assert_eq!(v["deliveries_pending"], 0);
+    let alert_hash = common::query(&cfg.db, "SELECT rules_hash FROM alerts");
+    assert_eq!(
+        format!("{:?}", alert_hash[0][0]),
+        format!("Text({:?})", v["rules_hash"].as_str().expect("hash"))
+    );
     let text = common::flashpoint(&cfg.path, &["status"]).await;
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(text.contains("1 watched, 1 healthy") && text.contains("4 articles, 1 alerts"), "{text}");

@@ -199,6 +199,7 @@ mod tests {
                 conditional: false,
                 place: crate::score::Place::Title,
                 occurrence: 1,
+                count: 1,
                 source: Some("Pakistan".into()),
                 target: Some("Afghanistan".into()),
                 sentence: "Pakistan will strike deep inside Afghanistan.".into(),
@@ -224,7 +225,7 @@ mod tests {
         assert_eq!(v["matches"][0]["term"], "strike deep inside");
         assert_eq!(v["matches"][0]["occurrence"], 1);
         assert_eq!(v["matches"][0]["negated"], false);
-        assert_eq!(v["matches"][0]["sentence"], "Pakistan will strike deep inside Afghanistan.");
+        assert_eq!(v["matches"][0]["snippet"], "Pakistan will strike deep inside Afghanistan.");
         assert_eq!(v["actors"][0]["source"], "Pakistan");
         assert_eq!(v["actors"][0]["target"], "Afghanistan");
         assert_eq!(v["rules_hash"], "0123456789abcdef");

@@ -258,12 +258,17 @@ pub struct Match {
     pub place: Place,
     /// Which occurrence of this term in the article it is, from 1.
     pub occurrence: u32,
+    /// How many times this term occurs in the article.
+    #[serde(default)]
+    pub count: u32,
     /// First actor named before it in its sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
     /// First other actor named after it in its sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The sentence it matched in (`snippet` in JSON, the name the payload has always used).
+    #[serde(rename = "snippet", alias = "sentence")]
     pub sentence: String,
 }
 
@@ -571,6 +576,16 @@ impl Scorer {
                 pos = p.end;
             }
         }
+        // A pattern (wildcard, proximity) lying within a phrase of its own category found here
+        // says nothing more: "strike deep inside" is not counted again as "strike … inside".
+        let phrases_found = found.len();
+        let explained = |found: &[Found], t: usize, start: usize, end: usize| {
+            let category = &self.rules.terms[t].category;
+            found[..phrases_found].iter().any(|p| {
+                let phrase = &self.rules.terms[p.term];
+                p.start <= start && end <= p.end && phrase.weight > 0.0 && phrase.category == *category
+            })
+        };
         // Only an anchor (a wildcard's first word, a proximity rule's first part) starts a
         // search; other parts alone are common words ("at", "will") and cost nothing.
         let needs_words = hits
@@ -592,9 +607,10 @@ impl Scorer {
                             .iter()
                             .zip(window)
                             .all(|(want, (_, got))| want.as_deref().is_none_or(|w| w == *got));
-                        if fits {
-                            let (last_start, last) = window[window.len() - 1];
-                            found.push(Found { term: t, start: h.start, end: last_start + last.len() });
+                        let (last_start, last) = window[window.len() - 1];
+                        let end = last_start + last.len();
+                        if fits && !explained(found, t, h.start, end) {
+                            found.push(Found { term: t, start: h.start, end });
                         }
                     }
                     Use::Part(t, 0) => {
@@ -616,7 +632,7 @@ impl Scorer {
                                 })
                                 .is_some()
                         });
-                        if all_near {
+                        if all_near && !explained(found, t, start, end) {
                             found.push(Found { term: t, start, end });
                         }
                     }
@@ -712,10 +728,18 @@ impl Scorer {
                 conditional: o.conditional,
                 place: o.place,
                 occurrence: nth,
+                count: 0,
                 source: name(o.source),
                 target: name(o.target),
                 sentence: snippet(o.sentence),
             });
+        }
+        let mut counts: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+        for m in &matches {
+            *counts.entry(m.term.clone()).or_default() += 1;
+        }
+        for m in &mut matches {
+            m.count = counts[&m.term];
         }
         matches.sort_by(|a, b| {
             b.contribution.abs().total_cmp(&a.contribution.abs()).then_with(|| a.term.cmp(&b.term))

@@ -92,6 +92,26 @@ fn wildcards_and_proximity() {
 }
 
 #[test]
+fn a_pattern_within_a_phrase_of_its_category_is_not_counted_twice() {
+    let mut r = rules(vec![phrase("strike deep inside", 6.0, "threaten"), phrase("deep", 1.0, "other")]);
+    r.terms.push(Term {
+        label: "strike ~ inside".into(),
+        pattern: Pattern::near(&["strike".into(), "inside".into()], 8).expect("near"),
+        weight: 6.0,
+        category: "threaten".into(),
+    });
+    let s = Scorer::new(r).expect("compiles");
+    let cases: [(&str, &[&str]); 3] = [
+        ("They will strike deep inside the province.", &["strike deep inside"]),
+        ("They will strike targets inside the province.", &["strike ~ inside"]),
+        ("They will strike deep, then inside.", &["deep", "strike ~ inside"]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(terms_found(&s, text), want, "{text}");
+    }
+}
+
+#[test]
 fn negation_and_its_exceptions() {
     let s = scorer(&[
         ("strike", 6.0, "threaten"),
