@@ -16,8 +16,11 @@ use crate::service::Health;
 /// Histogram buckets of stage latencies, in seconds.
 const LATENCY_BUCKETS: &[f64] = &[0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0];
 
+/// How often the recorder drains the histogram samples recorded since its last upkeep.
+const UPKEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Installs the process-wide metrics recorder once and returns a handle that renders it; later
-/// calls return `None` (the recorder is already in place).
+/// calls return `None` (the recorder is already in place). Call it inside the tokio runtime.
 #[must_use]
 pub fn install_metrics() -> Option<PrometheusHandle> {
     let recorder = PrometheusBuilder::new()
@@ -27,6 +30,17 @@ pub fn install_metrics() -> Option<PrometheusHandle> {
     let handle = recorder.handle();
     metrics::set_global_recorder(recorder).ok()?;
     describe();
+    // A recorder from `build_recorder` has no upkeep task of its own: without one, every
+    // histogram sample is kept until a scrape renders it, and without `[http] listen` (the
+    // default) nothing ever does, so a daemon's memory grew with every poll and article.
+    let upkeep = handle.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(UPKEEP_EVERY);
+        loop {
+            tick.tick().await;
+            upkeep.run_upkeep();
+        }
+    });
     Some(handle)
 }
 
