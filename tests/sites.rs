@@ -60,14 +60,14 @@ const PAGES: &[Page] = &[
     Page {
         fixture: "sites/tolonews.html",
         url: "https://tolonews.com/business-190412",
-        method: Method::Generic,
+        method: Method::Site,
         story: ".field--name-body p",
         junk: ".field--name-field-related-news a, .share-buttons a, .views-row a",
     },
     Page {
         fixture: "sites/pajhwok.html",
         url: "https://pajhwok.com/2026/11/03/herat-saffron-growers-expect-record-harvest/",
-        method: Method::Generic,
+        method: Method::Site,
         story: ".entry-content p",
         junk: ".jp-relatedposts a, .sharedaddy a, .sharedaddy h3",
     },

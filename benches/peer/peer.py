@@ -37,18 +37,33 @@ TAGS = re.compile(r"<[^>]+>")
 
 
 class Lexicon:
-    """The config's [scoring] terms as whole-word, case-insensitive regexes."""
+    """The config's [scoring] terms as whole-word, case-insensitive regexes: a phrase (where `*`
+    stands for one word), or `near` words that must all occur within `within` words of the first.
+    A term without a weight takes its category's (Flashpoint's built-in category weights, which
+    [scoring.categories.NAME] may override)."""
+
+    CATEGORY_WEIGHTS = {"threaten": 6.0, "mobilize": 5.0, "coerce": 3.0, "assault": 7.0, "fight": 7.0}
 
     def __init__(self, scoring):
         self.threshold = float(scoring["threshold"])
-        self.terms = [
-            (
-                term["phrase"],
-                float(term["weight"]),
-                re.compile(r"(?<!\w)" + re.escape(term["phrase"]) + r"(?!\w)", re.IGNORECASE),
-            )
-            for term in scoring["terms"]
-        ]
+        weights = dict(self.CATEGORY_WEIGHTS)
+        for name, category in scoring.get("categories", {}).items():
+            if "weight" in category:
+                weights[name] = float(category["weight"])
+        self.terms = []
+        for term in scoring["terms"]:
+            weight = float(term.get("weight", weights.get(term.get("category"), 0.0)))
+            if "phrase" in term:
+                label = term["phrase"]
+                words = [r"\w+" if w == "*" else re.escape(w) for w in term["phrase"].split()]
+                body = r"\s+".join(words)
+            else:
+                parts = [re.escape(p) for p in term["near"]]
+                within = int(term.get("within", 8))
+                label = " ~ ".join(term["near"])
+                gap = r"(?:\W+\w+){0,%d}?\W+" % max(within - 1, 0)
+                body = parts[0] + "".join(gap + p for p in parts[1:])
+            self.terms.append((label, weight, re.compile(r"(?<!\w)" + body + r"(?!\w)", re.IGNORECASE)))
 
     def score(self, title, body):
         text = f"{title}\n{body}"
