@@ -5,17 +5,10 @@
 
 mod common;
 
+use common::texts;
 use flashpoint::extract::{Extractor, Method, SiteRule};
-use scraper::{Html, Selector};
+use scraper::Html;
 use url::Url;
-
-fn texts(doc: &Html, selector: &str) -> Vec<String> {
-    let sel = Selector::parse(selector).expect("selector");
-    doc.select(&sel)
-        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|t| t.len() > 20)
-        .collect()
-}
 
 fn check(extractor: &Extractor, want_method: Method) {
     for id in 1_900_001..=1_900_005 {

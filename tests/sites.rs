@@ -7,8 +7,9 @@ mod common;
 
 use std::path::Path;
 
+use common::texts;
 use flashpoint::extract::Method;
-use scraper::{Html, Selector};
+use scraper::Html;
 use url::Url;
 
 /// One outlet's fixture page and what its extraction must give.
@@ -86,16 +87,6 @@ const PAGES: &[Page] = &[
         junk: "[data-component=\"links-block\"] a, [data-testid=\"most-read\"] a",
     },
 ];
-
-/// The text of each element `selector` matches, whitespace collapsed, leaving out short ones
-/// (a menu's "Home" may well occur in a story).
-fn texts(doc: &Html, selector: &str) -> Vec<String> {
-    let sel = Selector::parse(selector).expect("selector");
-    doc.select(&sel)
-        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|t| t.len() > 20)
-        .collect()
-}
 
 fn shipped_config() -> std::path::PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml")

@@ -334,6 +334,16 @@ pub async fn flashpoint(config: &Path, args: &[&str]) -> Output {
         .expect("run flashpoint")
 }
 
+/// The text of each element `selector` matches in `doc`, whitespace collapsed, leaving out short
+/// ones (a menu's "Home" may well occur in a story).
+pub fn texts(doc: &scraper::Html, selector: &str) -> Vec<String> {
+    let sel = scraper::Selector::parse(selector).expect("selector");
+    doc.select(&sel)
+        .map(|e| e.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|t| t.len() > 20)
+        .collect()
+}
+
 /// A running `flashpoint run`, killed when dropped.
 pub struct Daemon {
     pub child: tokio::process::Child,
