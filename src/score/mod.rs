@@ -694,13 +694,19 @@ impl Scorer {
         // Per term, the strongest occurrence counts fully and each further one less.
         occurrences.sort_by(|a, b| a.term.cmp(&b.term).then(b.raw.total_cmp(&a.raw)));
         let decay = self.rules.context.repeat_decay;
-        let mut matches = Vec::with_capacity(occurrences.len());
-        let mut actors: Vec<(usize, ActorPair)> = Vec::new();
+        let mut counts = vec![0_u32; self.rules.terms.len()];
+        for o in &occurrences {
+            counts[o.term] += 1;
+        }
+        // Weigh every occurrence, but build the explanation (strings, sentences) only for the
+        // ones that will be shown: a long article can hold thousands of matches.
+        let mut weighed: Vec<(f64, usize, u32)> = Vec::with_capacity(occurrences.len());
+        let mut pairs: Vec<(Option<usize>, Option<usize>)> = Vec::new();
         let mut score = 0.0;
         let mut previous = None;
         let mut nth = 0_u32;
         let mut factor = 1.0;
-        for (order, o) in occurrences.iter().enumerate() {
+        for (i, o) in occurrences.iter().enumerate() {
             if previous == Some(o.term) {
                 nth += 1;
                 factor *= decay;
@@ -708,44 +714,45 @@ impl Scorer {
                 (nth, factor) = (1, 1.0);
                 previous = Some(o.term);
             }
-            let term = &self.rules.terms[o.term];
             let contribution = o.raw * factor;
             score += contribution;
-            let name = |i: Option<usize>| i.map(|i| self.rules.actors[i].name.clone());
-            let pair = ActorPair { source: name(o.source), target: name(o.target) };
-            if contribution > 0.0
-                && (pair.source.is_some() || pair.target.is_some())
-                && !actors.iter().any(|(_, p)| *p == pair)
-            {
-                actors.push((order, pair));
+            let pair = (o.source, o.target);
+            if contribution > 0.0 && (pair.0.is_some() || pair.1.is_some()) && !pairs.contains(&pair) {
+                pairs.push(pair);
             }
-            matches.push(Match {
-                term: term.label.clone(),
-                category: term.category.clone(),
-                weight: term.weight,
-                contribution: round2(contribution),
-                negated: o.negated,
-                conditional: o.conditional,
-                place: o.place,
-                occurrence: nth,
-                count: 0,
-                source: name(o.source),
-                target: name(o.target),
-                sentence: snippet(o.sentence),
-            });
+            weighed.push((contribution, i, nth));
         }
-        let mut counts: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
-        for m in &matches {
-            *counts.entry(m.term.clone()).or_default() += 1;
-        }
-        for m in &mut matches {
-            m.count = counts[&m.term];
-        }
-        matches.sort_by(|a, b| {
-            b.contribution.abs().total_cmp(&a.contribution.abs()).then_with(|| a.term.cmp(&b.term))
+        weighed.sort_by(|a, b| {
+            b.0.abs()
+                .total_cmp(&a.0.abs())
+                .then(occurrences[a.1].term.cmp(&occurrences[b.1].term))
+                .then(a.2.cmp(&b.2))
         });
-        matches.truncate(MAX_EXPLAINED);
-        Scored { score: round2(score), matches, actors: actors.into_iter().map(|(_, p)| p).collect() }
+        weighed.truncate(MAX_EXPLAINED);
+        let name = |i: Option<usize>| i.map(|i| self.rules.actors[i].name.clone());
+        let matches = weighed
+            .into_iter()
+            .map(|(contribution, i, nth)| {
+                let o = &occurrences[i];
+                let term = &self.rules.terms[o.term];
+                Match {
+                    term: term.label.clone(),
+                    category: term.category.clone(),
+                    weight: term.weight,
+                    contribution: round2(contribution),
+                    negated: o.negated,
+                    conditional: o.conditional,
+                    place: o.place,
+                    occurrence: nth,
+                    count: counts[o.term],
+                    source: name(o.source),
+                    target: name(o.target),
+                    sentence: snippet(o.sentence),
+                }
+            })
+            .collect();
+        let actors = pairs.into_iter().map(|(s, t)| ActorPair { source: name(s), target: name(t) }).collect();
+        Scored { score: round2(score), matches, actors }
     }
 }
 
