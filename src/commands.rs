@@ -423,12 +423,7 @@ fn explain(matches: &[Match]) -> String {
         if m.occurrence > 1 {
             flags.push(format!("repeat {}", m.occurrence));
         }
-        if m.negated {
-            flags.push("negated".into());
-        }
-        if m.conditional {
-            flags.push("conditional".into());
-        }
+        flags.extend(m.flags.names().into_iter().map(String::from));
         let _ = writeln!(
             out,
             "  {:+7.2}  {:?} [{}] weight {:.2} ({})\n           {}",

@@ -1017,9 +1017,13 @@ fn check_context(c: &Context, problems: &mut Vec<Problem>) {
     non_empty("scoring.context.negation", &c.negation, problems);
     non_empty("scoring.context.negation_exceptions", &c.negation_exceptions, problems);
     non_empty("scoring.context.conditional", &c.conditional, problems);
+    non_empty("scoring.context.allegation", &c.allegation, problems);
+    non_empty("scoring.context.background", &c.background, problems);
     let ranges = [
         ("negation_factor", c.negation_factor, 0.0, 1.0),
         ("conditional_factor", c.conditional_factor, 0.0, 10.0),
+        ("allegation_factor", c.allegation_factor, 0.0, 1.0),
+        ("background_factor", c.background_factor, 0.0, 1.0),
         ("title_boost", c.title_boost, 0.0, 10.0),
         ("lede_boost", c.lede_boost, 0.0, 10.0),
         ("repeat_decay", c.repeat_decay, 0.0, 1.0),

@@ -118,6 +118,17 @@ pub struct Context {
     pub conditional: Vec<String>,
     /// What a conditional match keeps of its weight (it is a threat, not an event).
     pub conditional_factor: f64,
+    /// Cues of an allegation (`accused of`, `alleged that`): a match after one, in its sentence,
+    /// is reported violence someone is blamed for, an accusation rather than an event.
+    pub allegation: Vec<String>,
+    /// What an alleged match keeps of its weight.
+    pub allegation_factor: f64,
+    /// Cues of a background clause (`after`, `following`): violence after one, in a sentence
+    /// whose main clause before it is de-escalation ("ceasefire after fierce fighting"), is the
+    /// backdrop of that event.
+    pub background: Vec<String>,
+    /// What a background match keeps of its weight.
+    pub background_factor: f64,
     /// Multiplier for matches in the title.
     pub title_boost: f64,
     /// Multiplier for matches in the first `lede_sentences` sentences of the body.
@@ -160,6 +171,29 @@ impl Default for Context {
             negation_factor: 0.0,
             conditional: list(&["if ... will", "if ... would", "unless", "in case of"]),
             conditional_factor: 1.0,
+            allegation: list(&[
+                "accused of",
+                "accusing",
+                "accuses",
+                "alleged that",
+                "alleging that",
+                "allegations",
+                "accusations",
+                "blamed",
+                "was behind",
+                "were behind",
+                "is behind",
+                "are behind",
+                "evidence that",
+                "war crimes",
+                "indicted",
+                "charged with",
+                "convicted of",
+                "trial of",
+            ]),
+            allegation_factor: 0.4,
+            background: list(&["after", "following", "since", "in the wake of"]),
+            background_factor: 0.25,
             title_boost: 1.5,
             lede_boost: 1.25,
             lede_sentences: 1,
@@ -249,12 +283,9 @@ pub struct Match {
     pub weight: f64,
     /// Points this occurrence added to the score, after context and repeats.
     pub contribution: f64,
-    /// A negation cue governs it (`not`, `denied`, …).
-    #[serde(default)]
-    pub negated: bool,
-    /// Its sentence is conditional (`if … will`, `unless`): a threat rather than an event.
-    #[serde(default)]
-    pub conditional: bool,
+    /// What the context made of it; flat in JSON (`"negated": false, …`).
+    #[serde(flatten)]
+    pub flags: Flags,
     pub place: Place,
     /// Which occurrence of this term in the article it is, from 1.
     pub occurrence: u32,
@@ -270,6 +301,37 @@ pub struct Match {
     /// The sentence it matched in (`snippet` in JSON, the name the payload has always used).
     #[serde(rename = "snippet", alias = "sentence")]
     pub sentence: String,
+}
+
+/// The context rules that applied to a match.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
+#[allow(clippy::struct_excessive_bools, reason = "independent yes/no findings, each a JSON field")]
+pub struct Flags {
+    /// A negation cue governs it (`not`, `denied`, …).
+    pub negated: bool,
+    /// Its sentence is conditional (`if … will`, `unless`): a threat rather than an event.
+    pub conditional: bool,
+    /// An allegation cue precedes it in its sentence (`accused of`, `alleged that`).
+    pub alleged: bool,
+    /// It is the backdrop of de-escalation ("ceasefire after fierce fighting").
+    pub background: bool,
+}
+
+impl Flags {
+    /// The names of the flags set, for display.
+    #[must_use]
+    pub fn names(self) -> Vec<&'static str> {
+        [
+            (self.negated, "negated"),
+            (self.conditional, "conditional"),
+            (self.alleged, "alleged"),
+            (self.background, "background"),
+        ]
+        .into_iter()
+        .filter_map(|(set, name)| set.then_some(name))
+        .collect()
+    }
 }
 
 /// Who acts on whom in a matched sentence.
@@ -308,6 +370,8 @@ enum Cue {
     Exception,
     /// Part `.1` of conditional `.0`.
     Conditional(usize, usize),
+    Allegation,
+    Background,
     Actor(usize),
 }
 
@@ -390,8 +454,7 @@ struct Found {
 struct Occurrence<'a> {
     term: usize,
     raw: f64,
-    negated: bool,
-    conditional: bool,
+    flags: Flags,
     place: Place,
     source: Option<usize>,
     target: Option<usize>,
@@ -440,6 +503,12 @@ impl Scorer {
                 context.add(part, Cue::Conditional(i, j));
             }
             conditional_parts.push(parts.len());
+        }
+        for cue in &ctx.allegation {
+            context.add(cue, Cue::Allegation);
+        }
+        for cue in &ctx.background {
+            context.add(cue, Cue::Background);
         }
         for (i, actor) in rules.actors.iter().enumerate() {
             context.add(&actor.name, Cue::Actor(i));
@@ -524,25 +593,25 @@ impl Scorer {
             let view = self.context_of(&norm);
             for f in &found {
                 let term = &self.rules.terms[f.term];
-                let negated = term.weight > 0.0 && view.negates(&norm, f.start, ctx);
-                let (source, target) = view.actors_around(f.start, f.end);
-                let mut raw = term.weight * boost;
-                if negated {
-                    raw *= ctx.negation_factor;
-                }
-                if view.conditional {
-                    raw *= ctx.conditional_factor;
-                }
-                occurrences.push(Occurrence {
-                    term: f.term,
-                    raw,
-                    negated,
+                let positive = term.weight > 0.0;
+                let flags = Flags {
+                    negated: positive && view.negates(&norm, f.start, ctx),
                     conditional: view.conditional,
-                    place,
-                    source,
-                    target,
-                    sentence,
-                });
+                    alleged: view.alleged(f.start),
+                    background: positive && view.in_background(f.start, &found, &self.rules.terms),
+                };
+                let (source, target) = view.actors_around(f.start, f.end);
+                let factors = [
+                    (flags.negated, ctx.negation_factor),
+                    (flags.conditional, ctx.conditional_factor),
+                    (flags.alleged, ctx.allegation_factor),
+                    (flags.background, ctx.background_factor),
+                ];
+                let raw = factors
+                    .iter()
+                    .filter(|(set, _)| *set)
+                    .fold(term.weight * boost, |raw, (_, factor)| raw * factor);
+                occurrences.push(Occurrence { term: f.term, raw, flags, place, source, target, sentence });
             }
         }
         self.explain(occurrences)
@@ -672,6 +741,8 @@ impl Scorer {
                         }
                     }
                     Cue::Actor(i) => actors.push((h.start, h.end, i)),
+                    Cue::Allegation => view.allegations.push(h.end),
+                    Cue::Background => view.backgrounds.push((h.start, h.end)),
                     Cue::Exception => {}
                 }
             }
@@ -740,8 +811,7 @@ impl Scorer {
                     category: term.category.clone(),
                     weight: term.weight,
                     contribution: round2(contribution),
-                    negated: o.negated,
-                    conditional: o.conditional,
+                    flags: o.flags,
                     place: o.place,
                     occurrence: nth,
                     count: counts[o.term],
@@ -762,6 +832,10 @@ struct SentenceContext {
     /// Spans of negation cues not covered by an exception.
     negations: Vec<(usize, usize)>,
     conditional: bool,
+    /// Ends of allegation cues.
+    allegations: Vec<usize>,
+    /// Spans of background cues.
+    backgrounds: Vec<(usize, usize)>,
     /// Actor mentions: span and actor index, in order.
     actors: Vec<(usize, usize, usize)>,
 }
@@ -774,6 +848,19 @@ impl SentenceContext {
                 let between = &norm[e..start];
                 !between.contains([',', ';', ':', '(']) && text::word_count(between) <= ctx.negation_scope
             }
+        })
+    }
+
+    /// Whether an allegation cue ends before `start`: what follows it is blamed, not reported.
+    fn alleged(&self, start: usize) -> bool {
+        self.allegations.iter().any(|&e| e <= start)
+    }
+
+    /// Whether a background cue ends before `start` with a de-escalating term (negative weight)
+    /// before the cue: the violence is what the de-escalation followed.
+    fn in_background(&self, start: usize, found: &[Found], terms: &[Term]) -> bool {
+        self.backgrounds.iter().any(|&(cue_start, cue_end)| {
+            cue_end <= start && found.iter().any(|g| g.end <= cue_start && terms[g.term].weight < 0.0)
         })
     }
 

@@ -136,7 +136,7 @@ fn negation_and_its_exceptions() {
         let scored = s.score("", text);
         assert_eq!(scored.matches.len(), 1, "{text}");
         let m = &scored.matches[0];
-        assert_eq!(m.negated, negated, "{text}");
+        assert_eq!(m.flags.negated, negated, "{text}");
         let want = if negated { 0.0 } else { m.weight * 1.25 };
         assert!((m.contribution - want).abs() < 1e-9, "{text}: {}", m.contribution);
     }
@@ -153,7 +153,49 @@ fn conditional_framing_marks_a_threat() {
     ];
     for (text, conditional) in cases {
         let m = &s.score("", text).matches[0];
-        assert_eq!(m.conditional, conditional, "{text}");
+        assert_eq!(m.flags.conditional, conditional, "{text}");
+    }
+}
+
+#[test]
+fn allegations_count_less() {
+    let s = scorer(&[("attacked", 8.0, "assault"), ("genocide", 8.0, "assault")]);
+    // (text, alleged)
+    let cases = [
+        ("Militants attacked the post.", false),
+        ("The report alleged that the army attacked the village in 1994.", true),
+        ("Kigali repeated its allegations of a role in the genocide.", true),
+        ("Officials were accused of planning the genocide twenty years ago.", true),
+        ("Ministers said the rebels were behind the chemical attacks, which attacked nobody.", true),
+        // The cue must come first: what precedes it is reported, not alleged.
+        ("Gunmen attacked the convoy, and police accused of negligence were suspended.", false),
+    ];
+    for (text, alleged) in cases {
+        let m = &s.score("", text).matches[0];
+        assert_eq!(m.flags.alleged, alleged, "{text}");
+        let want = if alleged { 8.0 * 1.25 * 0.4 } else { 8.0 * 1.25 };
+        assert!((m.contribution - want).abs() < 1e-9, "{text}: {}", m.contribution);
+    }
+}
+
+#[test]
+fn violence_a_deescalation_followed_is_background() {
+    let s = scorer(&[("fighting", 8.0, "fight"), ("ceasefire", -3.0, "deescalate")]);
+    // (text, background, alerts)
+    let cases = [
+        ("They agreed to a ceasefire after two days of fierce fighting.", true, false),
+        ("A ceasefire was declared following heavy fighting.", true, false),
+        // No de-escalation before the cue: the fighting is the news.
+        ("Fierce fighting broke out after talks failed.", false, true),
+        ("After the talks failed, fighting resumed.", false, true),
+        // The violence comes first: the ceasefire did not hold it back.
+        ("Fighting resumed hours after the ceasefire.", false, true),
+    ];
+    for (text, background, alerts) in cases {
+        let scored = s.score("", text);
+        let m = scored.matches.iter().find(|m| m.term == "fighting").expect("fighting");
+        assert_eq!(m.flags.background, background, "{text}");
+        assert_eq!(s.severity(scored.score).is_some(), alerts, "{text}: {}", scored.score);
     }
 }
 
@@ -266,8 +308,8 @@ fn explanation_records_everything() {
     assert!((first.contribution - 6.0).abs() < 1e-9);
     assert_eq!(first.sentence, "Pakistan will strike deep inside Afghanistan, the minister said.");
     assert_eq!(first.place, Place::Body);
-    assert!(!first.negated && !first.conditional);
-    let negated: Vec<&Match> = scored.matches.iter().filter(|m| m.negated).collect();
+    assert!(!first.flags.negated && !first.flags.conditional);
+    let negated: Vec<&Match> = scored.matches.iter().filter(|m| m.flags.negated).collect();
     assert_eq!(negated.len(), 1);
     assert_eq!(negated[0].sentence, "They would not retaliate again.");
     assert!((scored.score - 8.0).abs() < 1e-9, "{}", scored.score);
