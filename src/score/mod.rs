@@ -5,12 +5,18 @@
 //! only on word boundaries, so "war" never matches inside "warned". Rules are literal phrases,
 //! phrases with a one-word wildcard (`strike * inside`) and proximity sets (`near`, `within`).
 //!
+//! Most sentences of an article match nothing, so the body is first searched raw, in one pass,
+//! for a key word of each literal (see [`keys`]); only the sentences holding one, or holding a
+//! character whose normal form may hide a letter, are normalised and searched in full. The
+//! result is the same as searching every sentence.
+//!
 //! Only sentences with a hit pay for context: a second automaton finds negation cues (and the
 //! phrases excepted from them), conditional framing and actor names in that sentence. A negated
 //! match is scaled down (by default cancelled), a conditional one is flagged as a threat, a match
 //! in the title or lede counts more, and the n-th repeat of one term adds `repeat_decay^(n-1)` of
 //! its weight. Every match keeps its sentence, flags and contribution, so a score explains itself.
 
+mod keys;
 mod text;
 
 use std::fmt;
@@ -358,8 +364,8 @@ enum Use {
     Phrase(usize),
     /// The first word of wildcard term `.0`.
     Anchor(usize),
-    /// Part `.1` of proximity term `.0`.
-    Part(usize, usize),
+    /// The first part of proximity term `.0`.
+    Near(usize),
     Exclude,
 }
 
@@ -412,6 +418,7 @@ impl<U> Literals<U> {
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(kind))
+            .prefilter(false)
             .build(&self.patterns)
             .map_err(ScoreError::Build)?;
         Ok(Some((ac, self.uses)))
@@ -427,6 +434,12 @@ pub struct Scorer {
     rules: Rules,
     /// `None` when there are no terms: nothing can match.
     main: Automaton<Use>,
+    /// The parts of proximity terms after the first: (term, part).
+    parts: Automaton<(usize, usize)>,
+    /// A key per literal of `main`, its longest ASCII word, found case-insensitively as a whole
+    /// word in raw text: a sentence of ASCII text (typographic punctuation aside) without one
+    /// cannot match. `None` when some literal has no key.
+    keys: Option<keys::Keys>,
     context: Automaton<Cue>,
     /// Number of parts of each conditional.
     conditional_parts: Vec<usize>,
@@ -449,6 +462,15 @@ struct Found {
     end: usize,
 }
 
+/// Buffers reused across the sentences of one article.
+#[derive(Default)]
+struct Work<'a> {
+    norm: String,
+    hits: Vec<Hit>,
+    found: Vec<Found>,
+    occurrences: Vec<Occurrence<'a>>,
+}
+
 /// An occurrence before repeats are weighed.
 #[derive(Debug)]
 struct Occurrence<'a> {
@@ -468,6 +490,7 @@ impl Scorer {
     /// [`ScoreError::Build`] when an automaton cannot be built (far too many terms).
     pub fn new(rules: Rules) -> Result<Self, ScoreError> {
         let mut main = Literals::new();
+        let mut others = Literals::new();
         for (i, term) in rules.terms.iter().enumerate() {
             match &term.pattern {
                 Pattern::Phrase(p) => main.add(p, Use::Phrase(i)),
@@ -477,8 +500,11 @@ impl Scorer {
                     }
                 }
                 Pattern::Near { parts, .. } => {
-                    for (j, part) in parts.iter().enumerate() {
-                        main.add(part, Use::Part(i, j));
+                    // Only the first part starts a search; the others are often common words
+                    // ("at", "will") and are looked for only around it.
+                    main.add(&parts[0], Use::Near(i));
+                    for (j, part) in parts.iter().enumerate().skip(1) {
+                        others.add(part, (i, j));
                     }
                 }
             }
@@ -517,7 +543,22 @@ impl Scorer {
             }
         }
         let hash = rules_hash(&rules);
-        Ok(Self { main: main.build()?, context: context.build()?, conditional_parts, rules, hash })
+        Ok(Self {
+            keys: keys_of(&main)?,
+            main: main.build()?,
+            parts: others.build()?,
+            context: context.build()?,
+            conditional_parts,
+            rules,
+            hash,
+        })
+    }
+
+    /// The same rules searching every sentence in full, for tests of the prefilter.
+    #[cfg(test)]
+    fn without_prefilter(mut self) -> Self {
+        self.keys = None;
+        self
     }
 
     /// The configured levels.
@@ -556,65 +597,95 @@ impl Scorer {
     /// Scores an article's title and body.
     #[must_use]
     pub fn score(&self, title: &str, body: &str) -> Scored {
-        let Some((main, uses)) = &self.main else {
-            return Scored { score: 0.0, matches: Vec::new(), actors: Vec::new() };
-        };
-        let ctx = &self.rules.context;
-        let mut norm = String::new();
-        let mut hits = Vec::new();
-        let mut found = Vec::new();
-        let mut occurrences = Vec::new();
-        let places = sentences(title).map(|s| (Place::Title, s)).chain(
-            sentences(body)
-                .enumerate()
-                .map(|(i, s)| (if i < ctx.lede_sentences { Place::Lede } else { Place::Body }, s)),
-        );
-        for (place, sentence) in places {
-            text::normalize_into(sentence, &mut norm);
-            hits.clear();
-            hits.extend(
-                main.find_overlapping_iter(norm.as_str())
-                    .filter(|m| text::on_word_boundaries(&norm, m.start(), m.end()))
-                    .map(|m| Hit { start: m.start(), end: m.end(), literal: m.pattern().as_usize() }),
-            );
-            if hits.is_empty() {
-                continue;
+        let mut work = Work::default();
+        if self.main.is_none() {
+            return self.explain(work.occurrences);
+        }
+        for sentence in sentences(title) {
+            self.sentence(Place::Title, sentence, &mut work);
+        }
+        let mut lede_end = 0;
+        for sentence in sentences(body).take(self.rules.context.lede_sentences) {
+            self.sentence(Place::Lede, sentence, &mut work);
+            lede_end = sentence.as_ptr() as usize - body.as_ptr() as usize + sentence.len();
+        }
+        let rest = &body[lede_end..];
+        match &self.keys {
+            // Only sentences where a rule may match are normalised and searched in full.
+            Some(keys) => {
+                // A key is a whole run of letters and digits of its literal, so where the literal
+                // matches, the key stands in the raw text as a whole word.
+                let mut candidates = keys.find(rest.as_bytes());
+                let unusual = text::unusual_chars(rest);
+                if !unusual.is_empty() {
+                    candidates.extend(unusual);
+                    candidates.sort_unstable();
+                }
+                let mut done = 0;
+                for at in candidates {
+                    if at < done {
+                        continue;
+                    }
+                    let (start, end) = text::sentence_around(rest, at);
+                    done = end.max(at + 1);
+                    let sentence = rest[start..end].trim();
+                    if !sentence.is_empty() {
+                        self.sentence(Place::Body, sentence, &mut work);
+                    }
+                }
             }
-            found.clear();
-            self.find_terms(&norm, &hits, uses, &mut found);
-            if found.is_empty() {
-                continue;
-            }
-            let boost = match place {
-                Place::Title => ctx.title_boost,
-                Place::Lede => ctx.lede_boost,
-                Place::Body => 1.0,
-            };
-            let view = self.context_of(&norm);
-            for f in &found {
-                let term = &self.rules.terms[f.term];
-                let positive = term.weight > 0.0;
-                let flags = Flags {
-                    negated: positive && view.negates(&norm, f.start, ctx),
-                    conditional: view.conditional,
-                    alleged: view.alleged(f.start),
-                    background: positive && view.in_background(f.start, &found, &self.rules.terms),
-                };
-                let (source, target) = view.actors_around(f.start, f.end);
-                let factors = [
-                    (flags.negated, ctx.negation_factor),
-                    (flags.conditional, ctx.conditional_factor),
-                    (flags.alleged, ctx.allegation_factor),
-                    (flags.background, ctx.background_factor),
-                ];
-                let raw = factors
-                    .iter()
-                    .filter(|(set, _)| *set)
-                    .fold(term.weight * boost, |raw, (_, factor)| raw * factor);
-                occurrences.push(Occurrence { term: f.term, raw, flags, place, source, target, sentence });
+            None => {
+                for sentence in sentences(rest) {
+                    self.sentence(Place::Body, sentence, &mut work);
+                }
             }
         }
-        self.explain(occurrences)
+        self.explain(work.occurrences)
+    }
+
+    /// Finds the terms of one sentence and weighs them in their context.
+    fn sentence<'a>(&self, place: Place, sentence: &'a str, work: &mut Work<'a>) {
+        let Some((main, uses)) = &self.main else { return };
+        let ctx = &self.rules.context;
+        let Work { norm, hits, found, occurrences } = work;
+        text::normalize_into(sentence, norm);
+        search_into(main, norm, hits);
+        if hits.is_empty() {
+            return;
+        }
+        found.clear();
+        self.find_terms(norm, hits, uses, found);
+        if found.is_empty() {
+            return;
+        }
+        let boost = match place {
+            Place::Title => ctx.title_boost,
+            Place::Lede => ctx.lede_boost,
+            Place::Body => 1.0,
+        };
+        let view = self.context_of(norm);
+        for f in found.iter() {
+            let term = &self.rules.terms[f.term];
+            let positive = term.weight > 0.0;
+            let flags = Flags {
+                negated: positive && view.negates(norm, f.start, ctx),
+                conditional: view.conditional,
+                alleged: view.alleged(f.start),
+                background: positive && view.in_background(f.start, found, &self.rules.terms),
+            };
+            let (source, target) = view.actors_around(f.start, f.end);
+            let factors = [
+                (flags.negated, ctx.negation_factor),
+                (flags.conditional, ctx.conditional_factor),
+                (flags.alleged, ctx.allegation_factor),
+                (flags.background, ctx.background_factor),
+            ];
+            let raw = factors
+                .iter()
+                .filter(|(set, _)| *set)
+                .fold(term.weight * boost, |raw, (_, factor)| raw * factor);
+            occurrences.push(Occurrence { term: f.term, raw, flags, place, source, target, sentence });
+        }
     }
 
     /// The terms found among a sentence's literal hits.
@@ -657,14 +728,14 @@ impl Scorer {
         };
         // Only an anchor (a wildcard's first word, a proximity rule's first part) starts a
         // search; other parts alone are common words ("at", "will") and cost nothing.
-        let needs_words = hits
-            .iter()
-            .any(|h| uses[h.literal].iter().any(|u| matches!(u, Use::Anchor(_) | Use::Part(_, 0))));
+        let needs_words =
+            hits.iter().any(|h| uses[h.literal].iter().any(|u| matches!(u, Use::Anchor(_) | Use::Near(_))));
         if !needs_words {
             return;
         }
         let words: Vec<(usize, &str)> = text::words(norm).collect();
         let word_at = |start: usize| words.binary_search_by_key(&start, |w| w.0).ok();
+        let mut part_hits: Option<Vec<Hit>> = None;
         for h in hits.iter().filter(|h| !is_excluded(h.start, h.end)) {
             for u in &uses[h.literal] {
                 match *u {
@@ -682,17 +753,16 @@ impl Scorer {
                             found.push(Found { term: t, start: h.start, end });
                         }
                     }
-                    Use::Part(t, 0) => {
+                    Use::Near(t) => {
                         let Pattern::Near { parts, within } = &self.rules.terms[t].pattern else { continue };
                         let Some(k) = word_at(h.start) else { continue };
+                        let Some((ac, part_uses)) = &self.parts else { continue };
+                        let others = part_hits.get_or_insert_with(|| search(ac, norm));
                         let (mut start, mut end) = (h.start, h.end);
                         let all_near = (1..parts.len()).all(|j| {
-                            hits.iter()
-                                .filter(|o| {
-                                    uses[o.literal]
-                                        .iter()
-                                        .any(|u| matches!(u, Use::Part(tt, jj) if *tt == t && *jj == j))
-                                })
+                            others
+                                .iter()
+                                .filter(|o| part_uses[o.literal].contains(&(t, j)))
                                 .filter_map(|o| word_at(o.start).map(|i| (i, o)))
                                 .find(|(i, _)| i.abs_diff(k) <= *within)
                                 .inspect(|(_, o)| {
@@ -715,11 +785,7 @@ impl Scorer {
     fn context_of(&self, norm: &str) -> SentenceContext {
         let mut view = SentenceContext::default();
         let Some((ac, cues)) = &self.context else { return view };
-        let hits: Vec<Hit> = ac
-            .find_overlapping_iter(norm)
-            .filter(|m| text::on_word_boundaries(norm, m.start(), m.end()))
-            .map(|m| Hit { start: m.start(), end: m.end(), literal: m.pattern().as_usize() })
-            .collect();
+        let hits = search(ac, norm);
         let exceptions: Vec<&Hit> =
             hits.iter().filter(|h| cues[h.literal].iter().any(|c| matches!(c, Cue::Exception))).collect();
         // Progress through each conditional's parts, in order.
@@ -824,6 +890,56 @@ impl Scorer {
         let actors = pairs.into_iter().map(|(s, t)| ActorPair { source: name(s), target: name(t) }).collect();
         Scored { score: round2(score), matches, actors }
     }
+}
+
+/// The prefilter of `main`'s literals (see [`Scorer::keys`]).
+fn keys_of(main: &Literals<Use>) -> Result<Option<keys::Keys>, ScoreError> {
+    let mut keys = std::collections::BTreeSet::new();
+    for (literal, uses) in main.patterns.iter().zip(&main.uses) {
+        if uses.iter().all(|u| matches!(u, Use::Exclude)) {
+            continue;
+        }
+        if !literal.is_ascii() {
+            // Its match needs a character of the sort `unusual_chars` finds, unless all it has
+            // beyond ASCII is punctuation, which may stand for anything: no prefilter then.
+            if literal.chars().any(char::is_alphanumeric)
+                && !literal.chars().any(|c| c.is_ascii_alphanumeric())
+            {
+                continue;
+            }
+            return Ok(None);
+        }
+        // Its longest run of letters and digits: "to use against" is keyed by "against".
+        let Some(key) = literal.split(|c: char| !c.is_ascii_alphanumeric()).max_by_key(|run| run.len())
+        else {
+            continue;
+        };
+        if key.is_empty() {
+            return Ok(None);
+        }
+        keys.insert(key);
+    }
+    if keys.is_empty() {
+        return Ok(None);
+    }
+    keys::Keys::new(keys).map(Some).map_err(ScoreError::Build)
+}
+
+/// The hits of `ac` in `norm` that lie on word boundaries.
+fn search(ac: &AhoCorasick, norm: &str) -> Vec<Hit> {
+    let mut hits = Vec::new();
+    search_into(ac, norm, &mut hits);
+    hits
+}
+
+/// [`search`] into a reused buffer (cleared first).
+fn search_into(ac: &AhoCorasick, norm: &str, hits: &mut Vec<Hit>) {
+    hits.clear();
+    hits.extend(
+        ac.find_overlapping_iter(norm)
+            .filter(|m| text::on_word_boundaries(norm, m.start(), m.end()))
+            .map(|m| Hit { start: m.start(), end: m.end(), literal: m.pattern().as_usize() }),
+    );
 }
 
 /// What the context automaton found in one sentence.

@@ -360,3 +360,50 @@ fn live_scorer_swaps_whole() {
     assert!(before.score("", "war").score > 0.0, "work in flight keeps its rules");
     assert!(live.current().score("", "war").score.abs() < f64::EPSILON);
 }
+
+#[test]
+fn the_prefilter_changes_no_score() {
+    let mut r = rules(vec![
+        phrase("strike deep inside", 6.0, "threaten"),
+        phrase("attacked", 7.0, "assault"),
+        phrase("on alert", 5.0, "mobilize"),
+        phrase("war", 3.0, "fight"),
+        phrase("ceasefire", -3.0, "deescalate"),
+        phrase("حملہ", 7.0, "assault"),
+        phrase("fighting", 7.0, "fight"),
+    ]);
+    r.terms.push(Term {
+        label: "troops ~ deployed".into(),
+        pattern: Pattern::near(&["troops".into(), "deployed".into()], 6).expect("near"),
+        weight: 5.0,
+        category: "mobilize".into(),
+    });
+    r.exclude = vec!["war of words".into()];
+    let fast = Scorer::new(r.clone()).expect("compiles");
+    let full = Scorer::new(r).expect("compiles").without_prefilter();
+    let parts = [
+        "Gen. Munir said they would strike deep inside Afghanistan.",
+        "U.S. officials said \u{201c}troops were deployed\u{201d} near the border.",
+        "\u{fb01}ghting resumed in the north",
+        "Forces are on\u{a0}alert \u{2014} officials said.",
+        "The army said it was \u{ff21}ttacked.",
+        "\u{062d}\u{0645}\u{0644}\u{06c1} \u{06c1}\u{0648}\u{0627}\u{06d4}",
+        "They agreed to a ceasefire after fierce fighting.",
+        "A war of words, not a war.",
+        "STRIKE   DEEP\tINSIDE",
+        "He said: \"They attacked.\" Then left.",
+        "Markets were calm and prices held firm on Tuesday.",
+        "The war-torn town!",
+        "Nobody attacked.",
+    ];
+    let mut seed = 7_usize;
+    for n in 0..400 {
+        let mut body = String::new();
+        for _ in 0..=(n % 9) {
+            seed = (seed * 1_103_515_245 + 12_345) % 2_147_483_648;
+            body.push_str(parts[seed % parts.len()]);
+            body.push_str([" ", "\n", "  ", " \n\n"][seed / 7 % 4]);
+        }
+        assert_eq!(fast.score("Title", &body), full.score("Title", &body), "{body}");
+    }
+}

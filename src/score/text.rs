@@ -72,18 +72,7 @@ pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
     let mut i = 0;
     std::iter::from_fn(move || {
         while i < bytes.len() {
-            let b = bytes[i];
-            let end = match b {
-                b'\n' | b'\r' => Some((i, i + 1)),
-                b'.' | b'!' | b'?' => sentence_end(bytes, i, start).map(|end| (end, end)),
-                // ۔ U+06D4, ؟ U+061F (two bytes); । U+0964 (three bytes).
-                0xDB if bytes.get(i + 1) == Some(&0x94) => Some((i + 2, i + 2)),
-                0xD8 if bytes.get(i + 1) == Some(&0x9F) => Some((i + 2, i + 2)),
-                0xE0 if bytes.get(i + 1) == Some(&0xA5) && bytes.get(i + 2) == Some(&0xA4) => {
-                    Some((i + 3, i + 3))
-                }
-                _ => None,
-            };
+            let end = cut_at(bytes, i);
             i += 1;
             if let Some((cut, next)) = end {
                 let sentence = text[start..cut].trim();
@@ -105,8 +94,93 @@ pub fn sentences(text: &str) -> impl Iterator<Item = &str> {
     })
 }
 
+/// The span of the sentence of `text` holding byte `at` (a char boundary), untrimmed: the same
+/// sentence [`sentences`] yields, found by looking only around `at`, since where a sentence ends
+/// depends only on the bytes near its terminator.
+#[must_use]
+pub fn sentence_around(text: &str, at: usize) -> (usize, usize) {
+    let bytes = text.as_bytes();
+    let mut end = bytes.len();
+    let mut i = at;
+    while i < bytes.len() {
+        if let Some((cut, _)) = cut_at(bytes, i) {
+            end = cut;
+            break;
+        }
+        i += 1;
+    }
+    let mut start = 0;
+    let mut i = at;
+    while i > 0 {
+        i -= 1;
+        // A terminator's cut lies after it (closing quotes); a multi-byte stop starts earlier.
+        let lead = match bytes[i] {
+            0x94 | 0x9F if i >= 1 => i - 1,
+            0xA4 if i >= 2 => i - 2,
+            _ => i,
+        };
+        if let Some((cut, next)) = cut_at(bytes, lead) {
+            if cut > at {
+                // `at` sits among the closing quotes of this sentence: it ends here.
+                end = cut;
+                continue;
+            }
+            start = next;
+            break;
+        }
+    }
+    (start, end)
+}
+
+/// Whether a sentence ends at byte `i`: where its text ends and where the next one starts.
+fn cut_at(bytes: &[u8], i: usize) -> Option<(usize, usize)> {
+    match bytes[i] {
+        b'\n' | b'\r' => Some((i, i + 1)),
+        b'.' | b'!' | b'?' => sentence_end(bytes, i).map(|end| (end, end)),
+        // ۔ U+06D4, ؟ U+061F (two bytes); । U+0964 (three bytes).
+        0xDB if bytes.get(i + 1) == Some(&0x94) => Some((i + 2, i + 2)),
+        0xD8 if bytes.get(i + 1) == Some(&0x9F) => Some((i + 2, i + 2)),
+        0xE0 if bytes.get(i + 1) == Some(&0xA5) && bytes.get(i + 2) == Some(&0xA4) => Some((i + 3, i + 3)),
+        _ => None,
+    }
+}
+
+/// Byte offsets of the characters of `text` whose normalised form holds a letter or digit and
+/// is not ASCII: where a rule may match that a search of the raw ASCII text would not see.
+/// Typographic quotes, dashes and spaces are not among them.
+#[must_use]
+pub fn unusual_chars(text: &str) -> Vec<usize> {
+    let mut out = Vec::new();
+    if text.is_ascii() {
+        return out;
+    }
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        // Skip ASCII a word at a time.
+        if bytes[i].is_ascii() {
+            let run = bytes[i..].chunks(16).take_while(|c| c.is_ascii()).count() * 16;
+            i += run.max(1);
+            while i < bytes.len() && bytes[i].is_ascii() {
+                i += 1;
+            }
+            continue;
+        }
+        let c = text[i..].chars().next().unwrap_or(' ');
+        let plain = match c {
+            '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{ad}' | '\u{b7}' | '\u{2000}'..='\u{206f}' => true,
+            c => !c.is_alphanumeric() && c.nfkc().all(|d| !d.is_alphanumeric()),
+        };
+        if !plain {
+            out.push(i);
+        }
+        i += c.len_utf8();
+    }
+    out
+}
+
 /// Where the sentence ends when the terminator at `at` ends one.
-fn sentence_end(bytes: &[u8], at: usize, start: usize) -> Option<usize> {
+fn sentence_end(bytes: &[u8], at: usize) -> Option<usize> {
     let mut next = at + 1;
     // Closing quotes and brackets belong to the sentence they close.
     while next < bytes.len() && matches!(bytes[next], b'"' | b'\'' | b')') {
@@ -122,8 +196,7 @@ fn sentence_end(bytes: &[u8], at: usize, start: usize) -> Option<usize> {
     if bytes[at] != b'.' {
         return Some(next);
     }
-    let word_start =
-        bytes[start..at].iter().rposition(|b| !b.is_ascii_alphabetic()).map_or(start, |p| start + p + 1);
+    let word_start = bytes[..at].iter().rposition(|b| !b.is_ascii_alphabetic()).map_or(0, |p| p + 1);
     let word = &bytes[word_start..at];
     // "U.S." and single initials: "S." ends no sentence unless a new one clearly starts.
     let initial = word.len() == 1 && word[0].is_ascii_uppercase();
@@ -202,6 +275,45 @@ mod tests {
         ];
         for (text, want) in cases {
             assert_eq!(sentences(text).collect::<Vec<_>>(), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn the_sentence_around_a_byte_is_the_one_sentences_yields() {
+        let texts = [
+            "One. Two! Three?",
+            "U.S. officials met. Then left.",
+            "Gen. Munir said so. Done.",
+            "Line one\nLine two\r\n\nLine three",
+            "He said \"stop.\" Then war.",
+            "(It ended.) Next one. S. Khan came. A. b.",
+            "Rs2.5bn was spent. Ok",
+            "سرحد پر حملہ ہوا۔ دوسرا جملہ؟ تیسرا",
+            "यह वाक्य है। दूसरा वाक्य",
+            "  Leading space.  Trailing space.  ",
+        ];
+        for text in texts {
+            for sentence in sentences(text) {
+                let start = sentence.as_ptr() as usize - text.as_ptr() as usize;
+                for (i, _) in sentence.char_indices() {
+                    let (s, e) = sentence_around(text, start + i);
+                    assert_eq!(text[s..e].trim(), sentence, "{text:?} at {}", start + i);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn unusual_chars_are_those_that_may_hide_letters() {
+        let cases: [(&str, &[usize]); 5] = [
+            ("plain ascii", &[]),
+            ("\u{2018}quoted\u{2019} \u{2014} dash\u{a0}space\u{2026}", &[]),
+            ("\u{fb01}re", &[0]),
+            ("a \u{ff21}", &[2]),
+            ("x \u{062d}\u{0645}", &[2, 4]),
+        ];
+        for (text, want) in cases {
+            assert_eq!(unusual_chars(text), want, "{text}");
         }
     }
 
