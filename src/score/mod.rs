@@ -30,6 +30,15 @@ pub use text::{normalize, sentences};
 /// Longest sentence kept per match, in characters.
 const SNIPPET_CHARS: usize = 300;
 
+/// Words found in most sentences of English news, the worst keys for the prefilter.
+const COMMON_WORDS: &[&str] = &[
+    "the", "of", "to", "and", "a", "an", "in", "is", "was", "were", "be", "been", "are", "for", "on", "at",
+    "by", "with", "as", "from", "that", "this", "it", "its", "has", "have", "had", "will", "would", "not",
+    "or", "but", "all", "said", "says", "they", "their", "he", "she", "his", "her", "who", "which", "under",
+    "against", "over", "into", "after", "about", "more", "than", "also", "came", "come", "use", "used",
+    "made", "make", "state", "new", "one", "two", "out", "up", "act",
+];
+
 /// Most matches kept in an explanation (the score counts them all).
 const MAX_EXPLAINED: usize = 50;
 
@@ -615,14 +624,10 @@ impl Scorer {
             Some(keys) => {
                 // A key is a whole run of letters and digits of its literal, so where the literal
                 // matches, the key stands in the raw text as a whole word.
-                let mut candidates = keys.find(rest.as_bytes());
+                let found = keys.find(rest.as_bytes());
                 let unusual = text::unusual_chars(rest);
-                if !unusual.is_empty() {
-                    candidates.extend(unusual);
-                    candidates.sort_unstable();
-                }
                 let mut done = 0;
-                for at in candidates {
+                for at in merged(&found, &unusual) {
                     if at < done {
                         continue;
                     }
@@ -892,6 +897,17 @@ impl Scorer {
     }
 }
 
+/// The union of two ascending lists, ascending.
+fn merged<'a>(first: &'a [usize], second: &'a [usize]) -> impl Iterator<Item = usize> + 'a {
+    let mut left = first.iter().copied().peekable();
+    let mut right = second.iter().copied().peekable();
+    std::iter::from_fn(move || match (left.peek(), right.peek()) {
+        (Some(l), Some(r)) if l <= r => left.next(),
+        (_, Some(_)) => right.next(),
+        _ => left.next(),
+    })
+}
+
 /// The prefilter of `main`'s literals (see [`Scorer::keys`]).
 fn keys_of(main: &Literals<Use>) -> Result<Option<keys::Keys>, ScoreError> {
     let mut keys = std::collections::BTreeSet::new();
@@ -909,8 +925,11 @@ fn keys_of(main: &Literals<Use>) -> Result<Option<keys::Keys>, ScoreError> {
             }
             return Ok(None);
         }
-        // Its longest run of letters and digits: "to use against" is keyed by "against".
-        let Some(key) = literal.split(|c: char| !c.is_ascii_alphanumeric()).max_by_key(|run| run.len())
+        // Its longest run of letters and digits, common words last: "came under fire" is keyed
+        // by "fire", which fewer sentences hold.
+        let Some(key) = literal
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .max_by_key(|run| (!COMMON_WORDS.contains(run), run.len()))
         else {
             continue;
         };
