@@ -1026,6 +1026,7 @@ fn check_context(c: &Context, problems: &mut Vec<Problem>) {
         ("background_factor", c.background_factor, 0.0, 1.0),
         ("title_boost", c.title_boost, 0.0, 10.0),
         ("lede_boost", c.lede_boost, 0.0, 10.0),
+        ("body_weight", c.body_weight, 0.0, 10.0),
         ("repeat_decay", c.repeat_decay, 0.0, 1.0),
     ];
     for (name, value, low, high) in ranges {

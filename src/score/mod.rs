@@ -149,6 +149,9 @@ pub struct Context {
     /// Multiplier for matches in the first `lede_sentences` sentences of the body.
     pub lede_boost: f64,
     pub lede_sentences: usize,
+    /// Multiplier for matches in the rest of the body: below 1, a lone passing mention there
+    /// does not make an article about escalation, while two or more still do.
+    pub body_weight: f64,
     /// Each repeat of one term adds this share of the previous occurrence.
     pub repeat_decay: f64,
 }
@@ -211,7 +214,8 @@ impl Default for Context {
             background_factor: 0.25,
             title_boost: 1.5,
             lede_boost: 1.25,
-            lede_sentences: 1,
+            lede_sentences: 2,
+            body_weight: 0.8,
             repeat_decay: 0.5,
         }
     }
@@ -666,7 +670,7 @@ impl Scorer {
         let boost = match place {
             Place::Title => ctx.title_boost,
             Place::Lede => ctx.lede_boost,
-            Place::Body => 1.0,
+            Place::Body => ctx.body_weight,
         };
         let view = self.context_of(norm);
         for f in found.iter() {

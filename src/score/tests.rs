@@ -6,11 +6,13 @@ fn phrase(p: &str, w: f64, c: &str) -> Term {
     Term { label: p.into(), pattern: Pattern::phrase(p).expect("pattern"), weight: w, category: c.into() }
 }
 
+/// Rules with the default context, but a one-sentence lede and a body weighing 1, so the
+/// arithmetic of the other rules' tests stays plain.
 fn rules(terms: Vec<Term>) -> Rules {
     Rules {
         terms,
         exclude: Vec::new(),
-        context: Context::default(),
+        context: Context { lede_sentences: 1, body_weight: 1.0, ..Context::default() },
         actors: Vec::new(),
         severity: Severity { threshold: 6.0, medium: 10.0, high: 15.0 },
     }
@@ -211,6 +213,26 @@ fn title_and_lede_count_more() {
         let scored = s.score(title, body);
         assert_eq!(scored.matches[0].place, place, "{title} / {body}");
         assert!((scored.score - want).abs() < 1e-9, "{title} / {body}: {}", scored.score);
+    }
+}
+
+#[test]
+fn a_lone_mention_deep_in_the_body_stays_below_the_threshold() {
+    let mut r = rules(vec![phrase("attacked", 7.0, "assault"), phrase("killed", 7.0, "assault")]);
+    r.context = Context::default();
+    let s = Scorer::new(r).expect("compiles");
+    let calm = "Officials met on Tuesday. The budget was passed. Roads will be built.";
+    // (body, score, alerts)
+    let cases = [
+        (format!("Gunmen attacked a bus. {calm}"), 8.75, true),
+        (format!("Officials met. Gunmen attacked a bus. {calm}"), 8.75, true),
+        (format!("{calm} Years ago, rebels attacked the town."), 5.6, false),
+        (format!("{calm} Rebels attacked the town and killed two."), 11.2, true),
+    ];
+    for (body, want, alerts) in cases {
+        let scored = s.score("", &body);
+        assert!((scored.score - want).abs() < 1e-9, "{body}: {}", scored.score);
+        assert_eq!(s.severity(scored.score).is_some(), alerts, "{body}");
     }
 }
 
