@@ -679,7 +679,7 @@ impl Scorer {
             let flags = Flags {
                 negated: positive && view.negates(norm, f.start, ctx),
                 conditional: view.conditional,
-                alleged: view.alleged(f.start),
+                alleged: positive && view.alleged(f.start),
                 background: positive && view.in_background(f.start, found, &self.rules.terms),
             };
             let (source, target) = view.actors_around(f.start, f.end);
@@ -919,15 +919,10 @@ fn keys_of(main: &Literals<Use>) -> Result<Option<keys::Keys>, ScoreError> {
         if uses.iter().all(|u| matches!(u, Use::Exclude)) {
             continue;
         }
-        if !literal.is_ascii() {
-            // Its match needs a character of the sort `unusual_chars` finds, unless all it has
-            // beyond ASCII is punctuation, which may stand for anything: no prefilter then.
-            if literal.chars().any(char::is_alphanumeric)
-                && !literal.chars().any(|c| c.is_ascii_alphanumeric())
-            {
-                continue;
-            }
-            return Ok(None);
+        // A letter or digit beyond ASCII in the text comes from a character `unusual_chars`
+        // reports, whose sentence is searched in full anyway: such a literal needs no key.
+        if literal.chars().any(|c| !c.is_ascii() && c.is_alphanumeric()) {
+            continue;
         }
         // Its longest run of letters and digits, common words last: "came under fire" is keyed
         // by "fire", which fewer sentences hold.

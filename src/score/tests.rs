@@ -393,6 +393,8 @@ fn the_prefilter_changes_no_score() {
         phrase("ceasefire", -3.0, "deescalate"),
         phrase("حملہ", 7.0, "assault"),
         phrase("fighting", 7.0, "fight"),
+        phrase("\u{e0} bout portant", 7.0, "assault"),
+        phrase("\u{ab}war\u{bb}", 2.0, "fight"),
     ]);
     r.terms.push(Term {
         label: "troops ~ deployed".into(),
@@ -417,6 +419,9 @@ fn the_prefilter_changes_no_score() {
         "Markets were calm and prices held firm on Tuesday.",
         "The war-torn town!",
         "Nobody attacked.",
+        // A combining grave accent makes "a" the "\u{e0}" of the term.
+        "Il a tire a\u{300} bout portant.",
+        "They called it \u{ab}war\u{bb} at last.",
     ];
     let mut seed = 7_usize;
     for n in 0..400 {

@@ -24,7 +24,8 @@ pub fn normalize_into(text: &str, out: &mut String) {
         let mut bytes = std::mem::take(out).into_bytes();
         let mut space = false;
         for &b in text.as_bytes() {
-            if b.is_ascii_whitespace() {
+            // As `char::is_whitespace`, which the other paths use: vertical tab included.
+            if b.is_ascii_whitespace() || b == 0x0b {
                 space = true;
                 continue;
             }
@@ -210,7 +211,12 @@ pub fn unusual_chars(text: &str) -> Vec<usize> {
         let c = text[i..].chars().next().unwrap_or(' ');
         let plain = match c {
             '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{ad}' | '\u{b7}' | '\u{2000}'..='\u{206f}' => true,
-            c => !c.is_alphanumeric() && c.nfkc().all(|d| !d.is_alphanumeric()),
+            // A combining mark composes with the letter before it: "a" + U+0300 is "à".
+            c => {
+                !c.is_alphanumeric()
+                    && !unicode_normalization::char::is_combining_mark(c)
+                    && c.nfkc().all(|d| !d.is_alphanumeric())
+            }
         };
         if !plain {
             out.push(i);
@@ -288,6 +294,7 @@ mod tests {
     fn normalize_cases() {
         let cases = [
             ("Strike  Deep\nINSIDE", "strike deep inside"),
+            ("air\u{b}strike", "air strike"),
             ("Pakistan\u{2019}s  army", "pakistan's army"),
             ("cross\u{2013}border", "cross-border"),
             ("  lead and trail  ", "lead and trail"),
@@ -365,12 +372,13 @@ mod tests {
 
     #[test]
     fn unusual_chars_are_those_that_may_hide_letters() {
-        let cases: [(&str, &[usize]); 5] = [
+        let cases: [(&str, &[usize]); 6] = [
             ("plain ascii", &[]),
             ("\u{2018}quoted\u{2019} \u{2014} dash\u{a0}space\u{2026}", &[]),
             ("\u{fb01}re", &[0]),
             ("a \u{ff21}", &[2]),
             ("x \u{062d}\u{0645}", &[2, 4]),
+            ("a\u{300}", &[1]),
         ];
         for (text, want) in cases {
             assert_eq!(unusual_chars(text), want, "{text}");
