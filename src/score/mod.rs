@@ -680,7 +680,7 @@ impl Scorer {
                 negated: positive && view.negates(norm, f.start, ctx),
                 conditional: view.conditional,
                 alleged: positive && view.alleged(f.start),
-                background: positive && view.in_background(f.start, found, &self.rules.terms),
+                background: positive && view.in_background(norm, f.start, found, &self.rules),
             };
             let (source, target) = view.actors_around(f.start, f.end);
             let factors = [
@@ -991,10 +991,16 @@ impl SentenceContext {
     }
 
     /// Whether a background cue ends before `start` with a de-escalating term (negative weight)
-    /// before the cue: the violence is what the de-escalation followed.
-    fn in_background(&self, start: usize, found: &[Found], terms: &[Term]) -> bool {
+    /// before the cue, itself not negated: the violence is what the de-escalation followed.
+    /// "Rejected a ceasefire offer made after heavy fighting" names no de-escalation.
+    fn in_background(&self, norm: &str, start: usize, found: &[Found], rules: &Rules) -> bool {
         self.backgrounds.iter().any(|&(cue_start, cue_end)| {
-            cue_end <= start && found.iter().any(|g| g.end <= cue_start && terms[g.term].weight < 0.0)
+            cue_end <= start
+                && found.iter().any(|g| {
+                    g.end <= cue_start
+                        && rules.terms[g.term].weight < 0.0
+                        && !self.negates(norm, g.start, &rules.context)
+                })
         })
     }
 

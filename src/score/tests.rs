@@ -192,6 +192,8 @@ fn violence_a_deescalation_followed_is_background() {
         ("After the talks failed, fighting resumed.", false, true),
         // The violence comes first: the ceasefire did not hold it back.
         ("Fighting resumed hours after the ceasefire.", false, true),
+        // A refused de-escalation is none.
+        ("They rejected a ceasefire offer made after days of heavy fighting.", false, true),
     ];
     for (text, background, alerts) in cases {
         let scored = s.score("", text);
