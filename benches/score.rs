@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use flashpoint::score::{Context, Pattern, Rules, Scorer, Severity, Term};
+use flashpoint::score::{Context, Pattern, Rules, Scorer, Term, Thresholds};
 
 /// News-like English text of about `bytes` bytes, a few violent sentences among many calm ones.
 fn corpus(bytes: usize) -> String {
@@ -54,7 +54,7 @@ fn rules(terms: Vec<Term>) -> Rules {
         exclude: Vec::new(),
         context: Context::default(),
         actors: Vec::new(),
-        severity: Severity { threshold: 6.0, medium: 10.0, high: 15.0 },
+        severity: Thresholds { threshold: 6.0, medium: 10.0, high: 15.0 },
     }
 }
 

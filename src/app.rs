@@ -19,12 +19,15 @@ use crate::canon::Canonicalizer;
 use crate::config::Runtime;
 use crate::extract::{self, Article, Extractor};
 use crate::feed::health::{self, Flag};
-use crate::feed::{NewItem, Pacing, Poller, chain, schedule};
+use crate::feed::{NewItem, Pacing, Poller, schedule};
+use crate::fetch::pages::{PageOf, PageOutcome, fetch_page};
 use crate::fetch::{FetchError, Fetcher, Page};
-use crate::notify::{Notifier, NotifyError, Wakers, Webhook};
+use crate::notify::{self, Notifier, NotifyError, Wakers, Webhook};
+use crate::score::NewAlert;
 use crate::score::{LiveScorer, Scorer};
-use crate::service::{self, Health, Progress};
-use crate::store::{NewAlert, NewArticle, Store, StoreError};
+use crate::service::{self, Health, Progress, Stage};
+use crate::store::{NewArticle, Store, StoreError};
+use crate::types::chain;
 
 /// How often the database and the stages are checked for `/healthz` and `STATUS=`.
 const SERVICE_CHECK_EVERY: std::time::Duration = std::time::Duration::from_secs(5);
@@ -170,9 +173,9 @@ fn open_store(rt: &Runtime) -> Result<Store, AppError> {
     let store = Store::open(&rt.storage_path)?;
     // One process works on a database: whatever a previous one had leased is free again.
     store.release_deliveries()?;
-    for (name, pending) in store.pending_webhooks()? {
-        if !rt.webhooks.iter().any(|w| w.name == name) {
-            warn!(webhook = %name, pending, "deliveries wait for a webhook that is no longer configured");
+    for waiting in store.pending_webhooks()? {
+        if !rt.webhooks.iter().any(|w| w.name == waiting.webhook) {
+            warn!(webhook = %waiting.webhook, pending = waiting.pending, "deliveries wait for a webhook that is no longer configured");
         }
     }
     Ok(store)
@@ -210,16 +213,17 @@ fn spawn_pipeline(
         Mode::Once => tracker.spawn(poller.once(shutdown.clone())),
     };
     let fetch_store = store.clone();
-    let fetch = Stage { name: "fetch", limit: rt.fetch.page_concurrency, progress: Arc::clone(progress) };
+    let fetch =
+        StageTasks { stage: Stage::Fetch, limit: rt.fetch.page_concurrency, progress: Arc::clone(progress) };
     tracker.spawn(
-        fetch.run(items_rx, pages_tx, move |item| fetch_page(fetcher.clone(), fetch_store.clone(), item)),
+        fetch.run(items_rx, pages_tx, move |item| fetch_item(fetcher.clone(), fetch_store.clone(), item)),
     );
     let extractor = Arc::new(rt.extractor);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
-    let extract = Stage { name: "extract", limit: cores, progress: Arc::clone(progress) };
+    let extract = StageTasks { stage: Stage::Extract, limit: cores, progress: Arc::clone(progress) };
     tracker.spawn(extract.run(pages_rx, articles_tx, move |f| extract_page(Arc::clone(&extractor), f)));
     let canon = Arc::new(rt.canon);
-    let scoring = Stage { name: "score", limit: 1, progress: Arc::clone(progress) };
+    let scoring = StageTasks { stage: Stage::Score, limit: 1, progress: Arc::clone(progress) };
     let live = Arc::clone(live);
     tracker.spawn(scoring.run(articles_rx, scored_tx, move |e| {
         // The rules in force when the article reaches this stage score all of it.
@@ -257,7 +261,7 @@ fn spawn_pipeline(
 /// backlog gauges and the systemd `STATUS=` line.
 async fn watch_service(
     store: Store,
-    feeds: Vec<crate::config::Feed>,
+    feeds: Vec<crate::feed::Feed>,
     progress: Arc<Progress>,
     health: Arc<Health>,
     stop: CancellationToken,
@@ -278,12 +282,12 @@ async fn watch_service(
             Err(err) => Some(format!("database: {}", chain(err))),
             Ok(_) => progress
                 .stalled(STALL_LIMIT)
-                .map(|(stage, idle)| format!("{stage} stage made no progress for {} s", idle.as_secs())),
+                .map(|s| format!("{} stage made no progress for {} s", s.stage.as_str(), s.idle.as_secs())),
         };
-        if let Ok((pending, dead, inbox)) = checked {
-            metrics::gauge!("flashpoint_outbox_pending").set(count_f64(pending));
-            metrics::gauge!("flashpoint_outbox_dead").set(count_f64(dead));
-            metrics::gauge!("flashpoint_inbox_items").set(count_f64(inbox));
+        if let Ok(backlog) = checked {
+            metrics::gauge!("flashpoint_outbox_pending").set(count_f64(backlog.pending));
+            metrics::gauge!("flashpoint_outbox_dead").set(count_f64(backlog.dead));
+            metrics::gauge!("flashpoint_inbox_items").set(count_f64(backlog.inbox));
         }
         if let Some(p) = &problem {
             warn!(problem = %p, "unhealthy");
@@ -305,7 +309,7 @@ fn count_f64(n: usize) -> f64 {
 
 /// Checks feed health now and then and warns once when a feed goes silent or its bodies shrink
 /// (failing polls are logged as they happen).
-async fn watch_health(store: Store, feeds: Vec<crate::config::Feed>, shutdown: CancellationToken) {
+async fn watch_health(store: Store, feeds: Vec<crate::feed::Feed>, shutdown: CancellationToken) {
     let mut warned: HashSet<(String, Flag)> = HashSet::new();
     let mut tick = tokio::time::interval_at(tokio::time::Instant::now() + HEALTH_EVERY, HEALTH_EVERY);
     loop {
@@ -336,13 +340,13 @@ async fn watch_health(store: Store, feeds: Vec<crate::config::Feed>, shutdown: C
 
 /// A pipeline stage: runs its work on every input, up to `limit` at a time, and sends what it
 /// returns on. Ends when the input closes and all work in hand is done.
-struct Stage {
-    name: &'static str,
+struct StageTasks {
+    stage: Stage,
     limit: usize,
     progress: Arc<Progress>,
 }
 
-impl Stage {
+impl StageTasks {
     async fn run<I, O, F, Fut>(self, mut rx: mpsc::Receiver<I>, tx: mpsc::Sender<O>, work: F)
     where
         I: Send + 'static,
@@ -354,15 +358,12 @@ impl Stage {
         let mut tasks = JoinSet::new();
         while let Some(input) = rx.recv().await {
             let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
-            let working = self.progress.working(self.name);
+            let working = self.progress.working(self.stage);
             let fut = work(input);
-            let (tx, name) = (tx.clone(), self.name);
+            let tx = tx.clone();
             tasks.spawn(async move {
                 let _permit = permit;
-                let started = std::time::Instant::now();
                 let out = fut.await;
-                metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => name)
-                    .record(started.elapsed());
                 drop(working);
                 if let Some(out) = out {
                     // A closed receiver means the next stage is gone; nothing more to do.
@@ -371,47 +372,31 @@ impl Stage {
             });
             while let Some(done) = tasks.try_join_next() {
                 if let Err(err) = done {
-                    error!(stage = self.name, error = %err, "pipeline task panicked");
+                    error!(stage = self.stage.as_str(), error = %err, "pipeline task panicked");
                 }
             }
         }
         while let Some(done) = tasks.join_next().await {
             if let Err(err) = done {
-                error!(stage = self.name, error = %err, "pipeline task panicked");
+                error!(stage = self.stage.as_str(), error = %err, "pipeline task panicked");
             }
         }
     }
 }
 
-/// Fetches an item's page. A transient failure drops the item, so a later poll retries it;
-/// a permanent one (or the last try) goes on with the feed's own text.
-async fn fetch_page(fetcher: Fetcher, store: Store, item: NewItem) -> Option<Fetched> {
+/// Fetches an item's page; an item whose page will be tried again later goes no further now.
+async fn fetch_item(fetcher: Fetcher, store: Store, item: NewItem) -> Option<Fetched> {
     let Some(link) = item.link.clone() else { return Some(Fetched { item, page: None }) };
-    let page = fetcher.page(&link).await;
-    let result = if page.is_ok() { "ok" } else { "error" };
-    metrics::counter!("flashpoint_page_fetches_total", "result" => result).increment(1);
-    match page {
-        Ok(page) => Some(Fetched { item, page: Some(page) }),
-        Err(err) => {
-            let message = chain(&err);
-            let retry = err.is_transient() && !item.last_attempt();
-            warn!(feed = %item.feed.name, url = %link, error = %message, retry, "page fetch failed");
-            let (url, name, key) = (item.feed.url.to_string(), item.feed.name.clone(), item.key.clone());
-            let error = format!("page {link}: {message}");
-            let next_at = chrono::Utc::now()
-                + chrono::TimeDelta::from_std(schedule::page_retry_delay(item.attempts + 1))
-                    .unwrap_or_default();
-            let recorded = store
-                .blocking(move |s| {
-                    s.record_feed_error(&url, &name, &error, false)?;
-                    if retry { s.inbox_failed(&key, &error, next_at) } else { Ok(()) }
-                })
-                .await;
-            if let Err(e) = recorded {
-                warn!(error = %chain(&e), "cannot record page error");
-            }
-            if retry { None } else { Some(Fetched { item, page: None }) }
-        }
+    let of = PageOf {
+        feed_name: &item.feed.name,
+        feed_url: &item.feed.url,
+        key: &item.key,
+        attempts: item.attempts,
+    };
+    match fetch_page(&fetcher, &store, &link, of).await {
+        PageOutcome::Fetched(page) => Some(Fetched { item, page: Some(page) }),
+        PageOutcome::GaveUp => Some(Fetched { item, page: None }),
+        PageOutcome::Later => None,
     }
 }
 
@@ -466,12 +451,7 @@ fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored
     let title =
         if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
     let result = scorer.score(&title, &article.body);
-    let alert = scorer.severity(result.score).map(|level| NewAlert {
-        severity: level,
-        threshold: scorer.levels().threshold,
-        actors: result.actors.clone(),
-        rules_hash: scorer.rules_hash().to_string(),
-    });
+    let alert = scorer.alert(&result);
     // The stored address is the canonical one (no tracking parameters), unless only a guid keys it.
     let url = if item.key.starts_with("guid:") {
         item.link.as_ref().map_or_else(String::new, ToString::to_string)
@@ -489,7 +469,7 @@ fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored
             // The feed's date, else the page's own.
             published_at: item.published.or_else(|| article.published.map(|t| t.with_timezone(&chrono::Utc))),
             body: article.body,
-            method: article.method.as_str().to_string(),
+            method: article.method,
             canonical: article.canonical.map(String::from),
             author: article.author,
             language: article.language,
@@ -513,29 +493,21 @@ struct StoreSink {
 impl StoreSink {
     async fn run(self, mut rx: mpsc::Receiver<Scored>) {
         while let Some(Scored { article, alert }) = rx.recv().await {
-            let working = self.progress.working("store");
-            let started = std::time::Instant::now();
+            let working = self.progress.working(Stage::Store);
             let (feed, url, key, method) =
-                (article.feed.clone(), article.url.clone(), article.key.clone(), article.method.clone());
+                (article.feed.clone(), article.url.clone(), article.key.clone(), article.method);
             // The outbox rows are decided now, by each webhook's routing, and never change after.
-            let targets: Vec<String> = alert
+            let targets = alert
                 .as_ref()
-                .map(|a| {
-                    self.hooks
-                        .iter()
-                        .filter(|h| h.wants(a.severity, &article.feed))
-                        .map(|h| h.name.clone())
-                        .collect()
-                })
+                .map(|a| notify::route(&self.hooks, a.severity, &article.feed))
                 .unwrap_or_default();
             let stored =
                 self.store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &targets)).await;
-            metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => "store")
-                .record(started.elapsed());
             drop(working);
             match stored {
                 Ok(Some(alert)) => {
-                    metrics::counter!("flashpoint_articles_processed_total", "method" => method).increment(1);
+                    metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str())
+                        .increment(1);
                     metrics::counter!("flashpoint_alerts_total", "severity" => alert.severity.clone())
                         .increment(1);
                     self.health.alert_raised(&alert.created_at);
@@ -553,7 +525,8 @@ impl StoreSink {
                     self.wakers.wake_all();
                 }
                 Ok(None) => {
-                    metrics::counter!("flashpoint_articles_processed_total", "method" => method).increment(1);
+                    metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str())
+                        .increment(1);
                 }
                 Err(err) => {
                     error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");

@@ -10,8 +10,9 @@ use url::Url;
 use crate::config::Runtime;
 use crate::extract::{Article, Extractor};
 use crate::feed::health::FeedHealth;
-use crate::fetch::{FeedResponse, FetchError, Fetcher, Validators};
+use crate::fetch::{FeedResponse, FetchError, Fetcher};
 use crate::store::{Alert, Delivery};
+use crate::types::Validators;
 
 /// The page address assumed when none is given: no site rule matches it.
 static NO_URL: std::sync::LazyLock<Url> =
@@ -277,7 +278,7 @@ pub async fn feed_test(rt: &Runtime, target: &str, fetch_page: bool) -> Result<S
                     let _ = writeln!(
                         out,
                         "first item: page not fetched ({}); the feed's text would be used",
-                        crate::feed::chain(&err)
+                        crate::types::chain(&err)
                     );
                     None
                 }
@@ -320,8 +321,10 @@ pub fn status(
 ) -> Result<Status, crate::store::StoreError> {
     use crate::feed::health::Flag;
     let report = crate::feed::health::report(store, &rt.feeds, now)?;
-    let (articles_24h, alerts_24h) = store.stored_since(now - chrono::TimeDelta::hours(24))?;
-    let (deliveries_pending, deliveries_dead, inbox) = store.backlog()?;
+    let crate::store::Stored { articles: articles_24h, alerts: alerts_24h } =
+        store.stored_since(now - chrono::TimeDelta::hours(24))?;
+    let crate::store::Backlog { pending: deliveries_pending, dead: deliveries_dead, inbox } =
+        store.backlog()?;
     Ok(Status {
         feeds: report.len(),
         feeds_healthy: report.iter().filter(|f| f.flags.is_empty() && f.last_success_at.is_some()).count(),
@@ -453,7 +456,7 @@ struct Verdict<'a> {
     id: &'a serde_json::Value,
     score: f64,
     alert: bool,
-    severity: Option<crate::score::Level>,
+    severity: Option<crate::types::Severity>,
     matches: &'a [Match],
 }
 
@@ -559,14 +562,31 @@ pub fn eval(scorer: &Scorer, input: &str) -> Result<String, JsonlError> {
     Ok(out)
 }
 
+/// A stored article that would now raise an alert.
+#[derive(Debug)]
+pub struct Gained {
+    pub article: crate::store::StoredArticle,
+    /// Its score under the current rules.
+    pub scored: Scored,
+    pub severity: crate::types::Severity,
+}
+
+/// A stored article whose alert the current rules would not raise.
+#[derive(Debug)]
+pub struct Lost {
+    pub article: crate::store::StoredArticle,
+    /// Its score under the current rules.
+    pub scored: Scored,
+}
+
 /// What `rescore` found: stored articles whose alert the current rules would add or take away.
 #[derive(Debug, Default)]
 pub struct Rescore {
     pub scanned: usize,
-    /// Articles without an alert that would now raise one: (article, new score, level).
-    pub gained: Vec<(crate::store::StoredArticle, Scored, crate::score::Level)>,
-    /// Articles with an alert that would now raise none: (article, new score).
-    pub lost: Vec<(crate::store::StoredArticle, Scored)>,
+    /// Articles without an alert that would now raise one.
+    pub gained: Vec<Gained>,
+    /// Articles with an alert that would now raise none.
+    pub lost: Vec<Lost>,
     /// Alerts written by `--apply`.
     pub applied: usize,
 }
@@ -590,27 +610,17 @@ pub fn rescore(
     for (i, article) in articles.into_iter().enumerate() {
         tick(i + 1, report.scanned);
         let result = scorer.score(&article.title, &article.body);
-        match (scorer.severity(result.score), article.alert_id.is_some()) {
-            (Some(level), false) => {
+        match (scorer.alert(&result), article.alert_id.is_some()) {
+            (Some(alert), false) => {
                 if apply {
-                    let alert = crate::store::NewAlert {
-                        severity: level,
-                        threshold: scorer.levels().threshold,
-                        actors: result.actors.clone(),
-                        rules_hash: scorer.rules_hash().to_string(),
-                    };
-                    let targets: Vec<String> = hooks
-                        .iter()
-                        .filter(|h| h.wants(level, &article.feed))
-                        .map(|h| h.name.clone())
-                        .collect();
+                    let targets = crate::notify::route(hooks, alert.severity, &article.feed);
                     if store.add_alert(&article, result.score, &result.matches, &alert, &targets)?.is_some() {
                         report.applied += 1;
                     }
                 }
-                report.gained.push((article, result, level));
+                report.gained.push(Gained { article, scored: result, severity: alert.severity });
             }
-            (None, true) => report.lost.push((article, result)),
+            (None, true) => report.lost.push(Lost { article, scored: result }),
             _ => {}
         }
     }
@@ -626,22 +636,22 @@ pub fn rescore_report(report: &Rescore, apply: bool) -> String {
         report.gained.len(),
         report.lost.len()
     );
-    for (article, result, level) in &report.gained {
+    for Gained { article, scored, severity } in &report.gained {
         let _ = writeln!(
             out,
-            "+ {level:<6} {:>6.2} (was {:.2})  {}  {}",
-            result.score,
+            "+ {severity:<6} {:>6.2} (was {:.2})  {}  {}",
+            scored.score,
             article.score,
             shorten(&article.title, 70),
             article.url
         );
     }
-    for (article, result) in &report.lost {
+    for Lost { article, scored } in &report.lost {
         let _ = writeln!(
             out,
             "- {:<6} {:>6.2} (was {:.2})  {}  {}",
             "",
-            result.score,
+            scored.score,
             article.score,
             shorten(&article.title, 70),
             article.url

@@ -17,7 +17,8 @@ use url::Url;
 use crate::canon::Canonicalizer;
 use crate::extract::{Extractor, SiteRule};
 use crate::notify::{Format, Secret, Webhook};
-use crate::score::{Actor, Context, Level, Pattern, Rules, Scorer, Severity, Term};
+use crate::score::{Actor, Context, Pattern, Rules, Scorer, Term, Thresholds};
+use crate::types::Severity;
 
 /// Exit code for a bad config (`EX_CONFIG` from sysexits.h); systemd units stop restarting on it.
 pub const EXIT_BAD_CONFIG: u8 = 78;
@@ -398,57 +399,23 @@ const SECTIONS: &[&str] = &[
     "log",
 ];
 
-/// A feed, ready to poll.
-#[derive(Debug, Clone)]
-pub struct Feed {
-    pub name: String,
-    pub url: Url,
-    pub interval: Duration,
-}
-
-/// `[fetch]` compiled.
-#[derive(Debug, Clone)]
-pub struct FetchSettings {
-    pub allow_private: bool,
-    pub user_agent: String,
-    pub connect_timeout: Duration,
-    pub timeout: Duration,
-    pub max_feed_bytes: u64,
-    pub max_page_bytes: u64,
-    pub poll_concurrency: usize,
-    pub page_concurrency: usize,
-    pub per_host_concurrency: usize,
-    pub per_host_interval: Duration,
-    pub respect_robots: bool,
-    pub allow_private_hosts: Vec<String>,
-}
-
-/// `[delivery]` compiled.
-#[derive(Debug, Clone, Copy)]
-pub struct DeliverySettings {
-    pub timeout: Duration,
-    pub initial_backoff: Duration,
-    pub max_backoff: Duration,
-    pub max_age: Duration,
-}
-
 /// Everything the daemon needs, validated and compiled once.
 #[derive(Debug)]
 pub struct Runtime {
     pub storage_path: PathBuf,
-    pub fetch: FetchSettings,
+    pub fetch: crate::fetch::Settings,
     pub startup_spread: Duration,
     /// `[feeds_defaults] interval`, for feeds that set none.
     pub default_interval: Duration,
     /// Bounds on any feed's time between polls.
     pub min_interval: Duration,
     pub max_interval: Duration,
-    pub feeds: Vec<Feed>,
+    pub feeds: Vec<crate::feed::Feed>,
     pub canon: Canonicalizer,
     pub extractor: Extractor,
     pub scorer: Scorer,
     pub webhooks: Vec<Webhook>,
-    pub delivery: DeliverySettings,
+    pub delivery: crate::notify::retry::Policy,
     /// Where `/metrics` and `/healthz` listen, if anywhere.
     pub http_listen: Option<std::net::SocketAddr>,
     /// Time given to work in flight after SIGTERM.
@@ -710,7 +677,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     let webhooks = compile_webhooks(&settings.webhooks, &feed_names, &mut problems);
 
     let d = &settings.delivery;
-    let delivery = DeliverySettings {
+    let delivery = crate::notify::retry::Policy {
         timeout: duration("delivery.timeout", &d.timeout, &mut problems),
         initial_backoff: duration("delivery.initial_backoff", &d.initial_backoff, &mut problems),
         max_backoff: duration("delivery.max_backoff", &d.max_backoff, &mut problems),
@@ -758,8 +725,8 @@ fn short_duration(key: &str, text: &str, max: Duration, problems: &mut Vec<Probl
     }
 }
 
-fn compile_fetch(f: &FetchConfig, problems: &mut Vec<Problem>) -> FetchSettings {
-    let fetch = FetchSettings {
+fn compile_fetch(f: &FetchConfig, problems: &mut Vec<Problem>) -> crate::fetch::Settings {
+    let fetch = crate::fetch::Settings {
         allow_private: f.allow_private,
         user_agent: user_agent(&f.contact),
         connect_timeout: duration("fetch.connect_timeout", &f.connect_timeout, problems),
@@ -833,7 +800,11 @@ fn user_agent(contact: &str) -> String {
     }
 }
 
-fn compile_feeds(feeds: &[FeedConfig], default_interval: Duration, problems: &mut Vec<Problem>) -> Vec<Feed> {
+fn compile_feeds(
+    feeds: &[FeedConfig],
+    default_interval: Duration,
+    problems: &mut Vec<Problem>,
+) -> Vec<crate::feed::Feed> {
     let mut names = HashSet::new();
     let mut urls = HashSet::new();
     let mut out = Vec::new();
@@ -854,7 +825,7 @@ fn compile_feeds(feeds: &[FeedConfig], default_interval: Duration, problems: &mu
             problems.push(problem(format!("{key}.url"), format!("{url} is listed twice")));
             continue;
         }
-        out.push(Feed { name: name.to_string(), url, interval });
+        out.push(crate::feed::Feed { name: name.to_string(), url, interval });
     }
     out
 }
@@ -919,7 +890,7 @@ fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Opti
             terms.push(term);
         }
     }
-    let severity = Severity {
+    let severity = Thresholds {
         threshold: scoring.threshold,
         medium: scoring.severity_medium,
         high: scoring.severity_high,
@@ -1079,7 +1050,7 @@ fn compile_webhooks(
                 format!("{:?} is not one of json, slack, discord", hook.format),
             ));
         }
-        let min_severity = Level::parse(&hook.min_severity);
+        let min_severity = Severity::parse(&hook.min_severity);
         if min_severity.is_none() {
             problems.push(problem(
                 format!("{key}.min_severity"),
@@ -1330,7 +1301,7 @@ mod tests {
         let hook = &rt.webhooks[0];
         assert_eq!(hook.name, "hooks.example.org");
         assert_eq!(hook.secret, Some(Secret::parse("whsec_c2VjcmV0").expect("secret")));
-        assert!(!hook.wants(Level::Medium, "any") && hook.wants(Level::High, "any"));
+        assert!(!hook.wants(Severity::Medium, "any") && hook.wants(Severity::High, "any"));
         assert!(!format!("{rt:?}").contains("c2VjcmV0"), "Debug output hides the secret");
     }
 

@@ -24,3 +24,4 @@ pub mod notify;
 pub mod score;
 pub mod service;
 pub mod store;
+pub mod types;

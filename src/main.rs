@@ -14,7 +14,7 @@ use flashpoint::app::{self, Mode};
 use flashpoint::config::{self, EXIT_BAD_CONFIG};
 use flashpoint::score::LiveScorer;
 use flashpoint::store::{AlertFilter, Store};
-use flashpoint::{commands, feed, logging};
+use flashpoint::{commands, logging};
 
 /// Watches news feeds for escalation language and raises alerts.
 #[derive(Debug, Parser)]
@@ -195,7 +195,7 @@ fn main() -> ExitCode {
                         return ExitCode::from(2);
                     }
                 };
-            let min_severity = severity.as_deref().and_then(flashpoint::score::Level::parse);
+            let min_severity = severity.as_deref().and_then(flashpoint::types::Severity::parse);
             let filter = AlertFilter { since, min_severity, feed, limit };
             with_store(&rt, |store| print_rows(&store.alerts(&filter)?, json, commands::alerts_table))
         }
@@ -280,7 +280,7 @@ fn jsonl(file: &std::path::Path, run: impl FnOnce(&str) -> Result<String, comman
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("{}: {}", file.display(), feed::chain(&err));
+            eprintln!("{}: {}", file.display(), flashpoint::types::chain(&err));
             ExitCode::FAILURE
         }
     }
@@ -320,7 +320,7 @@ fn feed_test(rt: &config::Runtime, target: &str, fetch_page: bool) -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(err) => {
-            eprintln!("{target}: {}", feed::chain(&err));
+            eprintln!("{target}: {}", flashpoint::types::chain(&err));
             ExitCode::FAILURE
         }
     }
@@ -401,7 +401,7 @@ fn daemon(rt: config::Runtime, mode: Mode, config_path: &std::path::Path) -> Exi
         match app::run_with(rt, mode, shutdown, live).await {
             Ok(()) => ExitCode::SUCCESS,
             Err(err) => {
-                error!(error = %feed::chain(&err), "flashpoint failed");
+                error!(error = %flashpoint::types::chain(&err), "flashpoint failed");
                 ExitCode::FAILURE
             }
         }

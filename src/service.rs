@@ -12,8 +12,35 @@ use std::time::Duration;
 use tokio::time::Instant;
 use tracing::{debug, error};
 
-/// The stages whose progress is watched.
-pub const STAGES: [&str; 6] = ["poll", "fetch", "extract", "score", "store", "deliver"];
+/// The pipeline stages whose progress is watched and whose durations are measured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Poll,
+    Fetch,
+    Extract,
+    Score,
+    Store,
+    Deliver,
+}
+
+impl Stage {
+    /// Every stage, in pipeline order.
+    pub const ALL: [Self; 6] =
+        [Self::Poll, Self::Fetch, Self::Extract, Self::Score, Self::Store, Self::Deliver];
+
+    /// The stage's name in logs and metrics.
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Poll => "poll",
+            Self::Fetch => "fetch",
+            Self::Extract => "extract",
+            Self::Score => "score",
+            Self::Store => "store",
+            Self::Deliver => "deliver",
+        }
+    }
+}
 
 /// Tells systemd something; a no-op outside systemd. Failures are logged, never fatal.
 pub fn notify(state: &[sd_notify::NotifyState<'_>]) {
@@ -53,23 +80,35 @@ struct StageProgress {
     last_done_ms: AtomicU64,
 }
 
+/// A stage holding work without finishing any.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stall {
+    pub stage: Stage,
+    /// How long it has finished nothing.
+    pub idle: Duration,
+}
+
 /// Progress of every stage, shared by the stages and the watchdog.
 #[derive(Debug)]
 pub struct Progress {
     start: Instant,
-    stages: [StageProgress; STAGES.len()],
+    stages: [StageProgress; Stage::ALL.len()],
 }
 
-/// Marks one item of work in a stage; finishing it (dropping the guard) counts as progress.
+/// Marks one item of work in a stage; finishing it (dropping the guard) counts as progress and
+/// records the item's duration in `flashpoint_stage_duration_seconds`.
 #[derive(Debug)]
 pub struct Working {
     progress: Arc<Progress>,
-    stage: usize,
+    stage: Stage,
+    started: std::time::Instant,
 }
 
 impl Drop for Working {
     fn drop(&mut self) {
-        let s = &self.progress.stages[self.stage];
+        metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => self.stage.as_str())
+            .record(self.started.elapsed());
+        let s = &self.progress.stages[self.stage as usize];
         s.busy.fetch_sub(1, Ordering::Relaxed);
         s.last_done_ms.store(self.progress.now_ms(), Ordering::Relaxed);
     }
@@ -92,23 +131,15 @@ impl Progress {
         u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX)
     }
 
-    fn index(stage: &str) -> usize {
-        STAGES.iter().position(|s| *s == stage).unwrap_or_else(|| panic!("unknown stage {stage}"))
-    }
-
-    /// Starts one item of work in `stage` (one of [`STAGES`]).
-    ///
-    /// # Panics
-    /// When `stage` is not one of [`STAGES`]: a programming error.
+    /// Starts one item of work in `stage`; the guard ends it.
     #[must_use]
-    pub fn working(self: &Arc<Self>, stage: &str) -> Working {
-        let i = Self::index(stage);
-        let s = &self.stages[i];
+    pub fn working(self: &Arc<Self>, stage: Stage) -> Working {
+        let s = &self.stages[stage as usize];
         // An idle stage taking work counts from now, not from its last item long ago.
         if s.busy.fetch_add(1, Ordering::Relaxed) == 0 {
             s.last_done_ms.store(self.now_ms(), Ordering::Relaxed);
         }
-        Working { progress: Arc::clone(self), stage: i }
+        Working { progress: Arc::clone(self), stage, started: std::time::Instant::now() }
     }
 
     /// Items in hand over all stages: the queue depth shown in `STATUS=`.
@@ -119,11 +150,11 @@ impl Progress {
 
     /// The first stage holding work without finishing anything for `limit`, if any.
     #[must_use]
-    pub fn stalled(&self, limit: Duration) -> Option<(&'static str, Duration)> {
+    pub fn stalled(&self, limit: Duration) -> Option<Stall> {
         let now = self.now_ms();
-        self.stages.iter().zip(STAGES).find_map(|(s, name)| {
+        self.stages.iter().zip(Stage::ALL).find_map(|(s, stage)| {
             let idle = Duration::from_millis(now.saturating_sub(s.last_done_ms.load(Ordering::Relaxed)));
-            (s.busy.load(Ordering::Relaxed) > 0 && idle > limit).then_some((name, idle))
+            (s.busy.load(Ordering::Relaxed) > 0 && idle > limit).then_some(Stall { stage, idle })
         })
     }
 }
@@ -145,9 +176,13 @@ pub async fn watchdog(progress: Arc<Progress>, stop: impl Future<Output = ()>) {
                 withheld = false;
                 notify(&[sd_notify::NotifyState::Watchdog]);
             }
-            Some((stage, idle)) if !withheld => {
+            Some(stall) if !withheld => {
                 withheld = true;
-                error!(stage, idle_secs = idle.as_secs(), "stage made no progress; withholding the watchdog");
+                error!(
+                    stage = stall.stage.as_str(),
+                    idle_secs = stall.idle.as_secs(),
+                    "stage made no progress; withholding the watchdog"
+                );
             }
             Some(_) => {}
         }
@@ -197,15 +232,15 @@ mod tests {
         let limit = Duration::from_secs(30);
         assert_eq!(p.stalled(limit), None, "idle is not stalled");
         tokio::time::advance(Duration::from_secs(100)).await;
-        let fetching = p.working("fetch");
+        let fetching = p.working(Stage::Fetch);
         assert_eq!(p.in_hand(), 1);
         tokio::time::advance(Duration::from_secs(20)).await;
         assert_eq!(p.stalled(limit), None, "an idle stage's clock starts when it takes work");
         {
-            let _other = p.working("fetch");
+            let _other = p.working(Stage::Fetch);
         }
         tokio::time::advance(Duration::from_secs(31)).await;
-        assert_eq!(p.stalled(limit).map(|(s, _)| s), Some("fetch"));
+        assert_eq!(p.stalled(limit).map(|s| s.stage), Some(Stage::Fetch));
         drop(fetching);
         assert_eq!(p.stalled(limit), None);
         assert_eq!(p.in_hand(), 0);

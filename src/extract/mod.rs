@@ -25,6 +25,8 @@ use url::Url;
 pub use charset::decode;
 pub use text::html_to_text;
 
+pub use crate::types::Method;
+
 /// Why a site rule could not be compiled.
 #[derive(Debug, thiserror::Error)]
 pub enum ExtractError {
@@ -84,40 +86,6 @@ impl SiteRule {
 
     fn applies_to(&self, host: &str) -> bool {
         host == self.host || host.strip_suffix(self.host.as_str()).is_some_and(|rest| rest.ends_with('.'))
-    }
-}
-
-/// Which method produced an article's body.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Method {
-    Site,
-    Generic,
-    /// The JSON-LD `articleBody` of the page.
-    JsonLd,
-    Feed,
-}
-
-impl Method {
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Site => "site",
-            Self::Generic => "generic",
-            Self::JsonLd => "jsonld",
-            Self::Feed => "feed",
-        }
-    }
-
-    /// The method in words, for people.
-    #[must_use]
-    pub fn describe(self) -> &'static str {
-        match self {
-            Self::Site => "the site's selector",
-            Self::JsonLd => "the page's JSON-LD articleBody",
-            Self::Generic => "the generic extractor",
-            Self::Feed => "the feed's own text",
-        }
     }
 }
 

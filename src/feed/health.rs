@@ -6,6 +6,9 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+pub use crate::store::Sample;
+use crate::store::{Store, StoreError};
+
 /// Articles of history needed before a feed can be judged silent or shrinking.
 const MIN_HISTORY: usize = 8;
 
@@ -42,13 +45,6 @@ impl Flag {
             Self::Shrinking => "shrinking",
         }
     }
-}
-
-/// One article of a feed's history: when it was stored and its body length.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Sample {
-    pub at: DateTime<Utc>,
-    pub body_chars: usize,
 }
 
 /// The usual gap between a feed's articles: the median gap of its history (newest first).
@@ -122,10 +118,10 @@ pub struct FeedHealth {
 /// # Errors
 /// The store's.
 pub fn report(
-    store: &crate::store::Store,
-    feeds: &[crate::config::Feed],
+    store: &Store,
+    feeds: &[crate::feed::Feed],
     now: DateTime<Utc>,
-) -> Result<Vec<FeedHealth>, crate::store::StoreError> {
+) -> Result<Vec<FeedHealth>, StoreError> {
     feeds
         .iter()
         .map(|feed| {

@@ -20,13 +20,20 @@ use tracing::{debug, info, warn};
 use url::Url;
 
 use crate::canon::Canonicalizer;
-use crate::config::Feed;
 use crate::fetch::{FeedResponse, FetchError, Fetcher};
-use crate::service::Progress;
-use crate::store::{InboxItem, Store, StoreError};
+use crate::service::{Progress, Stage};
+use crate::store::{Failed, InboxItem, Store, StoreError};
+use crate::types::chain;
 
-/// Page fetches of one item after which a failing page gives way to the feed's own text.
-pub const PAGE_ATTEMPTS: u32 = 3;
+/// A feed, ready to poll.
+#[derive(Debug, Clone)]
+pub struct Feed {
+    /// Unique name, shown in logs, alerts and the `feeds` table.
+    pub name: String,
+    pub url: Url,
+    /// Base time between polls, before jitter, backoff and the feed's own hints.
+    pub interval: Duration,
+}
 
 /// Inbox items handed to the pipeline per store query.
 const CLAIM_BATCH: usize = 256;
@@ -46,14 +53,6 @@ pub struct NewItem {
     pub feed_html: String,
     /// Failed page fetches so far.
     pub attempts: u32,
-}
-
-impl NewItem {
-    /// Whether this is the last try of the page: on failure, use the feed's text.
-    #[must_use]
-    pub fn last_attempt(&self) -> bool {
-        self.attempts + 1 >= PAGE_ATTEMPTS
-    }
 }
 
 /// Why one poll of one feed failed.
@@ -230,10 +229,8 @@ impl Poller {
 
     /// Polls one feed, logging and recording the outcome.
     async fn poll_logged(&self, feed: &Arc<Feed>) -> Polled {
-        let _working = self.progress.working("poll");
-        let started = std::time::Instant::now();
+        let _working = self.progress.working(Stage::Poll);
         let result = self.poll(feed).await;
-        metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => "poll").record(started.elapsed());
         let outcome = match &result {
             Ok(report) if report.not_modified => "not_modified",
             Ok(_) => "ok",
@@ -256,8 +253,10 @@ impl Poller {
                 let message = chain(&err);
                 let (store, url, name, msg) =
                     (self.store.clone(), feed.url.to_string(), feed.name.clone(), message.clone());
-                let failures =
-                    store.blocking(move |s| s.record_feed_error(&url, &name, &msg, true)).await.unwrap_or(0);
+                let failures = store
+                    .blocking(move |s| s.record_feed_error(&url, &name, &msg, Failed::Poll))
+                    .await
+                    .unwrap_or(0);
                 warn!(feed = %feed.name, url = %feed.url, error = %message, consecutive_failures = failures, "feed poll failed; backing off");
                 let hint = if let PollError::Fetch(e) = &err { e.retry_after() } else { None };
                 Polled { ok: false, hint }
@@ -368,19 +367,6 @@ async fn sleep_until(at: Option<Instant>) {
     }
 }
 
-/// An error and its causes on one line: `fetch failed: server answered 503`.
-#[must_use]
-pub fn chain(err: &dyn std::error::Error) -> String {
-    let mut out = err.to_string();
-    let mut source = err.source();
-    while let Some(e) = source {
-        out.push_str(": ");
-        out.push_str(&e.to_string());
-        source = e.source();
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -413,27 +399,5 @@ mod tests {
         assert_eq!(items[0].link.as_deref(), Some("https://a.example/story.aspx?12345&utm_source=rss"));
         assert_eq!(items[1].link.as_deref(), Some("https://a.example/other?id=a;b"));
         assert_eq!(items[1].key, "https://a.example/other?id=a;b");
-    }
-
-    #[test]
-    fn last_attempt_counts_failures() {
-        let feed = Arc::new(Feed {
-            name: "F".into(),
-            url: Url::parse("https://f.example/rss").expect("url"),
-            interval: Duration::from_mins(5),
-        });
-        let mut item = NewItem {
-            feed,
-            key: "k".into(),
-            link: None,
-            guid: "g".into(),
-            title: String::new(),
-            published: None,
-            feed_html: String::new(),
-            attempts: 0,
-        };
-        assert!(!item.last_attempt());
-        item.attempts = PAGE_ATTEMPTS - 1;
-        assert!(item.last_attempt());
     }
 }

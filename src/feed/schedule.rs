@@ -52,13 +52,6 @@ pub fn next_delay(
     base.mul_f64(1.0 - JITTER + 2.0 * JITTER * unit.clamp(0.0, 1.0))
 }
 
-/// Delay before an item whose page failed `attempts` times (counting this one) is tried again:
-/// a minute, doubling, at most an hour. It is picked up by the first poll of its feed after that.
-#[must_use]
-pub fn page_retry_delay(attempts: u32) -> Duration {
-    Duration::from_mins(1).saturating_mul(1 << attempts.saturating_sub(1).min(6)).min(Duration::from_hours(1))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,14 +90,6 @@ mod tests {
                 want,
                 "{interval:?} {failures} {hint:?} {unit}"
             );
-        }
-    }
-
-    #[test]
-    fn page_retries_back_off() {
-        let cases = [(1, 1), (2, 2), (3, 4), (6, 32), (7, 60), (40, 60)];
-        for (attempts, minutes) in cases {
-            assert_eq!(page_retry_delay(attempts), Duration::from_mins(minutes), "{attempts}");
         }
     }
 

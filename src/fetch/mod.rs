@@ -5,6 +5,7 @@
 
 pub mod guard;
 pub mod headers;
+pub mod pages;
 pub mod polite;
 pub mod robots;
 
@@ -18,10 +19,37 @@ use reqwest::header::{
 use reqwest::{StatusCode, redirect};
 use url::Url;
 
-use crate::config::FetchSettings;
+use crate::types::Validators;
 
 /// Redirects followed before giving up.
 const MAX_REDIRECTS: usize = 5;
+
+/// The client's settings (`[fetch]`, compiled).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Allow every private, loopback and link-local address (tests, intranets).
+    pub allow_private: bool,
+    /// `Flashpoint/VERSION (…; +CONTACT)`: sites know who reads them and how to reach us.
+    pub user_agent: String,
+    pub connect_timeout: Duration,
+    /// For a whole request, body included.
+    pub timeout: Duration,
+    /// Caps on a body after decompression, so a hostile server cannot balloon memory.
+    pub max_feed_bytes: u64,
+    pub max_page_bytes: u64,
+    /// Feeds polled at once.
+    pub poll_concurrency: usize,
+    /// Article pages fetched at once.
+    pub page_concurrency: usize,
+    /// Requests to one host at the same time.
+    pub per_host_concurrency: usize,
+    /// Least time between the starts of two requests to one host.
+    pub per_host_interval: Duration,
+    /// Honour robots.txt for article pages.
+    pub respect_robots: bool,
+    /// Hosts allowed on private addresses even when `allow_private` is off.
+    pub allow_private_hosts: Vec<String>,
+}
 
 /// Why a fetch failed.
 #[derive(Debug, thiserror::Error)]
@@ -96,13 +124,6 @@ impl FetchError {
     }
 }
 
-/// Validators of a feed's last response, sent back for a conditional GET.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Validators {
-    pub etag: Option<String>,
-    pub last_modified: Option<String>,
-}
-
 /// A feed response.
 #[derive(Debug)]
 pub enum FeedResponse {
@@ -133,7 +154,7 @@ pub struct Page {
 #[derive(Debug, Clone)]
 pub struct Fetcher {
     client: reqwest::Client,
-    settings: Arc<FetchSettings>,
+    settings: Arc<Settings>,
     /// Hosts allowed on private addresses.
     exempt: Arc<[String]>,
     hosts: Arc<polite::HostLimiter>,
@@ -145,7 +166,7 @@ impl Fetcher {
     ///
     /// # Errors
     /// [`FetchError::Client`] when the TLS backend or User-Agent is unusable.
-    pub fn new(settings: &FetchSettings) -> Result<Self, FetchError> {
+    pub fn new(settings: &Settings) -> Result<Self, FetchError> {
         let allow_private = settings.allow_private;
         let exempt: Arc<[String]> = settings.allow_private_hosts.clone().into();
         let redirect_exempt = Arc::clone(&exempt);

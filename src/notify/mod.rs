@@ -18,10 +18,10 @@ use tokio_util::sync::CancellationToken;
 use tracing::{debug, info, warn};
 use url::Url;
 
-use crate::config::DeliverySettings;
-use crate::score::Level;
-use crate::service::Progress;
+use crate::notify::retry::Policy;
+use crate::service::{Progress, Stage};
 use crate::store::{AttemptResult, DueDelivery, Store, StoreError};
+use crate::types::Severity;
 
 pub use payload::Format;
 use retry::Outcome;
@@ -57,7 +57,7 @@ pub struct Webhook {
     pub url: Url,
     pub format: Format,
     /// Alerts below this severity are not sent here.
-    pub min_severity: Level,
+    pub min_severity: Severity,
     /// Only alerts from these feeds (by name); empty for all.
     pub feeds: Vec<String>,
     /// Signs each request (Standard Webhooks) when set.
@@ -67,9 +67,16 @@ pub struct Webhook {
 impl Webhook {
     /// Whether an alert of `severity` from `feed` goes to this webhook.
     #[must_use]
-    pub fn wants(&self, severity: Level, feed: &str) -> bool {
+    pub fn wants(&self, severity: Severity, feed: &str) -> bool {
         severity >= self.min_severity && (self.feeds.is_empty() || self.feeds.iter().any(|f| f == feed))
     }
+}
+
+/// The webhooks an alert of `severity` from `feed` goes to, by name: its outbox rows, decided
+/// when the alert is written and never changed after.
+#[must_use]
+pub fn route(hooks: &[Webhook], severity: Severity, feed: &str) -> Vec<String> {
+    hooks.iter().filter(|h| h.wants(severity, feed)).map(|h| h.name.clone()).collect()
 }
 
 /// Wakes webhook workers when new alerts are written.
@@ -96,7 +103,7 @@ struct Worker {
     hook: Webhook,
     client: reqwest::Client,
     store: Store,
-    policy: DeliverySettings,
+    policy: Policy,
     wake: Arc<Notify>,
     /// Attempts in flight and finished, for the watchdog.
     progress: Arc<Progress>,
@@ -110,7 +117,7 @@ impl Notifier {
     pub fn new(
         webhooks: &[Webhook],
         store: &Store,
-        policy: DeliverySettings,
+        policy: Policy,
         user_agent: &str,
     ) -> Result<(Self, Wakers), NotifyError> {
         let client = reqwest::Client::builder()
@@ -164,7 +171,7 @@ impl Worker {
                 match tokio::time::timeout(FINAL_PASS, self.deliver_all_due()).await {
                     Ok(Ok(())) => {}
                     Ok(Err(err)) => {
-                        warn!(webhook = %self.hook.name, error = %crate::feed::chain(&err), "outbox read failed");
+                        warn!(webhook = %self.hook.name, error = %crate::types::chain(&err), "outbox read failed");
                     }
                     Err(_) => {
                         warn!(webhook = %self.hook.name, "final delivery pass cut short; the rest waits in the outbox");
@@ -175,7 +182,7 @@ impl Worker {
             let sent = match self.deliver_due().await {
                 Ok(n) => n,
                 Err(err) => {
-                    warn!(webhook = %self.hook.name, error = %crate::feed::chain(&err), "outbox read failed");
+                    warn!(webhook = %self.hook.name, error = %crate::types::chain(&err), "outbox read failed");
                     0
                 }
             };
@@ -214,11 +221,8 @@ impl Worker {
             let claimed = self.store.blocking(move |s| s.claim_delivery(&name, pass_start, lease)).await?;
             let Some(delivery) = claimed else { break };
             count += 1;
-            let working = self.progress.working("deliver");
-            let started = std::time::Instant::now();
+            let working = self.progress.working(Stage::Deliver);
             let result = self.attempt(&delivery).await;
-            metrics::histogram!("flashpoint_stage_duration_seconds", "stage" => "deliver")
-                .record(started.elapsed());
             drop(working);
             let outcome = match &result {
                 AttemptResult::Delivered => "delivered",
@@ -269,7 +273,7 @@ impl Worker {
                 Outcome::Status { status: status.as_u16(), retry_after }
             }
             Err(err) if err.is_timeout() => Outcome::Network("timed out".into()),
-            Err(err) => Outcome::Network(crate::feed::chain(&err)),
+            Err(err) => Outcome::Network(crate::types::chain(&err)),
         };
         let now = Utc::now();
         retry::decide(

@@ -9,8 +9,19 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::config::DeliverySettings;
 use crate::store::AttemptResult;
+
+/// How deliveries are timed and given up on (`[delivery]`, compiled).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    /// For one POST, answer included.
+    pub timeout: Duration,
+    /// Backoff after the first failure; it doubles per attempt up to `max_backoff`.
+    pub initial_backoff: Duration,
+    pub max_backoff: Duration,
+    /// A delivery still failing this long after it was queued is dead-lettered.
+    pub max_age: Duration,
+}
 
 /// Attempts allowed for a delivery answered with a non-retryable 4xx.
 const CLIENT_ERROR_ATTEMPTS: u32 = 3;
@@ -45,7 +56,7 @@ pub fn decide(
     outcome: &Outcome,
     attempts: u32,
     age: TimeDelta,
-    policy: &DeliverySettings,
+    policy: &Policy,
     now: DateTime<Utc>,
     unit: f64,
 ) -> AttemptResult {
@@ -78,8 +89,8 @@ pub fn decide(
 mod tests {
     use super::*;
 
-    fn policy() -> DeliverySettings {
-        DeliverySettings {
+    fn policy() -> Policy {
+        Policy {
             timeout: Duration::from_secs(10),
             initial_backoff: Duration::from_secs(5),
             max_backoff: Duration::from_hours(1),

@@ -19,7 +19,7 @@
 mod keys;
 mod text;
 
-use std::fmt;
+use crate::types::Severity;
 use std::sync::{Arc, PoisonError, RwLock};
 
 use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
@@ -223,7 +223,7 @@ impl Default for Context {
 
 /// Score levels: at or above `threshold` an alert is raised; `medium` and `high` grade it.
 #[derive(Debug, Clone, Copy, PartialEq)]
-pub struct Severity {
+pub struct Thresholds {
     pub threshold: f64,
     pub medium: f64,
     pub high: f64,
@@ -237,44 +237,7 @@ pub struct Rules {
     pub exclude: Vec<String>,
     pub context: Context,
     pub actors: Vec<Actor>,
-    pub severity: Severity,
-}
-
-/// How serious an alert is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Level {
-    Low,
-    Medium,
-    High,
-}
-
-impl Level {
-    /// Parses `low`, `medium` or `high`.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "low" => Some(Self::Low),
-            "medium" => Some(Self::Medium),
-            "high" => Some(Self::High),
-            _ => None,
-        }
-    }
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Low => "low",
-            Self::Medium => "medium",
-            Self::High => "high",
-        }
-    }
-}
-
-impl fmt::Display for Level {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+    pub severity: Thresholds,
 }
 
 /// Why rules could not be compiled.
@@ -368,6 +331,18 @@ pub struct Scored {
     pub matches: Vec<Match>,
     /// Distinct actor pairs of the matches that counted, in order of appearance.
     pub actors: Vec<ActorPair>,
+}
+
+/// An alert to create with its article.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewAlert {
+    pub severity: Severity,
+    /// The threshold in force when it was raised, so a later change of threshold explains itself.
+    pub threshold: f64,
+    /// Who acts on whom in the matched sentences.
+    pub actors: Vec<ActorPair>,
+    /// Hash of the scoring rules that raised it.
+    pub rules_hash: String,
 }
 
 /// What a literal of the main automaton is used for.
@@ -576,7 +551,7 @@ impl Scorer {
 
     /// The configured levels.
     #[must_use]
-    pub fn levels(&self) -> Severity {
+    pub fn levels(&self) -> Thresholds {
         self.rules.severity
     }
 
@@ -594,17 +569,29 @@ impl Scorer {
 
     /// The alert level of a score, `None` below the threshold.
     #[must_use]
-    pub fn severity(&self, score: f64) -> Option<Level> {
+    pub fn severity(&self, score: f64) -> Option<Severity> {
         let s = self.rules.severity;
         if score >= s.high {
-            Some(Level::High)
+            Some(Severity::High)
         } else if score >= s.medium {
-            Some(Level::Medium)
+            Some(Severity::Medium)
         } else if score >= s.threshold {
-            Some(Level::Low)
+            Some(Severity::Low)
         } else {
             None
         }
+    }
+
+    /// The alert a score raises under these rules, `None` below the threshold: the one place
+    /// an alert is built, for the pipeline and for `rescore` alike.
+    #[must_use]
+    pub fn alert(&self, scored: &Scored) -> Option<NewAlert> {
+        self.severity(scored.score).map(|severity| NewAlert {
+            severity,
+            threshold: self.rules.severity.threshold,
+            actors: scored.actors.clone(),
+            rules_hash: self.hash.clone(),
+        })
     }
 
     /// Scores an article's title and body.

@@ -14,7 +14,7 @@ fn rules(terms: Vec<Term>) -> Rules {
         exclude: Vec::new(),
         context: Context { lede_sentences: 1, body_weight: 1.0, ..Context::default() },
         actors: Vec::new(),
-        severity: Severity { threshold: 6.0, medium: 10.0, high: 15.0 },
+        severity: Thresholds { threshold: 6.0, medium: 10.0, high: 15.0 },
     }
 }
 
@@ -337,7 +337,7 @@ fn explanation_records_everything() {
     assert_eq!(negated.len(), 1);
     assert_eq!(negated[0].sentence, "They would not retaliate again.");
     assert!((scored.score - 8.0).abs() < 1e-9, "{}", scored.score);
-    assert_eq!(s.severity(scored.score), Some(Level::Low));
+    assert_eq!(s.severity(scored.score), Some(Severity::Low));
 }
 
 #[test]
@@ -346,9 +346,9 @@ fn severity_levels_and_empty_lexicon() {
     let cases = [
         (0.0, None),
         (5.99, None),
-        (6.0, Some(Level::Low)),
-        (10.0, Some(Level::Medium)),
-        (20.0, Some(Level::High)),
+        (6.0, Some(Severity::Low)),
+        (10.0, Some(Severity::Medium)),
+        (20.0, Some(Severity::High)),
     ];
     for (score, want) in cases {
         assert_eq!(s.severity(score), want, "{score}");

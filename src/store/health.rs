@@ -4,7 +4,31 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 
 use super::{Store, StoreError, parse_time, timestamp};
-use crate::feed::health::Sample;
+
+/// One article of a feed's history: when it was stored and its body length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub at: DateTime<Utc>,
+    pub body_chars: usize,
+}
+
+/// Work waiting in the database.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Backlog {
+    /// Deliveries waiting for an attempt.
+    pub pending: usize,
+    /// Deliveries given up on.
+    pub dead: usize,
+    /// Feed items not yet stored as articles.
+    pub inbox: usize,
+}
+
+/// What was stored in a span of time.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Stored {
+    pub articles: usize,
+    pub alerts: usize,
+}
 
 /// A row of the `feeds` table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -34,24 +58,24 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn stored_since(&self, since: DateTime<Utc>) -> Result<(usize, usize), StoreError> {
+    pub fn stored_since(&self, since: DateTime<Utc>) -> Result<Stored, StoreError> {
         let conn = self.lock();
         let since = timestamp(since);
         let count = |sql: &str| -> Result<usize, StoreError> {
             let n: i64 = conn.query_row(sql, [&since], |r| r.get(0))?;
             Ok(usize::try_from(n).unwrap_or(0))
         };
-        Ok((
-            count("SELECT count(*) FROM articles WHERE fetched_at >= ?1")?,
-            count("SELECT count(*) FROM alerts WHERE created_at >= ?1")?,
-        ))
+        Ok(Stored {
+            articles: count("SELECT count(*) FROM articles WHERE fetched_at >= ?1")?,
+            alerts: count("SELECT count(*) FROM alerts WHERE created_at >= ?1")?,
+        })
     }
 
     /// Deliveries pending and dead-lettered, and items waiting in the inbox.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn backlog(&self) -> Result<(usize, usize, usize), StoreError> {
+    pub fn backlog(&self) -> Result<Backlog, StoreError> {
         let conn = self.lock();
         let (pending, dead): (i64, i64) = conn.query_row(
             "SELECT count(*) FILTER (WHERE state = 'pending'), count(*) FILTER (WHERE state = 'dead') FROM deliveries",
@@ -60,7 +84,7 @@ impl Store {
         )?;
         let inbox: i64 = conn.query_row("SELECT count(*) FROM inbox", [], |r| r.get(0))?;
         let n = |v: i64| usize::try_from(v).unwrap_or(0);
-        Ok((n(pending), n(dead), n(inbox)))
+        Ok(Backlog { pending: n(pending), dead: n(dead), inbox: n(inbox) })
     }
 
     /// The recorded state of the feed at `url`; `None` if it was never polled.

@@ -4,7 +4,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, params};
 
 use super::{Store, StoreError, parse_time, timestamp};
-use crate::fetch::Validators;
+use crate::types::Validators;
 
 /// How long an item handed to the pipeline is not handed out again. Longer than any item takes
 /// to pass through; after a crash, items still leased wait this long (a restart clears leases).

@@ -15,10 +15,10 @@ use rusqlite::{Connection, OptionalExtension, params};
 use rusqlite_migration::{M, Migrations};
 use serde::Serialize;
 
-use crate::fetch::Validators;
-use crate::score::{ActorPair, Level, Match};
+use crate::score::{ActorPair, Match, NewAlert};
+use crate::types::{Method, Severity, Validators};
 
-pub use health::FeedState;
+pub use health::{Backlog, FeedState, Sample, Stored};
 pub use inbox::InboxItem;
 
 /// Schema versions, oldest first; never edit a released one, append a new one.
@@ -66,8 +66,8 @@ pub struct NewArticle {
     pub title: String,
     pub published_at: Option<DateTime<Utc>>,
     pub body: String,
-    /// Extraction method: `site`, `jsonld`, `generic` or `feed`.
-    pub method: String,
+    /// How the body was extracted.
+    pub method: Method,
     /// The page's `<link rel=canonical>`.
     pub canonical: Option<String>,
     /// The byline the page declares.
@@ -76,17 +76,6 @@ pub struct NewArticle {
     pub language: Option<String>,
     pub score: f64,
     pub matches: Vec<Match>,
-}
-
-/// An alert to create with its article.
-#[derive(Debug, Clone)]
-pub struct NewAlert {
-    pub severity: Level,
-    pub threshold: f64,
-    /// Who acts on whom in the matched sentences.
-    pub actors: Vec<ActorPair>,
-    /// Hash of the scoring rules that raised it.
-    pub rules_hash: String,
 }
 
 /// A row of the `alerts` table.
@@ -155,10 +144,26 @@ pub struct AlertFilter {
     /// Alerts created at or after this time.
     pub since: Option<DateTime<Utc>>,
     /// Alerts of at least this severity.
-    pub min_severity: Option<Level>,
+    pub min_severity: Option<Severity>,
     /// Alerts from this feed (by name).
     pub feed: Option<String>,
     pub limit: usize,
+}
+
+/// What failed, for [`Store::record_feed_error`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failed {
+    /// A poll of the feed itself.
+    Poll,
+    /// The page of one of its items.
+    Page,
+}
+
+/// A webhook with deliveries waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingWebhook {
+    pub webhook: String,
+    pub pending: usize,
 }
 
 /// What became of one delivery attempt.
@@ -240,8 +245,10 @@ impl Store {
         feed_url: &str,
         name: &str,
         error: &str,
-        poll: bool,
+        failed: Failed,
     ) -> Result<u32, StoreError> {
+        // A failed poll counts towards the feed's backoff; a failed page only towards its page errors.
+        let poll = failed == Failed::Poll;
         let now = timestamp(Utc::now());
         let conn = self.lock();
         let failures: u32 = conn.query_row(
@@ -310,7 +317,7 @@ impl Store {
                 published,
                 now_s,
                 article.body,
-                article.method,
+                article.method.as_str(),
                 article.score,
                 matches,
                 article.canonical,
@@ -470,13 +477,17 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn pending_webhooks(&self) -> Result<Vec<(String, usize)>, StoreError> {
+    pub fn pending_webhooks(&self) -> Result<Vec<PendingWebhook>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT webhook, count(*) FROM deliveries WHERE state = 'pending' GROUP BY webhook ORDER BY webhook",
         )?;
         let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
-        rows.map(|r| r.map(|(w, n)| (w, usize::try_from(n).unwrap_or(0))).map_err(StoreError::from)).collect()
+        rows.map(|r| {
+            r.map(|(webhook, n)| PendingWebhook { webhook, pending: usize::try_from(n).unwrap_or(0) })
+                .map_err(StoreError::from)
+        })
+        .collect()
     }
 
     /// When the next pending delivery to `webhook` falls due.
@@ -527,10 +538,10 @@ impl Store {
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
     pub fn alerts(&self, filter: &AlertFilter) -> Result<Vec<Alert>, StoreError> {
         let conn = self.lock();
-        let severities: Vec<&str> = [Level::Low, Level::Medium, Level::High]
+        let severities: Vec<&str> = [Severity::Low, Severity::Medium, Severity::High]
             .into_iter()
             .filter(|l| filter.min_severity.is_none_or(|min| *l >= min))
-            .map(Level::as_str)
+            .map(Severity::as_str)
             .collect();
         let mut stmt = conn.prepare_cached(
             "SELECT id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches,
@@ -737,7 +748,7 @@ pub fn alert_id(key: &str) -> String {
 /// Helpers for this module's tests and its children's.
 #[cfg(test)]
 mod testing {
-    use super::{NewArticle, Store};
+    use super::{Method, NewArticle, Store};
 
     /// An article keyed (and addressed) by `key`.
     pub fn article(key: &str, score: f64) -> NewArticle {
@@ -750,7 +761,7 @@ mod testing {
             title: "Title".into(),
             published_at: None,
             body: "Body".into(),
-            method: "site".into(),
+            method: Method::Site,
             canonical: None,
             author: None,
             language: None,
@@ -777,7 +788,7 @@ mod tests {
     fn an_article_is_stored_and_alerted_once() {
         let (_dir, store) = open();
         let alert =
-            NewAlert { severity: Level::Low, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
+            NewAlert { severity: Severity::Low, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
         let hooks = vec!["a".to_string(), "b".to_string()];
         let first =
             store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
@@ -787,12 +798,12 @@ mod tests {
         assert!(second.is_none());
         let all = AlertFilter { limit: 10, ..AlertFilter::default() };
         assert_eq!(store.alerts(&all).expect("alerts").len(), 1);
-        let high = AlertFilter { min_severity: Some(Level::High), ..all.clone() };
+        let high = AlertFilter { min_severity: Some(Severity::High), ..all.clone() };
         assert!(store.alerts(&high).expect("alerts").is_empty());
         let other_feed = AlertFilter { feed: Some("Other".into()), ..all.clone() };
         assert!(store.alerts(&other_feed).expect("alerts").is_empty());
         let this_feed =
-            AlertFilter { feed: Some("Feed".into()), min_severity: Some(Level::Low), ..all.clone() };
+            AlertFilter { feed: Some("Feed".into()), min_severity: Some(Severity::Low), ..all.clone() };
         assert_eq!(store.alerts(&this_feed).expect("alerts").len(), 1);
         let later = AlertFilter { since: Some(Utc::now() + chrono::Duration::seconds(5)), ..all };
         assert!(store.alerts(&later).expect("alerts").is_empty());
@@ -830,7 +841,7 @@ mod tests {
     fn attempts_move_deliveries_along() {
         let (_dir, store) = open();
         let alert =
-            NewAlert { severity: Level::High, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
+            NewAlert { severity: Severity::High, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
         store.insert_article(&article("k", 20.0), Some(&alert), &["w".into()]).expect("insert");
         let due = claim(&store, Utc::now()).expect("due");
         assert!(claim(&store, Utc::now()).is_none(), "a leased delivery is not handed out twice");
@@ -858,7 +869,10 @@ mod tests {
         assert!(store.pending_webhooks().expect("pending").is_empty());
         assert_eq!(store.redeliver_alert(&due.alert.id).expect("requeue"), 1);
         assert_eq!(store.redeliver_alert("alrt_none").expect("requeue"), 0);
-        assert_eq!(store.pending_webhooks().expect("pending"), [("w".to_string(), 1)]);
+        assert_eq!(
+            store.pending_webhooks().expect("pending"),
+            [PendingWebhook { webhook: "w".to_string(), pending: 1 }]
+        );
     }
 
     #[test]
@@ -867,9 +881,18 @@ mod tests {
         let v = Validators { etag: Some("\"abc\"".into()), last_modified: None };
         store.record_poll("https://f.example/rss", "F", &[], Some(&v)).expect("ok");
         assert_eq!(store.validators("https://f.example/rss").expect("v"), v);
-        assert_eq!(store.record_feed_error("https://f.example/rss", "F", "boom", true).expect("err"), 1);
-        assert_eq!(store.record_feed_error("https://f.example/rss", "F", "boom", true).expect("err"), 2);
-        assert_eq!(store.record_feed_error("https://f.example/rss", "F", "page", false).expect("err"), 2);
+        assert_eq!(
+            store.record_feed_error("https://f.example/rss", "F", "boom", Failed::Poll).expect("err"),
+            1
+        );
+        assert_eq!(
+            store.record_feed_error("https://f.example/rss", "F", "boom", Failed::Poll).expect("err"),
+            2
+        );
+        assert_eq!(
+            store.record_feed_error("https://f.example/rss", "F", "page", Failed::Page).expect("err"),
+            2
+        );
         store.record_poll("https://f.example/rss", "F", &[], None).expect("ok");
         assert_eq!(store.validators("https://f.example/rss").expect("v"), v, "a 304 keeps validators");
     }
