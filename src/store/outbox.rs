@@ -1,0 +1,224 @@
+//! The outbox: one delivery row per alert and webhook, leased for each attempt, moved along by
+//! its result, listed and re-queued by the operator.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{OptionalExtension, params};
+use serde::Serialize;
+
+use super::{Alert, Store, StoreError, alert_from_row, parse_time, timestamp};
+
+/// A delivery that is due, with the alert it carries.
+#[derive(Debug, Clone)]
+pub struct DueDelivery {
+    pub id: i64,
+    pub webhook: String,
+    /// Attempts made before this one.
+    pub attempts: u32,
+    /// When the delivery was queued (or re-queued by `redeliver`): its age counts from here.
+    pub queued_at: DateTime<Utc>,
+    pub alert: Alert,
+}
+
+/// A row of the `deliveries` table, for `flashpoint deliveries`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Delivery {
+    pub id: i64,
+    pub alert_id: String,
+    pub webhook: String,
+    pub state: String,
+    pub attempts: u32,
+    pub queued_at: String,
+    pub next_attempt_at: String,
+    pub last_attempt_at: Option<String>,
+    pub last_status: Option<u16>,
+    pub last_error: Option<String>,
+    pub title: String,
+}
+
+/// A webhook with deliveries waiting.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PendingWebhook {
+    pub webhook: String,
+    pub pending: usize,
+}
+
+/// What became of one delivery attempt.
+#[derive(Debug, Clone, PartialEq)]
+pub enum AttemptResult {
+    Delivered,
+    Retry { next_at: DateTime<Utc>, error: String, status: Option<u16> },
+    Dead { error: String, status: Option<u16> },
+}
+
+impl Store {
+    /// Leases the oldest pending delivery to `webhook` that is due by `now` and not leased, for
+    /// `lease`; the lease ends when its attempt is recorded.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`].
+    pub fn claim_delivery(
+        &self,
+        webhook: &str,
+        now: DateTime<Utc>,
+        lease: chrono::TimeDelta,
+    ) -> Result<Option<DueDelivery>, StoreError> {
+        let now_s = timestamp(now);
+        let conn = self.lock();
+        let claimed = conn
+            .query_row(
+                "UPDATE deliveries SET leased_until = ?3
+                 WHERE id = (SELECT id FROM deliveries
+                             WHERE webhook = ?1 AND state = 'pending' AND next_attempt_at <= ?2
+                               AND (leased_until IS NULL OR leased_until <= ?2)
+                             ORDER BY next_attempt_at, id LIMIT 1)
+                 RETURNING id",
+                params![webhook, now_s, timestamp(now + lease)],
+                |r| r.get::<_, i64>(0),
+            )
+            .optional()?;
+        let Some(id) = claimed else { return Ok(None) };
+        let (attempts, queued_at, alert) = conn.query_row(
+            "SELECT d.attempts, d.queued_at, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
+                    a.score, a.severity, a.threshold, a.matches, a.actors, a.rules_hash
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = ?1",
+            [id],
+            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, alert_from_row(r, 2)?)),
+        )?;
+        let alert = alert.parse()?;
+        let queued_at = parse_time(&queued_at).unwrap_or(now);
+        Ok(Some(DueDelivery { id, webhook: webhook.to_string(), attempts, queued_at, alert }))
+    }
+
+    /// Ends every delivery lease: at start, no attempt is under way any more.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn release_deliveries(&self) -> Result<usize, StoreError> {
+        Ok(self
+            .lock()
+            .execute("UPDATE deliveries SET leased_until = NULL WHERE leased_until IS NOT NULL", [])?)
+    }
+
+    /// Webhook names with pending deliveries, for a warning about ones no longer configured.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn pending_webhooks(&self) -> Result<Vec<PendingWebhook>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT webhook, count(*) FROM deliveries WHERE state = 'pending' GROUP BY webhook ORDER BY webhook",
+        )?;
+        let rows = stmt.query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?)))?;
+        rows.map(|r| {
+            r.map(|(webhook, n)| PendingWebhook { webhook, pending: usize::try_from(n).unwrap_or(0) })
+                .map_err(StoreError::from)
+        })
+        .collect()
+    }
+
+    /// When the next pending delivery to `webhook` falls due.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn next_due(&self, webhook: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
+        let conn = self.lock();
+        let next: Option<String> = conn.query_row(
+            "SELECT min(max(next_attempt_at, coalesce(leased_until, ''))) FROM deliveries
+             WHERE webhook = ?1 AND state = 'pending'",
+            [webhook],
+            |r| r.get(0),
+        )?;
+        Ok(next.as_deref().and_then(parse_time))
+    }
+
+    /// Records the result of one attempt.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn record_attempt(&self, delivery_id: i64, result: &AttemptResult) -> Result<(), StoreError> {
+        let now = timestamp(Utc::now());
+        let conn = self.lock();
+        match result {
+            AttemptResult::Delivered => conn.execute(
+                "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1, delivered_at = ?2, leased_until = NULL,
+                   last_attempt_at = ?2, last_status = NULL, last_error = NULL WHERE id = ?1",
+                params![delivery_id, now],
+            ),
+            AttemptResult::Retry { next_at, error, status } => conn.execute(
+                "UPDATE deliveries SET attempts = attempts + 1, next_attempt_at = ?2, last_attempt_at = ?3, leased_until = NULL,
+                   last_error = ?4, last_status = ?5 WHERE id = ?1",
+                params![delivery_id, timestamp(*next_at), now, error, status],
+            ),
+            AttemptResult::Dead { error, status } => conn.execute(
+                "UPDATE deliveries SET state = 'dead', attempts = attempts + 1, last_attempt_at = ?2, leased_until = NULL,
+                   last_error = ?3, last_status = ?4 WHERE id = ?1",
+                params![delivery_id, now, error, status],
+            ),
+        }?;
+        Ok(())
+    }
+
+    /// Deliveries in the given states (`pending`, `delivered`, `dead`), oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`].
+    pub fn deliveries(&self, states: &[&str], limit: usize) -> Result<Vec<Delivery>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT d.id, d.alert_id, d.webhook, d.state, d.attempts, d.queued_at, d.next_attempt_at,
+                    d.last_attempt_at, d.last_status, d.last_error, a.title
+             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE d.state IN (SELECT value FROM json_each(?1))
+             ORDER BY d.queued_at, d.id LIMIT ?2",
+        )?;
+        let rows = stmt.query_map(
+            params![serde_json::to_string(states)?, i64::try_from(limit).unwrap_or(i64::MAX)],
+            |r| {
+                Ok(Delivery {
+                    id: r.get(0)?,
+                    alert_id: r.get(1)?,
+                    webhook: r.get(2)?,
+                    state: r.get(3)?,
+                    attempts: r.get(4)?,
+                    queued_at: r.get(5)?,
+                    next_attempt_at: r.get(6)?,
+                    last_attempt_at: r.get(7)?,
+                    last_status: r.get(8)?,
+                    last_error: r.get(9)?,
+                    title: r.get(10)?,
+                })
+            },
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Queues every delivery of alert `alert_id` again, whatever its state: attempts start over
+    /// and its age counts from now. Returns how many deliveries were queued.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn redeliver_alert(&self, alert_id: &str) -> Result<usize, StoreError> {
+        self.requeue("alert_id = ?1", alert_id)
+    }
+
+    /// Queues every dead-lettered delivery again. Returns how many.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn redeliver_dead(&self) -> Result<usize, StoreError> {
+        self.requeue("state = ?1", "dead")
+    }
+
+    fn requeue(&self, condition: &str, value: &str) -> Result<usize, StoreError> {
+        let now = timestamp(Utc::now());
+        let conn = self.lock();
+        let n = conn.execute(
+            &format!(
+                "UPDATE deliveries SET state = 'pending', attempts = 0, queued_at = ?2, next_attempt_at = ?2, leased_until = NULL,
+                   delivered_at = NULL WHERE {condition}"
+            ),
+            params![value, now],
+        )?;
+        Ok(n)
+    }
+}
