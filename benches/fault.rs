@@ -10,7 +10,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use common::{Daemon, Server, count_now, generated_site, write_config};
+use common::{Daemon, Server, TestConfig, count_now, generated_site, write_config};
 
 struct Options {
     articles: usize,
@@ -57,6 +57,22 @@ async fn main() {
     );
 
     let started = Instant::now();
+    kill_repeatedly(&o, &cfg, &hook).await;
+    let daemon = Daemon::start(&cfg.path);
+    wait_until_done(&o, &cfg).await;
+    // A second POST of a delivered alert, if the daemon wrongly made one, would come now.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let exit = daemon.stop().await;
+    let tally = Tally::of(&hook, o.threats);
+    report(&o, &cfg, &tally);
+    println!("  final shutdown exit code:      {exit:?}");
+    println!("  wall time:                     {:.1} s", started.elapsed().as_secs_f64());
+    assert_eq!(tally.lost, 0, "alerts lost");
+    assert_eq!(tally.under_two_ids, 0, "alerts under two ids");
+}
+
+/// Starts the daemon and SIGKILLs it after a random while, `o.kills` times.
+async fn kill_repeatedly(o: &Options, cfg: &TestConfig, hook: &Server) {
     for kill in 1..=o.kills {
         let daemon = Daemon::start(&cfg.path);
         tokio::time::sleep(Duration::from_millis(fastrand::u64(300..2000))).await;
@@ -65,7 +81,10 @@ async fn main() {
         let alerts = count_now(&cfg.db, "SELECT count(*) FROM alerts");
         eprintln!("kill {kill:2}: {stored} articles, {alerts} alerts, {} POSTs so far", hook.seen().len());
     }
-    let daemon = Daemon::start(&cfg.path);
+}
+
+/// Waits (at most 5 minutes) until every article is stored and every expected alert delivered.
+async fn wait_until_done(o: &Options, cfg: &TestConfig) {
     let threats = i64::try_from(o.threats).expect("count");
     let deadline = Instant::now() + Duration::from_mins(5);
     while Instant::now() < deadline {
@@ -76,24 +95,46 @@ async fn main() {
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    tokio::time::sleep(Duration::from_secs(1)).await;
-    let exit = daemon.stop().await;
+}
 
-    let mut accepted: HashMap<String, usize> = HashMap::new();
-    let mut ids_per_article: HashMap<String, HashSet<String>> = HashMap::new();
-    let mut attempts = 0;
-    for seen in hook.seen().iter().filter(|s| s.method == "POST") {
-        attempts += 1;
-        let id = seen.headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-        let body: serde_json::Value = serde_json::from_slice(&seen.body).expect("json");
-        ids_per_article.entry(body["article"]["url"].to_string()).or_default().insert(id.clone());
-        if (200..300).contains(&seen.status) {
-            *accepted.entry(id).or_default() += 1;
+/// What the receiver saw.
+struct Tally {
+    attempts: usize,
+    /// Webhook ids answered 2xx.
+    accepted: usize,
+    /// Ids answered 2xx more than once.
+    resent: usize,
+    /// Articles whose alert arrived under more than one id.
+    under_two_ids: usize,
+    lost: usize,
+}
+
+impl Tally {
+    fn of(hook: &Server, expected: usize) -> Self {
+        let mut accepted: HashMap<String, usize> = HashMap::new();
+        let mut ids_per_article: HashMap<String, HashSet<String>> = HashMap::new();
+        let mut attempts = 0;
+        for seen in hook.seen().iter().filter(|s| s.method == "POST") {
+            attempts += 1;
+            let id =
+                seen.headers.get("webhook-id").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+            let body: serde_json::Value = serde_json::from_slice(&seen.body).expect("json");
+            ids_per_article.entry(body["article"]["url"].to_string()).or_default().insert(id.clone());
+            if (200..300).contains(&seen.status) {
+                *accepted.entry(id).or_default() += 1;
+            }
+        }
+        Self {
+            attempts,
+            accepted: accepted.len(),
+            resent: accepted.values().filter(|n| **n > 1).count(),
+            under_two_ids: ids_per_article.values().filter(|ids| ids.len() > 1).count(),
+            lost: expected.saturating_sub(accepted.len()),
         }
     }
-    let resent = accepted.values().filter(|n| **n > 1).count();
-    let under_two_ids = ids_per_article.values().filter(|ids| ids.len() > 1).count();
-    let lost = o.threats.saturating_sub(accepted.len());
+}
+
+fn report(o: &Options, cfg: &TestConfig, t: &Tally) {
     println!(
         "fault run: {} articles, {} expected alerts, {} SIGKILLs, receiver failing {:.0}% of requests",
         o.articles,
@@ -103,15 +144,12 @@ async fn main() {
     );
     println!("  articles stored:               {}", count_now(&cfg.db, "SELECT count(*) FROM articles"));
     println!("  alerts raised:                 {}", count_now(&cfg.db, "SELECT count(*) FROM alerts"));
-    println!("  POST attempts:                 {attempts}");
-    println!("  alerts accepted by receiver:   {}", accepted.len());
-    println!("  alerts lost:                   {lost}");
-    println!("  alerts delivered under 2+ ids: {under_two_ids}");
+    println!("  POST attempts:                 {}", t.attempts);
+    println!("  alerts accepted by receiver:   {}", t.accepted);
+    println!("  alerts lost:                   {}", t.lost);
+    println!("  alerts delivered under 2+ ids: {}", t.under_two_ids);
     println!(
-        "  ids accepted more than once:   {resent} (a crash between the receiver's 2xx and recording it)"
+        "  ids accepted more than once:   {} (a crash between the receiver's 2xx and recording it)",
+        t.resent
     );
-    println!("  final shutdown exit code:      {exit:?}");
-    println!("  wall time:                     {:.1} s", started.elapsed().as_secs_f64());
-    assert_eq!(lost, 0, "alerts lost");
-    assert_eq!(under_two_ids, 0, "alerts under two ids");
 }
