@@ -1,6 +1,7 @@
 //! DOM → plain text: paragraphs from block elements, whitespace collapsed, non-content skipped.
 
 use ego_tree::iter::Edge;
+use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node};
 
 /// Elements whose content is never article text.
@@ -77,43 +78,75 @@ impl Paragraphs {
     }
 }
 
-/// The text of `root`, paragraph by paragraph, leaving out [`SKIPPED`] elements and any element
-/// for which `skip` answers true (with their subtrees).
-pub(super) fn element_text(root: ElementRef<'_>, skip: &dyn Fn(ElementRef<'_>) -> bool) -> String {
-    let mut out = Paragraphs::default();
-    let mut skipping = None;
+/// What a depth-first walk does at each node: [`Visitor::enter`] says whether to go below it
+/// (a node not entered is not left either).
+pub(super) trait Visitor<'a> {
+    fn enter(&mut self, node: NodeRef<'a, Node>) -> bool;
+    fn leave(&mut self, node: NodeRef<'a, Node>);
+}
+
+/// Walks `root` and everything below it in document order, skipping the subtrees of nodes that
+/// `visitor` does not enter.
+pub(super) fn visit<'a>(root: NodeRef<'a, Node>, visitor: &mut impl Visitor<'a>) {
+    let mut skipping: Option<NodeId> = None;
     for edge in root.traverse() {
         match edge {
-            Edge::Open(node) => {
-                if skipping.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Text(t) => out.push(t),
-                    Node::Element(e) => {
-                        let el = ElementRef::wrap(node).expect("element node");
-                        if node.id() != root.id() && (is_skipped(e.name()) || is_hidden(e) || skip(el)) {
-                            skipping = Some(node.id());
-                        } else if is_block(e.name()) {
-                            out.flush();
-                        }
-                    }
-                    _ => {}
+            Edge::Open(node) if skipping.is_none() => {
+                if !visitor.enter(node) {
+                    skipping = Some(node.id());
                 }
             }
+            Edge::Open(_) => {}
+            Edge::Close(node) if skipping == Some(node.id()) => skipping = None,
             Edge::Close(node) => {
-                if skipping == Some(node.id()) {
-                    skipping = None;
-                } else if skipping.is_none()
-                    && let Node::Element(e) = node.value()
-                    && is_block(e.name())
-                {
-                    out.flush();
+                if skipping.is_none() {
+                    visitor.leave(node);
                 }
             }
         }
     }
-    out.finish()
+}
+
+/// Collects the text of an element, paragraph by paragraph.
+struct TextOf<'s> {
+    root: NodeId,
+    skip: &'s dyn Fn(ElementRef<'_>) -> bool,
+    out: Paragraphs,
+}
+
+impl<'a> Visitor<'a> for TextOf<'_> {
+    fn enter(&mut self, node: NodeRef<'a, Node>) -> bool {
+        match node.value() {
+            Node::Text(t) => self.out.push(t),
+            Node::Element(e) => {
+                let el = ElementRef::wrap(node).expect("element node");
+                if node.id() != self.root && (is_skipped(e.name()) || is_hidden(e) || (self.skip)(el)) {
+                    return false;
+                }
+                if is_block(e.name()) {
+                    self.out.flush();
+                }
+            }
+            _ => {}
+        }
+        true
+    }
+
+    fn leave(&mut self, node: NodeRef<'a, Node>) {
+        if let Node::Element(e) = node.value()
+            && is_block(e.name())
+        {
+            self.out.flush();
+        }
+    }
+}
+
+/// The text of `root`, paragraph by paragraph, leaving out [`SKIPPED`] elements and any element
+/// for which `skip` answers true (with their subtrees).
+pub(super) fn element_text(root: ElementRef<'_>, skip: &dyn Fn(ElementRef<'_>) -> bool) -> String {
+    let mut text = TextOf { root: root.id(), skip, out: Paragraphs::default() };
+    visit(*root, &mut text);
+    text.out.finish()
 }
 
 /// Elements a reader never sees.

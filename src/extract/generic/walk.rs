@@ -4,12 +4,11 @@
 
 use std::collections::HashMap;
 
-use ego_tree::NodeId;
-use ego_tree::iter::Edge;
+use ego_tree::{NodeId, NodeRef};
 use scraper::{Html, Node};
 
 use super::names::is_unlikely;
-use crate::extract::text::{is_block, is_hidden, is_skipped};
+use crate::extract::text::{Visitor, is_block, is_hidden, is_skipped, visit};
 
 /// Shorter runs of text are menus, captions and buttons.
 const MIN_PARAGRAPH_CHARS: u32 = 25;
@@ -230,25 +229,25 @@ impl Walk {
 /// Walks the document once, measuring every element and collecting the paragraphs.
 pub(super) fn measure(doc: &Html) -> Measured {
     let mut walk = Walk::default();
-    let mut skipping: Option<NodeId> = None;
-    for edge in doc.tree.root().traverse() {
-        match edge {
-            Edge::Open(node) if skipping.is_none() => match node.value() {
-                Node::Element(e) if !walk.open(node.id(), e) => skipping = Some(node.id()),
-                Node::Text(t) => walk.text(t),
-                _ => {}
-            },
-            Edge::Close(node) => {
-                if skipping == Some(node.id()) {
-                    skipping = None;
-                } else if skipping.is_none()
-                    && let Node::Element(e) = node.value()
-                {
-                    walk.close(e.name());
-                }
+    visit(doc.tree.root(), &mut walk);
+    walk.measured
+}
+
+impl<'a> Visitor<'a> for Walk {
+    fn enter(&mut self, node: NodeRef<'a, Node>) -> bool {
+        match node.value() {
+            Node::Element(e) => self.open(node.id(), e),
+            Node::Text(t) => {
+                self.text(t);
+                true
             }
-            Edge::Open(_) => {}
+            _ => true,
         }
     }
-    walk.measured
+
+    fn leave(&mut self, node: NodeRef<'a, Node>) {
+        if let Node::Element(e) = node.value() {
+            self.close(e.name());
+        }
+    }
 }
