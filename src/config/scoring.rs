@@ -1,0 +1,202 @@
+//! Compiling `[scoring]`: thresholds and severity levels, category weights (built-in ones
+//! overridable), context rules, actors and the lexicon, into the [`Scorer`] the score stage runs.
+//!
+//! Every entry is checked on its own, so a lexicon with many bad terms reports each of them.
+
+use std::collections::{BTreeMap, HashSet};
+
+use super::raw::{ActorConfig, CategoryConfig, ScoringConfig, TermConfig};
+use super::{Problem, problem};
+use crate::score::{self, Actor, Context, Pattern, Rules, Scorer, Term, Thresholds};
+
+/// Built-in category weights, from the conflict intensity of the matching CAMEO roots on the
+/// Goldstein scale (13 threaten -7, 15 force posture -7.2, 17 coerce -7, 18 assault -9,
+/// 19 fight -10), set so one unambiguous assault or fight verb reaches the default threshold (6)
+/// on its own, a threat just does, and coercion needs company.
+pub const CATEGORY_WEIGHTS: &[(&str, f64)] =
+    &[("threaten", 6.0), ("mobilize", 5.0), ("coerce", 3.0), ("assault", 7.0), ("fight", 7.0)];
+
+/// Words between `near` parts when a term sets no `within`.
+const DEFAULT_WITHIN: usize = 8;
+
+/// `[scoring]` into a ready [`Scorer`]; `None` when the rules cannot be built at all.
+pub(super) fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Option<Scorer> {
+    let severity = compile_thresholds(scoring, problems);
+    let categories = category_weights(&scoring.categories, problems);
+    check_context(&scoring.context, problems);
+    non_empty("scoring.exclude", &scoring.exclude, problems);
+    let actors = compile_actors(&scoring.actors, problems);
+    let mut terms = Vec::new();
+    let mut seen = HashSet::new();
+    for (i, t) in scoring.terms.iter().enumerate() {
+        if let Some(term) = compile_term(&format!("scoring.terms[{i}]"), t, &categories, &mut seen, problems)
+        {
+            terms.push(term);
+        }
+    }
+    let rules = Rules {
+        terms,
+        exclude: scoring.exclude.iter().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect(),
+        context: scoring.context.clone(),
+        actors,
+        severity,
+    };
+    match Scorer::new(rules) {
+        Ok(scorer) => Some(scorer),
+        Err(err) => {
+            problems.push(problem("scoring.terms", err.to_string()));
+            None
+        }
+    }
+}
+
+/// The alert threshold and the severity levels: positive, and in rising order.
+fn compile_thresholds(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Thresholds {
+    let levels = [
+        ("scoring.threshold", scoring.threshold),
+        ("scoring.severity_medium", scoring.severity_medium),
+        ("scoring.severity_high", scoring.severity_high),
+    ];
+    for (key, value) in levels {
+        if !value.is_finite() || value <= 0.0 {
+            problems.push(problem(key, "must be a number above zero"));
+        }
+    }
+    if scoring.severity_medium < scoring.threshold {
+        problems.push(problem("scoring.severity_medium", "must not be below scoring.threshold"));
+    }
+    if scoring.severity_high < scoring.severity_medium {
+        problems.push(problem("scoring.severity_high", "must not be below scoring.severity_medium"));
+    }
+    Thresholds { threshold: scoring.threshold, medium: scoring.severity_medium, high: scoring.severity_high }
+}
+
+/// The built-in category weights with `[scoring.categories]` laid over them.
+fn category_weights<'a>(
+    configured: &'a BTreeMap<String, CategoryConfig>,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<&'a str, f64> {
+    let mut categories: BTreeMap<&str, f64> = CATEGORY_WEIGHTS.iter().copied().collect();
+    for (name, category) in configured {
+        let key = format!("scoring.categories.{name}.weight");
+        match category.weight {
+            Some(w) if w.is_finite() && w != 0.0 => {
+                categories.insert(name.as_str(), w);
+            }
+            Some(_) => problems.push(problem(key, "must be a non-zero number")),
+            None => problems.push(problem(key, "is missing")),
+        }
+    }
+    categories
+}
+
+/// One `[[scoring.terms]]` entry, its weight resolved; `None` (with problems) when it is bad.
+fn compile_term(
+    key: &str,
+    t: &TermConfig,
+    categories: &BTreeMap<&str, f64>,
+    seen: &mut HashSet<String>,
+    problems: &mut Vec<Problem>,
+) -> Option<Term> {
+    let category = t.category.trim();
+    let weight = match (t.weight, categories.get(category)) {
+        (Some(w), _) if !w.is_finite() || w == 0.0 => {
+            problems.push(problem(format!("{key}.weight"), "must be a non-zero number"));
+            None
+        }
+        (Some(w), _) | (None, Some(&w)) => Some(w),
+        (None, None) if category.is_empty() => None,
+        (None, None) => {
+            problems.push(problem(
+                format!("{key}.weight"),
+                format!("is needed: category {category:?} has no weight (set [scoring.categories.{category}] weight)"),
+            ));
+            None
+        }
+    };
+    if category.is_empty() {
+        problems.push(problem(format!("{key}.category"), "must not be empty"));
+    }
+    let (pattern, label) = match (&t.phrase, t.near.is_empty()) {
+        (Some(phrase), true) => {
+            if t.within.is_some() {
+                problems.push(problem(format!("{key}.within"), "goes with near, not phrase"));
+            }
+            (Pattern::phrase(phrase).map_err(|m| (format!("{key}.phrase"), m)), phrase.trim().to_string())
+        }
+        (None, false) => {
+            let within = t.within.unwrap_or(DEFAULT_WITHIN);
+            let label = format!("{} within {within}", t.near.join(" ~ "));
+            (Pattern::near(&t.near, within).map_err(|m| (format!("{key}.near"), m)), label)
+        }
+        (Some(_), false) => (Err((key.to_string(), "set phrase or near, not both".into())), String::new()),
+        (None, true) => (Err((format!("{key}.phrase"), "is missing (or set near)".into())), String::new()),
+    };
+    let pattern = match pattern {
+        Ok(p) => p,
+        Err((key, message)) => {
+            problems.push(problem(key, message));
+            return None;
+        }
+    };
+    if !seen.insert(format!("{pattern:?}")) {
+        problems.push(problem(key, format!("{label:?} is listed twice")));
+    }
+    weight.map(|weight| Term { label, pattern, weight, category: category.to_string() })
+}
+
+fn check_context(c: &Context, problems: &mut Vec<Problem>) {
+    non_empty("scoring.context.negation", &c.negation, problems);
+    non_empty("scoring.context.negation_exceptions", &c.negation_exceptions, problems);
+    non_empty("scoring.context.conditional", &c.conditional, problems);
+    non_empty("scoring.context.allegation", &c.allegation, problems);
+    non_empty("scoring.context.background", &c.background, problems);
+    let ranges = [
+        ("negation_factor", c.negation_factor, 0.0, 1.0),
+        ("conditional_factor", c.conditional_factor, 0.0, 10.0),
+        ("allegation_factor", c.allegation_factor, 0.0, 1.0),
+        ("background_factor", c.background_factor, 0.0, 1.0),
+        ("title_boost", c.title_boost, 0.0, 10.0),
+        ("lede_boost", c.lede_boost, 0.0, 10.0),
+        ("body_weight", c.body_weight, 0.0, 10.0),
+        ("repeat_decay", c.repeat_decay, 0.0, 1.0),
+    ];
+    for (name, value, low, high) in ranges {
+        if !(low..=high).contains(&value) {
+            problems.push(problem(
+                format!("scoring.context.{name}"),
+                format!("must be between {low} and {high}"),
+            ));
+        }
+    }
+    if c.negation_scope == 0 {
+        problems.push(problem("scoring.context.negation_scope", "must be at least 1"));
+    }
+}
+
+fn non_empty(key: &str, items: &[String], problems: &mut Vec<Problem>) {
+    for (i, item) in items.iter().enumerate() {
+        if score::normalize(item).is_empty() {
+            problems.push(problem(format!("{key}[{i}]"), "must not be empty"));
+        }
+    }
+}
+
+fn compile_actors(actors: &[ActorConfig], problems: &mut Vec<Problem>) -> Vec<Actor> {
+    let mut names = HashSet::new();
+    let mut out = Vec::new();
+    for (i, a) in actors.iter().enumerate() {
+        let key = format!("scoring.actors[{i}]");
+        let name = a.name.trim();
+        if name.is_empty() {
+            problems.push(problem(format!("{key}.name"), "must not be empty"));
+            continue;
+        }
+        if !names.insert(name.to_string()) {
+            problems.push(problem(format!("{key}.name"), format!("{name:?} is listed twice")));
+        }
+        non_empty(&format!("{key}.aliases"), &a.aliases, problems);
+        out.push(Actor { name: name.to_string(), aliases: a.aliases.clone() });
+    }
+    out
+}
