@@ -49,6 +49,12 @@ macro_rules! text_enum {
                 }
             }
 
+            /// Every spelling, for messages: `low, medium, high`.
+            #[must_use]
+            pub fn spellings() -> String {
+                Self::ALL.iter().map(|v| v.as_str()).collect::<Vec<_>>().join(", ")
+            }
+
             /// The variant spelt `text`, if any.
             #[must_use]
             pub fn parse(text: &str) -> Option<Self> {
@@ -130,6 +136,7 @@ mod tests {
             assert_eq!(serde_json::from_str::<Method>(&format!("\"{m}\"")).expect("json"), *m);
         }
         assert_eq!(Severity::parse("severe"), None);
+        assert_eq!(Severity::spellings(), "low, medium, high");
         assert_eq!(Method::parse("JsonLd"), None);
     }
 

@@ -28,14 +28,14 @@ pub(super) fn compile_webhooks(
         if format.is_none() {
             problems.push(problem(
                 format!("{key}.format"),
-                format!("{:?} is not one of json, slack, discord", hook.format),
+                format!("{:?} is not one of {}", hook.format, Format::spellings()),
             ));
         }
         let min_severity = Severity::parse(&hook.min_severity);
         if min_severity.is_none() {
             problems.push(problem(
                 format!("{key}.min_severity"),
-                format!("{:?} is not one of low, medium, high", hook.min_severity),
+                format!("{:?} is not one of {}", hook.min_severity, Severity::spellings()),
             ));
         }
         for (j, feed) in hook.feeds.iter().enumerate() {

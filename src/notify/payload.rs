@@ -22,15 +22,20 @@ pub enum Format {
 }
 
 impl Format {
+    /// Every format with its config spelling.
+    pub const ALL: [(Self, &str); 3] =
+        [(Self::Json, "json"), (Self::Slack, "slack"), (Self::Discord, "discord")];
+
     /// Parses the `format` config value.
     #[must_use]
     pub fn parse(text: &str) -> Option<Self> {
-        match text {
-            "json" => Some(Self::Json),
-            "slack" => Some(Self::Slack),
-            "discord" => Some(Self::Discord),
-            _ => None,
-        }
+        Self::ALL.iter().find(|(_, name)| *name == text).map(|(f, _)| *f)
+    }
+
+    /// Every spelling, for messages: `json, slack, discord`.
+    #[must_use]
+    pub fn spellings() -> String {
+        Self::ALL.map(|(_, name)| name).join(", ")
     }
 
     /// The body for `alert`. The same alert always gives the same bytes, so every retry
