@@ -1,6 +1,8 @@
 //! Table tests of the scorer: matching, each context rule, actors, explanation.
 
+use super::explain::SNIPPET_CHARS;
 use super::*;
+use crate::types::Severity;
 
 fn phrase(p: &str, w: f64, c: &str) -> Term {
     Term { label: p.into(), pattern: Pattern::phrase(p).expect("pattern"), weight: w, category: c.into() }

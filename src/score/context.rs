@@ -1,0 +1,174 @@
+//! The context of a sentence with a match: negation cues (and the phrases excepted from them),
+//! conditional framing, allegation and background cues, and the actors it names, found by a
+//! second automaton, and what they make of each match there.
+
+use super::explain::Flags;
+use super::matcher::{Automaton, Found, Hit, Literals, search};
+use super::rules::{Context, Rules};
+use super::scorer::ScoreError;
+use super::text;
+
+/// What a literal of the context automaton is.
+#[derive(Debug, Clone, Copy)]
+enum Cue {
+    Negation,
+    Exception,
+    /// Part `.1` of conditional `.0`.
+    Conditional(usize, usize),
+    Allegation,
+    Background,
+    Actor(usize),
+}
+
+/// The compiled cues and actor names of a set of rules.
+#[derive(Debug, Clone)]
+pub(super) struct Cues {
+    automaton: Automaton<Cue>,
+    /// Number of parts of each conditional.
+    conditional_parts: Vec<usize>,
+}
+
+impl Cues {
+    /// Compiles the context cues and the actors' names and aliases of `rules`.
+    pub(super) fn new(rules: &Rules) -> Result<Self, ScoreError> {
+        let mut literals = Literals::new();
+        let ctx = &rules.context;
+        for cue in &ctx.negation {
+            literals.add(cue, Cue::Negation);
+        }
+        for phrase in &ctx.negation_exceptions {
+            literals.add(phrase, Cue::Exception);
+        }
+        let mut conditional_parts = Vec::new();
+        for (i, cond) in ctx.conditional.iter().enumerate() {
+            let parts: Vec<&str> = cond.split("...").map(str::trim).filter(|p| !p.is_empty()).collect();
+            for (j, part) in parts.iter().enumerate() {
+                literals.add(part, Cue::Conditional(i, j));
+            }
+            conditional_parts.push(parts.len());
+        }
+        for cue in &ctx.allegation {
+            literals.add(cue, Cue::Allegation);
+        }
+        for cue in &ctx.background {
+            literals.add(cue, Cue::Background);
+        }
+        for (i, actor) in rules.actors.iter().enumerate() {
+            literals.add(&actor.name, Cue::Actor(i));
+            for alias in &actor.aliases {
+                literals.add(alias, Cue::Actor(i));
+            }
+        }
+        Ok(Self { automaton: literals.build()?, conditional_parts })
+    }
+
+    /// Negation cues, conditional framing and actors of one normalised sentence.
+    pub(super) fn of(&self, norm: &str) -> SentenceContext {
+        let mut view = SentenceContext::default();
+        let Some((ac, cues)) = &self.automaton else { return view };
+        let hits = search(ac, norm);
+        let exceptions: Vec<&Hit> =
+            hits.iter().filter(|h| cues[h.literal].iter().any(|c| matches!(c, Cue::Exception))).collect();
+        // Progress through each conditional's parts, in order.
+        let mut progress: Vec<(usize, usize)> = vec![(0, 0); self.conditional_parts.len()];
+        let mut actors = Vec::new();
+        for h in &hits {
+            for cue in &cues[h.literal] {
+                match *cue {
+                    Cue::Negation => {
+                        let excepted = exceptions.iter().any(|e| e.start <= h.start && h.end <= e.end);
+                        if !excepted {
+                            view.negations.push((h.start, h.end));
+                        }
+                    }
+                    Cue::Conditional(i, j) => {
+                        let (next, after) = progress[i];
+                        if next == j && h.start >= after {
+                            progress[i] = (j + 1, h.end);
+                        }
+                    }
+                    Cue::Actor(i) => actors.push((h.start, h.end, i)),
+                    Cue::Allegation => view.allegations.push(h.end),
+                    Cue::Background => view.backgrounds.push((h.start, h.end)),
+                    Cue::Exception => {}
+                }
+            }
+        }
+        view.conditional = progress.iter().zip(&self.conditional_parts).any(|((done, _), n)| done == n);
+        // Longest alias wins where two overlap ("afghan taliban" over "afghan").
+        actors.sort_unstable_by(|a, b| a.0.cmp(&b.0).then(b.1.cmp(&a.1)));
+        let mut pos = 0;
+        for a in actors {
+            if a.0 >= pos {
+                view.actors.push(a);
+                pos = a.1;
+            }
+        }
+        view
+    }
+}
+
+/// What the context automaton found in one sentence.
+#[derive(Debug, Default)]
+pub(super) struct SentenceContext {
+    /// Spans of negation cues not covered by an exception.
+    negations: Vec<(usize, usize)>,
+    conditional: bool,
+    /// Ends of allegation cues.
+    allegations: Vec<usize>,
+    /// Spans of background cues.
+    backgrounds: Vec<(usize, usize)>,
+    /// Actor mentions: span and actor index, in order.
+    actors: Vec<(usize, usize, usize)>,
+}
+
+impl SentenceContext {
+    /// The context rules that apply to `f`, one of the terms `found` in the sentence `norm`.
+    /// Negation, allegation and background scale escalation (a positive weight) only: scaling a
+    /// de-escalation down would halve its dampening ("accused of violating the ceasefire").
+    pub(super) fn flags(&self, norm: &str, f: &Found, found: &[Found], rules: &Rules) -> Flags {
+        let positive = rules.terms[f.term].weight > 0.0;
+        Flags {
+            negated: positive && self.negates(norm, f.start, &rules.context),
+            conditional: self.conditional,
+            alleged: positive && self.alleged(f.start),
+            background: positive && self.in_background(norm, f.start, found, rules),
+        }
+    }
+
+    /// Whether a cue before `start` governs it: within the scope and the same clause.
+    fn negates(&self, norm: &str, start: usize, ctx: &Context) -> bool {
+        self.negations.iter().any(|&(_, e)| {
+            e <= start && {
+                let between = &norm[e..start];
+                !between.contains([',', ';', ':', '(']) && text::word_count(between) <= ctx.negation_scope
+            }
+        })
+    }
+
+    /// Whether an allegation cue ends before `start`: what follows it is blamed, not reported.
+    fn alleged(&self, start: usize) -> bool {
+        self.allegations.iter().any(|&e| e <= start)
+    }
+
+    /// Whether a background cue ends before `start` with a de-escalating term (negative weight)
+    /// before the cue, itself not negated: the violence is what the de-escalation followed.
+    /// "Rejected a ceasefire offer made after heavy fighting" names no de-escalation.
+    fn in_background(&self, norm: &str, start: usize, found: &[Found], rules: &Rules) -> bool {
+        self.backgrounds.iter().any(|&(cue_start, cue_end)| {
+            cue_end <= start
+                && found.iter().any(|g| {
+                    g.end <= cue_start
+                        && rules.terms[g.term].weight < 0.0
+                        && !self.negates(norm, g.start, &rules.context)
+                })
+        })
+    }
+
+    /// The first actor named before the span, and the first other one after it.
+    pub(super) fn actors_around(&self, start: usize, end: usize) -> (Option<usize>, Option<usize>) {
+        let source = self.actors.iter().find(|a| a.1 <= start).map(|a| a.2);
+        let target = self.actors.iter().find(|a| a.0 >= end && Some(a.2) != source).map(|a| a.2);
+        (source, target)
+    }
+}

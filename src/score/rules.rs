@@ -1,0 +1,272 @@
+//! The rules the scorer is built from: terms and their patterns, exclusions, context settings,
+//! actors and severity levels, as plain values with the checks that read a configured pattern.
+//!
+//! Every type here also serialises to the canonical form the rules hash is taken from (see
+//! `hash.rs`): fields in declaration order, a field at its default value left out.
+
+use serde::{Deserialize, Serialize};
+
+use super::text::{self, normalize};
+
+/// How a term finds its words.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Pattern {
+    /// Normalised words in sequence.
+    Phrase(String),
+    /// Words in sequence where `None` stands for exactly one word of any kind.
+    Wildcard(Vec<Option<String>>),
+    /// Every part (a word or phrase) within `within` words of the first.
+    Near { parts: Vec<String>, within: usize },
+}
+
+impl Pattern {
+    /// Reads a configured phrase: `*` as a whole word is a wildcard.
+    ///
+    /// # Errors
+    /// A message when the phrase is empty or a wildcard stands first or last.
+    pub fn phrase(phrase: &str) -> Result<Self, String> {
+        let normalized = normalize(phrase);
+        if normalized.is_empty() {
+            return Err("must not be empty".into());
+        }
+        if !normalized.split(' ').any(|w| w == "*") {
+            return Ok(Self::Phrase(normalized));
+        }
+        let mut words = Vec::new();
+        for chunk in normalized.split(' ') {
+            if chunk == "*" {
+                words.push(None);
+            } else {
+                words.extend(text::words(chunk).map(|(_, w)| Some(w.to_string())));
+            }
+        }
+        if words.first().is_none_or(Option::is_none) || words.last().is_none_or(Option::is_none) {
+            return Err("a wildcard (*) must stand between two words".into());
+        }
+        Ok(Self::Wildcard(words))
+    }
+
+    /// Reads a proximity rule.
+    ///
+    /// # Errors
+    /// A message when fewer than two parts are given, one is empty, or `within` is zero.
+    pub fn near(parts: &[String], within: usize) -> Result<Self, String> {
+        if parts.len() < 2 {
+            return Err("needs at least two words or phrases".into());
+        }
+        if within == 0 {
+            return Err("within must be at least 1".into());
+        }
+        let parts: Vec<String> = parts.iter().map(|p| normalize(p)).collect();
+        if parts.iter().any(String::is_empty) {
+            return Err("must not hold an empty word".into());
+        }
+        Ok(Self::Near { parts, within })
+    }
+}
+
+/// One rule of the lexicon, with its weight resolved (its own or its category's).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Term {
+    /// The rule as the user wrote it, shown in explanations.
+    pub label: String,
+    pub pattern: Pattern,
+    /// Points one occurrence adds; negative values dampen.
+    pub weight: f64,
+    pub category: String,
+}
+
+/// A named party and the words that name it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Actor {
+    pub name: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
+}
+
+/// How the words around a match change what it counts (`[scoring.context]`).
+///
+/// It deserialises from the config with every missing field at its default, and serialises to
+/// the canonical form only: the fields that differ from [`Context::default`], so a context at
+/// default is `{}`. That is the form the rules hash needs, not a dump of the settings.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Context {
+    /// Cues that negate a match following them (`not`, `denied`, `ruled out`).
+    #[serde(skip_serializing_if = "at_default::negation")]
+    pub negation: Vec<String>,
+    /// Phrases holding a cue that negate nothing (`not hesitate`, `no choice but`).
+    #[serde(skip_serializing_if = "at_default::negation_exceptions")]
+    pub negation_exceptions: Vec<String>,
+    /// Most words between a cue and the match it negates; a comma or semicolon ends the scope.
+    #[serde(skip_serializing_if = "at_default::negation_scope")]
+    pub negation_scope: usize,
+    /// What a negated match keeps of its weight: 0 cancels it.
+    #[serde(skip_serializing_if = "at_default::negation_factor")]
+    pub negation_factor: f64,
+    /// Conditional framing (`if ... will`, `unless`): `...` means any words between, in order.
+    #[serde(skip_serializing_if = "at_default::conditional")]
+    pub conditional: Vec<String>,
+    /// What a conditional match keeps of its weight (it is a threat, not an event).
+    #[serde(skip_serializing_if = "at_default::conditional_factor")]
+    pub conditional_factor: f64,
+    /// Cues of an allegation (`accused of`, `alleged that`): a match after one, in its sentence,
+    /// is reported violence someone is blamed for, an accusation rather than an event.
+    #[serde(skip_serializing_if = "at_default::allegation")]
+    pub allegation: Vec<String>,
+    /// What an alleged match keeps of its weight.
+    #[serde(skip_serializing_if = "at_default::allegation_factor")]
+    pub allegation_factor: f64,
+    /// Cues of a background clause (`after`, `following`): violence after one, in a sentence
+    /// whose main clause before it is de-escalation ("ceasefire after fierce fighting"), is the
+    /// backdrop of that event.
+    #[serde(skip_serializing_if = "at_default::background")]
+    pub background: Vec<String>,
+    /// What a background match keeps of its weight.
+    #[serde(skip_serializing_if = "at_default::background_factor")]
+    pub background_factor: f64,
+    /// Multiplier for matches in the title.
+    #[serde(skip_serializing_if = "at_default::title_boost")]
+    pub title_boost: f64,
+    /// Multiplier for matches in the first `lede_sentences` sentences of the body.
+    #[serde(skip_serializing_if = "at_default::lede_boost")]
+    pub lede_boost: f64,
+    #[serde(skip_serializing_if = "at_default::lede_sentences")]
+    pub lede_sentences: usize,
+    /// Multiplier for matches in the rest of the body: below 1, a lone passing mention there
+    /// does not make an article about escalation, while two or more still do.
+    #[serde(skip_serializing_if = "at_default::body_weight")]
+    pub body_weight: f64,
+    /// Each repeat of one term adds this share of the previous occurrence.
+    #[serde(skip_serializing_if = "at_default::repeat_decay")]
+    pub repeat_decay: f64,
+}
+
+impl Default for Context {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_string()).collect();
+        Self {
+            negation: list(NEGATION),
+            negation_exceptions: list(NEGATION_EXCEPTIONS),
+            negation_scope: 5,
+            negation_factor: 0.0,
+            conditional: list(&["if ... will", "if ... would", "unless", "in case of"]),
+            conditional_factor: 1.0,
+            allegation: list(ALLEGATION),
+            allegation_factor: 0.4,
+            background: list(&["after", "following", "since", "in the wake of"]),
+            background_factor: 0.25,
+            title_boost: 1.5,
+            lede_boost: 1.25,
+            lede_sentences: 2,
+            body_weight: 0.8,
+            repeat_decay: 0.5,
+        }
+    }
+}
+
+/// The default [`Context::negation`] cues.
+const NEGATION: &[&str] = &[
+    "not",
+    "no",
+    "never",
+    "denied",
+    "denies",
+    "deny",
+    "ruled out",
+    "rules out",
+    "rejected",
+    "without",
+    "nor",
+    "n't",
+    "refused to",
+    "dismissed",
+    "unlikely to",
+];
+
+/// The default [`Context::negation_exceptions`].
+const NEGATION_EXCEPTIONS: &[&str] =
+    &["not hesitate", "no choice but", "not only", "no doubt", "not rule out", "no longer"];
+
+/// The default [`Context::allegation`] cues.
+const ALLEGATION: &[&str] = &[
+    "accused of",
+    "accusing",
+    "accuses",
+    "alleged that",
+    "alleging that",
+    "allegations",
+    "accusations",
+    "blamed",
+    "was behind",
+    "were behind",
+    "is behind",
+    "are behind",
+    "evidence that",
+    "war crimes",
+    "indicted",
+    "charged with",
+    "convicted of",
+    "trial of",
+];
+
+/// Score levels: at or above `threshold` an alert is raised; `medium` and `high` grade it.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct Thresholds {
+    pub threshold: f64,
+    pub medium: f64,
+    pub high: f64,
+}
+
+/// Everything the scorer is built from.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Rules {
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub terms: Vec<Term>,
+    /// Phrases whose words never count (`bowling attack`, `strike rate`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub context: Context,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub actors: Vec<Actor>,
+    pub severity: Thresholds,
+}
+
+/// Whether `value` is its type's default, to leave it out of the canonical form.
+fn is_default<T: Default + PartialEq>(value: &T) -> bool {
+    *value == T::default()
+}
+
+/// `skip_serializing_if` tests of [`Context`]'s fields, one per field: whether it holds its
+/// [`Context::default`] value. A field added to `Context` needs one here too.
+mod at_default {
+    use super::Context;
+
+    macro_rules! unchanged {
+        ($($field:ident: $type:ty),* $(,)?) => {$(
+            pub(super) fn $field(value: &$type) -> bool {
+                PartialEq::eq(value, &Context::default().$field)
+            }
+        )*};
+    }
+
+    unchanged! {
+        negation: [String],
+        negation_exceptions: [String],
+        negation_scope: usize,
+        negation_factor: f64,
+        conditional: [String],
+        conditional_factor: f64,
+        allegation: [String],
+        allegation_factor: f64,
+        background: [String],
+        background_factor: f64,
+        title_boost: f64,
+        lede_boost: f64,
+        lede_sentences: usize,
+        body_weight: f64,
+        repeat_decay: f64,
+    }
+}
