@@ -41,10 +41,7 @@ async fn main() {
     generated_site(&site, o.articles, o.threats);
     // Pages take a while, so kills land with work in every stage.
     for i in 0..o.articles {
-        let path = format!("/gen/{i}");
-        let mut reply = site.reply(&path);
-        reply.delay = Duration::from_millis(150);
-        site.route(&path, reply);
+        site.delay(&format!("/gen/{i}"), Duration::from_millis(150));
     }
     let hook = Server::start().await;
     hook.fail_posts(o.fail);

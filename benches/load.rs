@@ -988,7 +988,7 @@ async fn idle(o: &Options, site: &Site, hook: &Hook, dir: &Path) {
     let cfg = config(o, site, hook, dir, "[feeds_defaults]\ninterval = \"1m\"\nstartup_spread = \"10s\"\n");
     let ticks_per_s = ticks_per_second();
     let daemon = Daemon::start(&cfg.path);
-    let pid = daemon.child.id().expect("daemon running");
+    let pid = daemon.pid();
     let articles = i64::try_from(site.articles()).expect("count");
     let feeds = u64::try_from(o.feeds).expect("count");
     let started = Instant::now();
