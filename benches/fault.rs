@@ -10,7 +10,7 @@ mod common;
 use std::collections::{HashMap, HashSet};
 use std::time::{Duration, Instant};
 
-use common::{Daemon, Server, TestConfig, count_now, generated_site, write_config};
+use common::{Daemon, Server, TestConfig, count_now, generated_site, wait_until, write_config};
 
 struct Options {
     articles: usize,
@@ -41,10 +41,7 @@ async fn main() {
     generated_site(&site, o.articles, o.threats);
     // Pages take a while, so kills land with work in every stage.
     for i in 0..o.articles {
-        let path = format!("/gen/{i}");
-        let mut reply = site.reply(&path);
-        reply.delay = Duration::from_millis(150);
-        site.route(&path, reply);
+        site.delay(&format!("/gen/{i}"), Duration::from_millis(150));
     }
     let hook = Server::start().await;
     hook.fail_posts(o.fail);
@@ -85,16 +82,13 @@ async fn kill_repeatedly(o: &Options, cfg: &TestConfig, hook: &Server) {
 
 /// Waits (at most 5 minutes) until every article is stored and every expected alert delivered.
 async fn wait_until_done(o: &Options, cfg: &TestConfig) {
-    let threats = i64::try_from(o.threats).expect("count");
-    let deadline = Instant::now() + Duration::from_mins(5);
-    while Instant::now() < deadline {
-        let delivered = count_now(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'");
-        let articles = count_now(&cfg.db, "SELECT count(*) FROM articles");
-        if delivered >= threats && articles >= i64::try_from(o.articles).expect("count") {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    let (threats, articles) =
+        (i64::try_from(o.threats).expect("count"), i64::try_from(o.articles).expect("count"));
+    wait_until(Duration::from_mins(5), "every article stored and every alert delivered", || {
+        count_now(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'") >= threats
+            && count_now(&cfg.db, "SELECT count(*) FROM articles") >= articles
+    })
+    .await;
 }
 
 /// What the receiver saw.

@@ -2,14 +2,9 @@
 
 mod common;
 
-use std::path::Path;
 use std::process::Command;
 
-use common::{binary, fixtures};
-
-fn shipped() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml")
-}
+use common::{binary, fixtures, shipped};
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> (i32, String, String) {
     let mut cmd = Command::new(binary());
@@ -163,5 +158,121 @@ fn shipped_config_spells_out_every_key() {
             let written = serde_json::to_value(written).expect("serializes");
             assert_eq!(&written, default, "[{section}] {key}: the shipped config shows the default");
         }
+    }
+    spells_out_scoring(&shipped);
+}
+
+/// `[scoring]` has no `Serialize` (its lexicon is not round-tripped), so its keys are read off its
+/// `Deserialize` impl, and each value written in the shipped config is read back through that
+/// impl, alone, and compared with the built-in default.
+fn spells_out_scoring(shipped: &toml::Table) {
+    use flashpoint::config::{CATEGORY_WEIGHTS, CategoryConfig, ScoringConfig};
+    type Entries = fn(&ScoringConfig) -> Vec<String>;
+    let scoring = shipped.get("scoring").and_then(toml::Value::as_table).expect("[scoring] missing");
+    let defaults = ScoringConfig::default();
+    // `[scoring]` with only the key at `path` set, to `value`.
+    let only = |path: &[&str], value: &toml::Value| -> ScoringConfig {
+        let nested = path.iter().rev().fold(value.clone(), |inner, key| {
+            toml::Value::Table(toml::Table::from_iter([((*key).to_string(), inner)]))
+        });
+        nested.try_into().unwrap_or_else(|e| panic!("[scoring] {}: {e}", path.join(".")))
+    };
+    // Lists are the shipped lexicon and cue sets: they may add to what is built in, but must keep
+    // every built-in entry.
+    let lists: [(&str, Entries); 8] = [
+        ("exclude", |s| s.exclude.clone()),
+        ("actors", |s| s.actors.iter().map(|a| a.name.clone()).collect()),
+        ("terms", |s| s.terms.iter().map(|t| format!("{t:?}")).collect()),
+        ("context.negation", |s| s.context.negation.clone()),
+        ("context.negation_exceptions", |s| s.context.negation_exceptions.clone()),
+        ("context.conditional", |s| s.context.conditional.clone()),
+        ("context.allegation", |s| s.context.allegation.clone()),
+        ("context.background", |s| s.context.background.clone()),
+    ];
+    let check = |path: &[&str], value: &toml::Value| {
+        let name = path.join(".");
+        let read = only(path, value);
+        if let Some((_, list)) = lists.iter().find(|(n, _)| *n == name) {
+            let written = list(&read);
+            for entry in list(&defaults) {
+                assert!(written.contains(&entry), "[scoring] {name} leaves out the built-in {entry:?}");
+            }
+        } else {
+            assert!(!value.is_array(), "[scoring] {name} is a list: add it to `lists` above");
+            assert!(
+                format!("{read:?}") == format!("{defaults:?}"),
+                "[scoring] {name} = {value}: the shipped config shows the default"
+            );
+        }
+    };
+    let written = |table: &toml::Table, prefix: &str, key: &str| -> toml::Value {
+        table
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| panic!("[scoring] {prefix}{key} is not in the shipped config"))
+    };
+    for &key in field_names(&defaults) {
+        let value = written(scoring, "", key);
+        match key {
+            "context" => {
+                let context = value.as_table().expect("[scoring.context] is a table");
+                for &inner in field_names(&defaults.context) {
+                    check(&["context", inner], &written(context, "context.", inner));
+                }
+            }
+            "categories" => {
+                let categories = value.as_table().expect("[scoring.categories] is a table");
+                for (name, category) in categories {
+                    let category = category.as_table().expect("[scoring.categories.NAME] is a table");
+                    for &inner in field_names(&CategoryConfig::default()) {
+                        written(category, &format!("categories.{name}."), inner);
+                    }
+                }
+                let read = only(&["categories"], &value);
+                for (name, weight) in CATEGORY_WEIGHTS {
+                    let shown = read.categories.get(*name).and_then(|c| c.weight);
+                    assert!(
+                        shown == Some(*weight),
+                        "[scoring.categories.{name}] weight: the shipped config shows the built-in {weight}, not {shown:?}"
+                    );
+                }
+            }
+            _ => check(&[key], &value),
+        }
+    }
+}
+
+/// The names of the fields a struct deriving `Deserialize` asks for, as its derived impl hands
+/// them to the deserializer.
+fn field_names<T: serde::de::DeserializeOwned>(_: &T) -> &'static [&'static str] {
+    let mut names: &'static [&'static str] = &[];
+    let _ = T::deserialize(FieldNames(&mut names));
+    assert!(!names.is_empty(), "{} is a struct with fields", std::any::type_name::<T>());
+    names
+}
+
+/// A deserializer that fails at once, noting the field names a struct asks it for.
+struct FieldNames<'a>(&'a mut &'static [&'static str]);
+
+impl<'de> serde::Deserializer<'de> for FieldNames<'_> {
+    type Error = serde::de::value::Error;
+
+    fn deserialize_any<V: serde::de::Visitor<'de>>(self, _: V) -> Result<V::Value, Self::Error> {
+        Err(serde::de::Error::custom("not a struct"))
+    }
+
+    fn deserialize_struct<V: serde::de::Visitor<'de>>(
+        self,
+        _: &'static str,
+        fields: &'static [&'static str],
+        _: V,
+    ) -> Result<V::Value, Self::Error> {
+        *self.0 = fields;
+        Err(serde::de::Error::custom("only the field names were wanted"))
+    }
+
+    serde::forward_to_deserialize_any! {
+        bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf option
+        unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier ignored_any
     }
 }

@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use base64::Engine as _;
-use common::{Daemon, Server, count, count_now, flashpoint, generated_site, stderr, write_config};
+use common::{
+    Daemon, Server, TestConfig, count, count_now, flashpoint, generated_site, once, secs, stderr, wait_until,
+    write_config,
+};
 use hmac::{KeyInit as _, Mac as _};
 
 /// Fast retries so the tests take seconds, not minutes.
@@ -43,15 +46,15 @@ fn verify(secret: &[u8], seen: &common::Seen) -> bool {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn three_503s_then_200_gives_one_delivery_with_one_id() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let hook = Server::start().await;
     hook.script_posts(&[503, 503, 503]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], FAST);
+    let cfg = TestConfig::new(&[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], FAST);
     let daemon = Daemon::start(&cfg.path);
-    hook.wait_for(20, "an accepted delivery", |h| !h.posts("/hook").is_empty()).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_until(secs(20), "the feed done and the outbox empty", || {
+        cfg.settled("") && cfg.deliveries("delivered") == 1
+    })
+    .await;
     assert_eq!(daemon.stop().await, Some(0));
 
     let ids = webhook_ids(&hook, false);
@@ -63,8 +66,7 @@ async fn three_503s_then_200_gives_one_delivery_with_one_id() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn signatures_verify_with_the_right_secret_only() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let hook = Server::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
     let secret_file = dir.path().join("hook.secret");
@@ -79,8 +81,7 @@ async fn signatures_verify_with_the_right_secret_only() {
             secret_file.display()
         ),
     );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let log = once(&cfg.path).await;
     let signed: Vec<_> = hook.seen().into_iter().filter(|s| s.path == "/hook2").collect();
     assert_eq!(signed.len(), 1);
     assert!(verify(b"secret-key-for-tests", &signed[0]), "the receiver's own HMAC matches");
@@ -91,28 +92,24 @@ async fn signatures_verify_with_the_right_secret_only() {
     // The unsigned webhook got no signature header; nothing printed the secret.
     let unsigned: Vec<_> = hook.seen().into_iter().filter(|s| s.path == "/hook").collect();
     assert!(unsigned[0].headers.get("webhook-signature").is_none());
-    assert!(!stderr(&out).contains("c2VjcmV0"), "secret not logged");
+    assert!(!log.contains("c2VjcmV0"), "secret not logged");
     let check = flashpoint(&cfg.path, &["check-config"]).await;
     assert!(!String::from_utf8_lossy(&check.stdout).contains("c2VjcmV0"));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn gone_is_dead_lettered_then_redelivered_on_request() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let hook = Server::start().await;
     hook.answer_posts(410);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], FAST);
+    let cfg = TestConfig::new(&[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], FAST);
     let daemon = Daemon::start(&cfg.path);
-    let db = cfg.db.clone();
-    hook.wait_for(20, "a dead letter", move |_| {
-        count_now(&db, "SELECT count(*) FROM deliveries WHERE state = 'dead'") == 1
+    wait_until(secs(20), "the feed done and its alert dead-lettered", || {
+        cfg.settled("") && cfg.deliveries("dead") == 1
     })
     .await;
-    tokio::time::sleep(Duration::from_millis(800)).await;
-    assert_eq!(webhook_ids(&hook, false).len(), 3, "410 is tried three times, then dead-lettered");
     assert_eq!(daemon.stop().await, Some(0));
+    assert_eq!(webhook_ids(&hook, false).len(), 3, "410 is tried three times, then dead-lettered");
 
     let listing = flashpoint(&cfg.path, &["deliveries"]).await;
     let text = String::from_utf8_lossy(&listing.stdout).into_owned();
@@ -122,8 +119,7 @@ async fn gone_is_dead_lettered_then_redelivered_on_request() {
     let id = webhook_ids(&hook, false)[0].clone();
     let out = flashpoint(&cfg.path, &["redeliver", &id]).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     assert_eq!(webhook_ids(&hook, true), [id], "sent again after redeliver");
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'"), 1);
     let out = flashpoint(&cfg.path, &["redeliver", "alrt_000000000000000000000000"]).await;
@@ -138,19 +134,17 @@ async fn one_dead_webhook_does_not_delay_another() {
     let slow = Server::start().await;
     // The slow receiver takes longer than the delivery timeout every time.
     slow.script_posts_slow(&[(200, Duration::from_secs(30)); 50]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Generated", site.url("/gen/feed"))],
         &[slow.url("/hook"), "http://127.0.0.1:9/hook".to_string(), up.url("/hook")],
         "[delivery]\ntimeout = \"1s\"\ninitial_backoff = \"100ms\"\nmax_backoff = \"300ms\"\n",
     );
     let started = tokio::time::Instant::now();
     let daemon = Daemon::start(&cfg.path);
-    up.wait_for(10, "six deliveries to the working webhook", |h| h.posts("/hook").len() == 6).await;
+    wait_until(secs(10), "six deliveries to the working webhook", || up.posts("/hook").len() == 6).await;
     assert!(started.elapsed() < Duration::from_secs(6), "the working webhook was not held up");
     // The slow one is timed out and retried, not waited on forever.
-    slow.wait_for(10, "a retry to the slow webhook", |h| h.seen().len() >= 2).await;
+    wait_until(secs(10), "a retry to the slow webhook", || slow.seen().len() >= 2).await;
     assert_eq!(daemon.stop().await, Some(0));
     let pending = count(
         &cfg.db,
@@ -163,13 +157,10 @@ async fn one_dead_webhook_does_not_delay_another() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn routing_by_severity_and_feed() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     generated_site(&site, 2, 2);
     let hook = Server::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Dawn", site.url("/feeds/pakistan")), ("Generated", site.url("/gen/feed"))],
         &[],
         &format!(
@@ -181,8 +172,7 @@ async fn routing_by_severity_and_feed() {
             hook.url("/discord")
         ),
     );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     let severities: HashMap<String, String> = common::query(&cfg.db, "SELECT feed, severity FROM alerts")
         .into_iter()
         .map(|r| (format!("{:?}", r[0]), format!("{:?}", r[1])))
@@ -206,22 +196,21 @@ async fn killed_while_receiver_down_delivers_everything_after_restart() {
     generated_site(&site, 8, 5);
     let hook = Server::start().await;
     hook.answer_posts(503);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Generated", site.url("/gen/feed"))], &[hook.url("/hook")], FAST);
+    let cfg = TestConfig::new(&[("Generated", site.url("/gen/feed"))], &[hook.url("/hook")], FAST);
     let daemon = Daemon::start(&cfg.path);
-    let db = cfg.db.clone();
-    hook.wait_for(20, "five alerts tried", move |h| {
-        count_now(&db, "SELECT count(*) FROM alerts") == 5 && webhook_ids(h, false).len() >= 5
+    wait_until(secs(20), "five alerts tried", || {
+        count_now(&cfg.db, "SELECT count(*) FROM alerts") == 5 && webhook_ids(&hook, false).len() >= 5
     })
     .await;
     daemon.kill().await;
     assert!(hook.posts("/hook").is_empty());
 
     hook.answer_posts(200);
+    let mark = cfg.poll_mark();
     let daemon = Daemon::start(&cfg.path);
-    hook.wait_for(20, "five accepted deliveries", |h| h.posts("/hook").len() >= 5).await;
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    wait_until(secs(20), "a poll after the restart done and the outbox empty", || cfg.settled(&mark)).await;
     assert_eq!(daemon.stop().await, Some(0));
+    assert_eq!(cfg.deliveries("delivered"), 5);
 
     let accepted = webhook_ids(&hook, true);
     let mut distinct = accepted.clone();

@@ -8,7 +8,10 @@ use std::fmt::Write as _;
 use std::io::Write as _;
 use std::time::Duration;
 
-use common::{Daemon, Reply, Server, count, flashpoint, generated_site, query, stderr, write_config};
+use common::{
+    Daemon, Reply, Server, TestConfig, count, flashpoint, generated_site, once, query, secs, stderr,
+    wait_until,
+};
 
 fn rss(base: &str, items: &[(&str, &str)]) -> String {
     let mut xml = String::from("<rss version=\"2.0\"><channel><title>t</title>");
@@ -42,11 +45,9 @@ async fn not_modified_costs_no_parse_and_no_page_fetch() {
         .header("etag", "\"v1\"")
         .header("last-modified", "Fri, 27 Nov 2026 10:00:00 GMT");
     site.route("/gen/feed", feed);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Generated", site.url("/gen/feed"))], &[], "");
+    let cfg = TestConfig::new(&[("Generated", site.url("/gen/feed"))], &[], "");
     for _ in 0..2 {
-        let out = flashpoint(&cfg.path, &["once"]).await;
-        assert!(out.status.success(), "{}", stderr(&out));
+        once(&cfg.path).await;
     }
     let feed_requests: Vec<_> = site.seen().into_iter().filter(|s| s.path == "/gen/feed").collect();
     assert_eq!(feed_requests.len(), 2);
@@ -77,9 +78,7 @@ async fn retry_after_is_honoured_and_failures_back_off_then_reset() {
             ok,
         ],
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Flaky", site.url("/feed"))],
         &[],
         "[feeds_defaults]\ninterval = \"1s\"\nmin_interval = \"1s\"\nmax_interval = \"4s\"\n",
@@ -87,14 +86,14 @@ async fn retry_after_is_honoured_and_failures_back_off_then_reset() {
     let daemon = Daemon::start(&cfg.path);
     // When each poll arrived, watched from outside.
     let mut times: Vec<std::time::Instant> = Vec::new();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while times.len() < 6 && std::time::Instant::now() < deadline {
+    wait_until(secs(30), "six polls", || {
         let seen = site.hits("/feed");
         while times.len() < seen {
             times.push(std::time::Instant::now());
         }
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+        times.len() >= 6
+    })
+    .await;
     assert_eq!(daemon.stop().await, Some(0));
     let gaps = gaps(&times);
     assert!(gaps.len() >= 5, "{gaps:?}");
@@ -148,17 +147,13 @@ async fn stalls_huge_bodies_and_gzip_bombs_cost_one_recorded_error_each() {
             ),
         ),
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Faults", site.url("/feed"))],
         &[],
         "[fetch]\ntimeout = \"1s\"\n[extract]\nmin_chars = 50\n",
     );
     let started = std::time::Instant::now();
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    let log = stderr(&out);
-    assert!(out.status.success(), "{log}");
+    let log = once(&cfg.path).await;
     assert!(started.elapsed() < Duration::from_secs(20), "a stalled server is not waited on");
     let expected = [
         ("/stall", "timed out"),
@@ -202,11 +197,8 @@ async fn windows_1252_and_urdu_pages_decode() {
         "/feed",
         Reply::ok("application/rss+xml", rss(&site.base(), &[("/western", "W"), ("/urdu", "U")])),
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg =
-        write_config(dir.path(), &[("Encodings", site.url("/feed"))], &[], "[extract]\nmin_chars = 50\n");
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let cfg = TestConfig::new(&[("Encodings", site.url("/feed"))], &[], "[extract]\nmin_chars = 50\n");
+    once(&cfg.path).await;
     let bodies = query(&cfg.db, "SELECT url, body FROM articles ORDER BY url");
     let text = format!("{bodies:?}");
     assert!(
@@ -226,16 +218,13 @@ async fn a_redirect_to_a_private_address_is_refused_and_recorded() {
     site.route("/internal", Reply::ok("text/html", page("secret internal service data")));
     let local = format!("http://localhost:{}", site.addr.port());
     site.route("/feed", Reply::ok("application/rss+xml", rss(&local, &[("/redirect", "Redirected")])));
-    let dir = tempfile::tempdir().expect("tempdir");
     // Only the feed's host name is allowed on a private address; its redirect target is not.
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Local", format!("{local}/feed"))],
         &[],
         "[fetch]\nallow_private = false\nallow_private_hosts = [\"localhost\"]\n",
     );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     assert_eq!(site.hits("/feed"), 1);
     assert_eq!(site.hits("/redirect"), 1);
     assert_eq!(site.hits("/internal"), 0, "the private target was never requested");
@@ -263,10 +252,8 @@ async fn robots_txt_keeps_disallowed_pages_unfetched() {
         "/feed",
         Reply::ok("application/rss+xml", rss(&site.base(), &[("/private/1", "P"), ("/public/1", "Q")])),
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Robots", site.url("/feed"))], &[], "[extract]\nmin_chars = 50\n");
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let cfg = TestConfig::new(&[("Robots", site.url("/feed"))], &[], "[extract]\nmin_chars = 50\n");
+    once(&cfg.path).await;
     assert_eq!(site.hits("/private/1"), 0);
     assert_eq!(site.hits("/public/1"), 1);
     assert_eq!(site.hits("/robots.txt"), 1, "fetched once per site");
@@ -302,10 +289,8 @@ async fn one_malformed_feed_among_ten_and_tracking_copies_alert_once() {
     site.fixture("/broken", "malformed.xml", "application/rss+xml");
     feeds.push(("Broken".to_string(), site.url("/broken")));
     let feeds: Vec<(&str, String)> = feeds.iter().map(|(n, u)| (n.as_str(), u.clone())).collect();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &feeds, &[], "");
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let cfg = TestConfig::new(&feeds, &[], "");
+    once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM feeds WHERE consecutive_failures = 0"), 9);
     assert_eq!(count(&cfg.db, "SELECT consecutive_failures FROM feeds WHERE name = 'Broken'"), 1);
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 3);
@@ -328,10 +313,8 @@ async fn one_malformed_feed_among_ten_and_tracking_copies_alert_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn feed_test_shows_what_the_daemon_would_see() {
-    let site = Server::start().await;
-    site.dawn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[], "");
+    let site = Server::with_dawn().await;
+    let cfg = TestConfig::new(&[("Dawn", site.url("/feeds/pakistan"))], &[], "");
     let out = flashpoint(&cfg.path, &["feed-test", &site.url("/feeds/pakistan")]).await;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(out.status.success(), "{}", stderr(&out));

@@ -5,27 +5,24 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Daemon, Reply, Server, count, flashpoint, generated_site, query, stderr, write_config};
+use common::{
+    Daemon, Reply, Server, TestConfig, count, flashpoint, generated_site, once, query, secs, wait_until,
+};
 use rusqlite::types::Value;
 
 const ALERT_PATH: &str = "/news/1900001/khawaja-warns-of-strikes-deep-inside-afghanistan";
 
 #[tokio::test(flavor = "multi_thread")]
 async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let hooks = Server::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Dawn — Pakistan", site.url("/feeds/pakistan")), ("Dawn — World", site.url("/feeds/world"))],
         &[hooks.url("/hook")],
         "",
     );
 
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "once failed: {}", stderr(&out));
-    let log = stderr(&out);
+    let log = once(&cfg.path).await;
     assert!(log.contains("flashpoint started"), "{log}");
     assert_eq!(log.matches("alert raised").count(), 1, "{log}");
 
@@ -102,8 +99,7 @@ async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
 
     // A second poll: nothing new, nothing sent.
     let pages_before = site.hits(ALERT_PATH);
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
     assert_eq!(hooks.posts("/hook").len(), 1);
     assert_eq!(site.hits(ALERT_PATH), pages_before, "a known article is not fetched again");
@@ -113,28 +109,15 @@ async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
 
 /// A restart of the daemon: it polls, finds nothing new, and stops cleanly on SIGTERM.
 async fn restart_finds_nothing_new(site: &Server, hooks: &Server, cfg: &common::TestConfig) {
-    let feed_hits = site.hits("/feeds/pakistan");
-    let mut daemon = tokio::process::Command::new(common::binary())
-        .arg("--config")
-        .arg(&cfg.path)
-        .arg("run")
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn daemon");
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
-    while site.hits("/feeds/pakistan") == feed_hits || site.hits("/feeds/world") < 3 {
-        assert!(tokio::time::Instant::now() < deadline, "daemon did not poll within 20 s");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let pid = daemon.id().expect("pid").to_string();
-    let kill = std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
-    assert!(kill.success());
-    let status =
-        tokio::time::timeout(Duration::from_secs(20), daemon.wait()).await.expect("stops").expect("wait");
-    assert_eq!(status.code(), Some(0), "SIGTERM exits 0");
+    let feed_hits = (site.hits("/feeds/pakistan"), site.hits("/feeds/world"));
+    let mark = cfg.poll_mark();
+    let daemon = Daemon::start(&cfg.path);
+    wait_until(secs(20), "both feeds polled, their items dealt with, the outbox empty", || {
+        cfg.settled(&mark)
+    })
+    .await;
+    assert_eq!(daemon.stop().await, Some(0), "SIGTERM exits 0");
+    assert_eq!((site.hits("/feeds/pakistan"), site.hits("/feeds/world")), (feed_hits.0 + 1, feed_hits.1 + 1));
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 5);
     assert_eq!(hooks.posts("/hook").len(), 1, "no duplicate after restart");
@@ -142,8 +125,7 @@ async fn restart_finds_nothing_new(site: &Server, hooks: &Server, cfg: &common::
 
 #[tokio::test(flavor = "multi_thread")]
 async fn broken_feeds_and_pages_cost_only_their_feed() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     site.fixture("/feeds/broken", "malformed.xml", "application/rss+xml");
     site.route("/feeds/gone", Reply::status(500));
     // A feed whose only article page is missing: the feed's own text is scored instead.
@@ -160,9 +142,7 @@ async fn broken_feeds_and_pages_cost_only_their_feed() {
         ),
     );
     let hooks = Server::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[
             ("Unreachable", "http://127.0.0.1:9/feed".to_string()),
             ("Malformed", site.url("/feeds/broken")),
@@ -173,9 +153,7 @@ async fn broken_feeds_and_pages_cost_only_their_feed() {
         &[hooks.url("/hook")],
         "",
     );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    let log = stderr(&out);
-    assert!(out.status.success(), "{log}");
+    let log = once(&cfg.path).await;
     assert!(!log.contains("panicked"), "{log}");
     for name in ["Unreachable", "Malformed", "Server error"] {
         let lines = log.lines().filter(|l| l.contains("feed poll failed") && l.contains(name)).count();
@@ -194,18 +172,15 @@ async fn broken_feeds_and_pages_cost_only_their_feed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn private_addresses_are_refused_unless_allowed() {
-    let site = Server::start().await;
-    site.dawn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Dawn — Pakistan", site.url("/feeds/pakistan"))], &[], "");
+    let site = Server::with_dawn().await;
+    let cfg = TestConfig::new(&[("Dawn — Pakistan", site.url("/feeds/pakistan"))], &[], "");
     let text = std::fs::read_to_string(&cfg.path)
         .expect("config")
         .replace("allow_private = true", "allow_private = false");
     std::fs::write(&cfg.path, text).expect("write");
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success());
+    let log = once(&cfg.path).await;
     assert_eq!(site.hits("/feeds/pakistan"), 0, "no request reached the loopback server");
-    assert!(stderr(&out).contains("refused"), "{}", stderr(&out));
+    assert!(log.contains("refused"), "{log}");
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 0);
 }
 
@@ -214,15 +189,8 @@ async fn atom_and_json_feeds_are_read() {
     let site = Server::start().await;
     site.fixture("/atom.xml", "atom.xml", "application/atom+xml");
     site.fixture("/feed.json", "feed.json", "application/feed+json");
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
-        &[("Atom", site.url("/atom.xml")), ("JSON", site.url("/feed.json"))],
-        &[],
-        "",
-    );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let cfg = TestConfig::new(&[("Atom", site.url("/atom.xml")), ("JSON", site.url("/feed.json"))], &[], "");
+    once(&cfg.path).await;
     // Their pages are missing (404): each article is stored from the feed's own text.
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles WHERE method = 'feed'"), 3);
 }
@@ -230,19 +198,15 @@ async fn atom_and_json_feeds_are_read() {
 /// Webhook failures leave the alert in the outbox; the next run delivers it, once.
 #[tokio::test(flavor = "multi_thread")]
 async fn an_undelivered_alert_is_sent_on_the_next_run() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let hooks = Server::start().await;
     hooks.script_posts(&[503; 100]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Dawn — Pakistan", site.url("/feeds/pakistan"))],
         &[hooks.url("/hook")],
         "[delivery]\ninitial_backoff = \"200ms\"\nmax_backoff = \"200ms\"\n",
     );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     assert_eq!(hooks.posts("/hook").len(), 0);
     assert_eq!(
         count(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'pending' AND last_status = 503"),
@@ -250,9 +214,12 @@ async fn an_undelivered_alert_is_sent_on_the_next_run() {
     );
     let attempts = count(&cfg.db, "SELECT attempts FROM deliveries");
     hooks.script_posts(&[]);
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    wait_until(secs(5), "the retry to fall due", || {
+        let now = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        count(&cfg.db, &format!("SELECT count(*) FROM deliveries WHERE next_attempt_at <= '{now}'")) == 1
+    })
+    .await;
+    once(&cfg.path).await;
     let posts = hooks.posts("/hook");
     assert_eq!(posts.len(), 1);
     assert_eq!(count(&cfg.db, "SELECT attempts FROM deliveries WHERE state = 'delivered'"), attempts + 1);
@@ -265,16 +232,13 @@ async fn an_undelivered_alert_is_sent_on_the_next_run() {
 /// own text is used, so its story is never silently dropped.
 #[tokio::test(flavor = "multi_thread")]
 async fn a_failing_page_is_retried_across_runs_then_falls_back_to_the_feed() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let mut failing = site.reply(ALERT_PATH);
     failing.status = 503;
     site.route(ALERT_PATH, failing);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Dawn — Pakistan", site.url("/feeds/pakistan"))], &[], "");
+    let cfg = TestConfig::new(&[("Dawn — Pakistan", site.url("/feeds/pakistan"))], &[], "");
     for run in 1..=3 {
-        let out = flashpoint(&cfg.path, &["once"]).await;
-        assert!(out.status.success(), "{}", stderr(&out));
+        once(&cfg.path).await;
         assert_eq!(site.hits(ALERT_PATH), run, "one page fetch per run");
         if run < 3 {
             assert_eq!(count(&cfg.db, "SELECT attempts FROM inbox"), i64::try_from(run).expect("small"));
@@ -298,26 +262,20 @@ async fn items_in_flight_at_a_crash_are_finished_after_restart() {
     let site = Server::start().await;
     generated_site(&site, 6, 3);
     for i in 0..6 {
-        let mut slow = site.reply(&format!("/gen/{i}"));
-        slow.delay = Duration::from_secs(30);
-        site.route(&format!("/gen/{i}"), slow);
+        site.delay(&format!("/gen/{i}"), secs(30));
     }
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Generated", site.url("/gen/feed"))], &[], "");
+    let cfg = TestConfig::new(&[("Generated", site.url("/gen/feed"))], &[], "");
     let daemon = Daemon::start(&cfg.path);
-    site.wait_for(20, "page requests in flight", |s| s.hits("/gen/5") == 1).await;
+    wait_until(secs(20), "page requests in flight", || site.hits("/gen/5") == 1).await;
     daemon.kill().await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM inbox"), 6);
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 0);
 
     for i in 0..6 {
-        let mut fast = site.reply(&format!("/gen/{i}"));
-        fast.delay = Duration::ZERO;
-        site.route(&format!("/gen/{i}"), fast);
+        site.delay(&format!("/gen/{i}"), Duration::ZERO);
     }
     // The feed answers as before, so nothing but the inbox remembers the six items.
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 6);
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 3);
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM inbox"), 0);
@@ -327,8 +285,7 @@ async fn items_in_flight_at_a_crash_are_finished_after_restart() {
 /// recognised after fetching: one article, one alert.
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_story_under_another_address_alerts_once() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     site.fixture("/amp/1900001", "dawn/1900001.html", "text/html; charset=utf-8");
     site.route(
         "/feeds/amp",
@@ -341,18 +298,14 @@ async fn the_same_story_under_another_address_alerts_once() {
             ),
         ),
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("AMP", site.url("/feeds/amp")), ("Dawn — Pakistan", site.url("/feeds/pakistan"))],
         &[],
         "[fetch]\npoll_concurrency = 1\npage_concurrency = 1\n",
     );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 4);
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success());
+    once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
 }

@@ -5,13 +5,11 @@ mod common;
 
 use std::fmt::Write as _;
 use std::path::Path;
-use std::time::Duration;
 
-use common::{Reply, Server, binary, count, count_now, fixtures, flashpoint, stderr, write_config};
-
-fn shipped() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml")
-}
+use common::{
+    Daemon, Reply, Server, Signal, TestConfig, count, count_now, fixtures, flashpoint, once, secs, shipped,
+    stderr, wait_until,
+};
 
 #[tokio::test]
 async fn score_jsonl_prints_one_verdict_per_line() {
@@ -84,46 +82,20 @@ fn set_scoring(path: &Path, edit: impl FnOnce(&mut toml::Table)) {
     std::fs::write(path, toml::to_string(&table).expect("serialize")).expect("write config");
 }
 
-async fn wait(what: &str, done: impl Fn() -> bool) {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    while !done() {
-        assert!(tokio::time::Instant::now() < deadline, "timed out waiting for {what}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
     let site = Server::start().await;
     let calm = ("one", "Officials said the zorblat was seen near the river on Monday.");
     site.route("/feed", feed(&[calm]));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Feed", site.url("/feed"))],
         &[],
         "[feeds_defaults]\ninterval = \"1s\"\nmin_interval = \"1s\"\n",
     );
-    let log_path = dir.path().join("daemon.log");
-    let log = std::fs::File::create(&log_path).expect("log file");
-    let mut daemon = tokio::process::Command::new(binary())
-        .arg("--config")
-        .arg(&cfg.path)
-        .arg("run")
-        .env("RUST_LOG", "info")
-        .env_remove("FLASHPOINT_CONFIG")
-        .stderr(log)
-        .kill_on_drop(true)
-        .spawn()
-        .expect("spawn daemon");
-    let read_log = || std::fs::read_to_string(&log_path).unwrap_or_default();
-    let hup = |pid: u32| {
-        let status =
-            std::process::Command::new("kill").args(["-HUP", &pid.to_string()]).status().expect("kill");
-        assert!(status.success());
-    };
-    let pid = daemon.id().expect("pid");
-    wait("the first article", || count_now(&cfg.db, "SELECT count(*) FROM articles") == 1).await;
+    let daemon = Daemon::start(&cfg.path);
+    let alerts = || count_now(&cfg.db, "SELECT count(*) FROM alerts");
+    wait_until(secs(30), "the first article", || count_now(&cfg.db, "SELECT count(*) FROM articles") == 1)
+        .await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 0);
 
     // A broken config: every problem is logged, and the old rules keep scoring.
@@ -134,15 +106,15 @@ async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
         terms.push(toml::Value::Table(toml::toml! { phrase = "" category = "threaten" }));
         terms.push(toml::Value::Table(toml::toml! { phrase = "zorblat" category = "nonesuch" }));
     });
-    hup(pid);
-    wait("the refusal", || read_log().contains("reload refused")).await;
-    let text = read_log();
+    daemon.signal(Signal::Hup);
+    wait_until(secs(30), "the refusal", || daemon.log().contains("reload refused")).await;
+    let text = daemon.log();
     assert!(text.contains("scoring.threshold: must be a number above zero"), "{text}");
     assert!(text.contains(".phrase: must not be empty"), "{text}");
     assert!(text.contains("category \"nonesuch\" has no weight"), "{text}");
     let attack = ("two", "Militants attacked a police post on Monday, killing two constables.");
     site.route("/feed", feed(&[calm, attack]));
-    wait("an alert under the old rules", || count_now(&cfg.db, "SELECT count(*) FROM alerts") == 1).await;
+    wait_until(secs(30), "an alert under the old rules", || alerts() == 1).await;
     let old_hash = common::query(&cfg.db, "SELECT rules_hash FROM alerts");
 
     // A good config: the next article is scored with the new rules.
@@ -151,12 +123,12 @@ async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
         let terms = s.get_mut("terms").and_then(toml::Value::as_array_mut).expect("terms");
         terms.push(toml::Value::Table(toml::toml! { phrase = "zorblat" category = "threaten" weight = 9.0 }));
     });
-    hup(pid);
-    wait("the reload", || read_log().contains("scoring rules reloaded")).await;
-    assert!(read_log().contains("other settings take effect on restart"));
+    daemon.signal(Signal::Hup);
+    wait_until(secs(30), "the reload", || daemon.log().contains("scoring rules reloaded")).await;
+    assert!(daemon.log().contains("other settings take effect on restart"));
     let sighted = ("three", "The zorblat returned to the valley at dawn.");
     site.route("/feed", feed(&[calm, attack, sighted]));
-    wait("an alert under the new rules", || count_now(&cfg.db, "SELECT count(*) FROM alerts") == 2).await;
+    wait_until(secs(30), "an alert under the new rules", || alerts() == 2).await;
     let hashes = common::query(&cfg.db, "SELECT DISTINCT rules_hash FROM alerts");
     assert_eq!(hashes.len(), 2, "each alert carries the hash of the rules that raised it");
     assert!(hashes.contains(&old_hash[0]));
@@ -165,12 +137,7 @@ async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
         0,
         "stored articles are not re-scored"
     );
-
-    let pid = pid.to_string();
-    std::process::Command::new("kill").args(["-TERM", &pid]).status().expect("kill");
-    let status =
-        tokio::time::timeout(Duration::from_secs(20), daemon.wait()).await.expect("stops").expect("wait");
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(daemon.stop().await, Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -182,10 +149,8 @@ async fn rescore_lists_gained_and_lost_and_applies_only_when_asked() {
         ("two", "Militants attacked a police post on Monday, killing two constables."),
     ];
     site.route("/feed", feed(&items));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Feed", site.url("/feed"))], &[hooks.url("/hook")], "");
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    let cfg = TestConfig::new(&[("Feed", site.url("/feed"))], &[hooks.url("/hook")], "");
+    once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
     assert_eq!(hooks.posts("/hook").len(), 1);
 
@@ -214,8 +179,7 @@ async fn rescore_lists_gained_and_lost_and_applies_only_when_asked() {
         1,
         "outbox row queued"
     );
-    let out = flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success(), "{}", stderr(&out));
+    once(&cfg.path).await;
     assert_eq!(hooks.posts("/hook").len(), 2, "the gained alert is delivered by the daemon");
     let out = flashpoint(&cfg.path, &["rescore", "--since", "1h", "--apply"]).await;
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 alerts gained"), "applying twice adds nothing");

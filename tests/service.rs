@@ -7,7 +7,10 @@ use std::collections::HashMap;
 use std::os::unix::net::UnixDatagram;
 use std::time::{Duration, Instant};
 
-use common::{Server, count_now, write_config};
+use common::{
+    Daemon, Server, Signal, TestConfig, count_now, flashpoint, once, query, secs, wait_until,
+    wait_until_async,
+};
 
 /// A free port on 127.0.0.1 for the daemon's HTTP listener.
 fn free_port() -> u16 {
@@ -15,21 +18,6 @@ fn free_port() -> u16 {
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("free port")
-}
-
-/// Starts `flashpoint run` with extra environment.
-fn start(config: &std::path::Path, env: &[(&str, String)]) -> tokio::process::Child {
-    let mut cmd = tokio::process::Command::new(common::binary());
-    cmd.arg("--config").arg(config).arg("run").env("RUST_LOG", "info").env_remove("FLASHPOINT_CONFIG");
-    for (k, v) in env {
-        cmd.env(k, v);
-    }
-    cmd.stderr(std::process::Stdio::null()).kill_on_drop(true).spawn().expect("spawn daemon")
-}
-
-fn signal(child: &tokio::process::Child, sig: &str) {
-    let pid = child.id().expect("running").to_string();
-    assert!(std::process::Command::new("kill").args([sig, &pid]).status().expect("kill").success());
 }
 
 /// Reads notify messages until `want` arrives or `secs` pass; returns everything read.
@@ -51,17 +39,15 @@ fn read_until(socket: &UnixDatagram, messages: &mut Vec<String>, want: &str, sec
 
 #[tokio::test(flavor = "multi_thread")]
 async fn notify_protocol_ready_watchdog_reload_stopping_with_a_delivery_in_flight() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let hook = Server::start().await;
     hook.script_posts_slow(&[(200, Duration::from_millis(1500))]);
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], "");
-    let socket_path = dir.path().join("notify.sock");
+    let cfg = TestConfig::new(&[("Dawn", site.url("/feeds/pakistan"))], &[hook.url("/hook")], "");
+    let socket_path = cfg.dir().join("notify.sock");
     let socket = UnixDatagram::bind(&socket_path).expect("bind notify socket");
     socket.set_read_timeout(Some(Duration::from_millis(100))).expect("timeout");
 
-    let mut daemon = start(
+    let daemon = Daemon::start_with_env(
         &cfg.path,
         &[("NOTIFY_SOCKET", socket_path.display().to_string()), ("WATCHDOG_USEC", "1000000".to_string())],
     );
@@ -74,18 +60,16 @@ async fn notify_protocol_ready_watchdog_reload_stopping_with_a_delivery_in_fligh
     assert!(messages.iter().any(|m| m.starts_with("STATUS=watching 1 feeds")), "{messages:?}");
 
     // SIGHUP: RELOADING=1 (with the monotonic time systemd wants), then READY=1 again.
-    signal(&daemon, "-HUP");
+    daemon.signal(Signal::Hup);
     read_until(&socket, &mut messages, "RELOADING=1", 10);
     assert!(messages.last().is_some_and(|m| m.contains("MONOTONIC_USEC=")), "{messages:?}");
     read_until(&socket, &mut messages, "READY=1", 10);
 
     // SIGTERM while the webhook is still answering: the delivery completes, then the process exits 0.
-    hook.wait_for(20, "a delivery under way", |h| !h.seen().is_empty()).await;
-    signal(&daemon, "-TERM");
+    wait_until(secs(20), "a delivery under way", || !hook.seen().is_empty()).await;
+    daemon.signal(Signal::Term);
     read_until(&socket, &mut messages, "STOPPING=1", 10);
-    let status =
-        tokio::time::timeout(Duration::from_secs(20), daemon.wait()).await.expect("exits").expect("wait");
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(daemon.exited().await, Some(0));
     assert_eq!(
         count_now(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'"),
         1,
@@ -118,24 +102,21 @@ fn sum(metrics: &HashMap<String, f64>, prefix: &str, containing: &str) -> u64 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn metrics_count_what_happened_and_healthz_follows_the_database() {
-    let site = Server::start().await;
-    site.dawn();
+    let site = Server::with_dawn().await;
     let hook = Server::start().await;
-    let dir = tempfile::tempdir().expect("tempdir");
     let port = free_port();
-    let cfg = write_config(
-        dir.path(),
+    let cfg = TestConfig::new(
         &[("Dawn", site.url("/feeds/pakistan")), ("World", site.url("/feeds/world"))],
         &[hook.url("/hook")],
         &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
     );
-    let mut daemon = start(&cfg.path, &[]);
-    hook.wait_for(20, "the alert delivered", |h| h.posts("/hook").len() == 1).await;
-    let db = cfg.db.clone();
-    hook.wait_for(10, "all five articles stored", move |_| {
-        count_now(&db, "SELECT count(*) FROM articles") == 5
+    let daemon = Daemon::start(&cfg.path);
+    wait_until(secs(20), "both feeds done and the alert delivered", || {
+        cfg.caught_up("") && cfg.deliveries("delivered") == 1
     })
     .await;
+    assert_eq!(count_now(&cfg.db, "SELECT count(*) FROM articles"), 5);
+    assert_eq!(hook.posts("/hook").len(), 1);
 
     let client = reqwest::Client::new();
     let base = format!("http://127.0.0.1:{port}");
@@ -154,55 +135,48 @@ async fn metrics_count_what_happened_and_healthz_follows_the_database() {
         "{text}"
     );
 
-    let healthz = client.get(format!("{base}/healthz")).send().await.expect("healthz");
-    assert_eq!(healthz.status(), 200);
+    let url = format!("{base}/healthz");
+    let healthz = {
+        let (client, url) = (&client, &url);
+        move || async move { client.get(url).send().await.expect("healthz") }
+    };
+    assert_eq!(healthz().await.status(), 200);
 
     // Another process takes the database's write lock: within a few checks, /healthz says 503.
     let locker = rusqlite::Connection::open(&cfg.db).expect("open");
     locker.execute_batch("BEGIN EXCLUSIVE").expect("lock");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let reason = loop {
-        let resp = client.get(format!("{base}/healthz")).send().await.expect("healthz");
-        if resp.status() == 503 {
-            break resp.text().await.expect("body");
-        }
-        assert!(Instant::now() < deadline, "/healthz stayed 200 while the database was locked");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    };
+    wait_until_async(secs(30), "/healthz to say 503 while the database is locked", move || async move {
+        healthz().await.status() == 503
+    })
+    .await;
+    let unhealthy = healthz().await;
+    assert_eq!(unhealthy.status(), 503);
+    let reason = unhealthy.text().await.expect("body");
     assert!(reason.contains("database"), "{reason}");
     locker.execute_batch("ROLLBACK").expect("unlock");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while client.get(format!("{base}/healthz")).send().await.expect("healthz").status() != 200 {
-        assert!(Instant::now() < deadline, "/healthz did not recover");
-        tokio::time::sleep(Duration::from_millis(250)).await;
-    }
-    signal(&daemon, "-TERM");
-    let status =
-        tokio::time::timeout(Duration::from_secs(20), daemon.wait()).await.expect("exits").expect("wait");
-    assert_eq!(status.code(), Some(0));
+    wait_until_async(secs(30), "/healthz to recover", move || async move { healthz().await.status() == 200 })
+        .await;
+    assert_eq!(daemon.stop().await, Some(0));
 }
 
 #[tokio::test(flavor = "multi_thread")]
 async fn status_shows_the_service_at_a_glance() {
-    let site = Server::start().await;
-    site.dawn();
-    let dir = tempfile::tempdir().expect("tempdir");
-    let cfg = write_config(dir.path(), &[("Dawn", site.url("/feeds/pakistan"))], &[], "");
-    let out = common::flashpoint(&cfg.path, &["once"]).await;
-    assert!(out.status.success());
-    let out = common::flashpoint(&cfg.path, &["status", "--json"]).await;
+    let site = Server::with_dawn().await;
+    let cfg = TestConfig::new(&[("Dawn", site.url("/feeds/pakistan"))], &[], "");
+    once(&cfg.path).await;
+    let out = flashpoint(&cfg.path, &["status", "--json"]).await;
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("json");
     assert_eq!(v["feeds"], 1);
     assert_eq!(v["feeds_healthy"], 1);
     assert_eq!(v["articles_24h"], 4);
     assert_eq!(v["alerts_24h"], 1);
     assert_eq!(v["deliveries_pending"], 0);
-    let alert_hash = common::query(&cfg.db, "SELECT rules_hash FROM alerts");
+    let alert_hash = query(&cfg.db, "SELECT rules_hash FROM alerts");
     assert_eq!(
         format!("{:?}", alert_hash[0][0]),
         format!("Text({:?})", v["rules_hash"].as_str().expect("hash"))
     );
-    let text = common::flashpoint(&cfg.path, &["status"]).await;
+    let text = flashpoint(&cfg.path, &["status"]).await;
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
     assert!(text.contains("1 watched, 1 healthy") && text.contains("4 articles, 1 alerts"), "{text}");
 }

@@ -5,9 +5,7 @@
 
 mod common;
 
-use std::path::Path;
-
-use common::texts;
+use common::{shipped, texts};
 use flashpoint::extract::Method;
 use scraper::Html;
 use url::Url;
@@ -88,13 +86,9 @@ const PAGES: &[Page] = &[
     },
 ];
 
-fn shipped_config() -> std::path::PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml")
-}
-
 #[test]
 fn every_outlet_page_yields_its_story_and_no_furniture() {
-    let runtime = flashpoint::config::load_runtime(&shipped_config()).expect("shipped config compiles");
+    let runtime = flashpoint::config::load_runtime(&shipped()).expect("shipped config compiles");
     for page in PAGES {
         let html = std::fs::read_to_string(common::fixtures().join(page.fixture)).expect("fixture");
         let doc = Html::parse_document(&html);
@@ -128,7 +122,7 @@ fn every_outlet_page_yields_its_story_and_no_furniture() {
 /// config.
 #[test]
 fn every_site_rule_has_a_fixture_page() {
-    let text = std::fs::read_to_string(shipped_config()).expect("config");
+    let text = std::fs::read_to_string(shipped()).expect("config");
     let config: toml::Table = text.parse().expect("toml");
     let sites = config.get("sites").and_then(toml::Value::as_table).expect("[sites]");
     for host in sites.keys() {

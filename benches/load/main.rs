@@ -238,7 +238,7 @@ async fn idle(o: &Options, site: &Site, hook: &Hook, dir: &Path) {
     let cfg = config(o, site, hook, dir, "[feeds_defaults]\ninterval = \"1m\"\nstartup_spread = \"10s\"\n");
     let ticks_per_s = ticks_per_second();
     let daemon = Daemon::start(&cfg.path);
-    let pid = daemon.child.id().expect("daemon running");
+    let pid = daemon.pid();
     let warm_up = warm_up(o, site, &cfg.db).await;
     let (ok0, nm0, pages0) = (
         site.feeds_ok.load(Ordering::Relaxed),

@@ -233,7 +233,77 @@ mod tests {
         assert_eq!(v["actors"][0]["source"], "Pakistan");
         assert_eq!(v["actors"][0]["target"], "Afghanistan");
         assert_eq!(v["rules_hash"], "0123456789abcdef");
-        assert_eq!(json(&a), json(&a));
+    }
+
+    const FORMATS: [Format; 3] = [Format::Json, Format::Slack, Format::Discord];
+
+    /// [`alert`] with numbers that are not exact in decimal, as context factors make them.
+    fn alert_with_awkward_numbers() -> Alert {
+        let mut a = alert();
+        a.score = 0.1 + 0.2 + 6.0;
+        a.matches[0].weight = 1.0 / 3.0;
+        a.matches[0].contribution = 6.0 * 1.25 * 0.8 * 0.4;
+        a
+    }
+
+    /// `alert` as the outbox keeps it: its matches and actors written as JSON text and read back.
+    fn through_the_outbox(alert: &Alert) -> Alert {
+        let matches = serde_json::to_string(&alert.matches).expect("matches serialize");
+        let actors = serde_json::to_string(&alert.actors).expect("actors serialize");
+        Alert {
+            matches: serde_json::from_str(&matches).expect("matches deserialize"),
+            actors: serde_json::from_str(&actors).expect("actors deserialize"),
+            ..alert.clone()
+        }
+    }
+
+    /// Every attempt renders the alert anew from the outbox, so retries carry the first attempt's
+    /// bytes only if equal alerts render identically, stored and read back or not.
+    #[test]
+    fn equal_alerts_render_identical_bytes() {
+        for build in [alert, alert_with_awkward_numbers] {
+            let (first, second) = (build(), build());
+            let read_back = through_the_outbox(&first);
+            assert_eq!(read_back, first, "the outbox round trip keeps every value");
+            for format in FORMATS {
+                let body = format.render(&first);
+                assert_eq!(format.render(&second), body, "{format:?}: two equal alerts");
+                assert_eq!(format.render(&read_back), body, "{format:?}: after the outbox");
+                assert_eq!(format.render(&through_the_outbox(&read_back)), body, "{format:?}: twice");
+            }
+        }
+    }
+
+    #[test]
+    fn every_field_of_an_alert_reaches_the_json_payload() {
+        type Change = (&'static str, fn(&mut Alert));
+        let changes: [Change; 12] = [
+            ("id", |a| a.id = "alrt_2".into()),
+            ("created_at", |a| a.created_at = "2026-11-28T06:00:00.001Z".into()),
+            ("article_url", |a| a.article_url = "https://www.dawn.com/news/2".into()),
+            ("title", |a| a.title = "Minister warns Kabul".into()),
+            ("feed", |a| a.feed = "Dawn — World".into()),
+            ("published_at", |a| a.published_at = Some("2026-11-28T05:00:00.000Z".into())),
+            ("score", |a| a.score = 12.75),
+            ("severity", |a| a.severity = "medium".into()),
+            ("threshold", |a| a.threshold = 7.0),
+            ("matches", |a| a.matches[0].occurrence = 2),
+            ("actors", |a| a.actors[0].target = Some("India".into())),
+            ("rules_hash", |a| a.rules_hash = "fedcba9876543210".into()),
+        ];
+        let base = alert();
+        for (field, change) in changes {
+            let mut other = alert();
+            change(&mut other);
+            assert_ne!(other, base, "{field}: a different alert");
+            assert_ne!(json(&other), json(&base), "{field} changes the payload");
+        }
+        // The chat formats name the alert too: two alerts never post the same message.
+        let mut other = alert();
+        other.id = "alrt_2".into();
+        for format in FORMATS {
+            assert_ne!(format.render(&other), format.render(&base), "{format:?}");
+        }
     }
 
     #[test]

@@ -260,10 +260,19 @@ mod tests {
         assert_eq!(store.validators("https://f.example/rss").expect("v"), v, "a 304 keeps validators");
     }
 
+    /// Receivers deduplicate on the id, so a story's id must never change: it is pinned here
+    /// (the first 12 bytes of the key's SHA-256, as computed by `sha256sum`).
     #[test]
-    fn alert_ids_are_stable_and_distinct() {
-        assert_eq!(alert_id("a"), alert_id("a"));
+    fn alert_ids_are_a_stable_function_of_the_key() {
+        assert_eq!(alert_id("a"), "alrt_ca978112ca1bbdcafac231b3");
+        assert_eq!(alert_id("https://www.dawn.com/news/1900001"), "alrt_d13b6b64044487187defec95");
         assert_ne!(alert_id("a"), alert_id("b"));
-        assert_eq!(alert_id("a").len(), "alrt_".len() + 24);
+        assert_ne!(alert_id("https://x.example/1"), alert_id("https://x.example/2"));
+        for key in ["", "a", "https://www.dawn.com/news/1900001", "guid:\u{fc}ber"] {
+            let id = alert_id(key);
+            let hex = id.strip_prefix("alrt_").unwrap_or_else(|| panic!("{id} has the alrt_ prefix"));
+            assert_eq!(hex.len(), 24, "{id}");
+            assert!(hex.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)), "{id}");
+        }
     }
 }

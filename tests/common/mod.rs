@@ -87,6 +87,13 @@ pub struct Server {
 }
 
 impl Server {
+    /// A server with the Dawn-shaped fixtures of [`Server::dawn`].
+    pub async fn with_dawn() -> Self {
+        let server = Self::start().await;
+        server.dawn();
+        server
+    }
+
     pub async fn start() -> Self {
         let inner = Arc::new(Inner {
             routes: Mutex::default(),
@@ -124,6 +131,12 @@ impl Server {
             .get(path)
             .and_then(|r| r.last().cloned())
             .expect("route exists")
+    }
+
+    /// Answers `path` after `delay` from now on.
+    pub fn delay(&self, path: &str, delay: Duration) {
+        let reply = Reply { delay, ..self.reply(path) };
+        self.route(path, reply);
     }
 
     /// Serves these replies at `path` in turn; the last one stays.
@@ -177,15 +190,6 @@ impl Server {
     /// The status POSTs get once the script is used up.
     pub fn answer_posts(&self, status: u16) {
         *self.inner.post_default.lock().expect("lock") = status;
-    }
-
-    /// Waits until `done(self)` holds, or panics after `secs`.
-    pub async fn wait_for(&self, secs: u64, what: &str, done: impl Fn(&Self) -> bool) {
-        let deadline = tokio::time::Instant::now() + Duration::from_secs(secs);
-        while !done(self) {
-            assert!(tokio::time::Instant::now() < deadline, "timed out after {secs} s waiting for {what}");
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
     }
 
     pub fn seen(&self) -> Vec<Seen> {
@@ -263,12 +267,68 @@ async fn handle(
 pub struct TestConfig {
     pub path: PathBuf,
     pub db: PathBuf,
+    /// How many feeds it watches.
+    pub feeds: usize,
+    /// The directory it lives in, when it is its own.
+    own_dir: Option<tempfile::TempDir>,
+}
+
+impl TestConfig {
+    /// [`write_config`] into a temporary directory of its own, removed when this is dropped.
+    pub fn new(feeds: &[(&str, String)], webhooks: &[String], extra: &str) -> Self {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let config = write_config(dir.path(), feeds, webhooks, extra);
+        Self { own_dir: Some(dir), ..config }
+    }
+
+    /// The directory of the config, the database and the daemon's log.
+    pub fn dir(&self) -> &Path {
+        self.path.parent().expect("the config is in a directory")
+    }
+
+    /// When a feed was last polled, as recorded in the database ("" before any poll): a mark
+    /// that [`TestConfig::caught_up`] measures later polls against.
+    pub fn poll_mark(&self) -> String {
+        let Ok(conn) = rusqlite::Connection::open(&self.db) else { return String::new() };
+        conn.query_row("SELECT max(last_polled_at) FROM feeds", [], |r| r.get::<_, Option<String>>(0))
+            .ok()
+            .flatten()
+            .unwrap_or_default()
+    }
+
+    /// Every feed has been polled successfully after `mark` and every item those polls found has
+    /// been dealt with: the inbox, which a poll fills in the transaction that records it and
+    /// which each stored article leaves, is empty. (An item whose page fetch failed stays.)
+    pub fn caught_up(&self, mark: &str) -> bool {
+        let polled = format!("SELECT count(*) FROM feeds WHERE last_success_at > '{mark}'");
+        usize::try_from(count_now(&self.db, &polled)).is_ok_and(|n| n == self.feeds)
+            && count_now(&self.db, "SELECT count(*) FROM inbox") == 0
+    }
+
+    /// [`TestConfig::caught_up`], and nothing is pending in the outbox: every alert delivered or
+    /// dead-lettered. Until a feed falls due again, the daemon has nothing left to do.
+    pub fn settled(&self, mark: &str) -> bool {
+        self.caught_up(mark) && self.pending_deliveries() == 0
+    }
+
+    /// Outbox rows still waiting to be delivered.
+    pub fn pending_deliveries(&self) -> i64 {
+        count_now(&self.db, "SELECT count(*) FROM deliveries WHERE state = 'pending'")
+    }
+
+    /// Outbox rows in `state`.
+    pub fn deliveries(&self, state: &str) -> i64 {
+        count_now(&self.db, &format!("SELECT count(*) FROM deliveries WHERE state = '{state}'"))
+    }
+}
+
+/// The shipped config.
+pub fn shipped() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml")
 }
 
 pub fn write_config(dir: &Path, feeds: &[(&str, String)], webhooks: &[String], extra: &str) -> TestConfig {
-    let shipped =
-        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml"))
-            .expect("shipped config");
+    let shipped = std::fs::read_to_string(shipped()).expect("shipped config");
     let mut table: toml::Table = shipped.parse().expect("shipped config is TOML");
     let db = dir.join("flashpoint.db");
     table.insert("storage".into(), toml::Value::Table(toml::toml! { path = (db.display().to_string()) }));
@@ -297,9 +357,10 @@ pub fn write_config(dir: &Path, feeds: &[(&str, String)], webhooks: &[String], e
         .collect();
     table.insert("webhooks".into(), toml::Value::Array(hooks));
     merge(&mut table, extra.parse().expect("extra config is TOML"));
+    let feeds = table.get("feeds").and_then(toml::Value::as_array).map_or(0, Vec::len);
     let path = dir.join("flashpoint.toml");
     std::fs::write(&path, toml::to_string(&table).expect("serialize")).expect("write config");
-    TestConfig { path, db }
+    TestConfig { path, db, feeds, own_dir: None }
 }
 
 /// Deep-merges `over` into `base`: tables merge, arrays of tables append, anything else replaces.
@@ -320,18 +381,29 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_flashpoint")
 }
 
-/// Runs `flashpoint --config CONFIG ARGS…` to completion.
-pub async fn flashpoint(config: &Path, args: &[&str]) -> Output {
-    tokio::process::Command::new(binary())
-        .arg("--config")
+/// `flashpoint --config CONFIG`, logging at info, blind to the caller's `FLASHPOINT_CONFIG`,
+/// killed if the test drops it.
+fn command(config: &Path) -> tokio::process::Command {
+    let mut cmd = tokio::process::Command::new(binary());
+    cmd.arg("--config")
         .arg(config)
-        .args(args)
         .env("RUST_LOG", "info")
         .env_remove("FLASHPOINT_CONFIG")
-        .kill_on_drop(true)
-        .output()
-        .await
-        .expect("run flashpoint")
+        .kill_on_drop(true);
+    cmd
+}
+
+/// Runs `flashpoint --config CONFIG ARGS…` to completion.
+pub async fn flashpoint(config: &Path, args: &[&str]) -> Output {
+    command(config).args(args).output().await.expect("run flashpoint")
+}
+
+/// Runs `flashpoint --config CONFIG once`, which must succeed; its log.
+pub async fn once(config: &Path) -> String {
+    let out = flashpoint(config, &["once"]).await;
+    let log = stderr(&out);
+    assert!(out.status.success(), "once failed: {log}");
+    log
 }
 
 /// The text of each element `selector` matches in `doc`, whitespace collapsed, leaving out short
@@ -344,45 +416,99 @@ pub fn texts(doc: &scraper::Html, selector: &str) -> Vec<String> {
         .collect()
 }
 
-/// A running `flashpoint run`, killed when dropped.
+/// Polls `done` until it holds; panics naming `what` once `timeout` has passed without it.
+pub async fn wait_until(timeout: Duration, what: &str, mut done: impl FnMut() -> bool) {
+    wait_until_async(timeout, what, || std::future::ready(done())).await;
+}
+
+/// [`wait_until`] for a condition that must await something (an HTTP request).
+pub async fn wait_until_async<F, Fut>(timeout: Duration, what: &str, mut done: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    while !done().await {
+        assert!(tokio::time::Instant::now() < deadline, "timed out after {timeout:?} waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// `n` seconds, for timeouts.
+pub const fn secs(n: u64) -> Duration {
+    Duration::from_secs(n)
+}
+
+/// A signal the tests send the daemon.
+#[derive(Debug, Clone, Copy)]
+pub enum Signal {
+    /// Reload the scoring rules.
+    Hup,
+    /// Stop: finish the work in hand, then exit 0.
+    Term,
+    /// Die now, finishing nothing.
+    Kill,
+}
+
+/// A running `flashpoint run`, killed when dropped. Its log (stderr) goes to `daemon.log` beside
+/// the config, appended to by every daemon started there.
 pub struct Daemon {
-    pub child: tokio::process::Child,
+    child: tokio::process::Child,
+    log: PathBuf,
 }
 
 impl Daemon {
     pub fn start(config: &Path) -> Self {
-        let child = tokio::process::Command::new(binary())
-            .arg("--config")
-            .arg(config)
-            .arg("run")
-            .env("RUST_LOG", "info")
-            .env_remove("FLASHPOINT_CONFIG")
-            .stderr(std::process::Stdio::null())
-            .kill_on_drop(true)
-            .spawn()
-            .expect("spawn daemon");
-        Self { child }
+        Self::start_with_env(config, &[])
     }
 
-    pub fn signal(&self, signal: &str) {
-        let pid = self.child.id().expect("running").to_string();
-        let status = std::process::Command::new("kill").args([signal, &pid]).status().expect("kill");
-        assert!(status.success());
+    /// Starts the daemon with these extra environment variables.
+    pub fn start_with_env(config: &Path, env: &[(&str, String)]) -> Self {
+        let log = config.with_file_name("daemon.log");
+        let file = std::fs::OpenOptions::new().create(true).append(true).open(&log).expect("open daemon log");
+        let mut cmd = command(config);
+        cmd.arg("run").envs(env.iter().map(|(k, v)| (k, v))).stderr(file);
+        Self { child: cmd.spawn().expect("spawn daemon"), log }
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id().expect("running")
+    }
+
+    /// What the daemons started beside this config have logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    pub fn signal(&self, signal: Signal) {
+        let name = match signal {
+            Signal::Hup => "-HUP",
+            Signal::Term => "-TERM",
+            Signal::Kill => "-KILL",
+        };
+        let pid = self.pid().to_string();
+        let status = std::process::Command::new("kill").args([name, &pid]).status().expect("kill");
+        assert!(status.success(), "kill {name} {pid}");
+    }
+
+    /// Waits for the process to exit (after a signal sent earlier); its exit code.
+    pub async fn exited(mut self) -> Option<i32> {
+        tokio::time::timeout(secs(20), self.child.wait())
+            .await
+            .expect("exits within 20 s")
+            .expect("wait")
+            .code()
     }
 
     /// SIGTERM, then the exit code.
-    pub async fn stop(mut self) -> Option<i32> {
-        self.signal("-TERM");
-        let status = tokio::time::timeout(Duration::from_secs(20), self.child.wait())
-            .await
-            .expect("stops")
-            .expect("wait");
-        status.code()
+    pub async fn stop(self) -> Option<i32> {
+        self.signal(Signal::Term);
+        self.exited().await
     }
 
     /// SIGKILL: no chance to finish anything.
     pub async fn kill(mut self) {
-        self.signal("-KILL");
+        self.signal(Signal::Kill);
         let _ = self.child.wait().await;
     }
 }
