@@ -10,10 +10,14 @@
 //! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`score`],
 //! [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are validated and
 //! compiled once ([`config`]) into the [`config::Runtime`] every command runs on.
+//!
+//! The `flashpoint` binary only parses its arguments and calls [`cli::run`]; the daemon's one
+//! entry point is [`app::run`], steered by an [`app::Control`] (shutdown and reload) that the
+//! binary fills from Unix signals and tests hold themselves.
 
 pub mod app;
 pub mod canon;
-pub mod commands;
+pub mod cli;
 pub mod config;
 pub mod extract;
 pub mod feed;

@@ -1,0 +1,250 @@
+//! The work each pipeline stage does on one item (fetch its page, extract, score, store) and
+//! [`StageTasks`], which runs a stage's work on every input with bounded concurrency. The
+//! parent module decides how the stages are joined; nothing here spawns a long-lived task.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+use tracing::{error, info};
+
+use crate::canon::Canonicalizer;
+use crate::extract::{self, Article, Extractor};
+use crate::feed::NewItem;
+use crate::fetch::pages::{PageOf, PageOutcome, fetch_page};
+use crate::fetch::{Fetcher, Page};
+use crate::notify::{self, Wakers, Webhook};
+use crate::score::{NewAlert, Scorer};
+use crate::service::{Health, Progress, Stage};
+use crate::store::{NewArticle, Store};
+use crate::types::chain;
+
+/// A page fetched (or given up on) for an item.
+#[derive(Debug)]
+pub(super) struct Fetched {
+    item: NewItem,
+    /// `None` when the item has no link or its page failed for good: the feed text is used.
+    page: Option<Page>,
+}
+
+/// An item with its extracted article.
+#[derive(Debug)]
+pub(super) struct Extracted {
+    item: NewItem,
+    article: Article,
+    /// Where the page's link led after redirects.
+    final_url: Option<url::Url>,
+}
+
+/// A scored article, ready to store.
+#[derive(Debug)]
+pub(super) struct Scored {
+    article: NewArticle,
+    alert: Option<NewAlert>,
+}
+
+/// A pipeline stage: runs its work on every input, up to `limit` at a time, and sends what it
+/// returns on. Ends when the input closes and all work in hand is done.
+pub(super) struct StageTasks {
+    /// Names the stage in progress tracking, metrics and logs.
+    pub(super) stage: Stage,
+    /// Items worked on at once: the stage's share of connections or cores.
+    pub(super) limit: usize,
+    /// Where each item's start and end are recorded, for the watchdog and `/healthz`.
+    pub(super) progress: Arc<Progress>,
+}
+
+impl StageTasks {
+    pub(super) async fn run<I, O, F, Fut>(self, mut rx: mpsc::Receiver<I>, tx: mpsc::Sender<O>, work: F)
+    where
+        I: Send + 'static,
+        O: Send + 'static,
+        F: Fn(I) -> Fut,
+        Fut: Future<Output = Option<O>> + Send + 'static,
+    {
+        let permits = Arc::new(Semaphore::new(self.limit.max(1)));
+        let mut tasks = JoinSet::new();
+        while let Some(input) = rx.recv().await {
+            let Ok(permit) = Arc::clone(&permits).acquire_owned().await else { break };
+            let working = self.progress.working(self.stage);
+            let fut = work(input);
+            let tx = tx.clone();
+            tasks.spawn(async move {
+                let _permit = permit;
+                let out = fut.await;
+                drop(working);
+                if let Some(out) = out {
+                    // A closed receiver means the next stage is gone; nothing more to do.
+                    let _ = tx.send(out).await;
+                }
+            });
+            while let Some(done) = tasks.try_join_next() {
+                if let Err(err) = done {
+                    error!(stage = self.stage.as_str(), error = %err, "pipeline task panicked");
+                }
+            }
+        }
+        while let Some(done) = tasks.join_next().await {
+            if let Err(err) = done {
+                error!(stage = self.stage.as_str(), error = %err, "pipeline task panicked");
+            }
+        }
+    }
+}
+
+/// Fetches an item's page; an item whose page will be tried again later goes no further now.
+pub(super) async fn fetch_item(fetcher: Fetcher, store: Store, item: NewItem) -> Option<Fetched> {
+    let Some(link) = item.link.clone() else { return Some(Fetched { item, page: None }) };
+    let of = PageOf {
+        feed_name: &item.feed.name,
+        feed_url: &item.feed.url,
+        key: &item.key,
+        attempts: item.attempts,
+    };
+    match fetch_page(&fetcher, &store, &link, of).await {
+        PageOutcome::Fetched(page) => Some(Fetched { item, page: Some(page) }),
+        PageOutcome::GaveUp => Some(Fetched { item, page: None }),
+        PageOutcome::Later => None,
+    }
+}
+
+/// Decodes and extracts on a blocking thread: parsing is CPU work.
+pub(super) async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Extracted> {
+    let feed = fetched.item.feed.name.clone();
+    let result = tokio::task::spawn_blocking(move || {
+        let Fetched { item, page } = fetched;
+        let feed_text = extract::html_to_text(&item.feed_html);
+        let final_url = page.as_ref().map(|p| p.final_url.clone());
+        let article = match page {
+            Some(page) => {
+                let html = extract::decode(&page.body, page.content_type.as_deref());
+                extractor.extract(&html, &page.final_url, &feed_text)
+            }
+            None => Article::from_feed(feed_text),
+        };
+        Extracted { item, article, final_url }
+    })
+    .await;
+    match result {
+        Ok(extracted) => Some(extracted),
+        Err(err) => {
+            error!(feed = %feed, error = %err, "extraction panicked");
+            None
+        }
+    }
+}
+
+/// Other keys the story is known by: where its link redirected, and its page's canonical URL.
+fn aliases(
+    canon: &Canonicalizer,
+    key: &str,
+    final_url: Option<&url::Url>,
+    canonical: Option<&url::Url>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    if let Some(page) = final_url {
+        out.push(canon.canonical(page).to_string());
+        if let Some(c) = canonical.filter(|c| Canonicalizer::usable_canonical(page, c)) {
+            out.push(canon.canonical(c).to_string());
+        }
+    }
+    out.retain(|a| a != key);
+    out.dedup();
+    out
+}
+
+pub(super) fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored {
+    let Extracted { item, article, final_url } = e;
+    let aliases = aliases(canon, &item.key, final_url.as_ref(), article.canonical.as_ref());
+    let title =
+        if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
+    let result = scorer.score(&title, &article.body);
+    let alert = scorer.alert(&result);
+    // The stored address is the canonical one (no tracking parameters), unless only a guid keys it.
+    let url = if item.key.starts_with("guid:") {
+        item.link.as_ref().map_or_else(String::new, ToString::to_string)
+    } else {
+        item.key.clone()
+    };
+    Scored {
+        article: NewArticle {
+            key: item.key,
+            aliases,
+            url,
+            guid: item.guid,
+            feed: item.feed.name.clone(),
+            title,
+            // The feed's date, else the page's own.
+            published_at: item.published.or_else(|| article.published.map(|t| t.with_timezone(&chrono::Utc))),
+            body: article.body,
+            method: article.method,
+            canonical: article.canonical.map(String::from),
+            author: article.author,
+            language: article.language,
+            score: result.score,
+            matches: result.matches,
+        },
+        alert,
+    }
+}
+
+/// The store stage: writes each article (and its alert and outbox rows) and wakes the notifier
+/// for new alerts.
+pub(super) struct StoreSink {
+    pub(super) store: Store,
+    /// The configured webhooks, which route each new alert to its outbox rows.
+    pub(super) hooks: Arc<Vec<Webhook>>,
+    /// Wake the notifier as soon as an alert is stored, instead of at its next sweep.
+    pub(super) wakers: Wakers,
+    /// Where each article's store time is recorded, for the watchdog and `/healthz`.
+    pub(super) progress: Arc<Progress>,
+    /// Learns when the last alert was raised, for `STATUS=`.
+    pub(super) health: Arc<Health>,
+}
+
+impl StoreSink {
+    pub(super) async fn run(self, mut rx: mpsc::Receiver<Scored>) {
+        while let Some(Scored { article, alert }) = rx.recv().await {
+            let working = self.progress.working(Stage::Store);
+            let (feed, url, key, method) =
+                (article.feed.clone(), article.url.clone(), article.key.clone(), article.method);
+            // The outbox rows are decided now, by each webhook's routing, and never change after.
+            let targets = alert
+                .as_ref()
+                .map(|a| notify::route(&self.hooks, a.severity, &article.feed))
+                .unwrap_or_default();
+            let stored =
+                self.store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &targets)).await;
+            drop(working);
+            match stored {
+                Ok(Some(alert)) => {
+                    metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str())
+                        .increment(1);
+                    metrics::counter!("flashpoint_alerts_total", "severity" => alert.severity.clone())
+                        .increment(1);
+                    self.health.alert_raised(&alert.created_at);
+                    let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();
+                    info!(
+                        alert = %alert.id,
+                        severity = %alert.severity,
+                        score = alert.score,
+                        feed = %alert.feed,
+                        title = %alert.title,
+                        url = %alert.article_url,
+                        top_term = %top,
+                        "alert raised"
+                    );
+                    self.wakers.wake_all();
+                }
+                Ok(None) => {
+                    metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str())
+                        .increment(1);
+                }
+                Err(err) => {
+                    error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
+                }
+            }
+        }
+    }
+}

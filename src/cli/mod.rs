@@ -1,0 +1,184 @@
+//! The command line behind the `flashpoint` binary: load the config, set up logging, run one
+//! command, and say how the process should exit. Each command group has its own file; each
+//! returns what it prints where it can, so tests call the same code the binary does.
+//!
+//! `args` says what can be typed ([`Args`]); `daemon` starts the pipeline ([`crate::app::run`]);
+//! `scoring`, `ops` and `pages` are the one-shot commands; `table` lays out their text.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use chrono::{DateTime, Utc};
+use tracing::error;
+use url::Url;
+
+use crate::app::Mode;
+use crate::config::{self, ConfigError, Runtime};
+use crate::logging;
+use crate::store::Store;
+
+mod args;
+mod daemon;
+mod ops;
+mod pages;
+mod scoring;
+mod table;
+
+pub use args::{Args, Command};
+
+/// The log target of the lines the binary itself writes, so they read as they did when the CLI
+/// lived in `main.rs` (`ERROR flashpoint: bad config; not starting`).
+const LOG_TARGET: &str = "flashpoint";
+
+/// The page address assumed when none is given: no site rule matches it.
+static NO_URL: std::sync::LazyLock<Url> =
+    std::sync::LazyLock::new(|| Url::parse("http://article.invalid/").expect("static URL"));
+
+/// How the process ends. Scripts and systemd read these, so each outcome keeps its number.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Exit {
+    /// The command did what was asked.
+    Ok = 0,
+    /// It could not: a file unreadable, the database unavailable, the daemon failed.
+    Failure = 1,
+    /// The arguments make no sense together (clap's own usage errors exit 2 as well).
+    Usage = 2,
+    /// The config is bad (`EX_CONFIG` from sysexits.h): systemd units stop restarting on it.
+    BadConfig = 78,
+}
+
+impl From<Exit> for ExitCode {
+    fn from(exit: Exit) -> Self {
+        Self::from(exit as u8)
+    }
+}
+
+/// Runs the command `args` names on the config it points at.
+#[must_use]
+pub fn run(args: Args) -> Exit {
+    let loaded = config::load_runtime(&args.config);
+    logging::init(args.log_format, loaded.as_ref().map_or("info", |rt| rt.log_level.as_str()));
+    match loaded {
+        Ok(rt) => dispatch(rt, args),
+        Err(err) => bad_config(&args, &err),
+    }
+}
+
+/// Every problem on stderr, one a line, named by the file; a log line too unless the command
+/// was only asked to check.
+fn bad_config(args: &Args, err: &ConfigError) -> Exit {
+    let problems = err.problems();
+    for p in &problems {
+        eprintln!("{}: {p}", args.config.display());
+    }
+    if !matches!(args.command, Command::CheckConfig) {
+        error!(target: LOG_TARGET, config = %args.config.display(), problems = problems.len(), "bad config; not starting");
+    }
+    Exit::BadConfig
+}
+
+fn dispatch(rt: Runtime, args: Args) -> Exit {
+    match args.command {
+        Command::Run => daemon::run(rt, Mode::Daemon, &args.config),
+        Command::Once => daemon::run(rt, Mode::Once, &args.config),
+        Command::CheckConfig => daemon::check_config(&rt),
+        Command::Score { jsonl: Some(file), .. } => scoring::score_jsonl_file(&rt, &file),
+        Command::Score { file, url, json, .. } => {
+            scoring::score(&rt, &file.unwrap_or_else(|| PathBuf::from("-")), url.as_ref(), json)
+        }
+        Command::Eval { file } => scoring::eval(&rt, &file),
+        Command::Rescore { since, apply } => scoring::rescore(&rt, &since, apply),
+        Command::Alerts { since, severity, feed, limit, json } => {
+            ops::alerts(&rt, since.as_deref(), severity.as_deref(), feed, limit, json)
+        }
+        Command::Deliveries { all, limit, json } => ops::deliveries(&rt, all, limit, json),
+        Command::Redeliver { id, dead: _ } => ops::redeliver(&rt, id),
+        Command::Status { json } => ops::status(&rt, json),
+        Command::Feeds { json } => ops::feeds(&rt, json),
+        Command::FeedTest { target, fetch_page } => pages::feed_test(&rt, &target, fetch_page),
+        Command::Extract { files, url, json, out_dir } => {
+            pages::extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
+        }
+    }
+}
+
+/// Opens the configured database for an operator command; any error is printed as one chain.
+fn with_store(rt: &Runtime, f: impl FnOnce(&Store) -> anyhow::Result<()>) -> Exit {
+    let result = Store::open(&rt.storage_path).map_err(anyhow::Error::from).and_then(|store| f(&store));
+    match result {
+        Ok(()) => Exit::Ok,
+        Err(err) => {
+            eprintln!("{err:#}");
+            Exit::Failure
+        }
+    }
+}
+
+/// JSON lines with `--json`, else the table.
+fn print_rows<T: serde::Serialize>(rows: &[T], json: bool, table: fn(&[T]) -> String) -> anyhow::Result<()> {
+    if json {
+        for row in rows {
+            println!("{}", serde_json::to_string(row)?);
+        }
+    } else {
+        print!("{}", table(rows));
+    }
+    Ok(())
+}
+
+/// `--since` read against the clock, or the usage error printed.
+fn since_arg(text: &str) -> Result<DateTime<Utc>, Exit> {
+    parse_since(text, Utc::now()).map_err(|msg| {
+        eprintln!("--since: {msg}");
+        Exit::Usage
+    })
+}
+
+/// Reads `--since`: a duration back from `now` (`24h`, `7d`) or an RFC 3339 time.
+///
+/// # Errors
+/// A message saying what was expected.
+fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Ok(d) = humantime::parse_duration(text) {
+        return chrono::TimeDelta::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| format!("{text:?} is too long ago"));
+    }
+    DateTime::parse_from_rfc3339(text)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|_| format!("{text:?} is neither a duration (24h, 7d) nor an RFC 3339 time"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_forms() {
+        let now = DateTime::parse_from_rfc3339("2026-11-28T12:00:00Z").expect("time").with_timezone(&Utc);
+        let cases = [
+            ("24h", Some("2026-11-27T12:00:00+00:00")),
+            ("7d", Some("2026-11-21T12:00:00+00:00")),
+            ("2026-11-01T00:00:00Z", Some("2026-11-01T00:00:00+00:00")),
+            ("yesterday", None),
+        ];
+        for (text, want) in cases {
+            assert_eq!(
+                parse_since(text, now).ok().map(|t| t.to_rfc3339()),
+                want.map(str::to_string),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn exit_codes_keep_their_numbers() {
+        let cases = [(Exit::Ok, 0_u8), (Exit::Failure, 1), (Exit::Usage, 2), (Exit::BadConfig, 78)];
+        for (exit, want) in cases {
+            assert_eq!(exit as u8, want, "{exit:?}");
+            assert_eq!(ExitCode::from(exit), ExitCode::from(want), "{exit:?}");
+        }
+    }
+}

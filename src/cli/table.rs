@@ -1,0 +1,153 @@
+//! How the operator commands lay out their text: aligned columns for `alerts`, `deliveries` and
+//! `feeds`, and the `status` report. The `--json` forms are the rows serialized as they are.
+
+use std::fmt::Write as _;
+
+use super::ops::Status;
+use crate::feed::health::FeedHealth;
+use crate::store::{Alert, Delivery};
+
+/// Aligned plain-text columns.
+fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut widths: Vec<usize> = headers.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let header: Vec<String> = headers.iter().map(|h| (*h).to_string()).collect();
+    for row in std::iter::once(&header).chain(rows) {
+        let cells: Vec<String> = row.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let _ = writeln!(out, "{}", cells.join("  ").trim_end());
+    }
+    out
+}
+
+/// `text` cut to `max` characters, an ellipsis marking the cut.
+pub(super) fn shorten(text: &str, max: usize) -> String {
+    if text.chars().count() <= max {
+        text.to_string()
+    } else {
+        format!("{}…", text.chars().take(max - 1).collect::<String>())
+    }
+}
+
+/// The `alerts` table.
+#[must_use]
+pub fn alerts_table(alerts: &[Alert]) -> String {
+    if alerts.is_empty() {
+        return "no alerts\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = alerts
+        .iter()
+        .map(|a| {
+            vec![
+                a.created_at.clone(),
+                a.severity.clone(),
+                format!("{:.2}", a.score),
+                a.feed.clone(),
+                shorten(&a.title, 70),
+                a.article_url.clone(),
+                a.id.clone(),
+            ]
+        })
+        .collect();
+    table(&["CREATED", "SEVERITY", "SCORE", "FEED", "TITLE", "URL", "ID"], &rows)
+}
+
+/// The `deliveries` table.
+#[must_use]
+pub fn deliveries_table(deliveries: &[Delivery]) -> String {
+    if deliveries.is_empty() {
+        return "no deliveries pending or dead-lettered\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = deliveries
+        .iter()
+        .map(|d| {
+            vec![
+                d.alert_id.clone(),
+                d.webhook.clone(),
+                d.state.clone(),
+                d.attempts.to_string(),
+                if d.state == "pending" { d.next_attempt_at.clone() } else { "-".into() },
+                d.last_error.clone().unwrap_or_else(|| "-".into()),
+                shorten(&d.title, 50),
+            ]
+        })
+        .collect();
+    table(&["ALERT", "WEBHOOK", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE"], &rows)
+}
+
+/// The `feeds` table.
+#[must_use]
+pub fn feeds_table(feeds: &[FeedHealth]) -> String {
+    let rows: Vec<Vec<String>> = feeds
+        .iter()
+        .map(|f| {
+            let status = if !f.flags.is_empty() {
+                f.flags.iter().map(|flag| flag.as_str()).collect::<Vec<_>>().join(",")
+            } else if f.last_success_at.is_none() {
+                "never polled".into()
+            } else {
+                "ok".into()
+            };
+            vec![
+                f.name.clone(),
+                status,
+                f.last_success_at.clone().unwrap_or_else(|| "-".into()),
+                f.consecutive_failures.to_string(),
+                f.items_24h.to_string(),
+                f.mean_body_chars.map_or_else(|| "-".into(), |n| n.to_string()),
+                f.page_errors.to_string(),
+                f.last_error.as_deref().map_or_else(|| "-".into(), |e| shorten(e, 80)),
+            ]
+        })
+        .collect();
+    table(
+        &[
+            "FEED",
+            "STATUS",
+            "LAST SUCCESS",
+            "FAILURES",
+            "24H ITEMS",
+            "MEAN BODY",
+            "PAGE ERRORS",
+            "LAST ERROR",
+        ],
+        &rows,
+    )
+}
+
+/// `flashpoint status` for people.
+#[must_use]
+pub fn status_report(s: &Status) -> String {
+    format!(
+        "feeds:       {} watched, {} healthy, {} failing, {} silent or shrinking\n\
+         last 24 h:   {} articles, {} alerts\n\
+         deliveries:  {} pending, {} dead-lettered\n\
+         inbox:       {} items waiting\n\
+         rules:       {}\n",
+        s.feeds,
+        s.feeds_healthy,
+        s.feeds_failing,
+        s.feeds_flagged,
+        s.articles_24h,
+        s.alerts_24h,
+        s.deliveries_pending,
+        s.deliveries_dead,
+        s.inbox,
+        s.rules_hash
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tables_align() {
+        let t = table(&["A", "BB"], &[vec!["xxx".into(), "y".into()], vec!["z".into(), "ww".into()]]);
+        assert_eq!(t, "A    BB\nxxx  y\nz    ww\n");
+    }
+}
