@@ -162,21 +162,46 @@ fn shipped_config_spells_out_every_key() {
     spells_out_scoring(&shipped);
 }
 
+/// `[scoring]` with only the key at `path` set, to `value`.
+fn only(path: &[&str], value: &toml::Value) -> flashpoint::config::ScoringConfig {
+    let nested = path.iter().rev().fold(value.clone(), |inner, key| {
+        toml::Value::Table(toml::Table::from_iter([((*key).to_string(), inner)]))
+    });
+    nested.try_into().unwrap_or_else(|e| panic!("[scoring] {}: {e}", path.join(".")))
+}
+
+/// Every `[scoring.categories.NAME]` spells out its keys, and every built-in category is shown
+/// with its built-in weight.
+fn spells_out_categories(value: &toml::Value) {
+    use flashpoint::config::{CATEGORY_WEIGHTS, CategoryConfig};
+    let categories = value.as_table().expect("[scoring.categories] is a table");
+    for (name, category) in categories {
+        let category = category.as_table().expect("[scoring.categories.NAME] is a table");
+        for &inner in field_names(&CategoryConfig::default()) {
+            assert!(
+                category.contains_key(inner),
+                "[scoring] categories.{name}.{inner} is not in the shipped config"
+            );
+        }
+    }
+    let read = only(&["categories"], value);
+    for (name, weight) in CATEGORY_WEIGHTS {
+        let shown = read.categories.get(*name).and_then(|c| c.weight);
+        assert!(
+            shown == Some(*weight),
+            "[scoring.categories.{name}] weight: the shipped config shows the built-in {weight}, not {shown:?}"
+        );
+    }
+}
+
 /// `[scoring]` has no `Serialize` (its lexicon is not round-tripped), so its keys are read off its
 /// `Deserialize` impl, and each value written in the shipped config is read back through that
 /// impl, alone, and compared with the built-in default.
 fn spells_out_scoring(shipped: &toml::Table) {
-    use flashpoint::config::{CATEGORY_WEIGHTS, CategoryConfig, ScoringConfig};
+    use flashpoint::config::ScoringConfig;
     type Entries = fn(&ScoringConfig) -> Vec<String>;
     let scoring = shipped.get("scoring").and_then(toml::Value::as_table).expect("[scoring] missing");
     let defaults = ScoringConfig::default();
-    // `[scoring]` with only the key at `path` set, to `value`.
-    let only = |path: &[&str], value: &toml::Value| -> ScoringConfig {
-        let nested = path.iter().rev().fold(value.clone(), |inner, key| {
-            toml::Value::Table(toml::Table::from_iter([((*key).to_string(), inner)]))
-        });
-        nested.try_into().unwrap_or_else(|e| panic!("[scoring] {}: {e}", path.join(".")))
-    };
     // Lists are the shipped lexicon and cue sets: they may add to what is built in, but must keep
     // every built-in entry.
     let lists: [(&str, Entries); 8] = [
@@ -220,23 +245,7 @@ fn spells_out_scoring(shipped: &toml::Table) {
                     check(&["context", inner], &written(context, "context.", inner));
                 }
             }
-            "categories" => {
-                let categories = value.as_table().expect("[scoring.categories] is a table");
-                for (name, category) in categories {
-                    let category = category.as_table().expect("[scoring.categories.NAME] is a table");
-                    for &inner in field_names(&CategoryConfig::default()) {
-                        written(category, &format!("categories.{name}."), inner);
-                    }
-                }
-                let read = only(&["categories"], &value);
-                for (name, weight) in CATEGORY_WEIGHTS {
-                    let shown = read.categories.get(*name).and_then(|c| c.weight);
-                    assert!(
-                        shown == Some(*weight),
-                        "[scoring.categories.{name}] weight: the shipped config shows the built-in {weight}, not {shown:?}"
-                    );
-                }
-            }
+            "categories" => spells_out_categories(&value),
             _ => check(&[key], &value),
         }
     }

@@ -108,6 +108,7 @@ async fn retry_after_is_honoured_and_failures_back_off_then_reset() {
     assert_eq!(failures, 0);
 }
 
+#[expect(clippy::too_many_lines, reason = "one end-to-end scenario, read top to bottom")]
 #[tokio::test(flavor = "multi_thread")]
 async fn stalls_huge_bodies_and_gzip_bombs_cost_one_recorded_error_each() {
     let site = Server::start().await;

@@ -12,6 +12,7 @@ use rusqlite::types::Value;
 
 const ALERT_PATH: &str = "/news/1900001/khawaja-warns-of-strikes-deep-inside-afghanistan";
 
+#[expect(clippy::too_many_lines, reason = "one end-to-end scenario, read top to bottom")]
 #[tokio::test(flavor = "multi_thread")]
 async fn one_threat_one_alert_one_post_across_feeds_polls_and_restarts() {
     let site = Server::with_dawn().await;
