@@ -221,7 +221,7 @@ impl StoreSink {
                 Ok(Some(alert)) => {
                     metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str())
                         .increment(1);
-                    metrics::counter!("flashpoint_alerts_total", "severity" => alert.severity.clone())
+                    metrics::counter!("flashpoint_alerts_total", "severity" => alert.severity.as_str())
                         .increment(1);
                     self.health.alert_raised(&alert.created_at);
                     let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();

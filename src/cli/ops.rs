@@ -7,7 +7,7 @@ use super::table::{alerts_table, deliveries_table, feeds_table, status_report};
 use super::{Exit, print_rows, since_arg, with_store};
 use crate::config::Runtime;
 use crate::store::{AlertFilter, Store, StoreError};
-use crate::types::Severity;
+use crate::types::{DeliveryState, Severity};
 
 /// `alerts`: the newest alerts matching the filters, as a table or JSON lines.
 pub fn alerts(
@@ -30,7 +30,8 @@ pub fn alerts(
 /// `deliveries`: pending and dead-lettered ones, or all with `all`.
 pub fn deliveries(rt: &Runtime, all: bool, limit: usize, json: bool) -> Exit {
     with_store(rt, |store| {
-        let states: &[&str] = if all { &["pending", "dead", "delivered"] } else { &["pending", "dead"] };
+        let states: &[DeliveryState] =
+            if all { DeliveryState::ALL } else { &[DeliveryState::Pending, DeliveryState::Dead] };
         print_rows(&store.deliveries(states, limit)?, json, deliveries_table)
     })
 }

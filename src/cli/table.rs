@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 use super::ops::Status;
 use crate::feed::health::FeedHealth;
 use crate::store::{Alert, Delivery};
+use crate::types::DeliveryState;
 
 /// Aligned plain-text columns.
 fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
@@ -44,7 +45,7 @@ pub fn alerts_table(alerts: &[Alert]) -> String {
         .map(|a| {
             vec![
                 a.created_at.clone(),
-                a.severity.clone(),
+                a.severity.to_string(),
                 format!("{:.2}", a.score),
                 a.feed.clone(),
                 shorten(&a.title, 70),
@@ -68,9 +69,9 @@ pub fn deliveries_table(deliveries: &[Delivery]) -> String {
             vec![
                 d.alert_id.clone(),
                 d.webhook.clone(),
-                d.state.clone(),
+                d.state.to_string(),
                 d.attempts.to_string(),
-                if d.state == "pending" { d.next_attempt_at.clone() } else { "-".into() },
+                if d.state == DeliveryState::Pending { d.next_attempt_at.clone() } else { "-".into() },
                 d.last_error.clone().unwrap_or_else(|| "-".into()),
                 shorten(&d.title, 50),
             ]

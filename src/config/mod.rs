@@ -41,9 +41,6 @@ use crate::notify::Webhook;
 use crate::notify::retry::Policy;
 use crate::score::Scorer;
 
-/// Exit code for a bad config (`EX_CONFIG` from sysexits.h); systemd units stop restarting on it.
-pub const EXIT_BAD_CONFIG: u8 = 78;
-
 /// The environment variable prefix: `FLASHPOINT__SECTION__KEY` overrides `[section] key`.
 const ENV_PREFIX: &str = "FLASHPOINT";
 

@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 
 use crate::score::{ActorPair, Match};
 use crate::store::Alert;
+use crate::types::Severity;
 
 /// Matches shown in chat formats.
 const TOP_MATCHES: usize = 3;
@@ -57,7 +58,7 @@ struct Payload<'a> {
     kind: &'static str,
     created_at: &'a str,
     score: f64,
-    severity: &'a str,
+    severity: Severity,
     threshold: f64,
     article: ArticleRef<'a>,
     matches: &'a [Match],
@@ -86,7 +87,7 @@ pub fn json(alert: &Alert) -> String {
         kind: "alert.created",
         created_at: &alert.created_at,
         score: alert.score,
-        severity: &alert.severity,
+        severity: alert.severity,
         threshold: alert.threshold,
         article: ArticleRef {
             url: &alert.article_url,
@@ -133,7 +134,7 @@ fn slack(alert: &Alert) -> Value {
         })
         .collect();
     json!({
-        "text": format!("[{}] {:.2}: {} <{}|open>", alert.severity.to_uppercase(), alert.score, title, alert.article_url),
+        "text": format!("[{}] {:.2}: {} <{}|open>", alert.severity.as_str().to_uppercase(), alert.score, title, alert.article_url),
         "blocks": [
             {"type": "header", "text": {"type": "plain_text", "text": clip(&alert.title, 150)}},
             {"type": "section", "fields": [
@@ -149,10 +150,10 @@ fn slack(alert: &Alert) -> Value {
 }
 
 fn discord(alert: &Alert) -> Value {
-    let color = match alert.severity.as_str() {
-        "high" => 0x00d3_2f2f,
-        "medium" => 0x00f5_7c00,
-        _ => 0x00fb_c02d,
+    let color = match alert.severity {
+        Severity::High => 0x00d3_2f2f,
+        Severity::Medium => 0x00f5_7c00,
+        Severity::Low => 0x00fb_c02d,
     };
     let matches: Vec<String> = alert
         .matches
@@ -193,7 +194,7 @@ mod tests {
             feed: "Dawn".into(),
             published_at: None,
             score: 12.5,
-            severity: "high".into(),
+            severity: Severity::High,
             threshold: 6.0,
             matches: vec![Match {
                 term: "strike deep inside".into(),
@@ -285,7 +286,7 @@ mod tests {
             ("feed", |a| a.feed = "Dawn — World".into()),
             ("published_at", |a| a.published_at = Some("2026-11-28T05:00:00.000Z".into())),
             ("score", |a| a.score = 12.75),
-            ("severity", |a| a.severity = "medium".into()),
+            ("severity", |a| a.severity = Severity::Medium),
             ("threshold", |a| a.threshold = 7.0),
             ("matches", |a| a.matches[0].occurrence = 2),
             ("actors", |a| a.actors[0].target = Some("India".into())),

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::params;
 use serde::Serialize;
 
-use super::{Store, StoreError, inbox, timestamp};
+use super::{Store, StoreError, inbox, text_enum, timestamp};
 use crate::score::{ActorPair, Match, NewAlert};
 use crate::types::{Method, Severity};
 
@@ -44,7 +44,7 @@ pub struct Alert {
     pub feed: String,
     pub published_at: Option<String>,
     pub score: f64,
-    pub severity: String,
+    pub severity: Severity,
     pub threshold: f64,
     pub matches: Vec<Match>,
     pub actors: Vec<ActorPair>,
@@ -318,7 +318,7 @@ fn insert_alert(
         feed: article.feed.to_string(),
         published_at: published,
         score: article.score,
-        severity: new_alert.severity.as_str().to_string(),
+        severity: new_alert.severity,
         threshold: new_alert.threshold,
         matches: article.matches.to_vec(),
         actors: new_alert.actors.clone(),
@@ -337,7 +337,7 @@ fn insert_alert(
             alert.feed,
             alert.published_at,
             alert.score,
-            alert.severity,
+            alert.severity.as_str(),
             alert.threshold,
             matches_json,
             serde_json::to_string(&alert.actors)?,
@@ -381,7 +381,7 @@ pub(super) fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Resu
             feed: r.get(at + 4)?,
             published_at: r.get(at + 5)?,
             score: r.get(at + 6)?,
-            severity: r.get(at + 7)?,
+            severity: text_enum(r, at + 7, Severity::parse)?,
             threshold: r.get(at + 8)?,
             matches: Vec::new(),
             actors: Vec::new(),

@@ -56,6 +56,15 @@ fn parse_time(s: &str) -> Option<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(s).ok().map(|t| t.with_timezone(&Utc))
 }
 
+/// Reads column `at` as one of a text enum's spellings (severity, delivery state).
+fn text_enum<T>(r: &rusqlite::Row<'_>, at: usize, parse: fn(&str) -> Option<T>) -> rusqlite::Result<T> {
+    let text: String = r.get(at)?;
+    parse(&text).ok_or_else(|| {
+        let message = format!("unknown value {text:?}");
+        rusqlite::Error::FromSqlConversionFailure(at, rusqlite::types::Type::Text, message.into())
+    })
+}
+
 /// The handle every stage shares; clones share one connection.
 #[derive(Debug, Clone)]
 pub struct Store {
@@ -144,7 +153,7 @@ mod tests {
     use super::*;
 
     use crate::score::NewAlert;
-    use crate::types::{Severity, Validators};
+    use crate::types::{DeliveryState, Severity, Validators};
     use testing::{article, open};
 
     #[test]
@@ -219,7 +228,7 @@ mod tests {
         let dead = AttemptResult::Dead { error: "HTTP 410".into(), status: Some(410) };
         store.record_attempt(again.id, &dead).expect("record");
         assert_eq!(store.next_due("w").expect("next"), None);
-        let dead = store.deliveries(&["dead"], 10).expect("deliveries");
+        let dead = store.deliveries(&[DeliveryState::Dead], 10).expect("deliveries");
         assert_eq!(dead.len(), 1);
         assert_eq!(dead[0].last_status, Some(410));
         assert_eq!(store.redeliver_dead().expect("requeue"), 1);
@@ -228,7 +237,12 @@ mod tests {
         assert_eq!(store.release_deliveries().expect("release"), 1);
         let due = claim(&store, Utc::now()).expect("released leases are claimable");
         store.record_attempt(due.id, &AttemptResult::Delivered).expect("record");
-        assert!(store.deliveries(&["pending", "dead"], 10).expect("deliveries").is_empty());
+        assert!(
+            store
+                .deliveries(&[DeliveryState::Pending, DeliveryState::Dead], 10)
+                .expect("deliveries")
+                .is_empty()
+        );
         assert!(store.pending_webhooks().expect("pending").is_empty());
         assert_eq!(store.redeliver_alert(&due.alert.id).expect("requeue"), 1);
         assert_eq!(store.redeliver_alert("alrt_none").expect("requeue"), 0);

@@ -5,7 +5,8 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Alert, Store, StoreError, alert_from_row, parse_time, timestamp};
+use super::{Alert, Store, StoreError, alert_from_row, parse_time, text_enum, timestamp};
+use crate::types::DeliveryState;
 
 /// A delivery that is due, with the alert it carries.
 #[derive(Debug, Clone)]
@@ -25,7 +26,7 @@ pub struct Delivery {
     pub id: i64,
     pub alert_id: String,
     pub webhook: String,
-    pub state: String,
+    pub state: DeliveryState,
     pub attempts: u32,
     pub queued_at: String,
     pub next_attempt_at: String,
@@ -158,11 +159,11 @@ impl Store {
         Ok(())
     }
 
-    /// Deliveries in the given states (`pending`, `delivered`, `dead`), oldest first.
+    /// Deliveries in the given states, oldest first.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
-    pub fn deliveries(&self, states: &[&str], limit: usize) -> Result<Vec<Delivery>, StoreError> {
+    pub fn deliveries(&self, states: &[DeliveryState], limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
             "SELECT d.id, d.alert_id, d.webhook, d.state, d.attempts, d.queued_at, d.next_attempt_at,
@@ -178,7 +179,7 @@ impl Store {
                     id: r.get(0)?,
                     alert_id: r.get(1)?,
                     webhook: r.get(2)?,
-                    state: r.get(3)?,
+                    state: text_enum(r, 3, DeliveryState::parse)?,
                     attempts: r.get(4)?,
                     queued_at: r.get(5)?,
                     next_attempt_at: r.get(6)?,
