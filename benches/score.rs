@@ -5,7 +5,7 @@ use std::hint::black_box;
 use std::path::Path;
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use flashpoint::score::{Context, Pattern, Rules, Scorer, Term, Thresholds};
+use flashpoint::score::{Context, Events, Pattern, Rules, Rung, Scorer, Term, Thresholds};
 
 /// News-like English text of about `bytes` bytes, a few violent sentences among many calm ones.
 fn corpus(bytes: usize) -> String {
@@ -43,6 +43,8 @@ fn generated_terms(n: usize) -> Vec<Term> {
                 pattern: Pattern::phrase(&phrase).expect("pattern"),
                 weight: 3.0,
                 category: "assault".into(),
+                rung: Some(Rung::Attack),
+                standalone: i % 2 == 0,
             }
         })
         .collect()
@@ -54,7 +56,9 @@ fn rules(terms: Vec<Term>) -> Rules {
         exclude: Vec::new(),
         context: Context::default(),
         actors: Vec::new(),
-        severity: Thresholds { threshold: 6.0, medium: 10.0, high: 15.0 },
+        frames: Vec::new(),
+        events: Events::default(),
+        severity: Thresholds { threshold: 6.0 },
     }
 }
 

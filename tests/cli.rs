@@ -170,19 +170,17 @@ fn only(path: &[&str], value: &toml::Value) -> flashpoint::config::ScoringConfig
     nested.try_into().unwrap_or_else(|e| panic!("[scoring] {}: {e}", path.join(".")))
 }
 
-/// Every `[scoring.categories.NAME]` spells out its keys, and every built-in category is shown
-/// with its built-in weight.
+/// Every `[scoring.categories.NAME]` shows its weight, and every built-in category is shown with
+/// its built-in weight and rung (a category of the shipped config's own that dampens has none).
 fn spells_out_categories(value: &toml::Value) {
-    use flashpoint::config::{CATEGORY_WEIGHTS, CategoryConfig};
+    use flashpoint::config::{CATEGORY_RUNGS, CATEGORY_WEIGHTS};
     let categories = value.as_table().expect("[scoring.categories] is a table");
     for (name, category) in categories {
         let category = category.as_table().expect("[scoring.categories.NAME] is a table");
-        for &inner in field_names(&CategoryConfig::default()) {
-            assert!(
-                category.contains_key(inner),
-                "[scoring] categories.{name}.{inner} is not in the shipped config"
-            );
-        }
+        assert!(
+            category.contains_key("weight"),
+            "[scoring] categories.{name}.weight is not in the shipped config"
+        );
     }
     let read = only(&["categories"], value);
     for (name, weight) in CATEGORY_WEIGHTS {
@@ -190,6 +188,14 @@ fn spells_out_categories(value: &toml::Value) {
         assert!(
             shown == Some(*weight),
             "[scoring.categories.{name}] weight: the shipped config shows the built-in {weight}, not {shown:?}"
+        );
+    }
+    for (name, rung) in CATEGORY_RUNGS {
+        let shown = read.categories.get(*name).and_then(|c| c.rung.clone());
+        assert!(
+            shown.as_deref() == Some(rung.as_str()),
+            "[scoring.categories.{name}] rung: the shipped config shows the built-in {}, not {shown:?}",
+            rung.as_str()
         );
     }
 }
@@ -204,9 +210,12 @@ fn spells_out_scoring(shipped: &toml::Table) {
     let defaults = ScoringConfig::default();
     // Lists are the shipped lexicon and cue sets: they may add to what is built in, but must keep
     // every built-in entry.
-    let lists: [(&str, Entries); 8] = [
+    let lists: [(&str, Entries); 11] = [
         ("exclude", |s| s.exclude.clone()),
         ("actors", |s| s.actors.iter().map(|a| a.name.clone()).collect()),
+        ("frames", |s| s.frames.iter().map(|f| f.name.clone()).collect()),
+        ("events.past", |s| s.events.past.clone()),
+        ("events.cross_border", |s| s.events.cross_border.clone()),
         ("terms", |s| s.terms.iter().map(|t| format!("{t:?}")).collect()),
         ("context.negation", |s| s.context.negation.clone()),
         ("context.negation_exceptions", |s| s.context.negation_exceptions.clone()),
@@ -243,6 +252,12 @@ fn spells_out_scoring(shipped: &toml::Table) {
                 let context = value.as_table().expect("[scoring.context] is a table");
                 for &inner in field_names(&defaults.context) {
                     check(&["context", inner], &written(context, "context.", inner));
+                }
+            }
+            "events" => {
+                let events = value.as_table().expect("[scoring.events] is a table");
+                for &inner in field_names(&defaults.events) {
+                    check(&["events", inner], &written(events, "events.", inner));
                 }
             }
             "categories" => spells_out_categories(&value),

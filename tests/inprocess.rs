@@ -147,7 +147,7 @@ async fn reload_puts_good_rules_in_force_and_keeps_the_old_ones_on_a_bad_config(
         flashpoint::config::load_runtime(&cfg.path).expect("config").scorer.rules_hash().to_string();
     assert_ne!(new_hash, old_hash);
     reload(&requests).await;
-    let sighted = ("three", "The zorblat returned to the valley at dawn.");
+    let sighted = ("three", "The army said the zorblat returned to the valley at dawn.");
     site.route("/feed", feed(&[calm, attack, sighted]));
     until("an alert under the new rules", || alerts() == 2).await;
     assert_eq!(alert_rules_hash(&cfg.db, "three"), new_hash);

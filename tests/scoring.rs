@@ -42,16 +42,17 @@ async fn eval_reports_precision_recall_and_explains_errors() {
     assert!(first.starts_with("precision 1.000  recall 1.000  F1 1.000  (n=11, tp=5, fp=0, fn=0"), "{text}");
     assert!(text.contains("false positives (0):") && text.contains("false negatives (0):"), "{text}");
 
-    // A lexicon without the violent vocabulary misses everything, and says why per sentence.
+    // A lexicon without the violent vocabulary or any actor misses everything (a word with no
+    // party to it is no event), and says why per sentence.
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = dir.path().join("tiny.toml");
     std::fs::write(&cfg, "[scoring]\nterms = [{ phrase = \"warned\", category = \"threaten\" }]\n")
         .expect("write");
     let out = flashpoint(&cfg, &["eval", fixtures().join("eval.jsonl").to_str().expect("utf-8")]).await;
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(text.contains("false negatives (4):"), "{text}");
-    assert!(text.contains("false positives (1):\no5 score 7.50"), "{text}");
-    assert!(text.contains("\"warned\" [threaten] weight 6.00 (lede)"), "{text}");
+    assert!(text.contains("false negatives (5):"), "{text}");
+    assert!(text.contains("false positives (0):"), "{text}");
+    assert!(text.contains("\"warned\" [threaten] weight 6.00 (lede, no actor)"), "{text}");
 
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"id\": 1, \"text\": \"x\", \"label\": \"maybe\"}\n").expect("write");
@@ -126,7 +127,7 @@ async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
     daemon.signal(Signal::Hup);
     wait_until(secs(30), "the reload", || daemon.log().contains("scoring rules reloaded")).await;
     assert!(daemon.log().contains("other settings take effect on restart"));
-    let sighted = ("three", "The zorblat returned to the valley at dawn.");
+    let sighted = ("three", "The army said the zorblat returned to the valley at dawn.");
     site.route("/feed", feed(&[calm, attack, sighted]));
     wait_until(secs(30), "an alert under the new rules", || alerts() == 2).await;
     let hashes = common::query(&cfg.db, "SELECT DISTINCT rules_hash FROM alerts");

@@ -119,25 +119,35 @@ pub fn score_input(rt: &Runtime, input: &str, url: Option<&Url>) -> (String, Str
 pub fn score_report(scorer: &Scorer, result: &Scored) -> String {
     let levels = scorer.levels();
     let mut out = String::new();
-    match scorer.severity(result.score) {
-        Some(level) => {
-            let _ = writeln!(
-                out,
-                "score {:.2}: alert, severity {level} (threshold {:.2}, rules {})",
-                result.score,
-                levels.threshold,
-                scorer.rules_hash()
-            );
-        }
-        None => {
-            let _ = writeln!(
-                out,
-                "score {:.2}: no alert (threshold {:.2}, rules {})",
-                result.score,
-                levels.threshold,
-                scorer.rules_hash()
-            );
-        }
+    let verdict = match (result.severity, &result.reason) {
+        (Some(severity), _) => format!("alert, severity {severity}"),
+        (None, Some(reason)) => format!("no alert: {reason}"),
+        (None, None) => "no alert".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "score {:.2}: {verdict} (threshold {:.2}, rules {})",
+        result.score,
+        levels.threshold,
+        scorer.rules_hash()
+    );
+    if let Some(e) = &result.event {
+        let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
+        let _ = writeln!(
+            out,
+            "  event: {} → {} ({}) → {}; level {} = {}; in the {:?}: {}",
+            name(&e.source),
+            e.act,
+            e.rung.as_str(),
+            name(&e.target),
+            e.level,
+            e.why.join(", "),
+            e.place,
+            e.sentence
+        );
+    }
+    if !result.frames.is_empty() {
+        let _ = writeln!(out, "  frames: {}", result.frames.join(", "));
     }
     for pair in &result.actors {
         let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
@@ -223,12 +233,11 @@ pub fn score_jsonl(scorer: &Scorer, input: &str) -> Result<String, JsonlError> {
     let mut out = String::new();
     for line in read_lines(input)? {
         let result = scorer.score("", &line.text);
-        let severity = scorer.severity(result.score);
         let verdict = Verdict {
             id: &line.id,
             score: result.score,
-            alert: severity.is_some(),
-            severity,
+            alert: result.alert,
+            severity: result.severity,
             matches: &result.matches,
         };
         let _ = writeln!(out, "{}", serde_json::to_string(&verdict).expect("verdicts serialize"));
@@ -255,7 +264,7 @@ pub fn evaluate(scorer: &Scorer, input: &str) -> Result<String, JsonlError> {
             }
         };
         let result = scorer.score("", &line.text);
-        let alert = scorer.severity(result.score).is_some();
+        let alert = result.alert;
         let target = match (alert, positive) {
             (true, true) => {
                 tp += 1;

@@ -29,10 +29,10 @@ pub use self::compile::compile;
 use self::decode::{Decoded, decode_settings};
 pub use self::raw::{
     ActorConfig, CategoryConfig, DeliveryConfig, ExtractConfig, FeedConfig, FeedDefaultsConfig, FetchConfig,
-    HttpConfig, LogConfig, ScoringConfig, ServiceConfig, Settings, SiteConfig, StorageConfig, TermConfig,
-    WebhookConfig,
+    FrameConfig, HttpConfig, LogConfig, ScoringConfig, ServiceConfig, Settings, SiteConfig, StorageConfig,
+    TermConfig, WebhookConfig,
 };
-pub use self::scoring::CATEGORY_WEIGHTS;
+pub use self::scoring::{CATEGORY_RUNGS, CATEGORY_WEIGHTS};
 use crate::canon::Canonicalizer;
 use crate::extract::Extractor;
 use crate::feed::Feed;

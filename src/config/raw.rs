@@ -10,7 +10,7 @@ use std::path::PathBuf;
 use serde::{Deserialize, Serialize};
 
 use crate::canon::Canonicalizer;
-use crate::score::Context;
+use crate::score::{Context, Events};
 
 /// `[storage]`: where alerts and articles live.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -145,12 +145,8 @@ impl Default for ExtractConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default)]
 pub struct ScoringConfig {
-    /// Score at or above which an article raises an alert (severity low).
+    /// Score at or above which an article raises an alert; its severity comes from the ladder.
     pub threshold: f64,
-    /// Score at or above which an alert is medium.
-    pub severity_medium: f64,
-    /// Score at or above which an alert is high.
-    pub severity_high: f64,
     /// `[scoring.categories.NAME]`: category weights, set or overriding the built-in ones.
     pub categories: BTreeMap<String, CategoryConfig>,
     /// `[scoring.context]`: negation, conditionals, title and lede boosts, repeats.
@@ -159,6 +155,10 @@ pub struct ScoringConfig {
     pub exclude: Vec<String>,
     /// `[[scoring.actors]]`: parties named in matched sentences.
     pub actors: Vec<ActorConfig>,
+    /// `[[scoring.frames]]`: frames that turn violent words into something else.
+    pub frames: Vec<FrameConfig>,
+    /// `[scoring.events]`: what makes a match an event, and the ladder's levels.
+    pub events: Events,
     /// The lexicon.
     pub terms: Vec<TermConfig>,
 }
@@ -167,12 +167,12 @@ impl Default for ScoringConfig {
     fn default() -> Self {
         Self {
             threshold: 6.0,
-            severity_medium: 10.0,
-            severity_high: 15.0,
             categories: BTreeMap::new(),
             context: Context::default(),
             exclude: Vec::new(),
             actors: Vec::new(),
+            frames: Vec::new(),
+            events: Events::default(),
             terms: Vec::new(),
         }
     }
@@ -184,6 +184,9 @@ impl Default for ScoringConfig {
 pub struct CategoryConfig {
     /// Weight of the category's terms that set none.
     pub weight: Option<f64>,
+    /// Its step on the escalation ladder: threat, mobilisation, attack or clash; none for
+    /// categories that are no escalation.
+    pub rung: Option<String>,
 }
 
 /// One `[[scoring.actors]]` entry.
@@ -194,6 +197,29 @@ pub struct ActorConfig {
     pub name: String,
     /// Other words naming it (`Islamabad`, `Pakistani`).
     pub aliases: Vec<String>,
+    /// `country`, `state`, `military`, `police`, `armed_group` or `other` (the default).
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// The state it belongs to or acts for; a country's own name when unset on a country.
+    pub country: Option<String>,
+}
+
+/// One `[[scoring.frames]]` entry.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(default)]
+pub struct FrameConfig {
+    /// Shown in explanations: `suppressed: sport frame`.
+    pub name: String,
+    /// Words and phrases that put an article (or sentence) in the frame.
+    pub cues: Vec<String>,
+    /// `article` (the default) or `sentence`.
+    pub scope: Option<String>,
+    /// Distinct cues an article needs (default 3; a sentence frame needs one).
+    pub min_cues: Option<usize>,
+    /// What a match in the frame keeps of its weight (default 0).
+    pub factor: Option<f64>,
+    /// Actor types whose presence in a match's sentence keeps it out of the frame.
+    pub unless: Vec<String>,
 }
 
 /// One `[[scoring.terms]]` entry: a `phrase` (where `*` stands for one word), or `near` words
@@ -211,6 +237,8 @@ pub struct TermConfig {
     pub weight: Option<f64>,
     /// Event category (PLOVER: threaten, mobilize, coerce, assault, fight, or your own).
     pub category: String,
+    /// A military act by itself ("airstrike"): an event with no actor named near it.
+    pub standalone: bool,
 }
 
 /// One `[[webhooks]]` entry.

@@ -5,9 +5,12 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::raw::{ActorConfig, CategoryConfig, ScoringConfig, TermConfig};
+use super::raw::{ActorConfig, CategoryConfig, FrameConfig, ScoringConfig, TermConfig};
 use super::{Problem, problem};
-use crate::score::{self, Actor, Context, Pattern, Rules, Scorer, Term, Thresholds};
+use crate::score::{
+    self, Actor, ActorKind, Context, Events, Frame, FrameScope, Pattern, Rules, Rung, Scorer, Term,
+    Thresholds,
+};
 
 /// Built-in category weights, from the conflict intensity of the matching CAMEO roots on the
 /// Goldstein scale (13 threaten -7, 15 force posture -7.2, 17 coerce -7, 18 assault -9,
@@ -16,6 +19,19 @@ use crate::score::{self, Actor, Context, Pattern, Rules, Scorer, Term, Threshold
 pub const CATEGORY_WEIGHTS: &[(&str, f64)] =
     &[("threaten", 6.0), ("mobilize", 5.0), ("coerce", 3.0), ("assault", 7.0), ("fight", 7.0)];
 
+/// The ladder rung of each built-in category: coercion (blockades, force against protesters)
+/// stands with mobilisation, one step below violence.
+pub const CATEGORY_RUNGS: &[(&str, Rung)] = &[
+    ("threaten", Rung::Threat),
+    ("mobilize", Rung::Mobilisation),
+    ("coerce", Rung::Mobilisation),
+    ("assault", Rung::Attack),
+    ("fight", Rung::Clash),
+];
+
+/// Distinct cues an article frame needs when it sets no `min_cues`.
+const DEFAULT_MIN_CUES: usize = 3;
+
 /// Words between `near` parts when a term sets no `within`.
 const DEFAULT_WITHIN: usize = 8;
 
@@ -23,14 +39,19 @@ const DEFAULT_WITHIN: usize = 8;
 pub(super) fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Option<Scorer> {
     let severity = compile_thresholds(scoring, problems);
     let categories = category_weights(&scoring.categories, problems);
+    let rungs = category_rungs(&scoring.categories, problems);
     check_context(&scoring.context, problems);
+    check_events(&scoring.events, problems);
+    let frames = compile_frames(&scoring.frames, problems);
     non_empty("scoring.exclude", &scoring.exclude, problems);
     let actors = compile_actors(&scoring.actors, problems);
     let mut terms = Vec::new();
     let mut seen = HashSet::new();
     for (i, t) in scoring.terms.iter().enumerate() {
-        if let Some(term) = compile_term(&format!("scoring.terms[{i}]"), t, &categories, &mut seen, problems)
+        if let Some(mut term) =
+            compile_term(&format!("scoring.terms[{i}]"), t, &categories, &mut seen, problems)
         {
+            term.rung = rungs.get(term.category.as_str()).copied().filter(|_| term.weight > 0.0);
             terms.push(term);
         }
     }
@@ -39,6 +60,8 @@ pub(super) fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Proble
         exclude: scoring.exclude.iter().map(|e| e.trim().to_string()).filter(|e| !e.is_empty()).collect(),
         context: scoring.context.clone(),
         actors,
+        frames,
+        events: scoring.events.clone(),
         severity,
     };
     match Scorer::new(rules) {
@@ -52,23 +75,10 @@ pub(super) fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Proble
 
 /// The alert threshold and the severity levels: positive, and in rising order.
 fn compile_thresholds(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Thresholds {
-    let levels = [
-        ("scoring.threshold", scoring.threshold),
-        ("scoring.severity_medium", scoring.severity_medium),
-        ("scoring.severity_high", scoring.severity_high),
-    ];
-    for (key, value) in levels {
-        if !value.is_finite() || value <= 0.0 {
-            problems.push(problem(key, "must be a number above zero"));
-        }
+    if !scoring.threshold.is_finite() || scoring.threshold <= 0.0 {
+        problems.push(problem("scoring.threshold", "must be a number above zero"));
     }
-    if scoring.severity_medium < scoring.threshold {
-        problems.push(problem("scoring.severity_medium", "must not be below scoring.threshold"));
-    }
-    if scoring.severity_high < scoring.severity_medium {
-        problems.push(problem("scoring.severity_high", "must not be below scoring.severity_medium"));
-    }
-    Thresholds { threshold: scoring.threshold, medium: scoring.severity_medium, high: scoring.severity_high }
+    Thresholds { threshold: scoring.threshold }
 }
 
 /// The built-in category weights with `[scoring.categories]` laid over them.
@@ -142,7 +152,14 @@ fn compile_term(
     if !seen.insert(format!("{pattern:?}")) {
         problems.push(problem(key, format!("{label:?} is listed twice")));
     }
-    weight.map(|weight| Term { label, pattern, weight, category: category.to_string() })
+    weight.map(|weight| Term {
+        label,
+        pattern,
+        weight,
+        category: category.to_string(),
+        rung: None,
+        standalone: t.standalone,
+    })
 }
 
 fn check_context(c: &Context, problems: &mut Vec<Problem>) {
@@ -196,7 +213,112 @@ fn compile_actors(actors: &[ActorConfig], problems: &mut Vec<Problem>) -> Vec<Ac
             problems.push(problem(format!("{key}.name"), format!("{name:?} is listed twice")));
         }
         non_empty(&format!("{key}.aliases"), &a.aliases, problems);
-        out.push(Actor { name: name.to_string(), aliases: a.aliases.clone() });
+        let kind = match a.kind.as_deref().map(str::trim) {
+            None => ActorKind::Other,
+            Some(text) => ActorKind::parse(text).unwrap_or_else(|| {
+                problems.push(problem(format!("{key}.type"), format!("{text:?} is not one of {}", kinds())));
+                ActorKind::Other
+            }),
+        };
+        let country = a.country.as_deref().map(str::trim).filter(|c| !c.is_empty()).map(String::from);
+        let country = country.or_else(|| (kind == ActorKind::Country).then(|| name.to_string()));
+        out.push(Actor { name: name.to_string(), aliases: a.aliases.clone(), kind, country });
+    }
+    out
+}
+
+/// The actor types, for messages.
+fn kinds() -> String {
+    ActorKind::ALL.map(|(_, name)| name).join(", ")
+}
+
+/// The rung of each category: the built-in ones, with `[scoring.categories.NAME] rung` laid over.
+fn category_rungs<'a>(
+    configured: &'a BTreeMap<String, CategoryConfig>,
+    problems: &mut Vec<Problem>,
+) -> BTreeMap<&'a str, Rung> {
+    let mut rungs: BTreeMap<&str, Rung> = CATEGORY_RUNGS.iter().copied().collect();
+    for (name, category) in configured {
+        let Some(text) = category.rung.as_deref() else { continue };
+        match Rung::parse(text.trim()) {
+            Some(rung) => {
+                rungs.insert(name.as_str(), rung);
+            }
+            None => problems.push(problem(
+                format!("scoring.categories.{name}.rung"),
+                format!("{text:?} is not one of threat, mobilisation, attack, clash"),
+            )),
+        }
+    }
+    rungs
+}
+
+fn check_events(e: &Events, problems: &mut Vec<Problem>) {
+    non_empty("scoring.events.past", &e.past, problems);
+    non_empty("scoring.events.cross_border", &e.cross_border, problems);
+    let factors = [
+        ("no_actor_factor", e.no_actor_factor),
+        ("distant_actor_factor", e.distant_actor_factor),
+        ("past_factor", e.past_factor),
+    ];
+    for (name, value) in factors {
+        if !(0.0..=1.0).contains(&value) {
+            problems.push(problem(format!("scoring.events.{name}"), "must be between 0 and 1"));
+        }
+    }
+    if e.high_level < e.medium_level {
+        problems.push(problem("scoring.events.high_level", "must not be below scoring.events.medium_level"));
+    }
+}
+
+fn compile_frames(frames: &[FrameConfig], problems: &mut Vec<Problem>) -> Vec<Frame> {
+    let mut names = HashSet::new();
+    let mut out = Vec::new();
+    for (i, f) in frames.iter().enumerate() {
+        let key = format!("scoring.frames[{i}]");
+        let name = f.name.trim();
+        if name.is_empty() {
+            problems.push(problem(format!("{key}.name"), "must not be empty"));
+        } else if !names.insert(name.to_string()) {
+            problems.push(problem(format!("{key}.name"), format!("{name:?} is listed twice")));
+        }
+        if f.cues.is_empty() {
+            problems.push(problem(format!("{key}.cues"), "must name at least one cue"));
+        }
+        non_empty(&format!("{key}.cues"), &f.cues, problems);
+        let scope = match f.scope.as_deref().map(str::trim) {
+            None | Some("article") => FrameScope::Article,
+            Some("sentence") => FrameScope::Sentence,
+            Some(other) => {
+                problems
+                    .push(problem(format!("{key}.scope"), format!("{other:?} is not article or sentence")));
+                FrameScope::Article
+            }
+        };
+        let factor = f.factor.unwrap_or(0.0);
+        if !(0.0..=1.0).contains(&factor) {
+            problems.push(problem(format!("{key}.factor"), "must be between 0 and 1"));
+        }
+        let unless = f
+            .unless
+            .iter()
+            .enumerate()
+            .filter_map(|(j, k)| {
+                let kind = ActorKind::parse(k.trim());
+                if kind.is_none() {
+                    problems.push(problem(
+                        format!("{key}.unless[{j}]"),
+                        format!("{k:?} is not one of {}", kinds()),
+                    ));
+                }
+                kind
+            })
+            .collect();
+        let min_cues = match scope {
+            FrameScope::Article => f.min_cues.unwrap_or(DEFAULT_MIN_CUES).max(1),
+            FrameScope::Sentence => 1,
+        };
+        out.push(Frame { name: name.to_string(), cues: f.cues.clone(), scope, min_cues, factor, unless });
     }
     out
 }

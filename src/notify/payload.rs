@@ -207,6 +207,7 @@ mod tests {
                 count: 1,
                 source: Some("Pakistan".into()),
                 target: Some("Afghanistan".into()),
+                frame: None,
                 sentence: "Pakistan will strike deep inside Afghanistan.".into(),
             }],
             actors: vec![ActorPair { source: Some("Pakistan".into()), target: Some("Afghanistan".into()) }],

@@ -4,7 +4,7 @@
 
 use super::explain::Flags;
 use super::matcher::{Automaton, Found, Hit, Literals, search};
-use super::rules::{Context, Rules};
+use super::rules::{Actor, ActorKind, Context, FrameScope, Rules};
 use super::scorer::ScoreError;
 use super::text;
 
@@ -18,6 +18,12 @@ enum Cue {
     Allegation,
     Background,
     Actor(usize),
+    /// A cue that the sentence tells of the past.
+    Past,
+    /// A cue of an event across a border.
+    CrossBorder,
+    /// A cue of sentence frame `.0` (an index into the rules' frames).
+    Frame(usize),
 }
 
 /// The compiled cues and actor names of a set of rules.
@@ -59,6 +65,17 @@ impl Cues {
                 literals.add(alias, Cue::Actor(i));
             }
         }
+        for cue in &rules.events.past {
+            literals.add(cue, Cue::Past);
+        }
+        for cue in &rules.events.cross_border {
+            literals.add(cue, Cue::CrossBorder);
+        }
+        for (i, frame) in rules.frames.iter().enumerate().filter(|(_, f)| f.scope == FrameScope::Sentence) {
+            for cue in &frame.cues {
+                literals.add(cue, Cue::Frame(i));
+            }
+        }
         Ok(Self { automaton: literals.build()?, conditional_parts })
     }
 
@@ -90,6 +107,9 @@ impl Cues {
                     Cue::Actor(i) => actors.push((h.start, h.end, i)),
                     Cue::Allegation => view.allegations.push(h.end),
                     Cue::Background => view.backgrounds.push((h.start, h.end)),
+                    Cue::Past => view.past = true,
+                    Cue::CrossBorder => view.cross_border = true,
+                    Cue::Frame(i) => view.frame = view.frame.or(Some(i)),
                     Cue::Exception => {}
                 }
             }
@@ -120,6 +140,12 @@ pub(super) struct SentenceContext {
     backgrounds: Vec<(usize, usize)>,
     /// Actor mentions: span and actor index, in order.
     actors: Vec<(usize, usize, usize)>,
+    /// A past cue is in the sentence.
+    pub(super) past: bool,
+    /// A cross-border cue is in the sentence.
+    pub(super) cross_border: bool,
+    /// The first sentence frame whose cue is in the sentence.
+    pub(super) frame: Option<usize>,
 }
 
 impl SentenceContext {
@@ -133,6 +159,7 @@ impl SentenceContext {
             conditional: self.conditional,
             alleged: positive && self.alleged(f.start),
             background: positive && self.in_background(norm, f.start, found, rules),
+            ..Flags::default()
         }
     }
 
@@ -165,10 +192,40 @@ impl SentenceContext {
         })
     }
 
+    /// The kinds of the actors named in the sentence.
+    pub(super) fn kinds(&self, actors: &[Actor]) -> KindSet {
+        self.actors.iter().fold(KindSet::default(), |set, a| set.with(actors[a.2].kind))
+    }
+
     /// The first actor named before the span, and the first other one after it.
     pub(super) fn actors_around(&self, start: usize, end: usize) -> (Option<usize>, Option<usize>) {
         let source = self.actors.iter().find(|a| a.1 <= start).map(|a| a.2);
         let target = self.actors.iter().find(|a| a.0 >= end && Some(a.2) != source).map(|a| a.2);
         (source, target)
+    }
+}
+
+/// A set of actor kinds, as the bits of their positions in [`ActorKind::ALL`].
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(super) struct KindSet(u8);
+
+impl KindSet {
+    fn bit(kind: ActorKind) -> u8 {
+        let at = ActorKind::ALL.iter().position(|(k, _)| *k == kind).unwrap_or(0);
+        1 << at
+    }
+
+    #[must_use]
+    pub(super) fn with(self, kind: ActorKind) -> Self {
+        Self(self.0 | Self::bit(kind))
+    }
+
+    pub(super) fn contains(self, kind: ActorKind) -> bool {
+        self.0 & Self::bit(kind) != 0
+    }
+
+    /// Whether any kind in the set satisfies `test`.
+    pub(super) fn any(self, test: impl Fn(ActorKind) -> bool) -> bool {
+        ActorKind::ALL.iter().any(|(k, _)| self.contains(*k) && test(*k))
     }
 }

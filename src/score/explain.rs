@@ -3,7 +3,10 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::context::KindSet;
+use super::events::{Event, Level, main_event, reason, severity_of};
 use super::rules::Rules;
+use crate::types::Severity;
 
 /// Longest sentence kept per match, in characters.
 pub(super) const SNIPPET_CHARS: usize = 300;
@@ -44,6 +47,9 @@ pub struct Match {
     /// First other actor named after it in its sentence.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
+    /// The frame that made it count less (`sport`, `history`), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frame: Option<String>,
     /// The sentence it matched in (`snippet` in JSON, the name the payload has always used).
     #[serde(rename = "snippet", alias = "sentence")]
     pub sentence: String,
@@ -62,6 +68,12 @@ pub struct Flags {
     pub alleged: bool,
     /// It is the backdrop of de-escalation ("ceasefire after fierce fighting").
     pub background: bool,
+    /// No conflict party is named in its sentence, and its term needs one.
+    pub no_actor: bool,
+    /// Its sentence tells of the past ("years ago", "in 1971").
+    pub past: bool,
+    /// A frame (sport, film, markets, history) makes it something other than conflict.
+    pub framed: bool,
 }
 
 impl Flags {
@@ -73,6 +85,9 @@ impl Flags {
             (self.conditional, "conditional"),
             (self.alleged, "alleged"),
             (self.background, "background"),
+            (self.no_actor, "no actor"),
+            (self.past, "past"),
+            (self.framed, "framed"),
         ]
         .into_iter()
         .filter_map(|(set, name)| set.then_some(name))
@@ -91,6 +106,19 @@ pub struct ActorPair {
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Scored {
     pub score: f64,
+    /// Whether it raises an alert: its score reaches the threshold.
+    pub alert: bool,
+    /// The alert's severity, from the ladder level of its main event; `None` without an alert.
+    pub severity: Option<Severity>,
+    /// The strongest event among the matches that counted.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub event: Option<Event>,
+    /// The article frames it is in (`sport`, `entertainment`, …).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<String>,
+    /// Why it does not alert, when it does not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// Highest contribution first; at most [`MAX_EXPLAINED`].
     pub matches: Vec<Match>,
     /// Distinct actor pairs of the matches that counted, in order of appearance.
@@ -108,10 +136,22 @@ pub(super) struct Occurrence<'a> {
     pub(super) source: Option<usize>,
     pub(super) target: Option<usize>,
     pub(super) sentence: &'a str,
+    /// Its standing on the escalation ladder.
+    pub(super) level: Level,
+    /// It is an event: a conflict party is in reach (or the act is military by itself), and no
+    /// frame, past, negation, allegation or background takes it away.
+    pub(super) event: bool,
+    /// The frame that scaled it, if any (an index into the rules' frames).
+    pub(super) frame: Option<usize>,
+    /// The kinds of actor its sentence names.
+    pub(super) kinds: KindSet,
+    /// The earliest year its sentence names.
+    pub(super) year: Option<i32>,
 }
 
-/// Applies repeats, sorts, and builds the explanation.
-pub(super) fn explain(rules: &Rules, mut occurrences: Vec<Occurrence<'_>>) -> Scored {
+/// Applies repeats, sorts, and builds the explanation and the verdict; `frames` are the article
+/// frames in force.
+pub(super) fn explain(rules: &Rules, mut occurrences: Vec<Occurrence<'_>>, frames: &[usize]) -> Scored {
     // Per term, the strongest occurrence counts fully and each further one less.
     occurrences.sort_by(|a, b| a.term.cmp(&b.term).then(b.raw.total_cmp(&a.raw)));
     let mut counts = vec![0_u32; rules.terms.len()];
@@ -119,6 +159,16 @@ pub(super) fn explain(rules: &Rules, mut occurrences: Vec<Occurrence<'_>>) -> Sc
         counts[o.term] += 1;
     }
     let Weighed { score, mut each, pairs } = weigh(&occurrences, rules.context.repeat_decay);
+    let mut contributions = vec![0.0; occurrences.len()];
+    for &(c, i, _) in &each {
+        contributions[i] = c;
+    }
+    let event = main_event(rules, &occurrences, &contributions);
+    let score = round2(score);
+    let alert = score >= rules.severity.threshold && score > 0.0;
+    let severity =
+        alert.then(|| event.as_ref().map_or(Severity::Low, |e| severity_of(e.level, &rules.events)));
+    let reason = (!alert).then(|| reason(rules, &occurrences, score, frames));
     // Build the explanation (strings, sentences) only for the matches that will be shown: a long
     // article can hold thousands.
     each.sort_by(|a, b| {
@@ -145,12 +195,23 @@ pub(super) fn explain(rules: &Rules, mut occurrences: Vec<Occurrence<'_>>) -> Sc
                 count: counts[o.term],
                 source: name(o.source),
                 target: name(o.target),
+                frame: o.frame.map(|f| rules.frames[f].name.clone()),
                 sentence: snippet(o.sentence),
             }
         })
         .collect();
     let actors = pairs.into_iter().map(|(s, t)| ActorPair { source: name(s), target: name(t) }).collect();
-    Scored { score: round2(score), matches, actors }
+    let frames = frames.iter().map(|&f| rules.frames[f].name.clone()).collect();
+    Scored {
+        score,
+        alert,
+        severity,
+        event: if alert { event } else { None },
+        frames,
+        reason,
+        matches,
+        actors,
+    }
 }
 
 /// The occurrences of an article weighed for repeats.
@@ -193,7 +254,7 @@ fn round2(x: f64) -> f64 {
     (x * 100.0).round() / 100.0 + 0.0
 }
 
-fn snippet(sentence: &str) -> String {
+pub(super) fn snippet(sentence: &str) -> String {
     let collapsed = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
     if collapsed.chars().count() <= SNIPPET_CHARS {
         collapsed

@@ -34,7 +34,14 @@ mod tests {
     use crate::score::{Actor, Context, Pattern, Term, Thresholds};
 
     fn term(label: &str, pattern: Pattern, weight: f64, category: &str) -> Term {
-        Term { label: label.into(), pattern, weight, category: category.into() }
+        Term {
+            label: label.into(),
+            pattern,
+            weight,
+            category: category.into(),
+            rung: None,
+            standalone: false,
+        }
     }
 
     /// Small rules with one term of each pattern, an exclusion, one context field changed and
@@ -58,8 +65,15 @@ mod tests {
             ],
             exclude: vec!["war of words".into()],
             context: Context { negation_scope: 3, ..Context::default() },
-            actors: vec![Actor { name: "India".into(), aliases: vec!["indian".into()] }],
-            severity: Thresholds { threshold: 6.0, medium: 10.0, high: 15.0 },
+            actors: vec![Actor {
+                name: "India".into(),
+                aliases: vec!["indian".into()],
+                kind: crate::score::ActorKind::Country,
+                country: Some("India".into()),
+            }],
+            frames: Vec::new(),
+            events: crate::score::Events::default(),
+            severity: Thresholds { threshold: 6.0 },
         }
     }
 
@@ -74,17 +88,17 @@ mod tests {
                 r#""weight":6.0,"category":"threaten"},{"label":"troops ~ border within 4","#,
                 r#""pattern":{"near":{"parts":["troops","border"],"within":4}},"weight":5.5,"#,
                 r#""category":"mobilize"}],"exclude":["war of words"],"context":{"negation_scope":3},"#,
-                r#""actors":[{"name":"India","aliases":["indian"]}],"#,
-                r#""severity":{"threshold":6.0,"medium":10.0,"high":15.0}}"#,
+                r#""actors":[{"name":"India","aliases":["indian"],"kind":"country","country":"India"}],"#,
+                r#""severity":{"threshold":6.0}}"#,
             )
         );
-        assert_eq!(rules_hash(&sample()), "8eb4a8a6083afd6f");
+        assert_eq!(rules_hash(&sample()), "81b1955fedb2678c");
     }
 
     #[test]
     fn any_change_of_the_rules_changes_the_hash() {
         type Change = fn(&mut Rules);
-        let changes: [(&str, Change); 16] = [
+        let changes: [(&str, Change); 18] = [
             ("weight", |r| r.terms[0].weight = 7.5),
             ("label", |r| r.terms[0].label = "War".into()),
             ("category", |r| r.terms[0].category = "assault".into()),
@@ -101,8 +115,10 @@ mod tests {
             ("context cues", |r| r.context.negation.push("hardly".into())),
             ("actor alias", |r| r.actors[0].aliases.push("indians".into())),
             ("threshold", |r| r.severity.threshold = 6.5),
-            ("medium", |r| r.severity.medium = 11.0),
-            ("high", |r| r.severity.high = 16.0),
+            ("actor kind", |r| r.actors[0].kind = crate::score::ActorKind::State),
+            ("rung", |r| r.terms[0].rung = Some(crate::score::Rung::Clash)),
+            ("standalone", |r| r.terms[0].standalone = true),
+            ("events", |r| r.events.interstate_bonus = 3),
         ];
         let base = rules_hash(&sample());
         for (name, change) in changes {
@@ -118,8 +134,8 @@ mod tests {
         let cases: [(Context, &str); 4] = [
             (Context { negation_scope: 6, ..Context::default() }, r#"{"negation_scope":6}"#),
             (
-                Context { body_weight: 1.0, lede_sentences: 1, ..Context::default() },
-                r#"{"lede_sentences":1,"body_weight":1.0}"#,
+                Context { body_weight: 0.8, lede_sentences: 1, ..Context::default() },
+                r#"{"lede_sentences":1,"body_weight":0.8}"#,
             ),
             (Context { negation: vec!["not".into()], ..Context::default() }, r#"{"negation":["not"]}"#),
             (Context { repeat_decay: 0.5, ..Context::default() }, "{}"),
@@ -132,10 +148,17 @@ mod tests {
             exclude: Vec::new(),
             context: Context::default(),
             actors: Vec::new(),
-            severity: Thresholds { threshold: 6.0, medium: 10.0, high: 15.0 },
+            frames: Vec::new(),
+            events: crate::score::Events::default(),
+            severity: Thresholds { threshold: 6.0 },
         };
-        assert_eq!(canonical(&bare), r#"{"severity":{"threshold":6.0,"medium":10.0,"high":15.0}}"#);
-        let actor = Actor { name: "India".into(), aliases: Vec::new() };
+        assert_eq!(canonical(&bare), r#"{"severity":{"threshold":6.0}}"#);
+        let actor = Actor {
+            name: "India".into(),
+            aliases: Vec::new(),
+            kind: crate::score::ActorKind::Other,
+            country: None,
+        };
         assert_eq!(serde_json::to_string(&actor).expect("json"), r#"{"name":"India"}"#);
     }
 }

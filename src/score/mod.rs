@@ -23,6 +23,7 @@
 //! and `live.rs` swaps the rules in force on reload.
 
 mod context;
+mod events;
 mod explain;
 mod hash;
 mod keys;
@@ -33,9 +34,12 @@ mod rules;
 mod scorer;
 mod text;
 
+pub use events::Event;
 pub use explain::{ActorPair, Flags, Match, Place, Scored};
 pub use live::LiveScorer;
-pub use rules::{Actor, Context, Pattern, Rules, Term, Thresholds};
+pub use rules::{
+    Actor, ActorKind, Context, Events, Frame, FrameScope, Pattern, Rules, Rung, Term, Thresholds,
+};
 pub use scorer::{NewAlert, ScoreError, Scorer};
 pub use text::{normalize, sentences};
 

@@ -75,6 +75,119 @@ pub struct Term {
     /// Points one occurrence adds; negative values dampen.
     pub weight: f64,
     pub category: String,
+    /// Its step on the escalation ladder (from its category); `None` for terms that are no act
+    /// of escalation (de-escalation, frames of the user's own).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rung: Option<Rung>,
+    /// An act that is military by itself ("airstrike", "shelling"): it needs no actor in its
+    /// sentence to be an event.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub standalone: bool,
+}
+
+/// The escalation ladder: what an event does, from words to war.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Rung {
+    /// A threat of force or of a penalty.
+    Threat,
+    /// Forces moved, alerted or massed; coercion (blockades, force against protesters).
+    Mobilisation,
+    /// Violence by one party: an attack, a bombing, a kidnapping.
+    Attack,
+    /// Armed violence between two parties' forces.
+    Clash,
+}
+
+impl Rung {
+    /// Every rung, lowest first.
+    pub const ALL: [Self; 4] = [Self::Threat, Self::Mobilisation, Self::Attack, Self::Clash];
+
+    #[must_use]
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Threat => "threat",
+            Self::Mobilisation => "mobilisation",
+            Self::Attack => "attack",
+            Self::Clash => "clash",
+        }
+    }
+
+    /// The rung spelt `text`, if any.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Its base level on the ladder: threat 1, mobilisation 2, attack and clash 3 (a clash
+    /// between states' forces rises further as an interstate event).
+    #[must_use]
+    pub fn level(self) -> u8 {
+        match self {
+            Self::Threat => 1,
+            Self::Mobilisation => 2,
+            Self::Attack | Self::Clash => 3,
+        }
+    }
+}
+
+/// What kind of party an actor is: which parties make violent words a conflict event.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// A country, its capital or its people.
+    Country,
+    /// A government or official: a ministry, a minister, a spokesman.
+    State,
+    /// Armed forces.
+    Military,
+    Police,
+    /// Militants, insurgents, rebels, terrorist groups.
+    ArmedGroup,
+    /// Anyone else: named for the record, no conflict party.
+    #[default]
+    Other,
+}
+
+impl ActorKind {
+    /// Every kind, with its config spelling.
+    pub const ALL: [(Self, &str); 6] = [
+        (Self::Country, "country"),
+        (Self::State, "state"),
+        (Self::Military, "military"),
+        (Self::Police, "police"),
+        (Self::ArmedGroup, "armed_group"),
+        (Self::Other, "other"),
+    ];
+
+    /// The kind spelt `text`, if any.
+    #[must_use]
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.iter().find(|(_, name)| *name == text).map(|(k, _)| *k)
+    }
+
+    /// Whether a party of this kind makes a violent word next to it a conflict event.
+    #[must_use]
+    pub fn is_conflict_party(self) -> bool {
+        self != Self::Other
+    }
+
+    /// Whether it speaks for a state: its threats and mobilisations weigh more.
+    #[must_use]
+    pub fn is_official(self) -> bool {
+        matches!(self, Self::State | Self::Military)
+    }
+
+    /// Whether it carries arms: its violence survives frames of sport or film.
+    #[must_use]
+    pub fn is_armed(self) -> bool {
+        matches!(self, Self::Military | Self::Police | Self::ArmedGroup)
+    }
+}
+
+#[expect(clippy::trivially_copy_pass_by_ref, reason = "serde's skip_serializing_if passes a reference")]
+fn is_other(kind: &ActorKind) -> bool {
+    *kind == ActorKind::Other
 }
 
 /// A named party and the words that name it.
@@ -83,6 +196,83 @@ pub struct Actor {
     pub name: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    #[serde(skip_serializing_if = "is_other")]
+    pub kind: ActorKind,
+    /// The state it belongs to or acts for: two parties of different states make an event
+    /// interstate.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub country: Option<String>,
+}
+
+/// Where a frame looks for its cues.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FrameScope {
+    /// The whole article: a match report, a film review, a market story.
+    #[default]
+    Article,
+    /// The match's own sentence: "the war on polio", "in 1971".
+    Sentence,
+}
+
+/// A frame that turns violent vocabulary into something else (sport, film, markets, history).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Frame {
+    pub name: String,
+    /// Words and phrases that say the article (or sentence) is in this frame.
+    pub cues: Vec<String>,
+    pub scope: FrameScope,
+    /// Distinct cues an article needs to be in the frame (sentence frames need one).
+    pub min_cues: usize,
+    /// What a match in the frame keeps of its weight.
+    pub factor: f64,
+    /// Kinds of actor whose presence in a match's sentence keeps the match out of the frame:
+    /// gunmen at a cricket ground are not sport.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unless: Vec<ActorKind>,
+}
+
+/// How matches become events, and events a severity (`[scoring.events]`).
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(default)]
+pub struct Events {
+    /// What a match keeps when no conflict party is named in its sentence and its term is not
+    /// standalone: violent words with nobody acting are rarely a conflict event.
+    pub no_actor_factor: f64,
+    /// What such a match keeps instead when an armed party (forces, police, an armed group) is
+    /// named elsewhere in the article: the party is in reach, if further off.
+    pub distant_actor_factor: f64,
+    /// Cues that the sentence tells of the past ("years ago", "anniversary of").
+    pub past: Vec<String>,
+    /// What a match in a sentence about the past keeps (a year two or more before the
+    /// article's counts as past too).
+    pub past_factor: f64,
+    /// Cues of an event across a border ("cross-border", "across the border", "line of control").
+    pub cross_border: Vec<String>,
+    /// Ladder levels added to an event between two states (or across a border).
+    pub interstate_bonus: u8,
+    /// Ladder levels added to a threat or mobilisation by an official source.
+    pub official_bonus: u8,
+    /// Lowest ladder level of a medium alert, and of a high one.
+    pub medium_level: u8,
+    pub high_level: u8,
+}
+
+impl Default for Events {
+    fn default() -> Self {
+        let list = |items: &[&str]| items.iter().map(|s| (*s).to_string()).collect();
+        Self {
+            no_actor_factor: 0.25,
+            distant_actor_factor: 0.8,
+            past: list(&["years ago", "anniversary of", "decades ago", "in the past", "last year's"]),
+            past_factor: 0.2,
+            cross_border: list(&["cross-border", "across the border", "line of control", "loc"]),
+            interstate_bonus: 2,
+            official_bonus: 1,
+            medium_level: 3,
+            high_level: 4,
+        }
+    }
 }
 
 /// How the words around a match change what it counts (`[scoring.context]`).
@@ -134,8 +324,8 @@ pub struct Context {
     pub lede_boost: f64,
     #[serde(skip_serializing_if = "at_default::lede_sentences")]
     pub lede_sentences: usize,
-    /// Multiplier for matches in the rest of the body: below 1, a lone passing mention there
-    /// does not make an article about escalation, while two or more still do.
+    /// Multiplier for matches in the rest of the body. Below 1 it keeps a lone passing mention
+    /// there from alerting; the event rules do that better, so the default is 1.
     #[serde(skip_serializing_if = "at_default::body_weight")]
     pub body_weight: f64,
     /// Each repeat of one term adds this share of the previous occurrence.
@@ -160,7 +350,7 @@ impl Default for Context {
             title_boost: 1.5,
             lede_boost: 1.25,
             lede_sentences: 2,
-            body_weight: 0.8,
+            body_weight: 1.0,
             repeat_decay: 0.5,
         }
     }
@@ -211,12 +401,10 @@ const ALLEGATION: &[&str] = &[
     "trial of",
 ];
 
-/// Score levels: at or above `threshold` an alert is raised; `medium` and `high` grade it.
+/// The score at or above which an article raises an alert (its severity comes from the ladder).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize)]
 pub struct Thresholds {
     pub threshold: f64,
-    pub medium: f64,
-    pub high: f64,
 }
 
 /// Everything the scorer is built from.
@@ -231,6 +419,10 @@ pub struct Rules {
     pub context: Context,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub actors: Vec<Actor>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub frames: Vec<Frame>,
+    #[serde(skip_serializing_if = "is_default")]
+    pub events: Events,
     pub severity: Thresholds,
 }
 

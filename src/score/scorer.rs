@@ -2,15 +2,18 @@
 //! (title, lede, the body sentences the prefilter keeps), each match weighed by its place and
 //! context, and the alert a score raises.
 
+use chrono::Datelike as _;
+
 use crate::types::Severity;
 
 use super::context::Cues;
-use super::explain::{ActorPair, Occurrence, Place, Scored, explain};
+use super::events::{ArticleActors, ArticleFrames, article_frame, is_past, level_of, reference_year, years};
+use super::explain::{ActorPair, Flags, Occurrence, Place, Scored, explain};
 use super::hash::rules_hash;
 use super::keys::Keys;
 use super::matcher::{Found, Hit, Matcher, term_literals};
 use super::prefilter::{candidates, keys_of};
-use super::rules::{Rules, Thresholds};
+use super::rules::{ActorKind, Rules, Thresholds};
 use super::text::{self, sentences};
 
 /// Why rules could not be compiled.
@@ -43,6 +46,8 @@ pub struct Scorer {
     /// one cannot match. `None` when some literal has no key.
     keys: Option<Keys>,
     cues: Cues,
+    frames: ArticleFrames,
+    parties: ArticleActors,
     hash: String,
 }
 
@@ -65,8 +70,10 @@ impl Scorer {
         let keys = keys_of(&main)?;
         let matcher = Matcher::build(main, parts)?;
         let cues = Cues::new(&rules)?;
+        let frames = ArticleFrames::new(&rules.frames)?;
+        let parties = ArticleActors::new(&rules.actors)?;
         let hash = rules_hash(&rules);
-        Ok(Self { rules, matcher, keys, cues, hash })
+        Ok(Self { rules, matcher, keys, cues, frames, parties, hash })
     }
 
     /// The same rules searching every sentence in full, for tests of the prefilter.
@@ -94,26 +101,11 @@ impl Scorer {
         &self.hash
     }
 
-    /// The alert level of a score, `None` below the threshold.
-    #[must_use]
-    pub fn severity(&self, score: f64) -> Option<Severity> {
-        let s = self.rules.severity;
-        if score >= s.high {
-            Some(Severity::High)
-        } else if score >= s.medium {
-            Some(Severity::Medium)
-        } else if score >= s.threshold {
-            Some(Severity::Low)
-        } else {
-            None
-        }
-    }
-
-    /// The alert a score raises under these rules, `None` below the threshold: the one place
+    /// The alert a score raises under these rules, `None` when it raises none: the one place
     /// an alert is built, for the pipeline and for `rescore` alike.
     #[must_use]
     pub fn alert(&self, scored: &Scored) -> Option<NewAlert> {
-        self.severity(scored.score).map(|severity| NewAlert {
+        scored.severity.map(|severity| NewAlert {
             severity,
             threshold: self.rules.severity.threshold,
             actors: scored.actors.clone(),
@@ -121,12 +113,24 @@ impl Scorer {
         })
     }
 
-    /// Scores an article's title and body.
+    /// Scores an article of unknown date: it is read as of the latest year it names (see
+    /// [`Scorer::score_in`]).
     #[must_use]
     pub fn score(&self, title: &str, body: &str) -> Scored {
+        self.score_at(title, body, None)
+    }
+
+    /// Scores an article published in `year`: a sentence naming a year two or more before it
+    /// tells of the past.
+    #[must_use]
+    pub fn score_in(&self, title: &str, body: &str, year: i32) -> Scored {
+        self.score_at(title, body, Some(year))
+    }
+
+    fn score_at(&self, title: &str, body: &str, year: Option<i32>) -> Scored {
         let mut work = Work::default();
         if self.matcher.is_none() {
-            return explain(&self.rules, work.occurrences);
+            return explain(&self.rules, work.occurrences, &[]);
         }
         for sentence in sentences(title) {
             self.sentence(Place::Title, sentence, &mut work);
@@ -150,7 +154,78 @@ impl Scorer {
                 }
             }
         }
-        explain(&self.rules, work.occurrences)
+        let mut occurrences = work.occurrences;
+        if occurrences.iter().any(|o| o.year.is_some()) {
+            let now = chrono::Utc::now().year();
+            let reference = year.unwrap_or_else(|| reference_year(title, body, now));
+            self.date(&mut occurrences, reference);
+        }
+        if occurrences.iter().any(|o| o.flags.no_actor) {
+            self.reach(&mut occurrences, title, body);
+        }
+        let escalates = occurrences.iter().any(|o| o.raw > 0.0 && o.level.rung.is_some());
+        // Frames are looked for only where something could alert: most articles match nothing.
+        let frames = if escalates { self.frames.of(&self.rules.frames, title, body) } else { Vec::new() };
+        self.apply_frames(&mut occurrences, &frames);
+        self.follow_the_title(&mut occurrences);
+        explain(&self.rules, occurrences, &frames)
+    }
+
+    /// Gives the matches with no party in their sentence the weight of a distant party when the
+    /// article names an armed one elsewhere.
+    fn reach(&self, occurrences: &mut [Occurrence<'_>], title: &str, body: &str) {
+        let events = &self.rules.events;
+        if !self.parties.of(title, body).any(ActorKind::is_armed) || events.no_actor_factor <= 0.0 {
+            return;
+        }
+        let lift = events.distant_actor_factor / events.no_actor_factor;
+        for o in occurrences.iter_mut().filter(|o| o.flags.no_actor && o.raw > 0.0) {
+            o.raw *= lift;
+        }
+    }
+
+    /// Marks the matches in sentences naming a year two or more before `reference` as past.
+    fn date(&self, occurrences: &mut [Occurrence<'_>], reference: i32) {
+        for o in occurrences.iter_mut() {
+            if o.raw > 0.0 && !o.flags.past && o.year.is_some_and(|y| is_past(y, reference)) {
+                o.raw *= self.rules.events.past_factor;
+                o.flags.past = true;
+                o.event = false;
+            }
+        }
+    }
+
+    /// Scales the escalation in framed articles down, save where an actor the frame yields to
+    /// is in the match's sentence.
+    fn apply_frames(&self, occurrences: &mut [Occurrence<'_>], frames: &[usize]) {
+        if frames.is_empty() {
+            return;
+        }
+        for o in occurrences.iter_mut().filter(|o| o.raw > 0.0 && o.frame.is_none()) {
+            if let Some(f) = article_frame(&self.rules.frames, frames, o.kinds) {
+                o.raw *= self.rules.frames[f].factor;
+                o.frame = Some(f);
+                o.flags.framed = true;
+                o.event = false;
+            }
+        }
+    }
+
+    /// A story whose title is de-escalation (a reopening, a ceasefire, talks) and no escalation
+    /// tells of the violence before it as background.
+    fn follow_the_title(&self, occurrences: &mut [Occurrence<'_>]) {
+        let title = occurrences.iter().filter(|o| o.place == Place::Title);
+        let (calming, escalating) =
+            title.fold((false, false), |(c, e), o| (c || o.raw < 0.0, e || o.raw > 0.0));
+        if !calming || escalating {
+            return;
+        }
+        let factor = self.rules.context.background_factor;
+        for o in occurrences.iter_mut().filter(|o| o.raw > 0.0 && !o.flags.background) {
+            o.raw *= factor;
+            o.flags.background = true;
+            o.event = false;
+        }
     }
 
     /// Finds the terms of one sentence and weighs them in their context.
@@ -169,20 +244,55 @@ impl Scorer {
             Place::Body => ctx.body_weight,
         };
         let view = self.cues.of(norm);
+        let kinds = view.kinds(&self.rules.actors);
+        let has_party = kinds.any(ActorKind::is_conflict_party);
+        let past = view.past;
+        let year = years(norm).min();
         for f in found.iter() {
-            let flags = view.flags(norm, f, found, &self.rules);
+            let term = &self.rules.terms[f.term];
+            let mut flags = view.flags(norm, f, found, &self.rules);
             let (source, target) = view.actors_around(f.start, f.end);
+            let escalation = term.weight > 0.0;
+            flags.no_actor = escalation && !term.standalone && !has_party;
+            flags.past = escalation && past;
+            let frame = view.frame.filter(|_| escalation);
+            flags.framed = frame.is_some();
+            let events = &self.rules.events;
             let factors = [
                 (flags.negated, ctx.negation_factor),
                 (flags.conditional, ctx.conditional_factor),
                 (flags.alleged, ctx.allegation_factor),
                 (flags.background, ctx.background_factor),
+                (flags.no_actor, events.no_actor_factor),
+                (flags.past, events.past_factor),
+                (flags.framed, frame.map_or(1.0, |i| self.rules.frames[i].factor)),
             ];
             let raw = factors
                 .iter()
                 .filter(|(set, _)| *set)
-                .fold(self.rules.terms[f.term].weight * boost, |raw, (_, factor)| raw * factor);
-            occurrences.push(Occurrence { term: f.term, raw, flags, place, source, target, sentence });
+                .fold(term.weight * boost, |raw, (_, factor)| raw * factor);
+            let level = level_of(&self.rules, term.rung, source, target, view.cross_border);
+            let event = escalation && !taken_away(flags);
+            occurrences.push(Occurrence {
+                term: f.term,
+                raw,
+                flags,
+                place,
+                source,
+                target,
+                sentence,
+                level,
+                event,
+                frame,
+                kinds,
+                year,
+            });
         }
     }
+}
+
+/// Whether the context takes a match's event away: it is negated, alleged, background, past,
+/// framed, or has nobody acting.
+fn taken_away(f: Flags) -> bool {
+    f.negated || f.alleged || f.background || f.past || f.framed || f.no_actor
 }

@@ -5,19 +5,34 @@ use super::*;
 use crate::types::Severity;
 
 fn phrase(p: &str, w: f64, c: &str) -> Term {
-    Term { label: p.into(), pattern: Pattern::phrase(p).expect("pattern"), weight: w, category: c.into() }
+    Term {
+        label: p.into(),
+        pattern: Pattern::phrase(p).expect("pattern"),
+        weight: w,
+        category: c.into(),
+        rung: None,
+        standalone: false,
+    }
 }
 
-/// Rules with the default context, but a one-sentence lede and a body weighing 1, so the
-/// arithmetic of the other rules' tests stays plain.
+/// Rules with the default context, but a one-sentence lede and a body weighing 1, and a match
+/// with nobody acting counting fully, so the arithmetic of the other rules' tests stays plain
+/// (events have tests of their own in `events_tests.rs`).
 fn rules(terms: Vec<Term>) -> Rules {
     Rules {
         terms,
         exclude: Vec::new(),
         context: Context { lede_sentences: 1, body_weight: 1.0, ..Context::default() },
         actors: Vec::new(),
-        severity: Thresholds { threshold: 6.0, medium: 10.0, high: 15.0 },
+        frames: Vec::new(),
+        events: Events { no_actor_factor: 1.0, past: Vec::new(), ..Events::default() },
+        severity: Thresholds { threshold: 6.0 },
     }
+}
+
+/// An actor of no conflict kind, for tests of who-did-what-to-whom alone.
+fn actor(name: &str, aliases: Vec<String>) -> Actor {
+    Actor { name: name.into(), aliases, kind: ActorKind::Other, country: None }
 }
 
 fn scorer(terms: &[(&str, f64, &str)]) -> Scorer {
@@ -76,6 +91,8 @@ fn wildcards_and_proximity() {
         pattern: Pattern::near(&["troops".into(), "border".into()], 4).expect("near"),
         weight: 5.0,
         category: "mobilize".into(),
+        rung: None,
+        standalone: false,
     });
     let s = Scorer::new(r).expect("compiles");
     let cases: [(&str, &[&str]); 7] = [
@@ -103,6 +120,8 @@ fn a_pattern_within_a_phrase_of_its_category_is_not_counted_twice() {
         pattern: Pattern::near(&["strike".into(), "inside".into()], 8).expect("near"),
         weight: 6.0,
         category: "threaten".into(),
+        rung: None,
+        standalone: false,
     });
     let s = Scorer::new(r).expect("compiles");
     let cases: [(&str, &[&str]); 3] = [
@@ -201,7 +220,7 @@ fn violence_a_deescalation_followed_is_background() {
         let scored = s.score("", text);
         let m = scored.matches.iter().find(|m| m.term == "fighting").expect("fighting");
         assert_eq!(m.flags.background, background, "{text}");
-        assert_eq!(s.severity(scored.score).is_some(), alerts, "{text}: {}", scored.score);
+        assert_eq!(scored.alert, alerts, "{text}: {}", scored.score);
     }
 }
 
@@ -223,7 +242,8 @@ fn title_and_lede_count_more() {
 #[test]
 fn a_lone_mention_deep_in_the_body_stays_below_the_threshold() {
     let mut r = rules(vec![phrase("attacked", 7.0, "assault"), phrase("killed", 7.0, "assault")]);
-    r.context = Context::default();
+    // A body weight below 1 keeps a lone mention deep in the body from alerting.
+    r.context = Context { body_weight: 0.8, ..Context::default() };
     let s = Scorer::new(r).expect("compiles");
     let calm = "Officials met on Tuesday. The budget was passed. Roads will be built.";
     // (body, score, alerts)
@@ -236,7 +256,7 @@ fn a_lone_mention_deep_in_the_body_stays_below_the_threshold() {
     for (body, want, alerts) in cases {
         let scored = s.score("", &body);
         assert!((scored.score - want).abs() < 1e-9, "{body}: {}", scored.score);
-        assert_eq!(s.severity(scored.score).is_some(), alerts, "{body}");
+        assert_eq!(scored.alert, alerts, "{body}");
     }
 }
 
@@ -293,12 +313,9 @@ fn terms_in_other_scripts_match() {
 fn actors_source_before_target_after() {
     let mut r = rules(vec![phrase("attacked", 7.0, "assault")]);
     r.actors = vec![
-        Actor { name: "Pakistan".into(), aliases: vec!["Islamabad".into(), "Pakistani".into()] },
-        Actor {
-            name: "Afghanistan".into(),
-            aliases: vec!["Kabul".into(), "Afghan Taliban".into(), "Afghan".into()],
-        },
-        Actor { name: "TTP".into(), aliases: vec!["Tehreek-e-Taliban Pakistan".into()] },
+        actor("Pakistan", vec!["Islamabad".into(), "Pakistani".into()]),
+        actor("Afghanistan", vec!["Kabul".into(), "Afghan Taliban".into(), "Afghan".into()]),
+        actor("TTP", vec!["Tehreek-e-Taliban Pakistan".into()]),
     ];
     let s = Scorer::new(r).expect("compiles");
     let pair = |a: &str, b: &str| ActorPair { source: Some(a.into()), target: Some(b.into()) };
@@ -339,23 +356,24 @@ fn explanation_records_everything() {
     assert_eq!(negated.len(), 1);
     assert_eq!(negated[0].sentence, "They would not retaliate again.");
     assert!((scored.score - 8.0).abs() < 1e-9, "{}", scored.score);
-    assert_eq!(s.severity(scored.score), Some(Severity::Low));
+    assert_eq!(scored.severity, Some(Severity::Low), "no rung, no event: the lowest severity");
 }
 
 #[test]
-fn severity_levels_and_empty_lexicon() {
-    let s = scorer(&[]);
-    let cases = [
-        (0.0, None),
-        (5.99, None),
-        (6.0, Some(Severity::Low)),
-        (10.0, Some(Severity::Medium)),
-        (20.0, Some(Severity::High)),
-    ];
-    for (score, want) in cases {
-        assert_eq!(s.severity(score), want, "{score}");
+fn alerts_from_the_threshold_up_and_empty_lexicon() {
+    let s = scorer(&[("skirmish", 5.99, "fight"), ("clash", 6.0, "fight")]);
+    // The second sentence is body, weighing 1 in these rules.
+    let cases =
+        [("Intro. A skirmish.", false), ("Intro. A clash.", true), ("Intro. A skirmish and a clash.", true)];
+    for (text, want) in cases {
+        let scored = s.score("", text);
+        assert_eq!(scored.alert, want, "{text}");
+        assert_eq!(scored.severity.is_some(), want, "{text}");
+        assert_eq!(scored.reason.is_some(), !want, "{text}: a quiet article says why");
     }
-    assert!(s.score("war", "war").score.abs() < f64::EPSILON, "an empty lexicon scores nothing");
+    let empty = scorer(&[]);
+    assert!(empty.score("war", "war").score.abs() < f64::EPSILON, "an empty lexicon scores nothing");
+    assert!(!empty.score("war", "war").alert);
 }
 
 #[test]
@@ -405,6 +423,8 @@ fn the_prefilter_changes_no_score() {
         pattern: Pattern::near(&["troops".into(), "deployed".into()], 6).expect("near"),
         weight: 5.0,
         category: "mobilize".into(),
+        rung: None,
+        standalone: false,
     });
     r.exclude = vec!["war of words".into()];
     let fast = Scorer::new(r.clone()).expect("compiles");
