@@ -105,19 +105,28 @@ pub fn evaluate(model: &Model, examples: &[Example]) -> Metrics {
 /// per class with a generator seeded by `options.seed`; `folds` is clamped to 2..=examples.
 #[must_use]
 pub fn cross_validate(examples: &[Example], folds: usize, options: &TrainOptions) -> Metrics {
+    let labels = examples.iter().map(|e| e.label);
+    let scored: Vec<(f64, bool)> = out_of_fold(examples, folds, options).into_iter().zip(labels).collect();
+    Metrics::of(&scored)
+}
+
+/// The out-of-fold probability of each example, as [`cross_validate`] computes it, for a
+/// breakdown of its figures by source.
+#[must_use]
+pub fn out_of_fold(examples: &[Example], folds: usize, options: &TrainOptions) -> Vec<f64> {
     let folds = folds.clamp(2, examples.len().max(2));
     let vectors = featurise(examples, &options.hashing);
     let labels: Vec<bool> = examples.iter().map(|e| e.label).collect();
     let fold_of = stratified_folds(&labels, folds, options.seed);
-    let mut scored = vec![(0.0, false); examples.len()];
+    let mut scores = vec![0.0; examples.len()];
     for fold in 0..folds {
         let train: Vec<usize> = (0..examples.len()).filter(|&i| fold_of[i] != fold).collect();
         let model = fit(&vectors, &labels, &train, options);
         for i in (0..examples.len()).filter(|&i| fold_of[i] == fold) {
-            scored[i] = (model.probability_of(&vectors[i]), labels[i]);
+            scores[i] = model.probability_of(&vectors[i]);
         }
     }
-    Metrics::of(&scored)
+    scores
 }
 
 /// The fold of each example: each class shuffled by a seeded generator, then dealt round-robin.

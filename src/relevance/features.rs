@@ -21,6 +21,7 @@
 //! `ln(1 + count)` and the whole vector is scaled to unit length.
 
 use std::borrow::Cow;
+use std::ops::ControlFlow;
 
 use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
 
@@ -114,7 +115,10 @@ pub struct SparseVector {
 #[must_use]
 pub fn vectorise(hashing: &Hashing, title: &str, body: &str) -> SparseVector {
     let mut buckets = Vec::with_capacity(body.len() / 3);
-    for_each_feature(hashing.max_words, title, body, |feature| buckets.push(hashing.bucket(&feature)));
+    for_each_feature(hashing.max_words, title, body, |feature| {
+        buckets.push(hashing.bucket(&feature));
+        ControlFlow::Continue(())
+    });
     buckets.sort_unstable();
     let mut vector = SparseVector::default();
     for run in buckets.chunk_by(|a, b| a == b) {
@@ -129,34 +133,57 @@ pub fn vectorise(hashing: &Hashing, title: &str, body: &str) -> SparseVector {
     vector
 }
 
-/// Calls `emit` with every feature occurrence of the article, title first, in text order.
-pub fn for_each_feature(max_words: u32, title: &str, body: &str, mut emit: impl FnMut(Feature<'_>)) {
+/// Calls `emit` with every feature occurrence of the article, title first, in text order,
+/// until `emit` breaks.
+pub fn for_each_feature(
+    max_words: u32,
+    title: &str,
+    body: &str,
+    mut emit: impl FnMut(Feature<'_>) -> ControlFlow<()>,
+) {
     let mut text = String::new();
     normalise_into(title, &mut text);
     for word in words(&text, max_words) {
-        emit(Feature { kind: Kind::Title, first: word, second: Cow::Borrowed("") });
+        if emit(Feature { kind: Kind::Title, first: word, second: Cow::Borrowed("") }).is_break() {
+            return;
+        }
     }
     normalise_into(body, &mut text);
     let mut previous: Option<Cow<'_, str>> = None;
     for word in words(&text, max_words) {
-        if let Some(prev) = previous.take() {
-            emit(Feature { kind: Kind::Pair, first: prev, second: word.clone() });
+        if let Some(prev) = previous.take()
+            && emit(Feature { kind: Kind::Pair, first: prev, second: word.clone() }).is_break()
+        {
+            return;
         }
-        emit(Feature { kind: Kind::Word, first: word.clone(), second: Cow::Borrowed("") });
+        if emit(Feature { kind: Kind::Word, first: word.clone(), second: Cow::Borrowed("") }).is_break() {
+            return;
+        }
         previous = Some(word);
     }
 }
 
-/// NFKC and lowercase into `out`; ASCII, the common case, skips the Unicode tables.
+/// NFKC and lowercase into `out`; runs of ASCII, most of any English text, skip the Unicode
+/// tables.
 fn normalise_into(text: &str, out: &mut String) {
     out.clear();
-    if text.is_ascii() {
-        out.push_str(text);
-        out.make_ascii_lowercase();
-    } else if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
-        out.extend(text.chars().flat_map(char::to_lowercase));
+    let owned;
+    let mut rest = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text
     } else {
-        out.extend(text.nfkc().flat_map(char::to_lowercase));
+        owned = text.nfkc().collect::<String>();
+        owned.as_str()
+    };
+    while !rest.is_empty() {
+        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        if let Some(c) = rest.chars().next() {
+            out.extend(c.to_lowercase());
+            rest = &rest[c.len_utf8()..];
+        }
     }
 }
 
@@ -170,15 +197,43 @@ fn words(text: &str, max_words: u32) -> impl Iterator<Item = Cow<'_, str>> {
 
 /// The word as a feature, or `None` for a word that says nothing about the topic.
 fn keep(word: &str) -> Option<Cow<'_, str>> {
-    if word.bytes().any(|b| b.is_ascii_digit()) || word.chars().any(char::is_numeric) {
+    let ascii = word.is_ascii();
+    if word.bytes().any(|b| b.is_ascii_digit()) || (!ascii && word.chars().any(char::is_numeric)) {
         return Some(shape(word));
     }
     let one_latin_letter = word.len() == 1;
-    if one_latin_letter || STOP_WORDS.binary_search(&word).is_ok() {
+    if one_latin_letter || (ascii && is_stop_word(word)) {
         return None;
     }
     Some(Cow::Borrowed(word))
 }
+
+/// Whether `word` is in [`STOP_WORDS`]: the word packed into an integer, so the search
+/// compares numbers, not strings (every stop word has at most eight bytes).
+fn is_stop_word(word: &str) -> bool {
+    word.len() <= 8 && STOP_KEYS.binary_search(&pack(word.as_bytes())).is_ok()
+}
+
+const fn pack(bytes: &[u8]) -> u64 {
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < bytes.len() && i < 8 {
+        key |= (bytes[i] as u64) << (56 - 8 * i);
+        i += 1;
+    }
+    key
+}
+
+/// [`STOP_WORDS`] packed; packing keeps their sorted order.
+const STOP_KEYS: [u64; STOP_WORDS.len()] = {
+    let mut keys = [0u64; STOP_WORDS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = pack(STOP_WORDS[i].as_bytes());
+        i += 1;
+    }
+    keys
+};
 
 /// `word` with each run of digits folded to `#`.
 fn shape(word: &str) -> Cow<'_, str> {
@@ -212,13 +267,28 @@ mod tests {
 
     fn texts(title: &str, body: &str) -> Vec<String> {
         let mut out = Vec::new();
-        for_each_feature(2_000, title, body, |f| out.push(f.text()));
+        for_each_feature(2_000, title, body, |f| {
+            out.push(f.text());
+            ControlFlow::Continue(())
+        });
         out
     }
 
     #[test]
     fn stop_words_are_sorted_for_binary_search() {
-        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1]));
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1] && w[1].len() <= 8));
+        assert!(STOP_KEYS.windows(2).all(|w| w[0] < w[1]));
+        let cases = [
+            ("the", true),
+            ("them", true),
+            ("th", false),
+            ("theatre", false),
+            ("troops", false),
+            ("", false),
+        ];
+        for (word, stop) in cases {
+            assert_eq!(is_stop_word(word), stop, "{word}");
+        }
     }
 
     #[test]

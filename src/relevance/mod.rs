@@ -28,7 +28,7 @@ mod tests;
 use std::path::PathBuf;
 
 pub use data::{Example, parse_jsonl, read_jsonl};
-pub use eval::{Metrics, Prf, cross_validate, evaluate};
+pub use eval::{Metrics, Prf, cross_validate, evaluate, out_of_fold};
 pub use features::Hashing;
 pub use model::{Contribution, Model, Relevance};
 pub use report::{TrainSummary, run_train, train_report};

@@ -1,5 +1,6 @@
 //! The trained model: logistic regression over hashed features, and its explanation.
 
+use std::ops::ControlFlow;
 use std::path::Path;
 
 use super::features::{Hashing, SparseVector, for_each_feature, vectorise};
@@ -140,11 +141,16 @@ impl Model {
     /// Names each bucket of `terms` by the first feature of the article that falls in it.
     fn name(&self, terms: &[(u32, f64)], title: &str, body: &str) -> Vec<Contribution> {
         let mut names: Vec<Option<String>> = vec![None; terms.len()];
+        let mut unnamed = terms.len();
         for_each_feature(self.hashing.max_words, title, body, |feature| {
             let bucket = self.hashing.bucket(&feature);
-            if let Some(at) = terms.iter().position(|&(b, _)| b == bucket) {
-                names[at].get_or_insert_with(|| feature.text());
+            if let Some(at) = terms.iter().position(|&(b, _)| b == bucket)
+                && names[at].is_none()
+            {
+                names[at] = Some(feature.text());
+                unnamed -= 1;
             }
+            if unnamed == 0 { ControlFlow::Break(()) } else { ControlFlow::Continue(()) }
         });
         terms
             .iter()

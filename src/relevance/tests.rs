@@ -14,6 +14,33 @@ fn example(id: String, title: String, body: String, label: bool) -> Example {
     Example { id, title, body, label }
 }
 
+/// Sport, business and film pieces that borrow violent words: (title, body).
+const CALM: [(&str, &str); 8] = [
+    (
+        "United attack sinks City",
+        "The striker led the attack and shot twice before half time as United won the derby",
+    ),
+    ("Blast from the bench", "The coach blasted his defence after the match and the fans booed the penalty"),
+    ("Tennis star fights back", "She fought back from a set down to win the final in three sets at the open"),
+    (
+        "Bowlers destroy the top order",
+        "The fast bowlers tore through the batting line-up on the second day of the test",
+    ),
+    (
+        "Bloodbath on the markets",
+        "Shares crashed in a bloodbath as investors fled banks and bond yields jumped",
+    ),
+    ("Retailer slashes jobs", "The chain cut prices and jobs after sales slumped over the christmas quarter"),
+    (
+        "An explosive thriller",
+        "The director's new film is an explosive thriller with a killer soundtrack and a strong cast",
+    ),
+    (
+        "Review: war of the roses",
+        "A costume drama about a family feud, beautifully shot, with a stunning lead performance",
+    ),
+];
+
 /// Forty-eight short articles, half about armed conflict.
 fn fixture() -> Vec<Example> {
     let actors = ["Militants", "Army troops", "Rebel fighters", "Insurgents"];
@@ -31,44 +58,6 @@ fn fixture() -> Vec<Example> {
         "ambushed a military convoy with rockets",
         "detonated a roadside bomb that wounded civilians",
     ];
-    let sport = [
-        (
-            "United attack sinks City",
-            "The striker led the attack and shot twice before half time as United won the derby",
-        ),
-        (
-            "Blast from the bench",
-            "The coach blasted his defence after the match and the fans booed the penalty",
-        ),
-        (
-            "Tennis star fights back",
-            "She fought back from a set down to win the final in three sets at the open",
-        ),
-        (
-            "Bowlers destroy the top order",
-            "The fast bowlers tore through the batting line-up on the second day of the test",
-        ),
-    ];
-    let business = [
-        (
-            "Bloodbath on the markets",
-            "Shares crashed in a bloodbath as investors fled banks and bond yields jumped",
-        ),
-        (
-            "Retailer slashes jobs",
-            "The chain cut prices and jobs after sales slumped over the christmas quarter",
-        ),
-    ];
-    let film = [
-        (
-            "An explosive thriller",
-            "The director's new film is an explosive thriller with a killer soundtrack and a strong cast",
-        ),
-        (
-            "Review: war of the roses",
-            "A costume drama about a family feud, beautifully shot, with a stunning lead performance",
-        ),
-    ];
     let mut out = Vec::new();
     for (n, place) in places.iter().enumerate() {
         for (m, actor) in actors.iter().enumerate() {
@@ -77,8 +66,7 @@ fn fixture() -> Vec<Example> {
             out.push(example(format!("war-{n}-{m}"), format!("{actor} strike {place}"), body, true));
         }
     }
-    let calm = sport.iter().chain(&business).chain(&film);
-    for (n, (title, body)) in calm.cycle().take(24).enumerate() {
+    for (n, (title, body)) in CALM.iter().cycle().take(24).enumerate() {
         let body = format!("{body}, reporters said on day {n}.");
         out.push(example(format!("calm-{n}"), (*title).to_owned(), body, false));
     }
@@ -199,4 +187,43 @@ fn run_train_refuses_one_class_and_names_bad_files() {
     let err = run_train(&[absent], &out, &options()).unwrap_err();
     assert!(err.to_string().contains("cannot read /nonexistent/relevance.jsonl"), "{err}");
     assert!(!Path::new(&out).exists());
+}
+
+/// The articles the gate exists for. Disasters with a death toll are not here: the training
+/// data has almost none, and the shipped model scores them as conflict (benches/relevance/README.md).
+#[test]
+fn the_shipped_model_loads_and_tells_war_from_sport() {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/relevance.model");
+    let model = Model::load(&path).unwrap();
+    let cases: &[(&str, &str, bool)] = &[
+        (
+            "Troops shell border villages as ceasefire collapses",
+            "Artillery fire killed six civilians overnight and the army said militants had attacked two checkpoints.",
+            true,
+        ),
+        (
+            "Suicide bomber kills 12 at police station",
+            "A suicide bomber blew himself up at the gate of a police station, officials said, and the Taliban claimed the attack.",
+            true,
+        ),
+        (
+            "United's late blast sinks City",
+            "The striker led a fierce attack in the second half and shot past the keeper as United won the derby.",
+            false,
+        ),
+        (
+            "Bloodbath on the markets",
+            "Shares crashed in a bloodbath as investors fled banks and the index had its worst week since March.",
+            false,
+        ),
+        (
+            "An explosive thriller",
+            "The director's new film is an explosive thriller with a killer soundtrack and a stunning lead performance.",
+            false,
+        ),
+    ];
+    for (title, body, relevant) in cases {
+        let verdict = model.predict(title, body);
+        assert_eq!(verdict.p >= 0.5, *relevant, "{title}: {verdict:?}");
+    }
 }
