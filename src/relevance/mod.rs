@@ -17,7 +17,7 @@
 pub mod data;
 pub mod eval;
 pub mod features;
-mod format;
+pub mod format;
 pub mod model;
 pub mod report;
 pub mod train;
@@ -71,7 +71,7 @@ pub enum RelevanceError {
     },
 }
 
-/// Why bytes are not a usable model; see [`Model::from_bytes`] for the layout.
+/// Why bytes are not a usable model; [`format`](mod@format) has the layout.
 #[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum FormatError {
     #[error("does not start with the relevance model magic bytes")]

@@ -64,7 +64,7 @@ impl Model {
         self.bias
     }
 
-    /// Reads a model from the bytes [`Model::to_bytes`] writes (layout in `format.rs`).
+    /// Reads a model from the bytes [`Model::to_bytes`] writes (layout in [`format`](mod@super::format)).
     ///
     /// # Errors
     /// A [`FormatError`] naming what is wrong: not a model, another version, truncated or
@@ -95,10 +95,7 @@ impl Model {
     /// # Errors
     /// [`RelevanceError::Write`] when the file cannot be written.
     pub fn save(&self, path: &Path) -> Result<(), RelevanceError> {
-        let partial = path.with_extension("partial");
-        std::fs::write(&partial, self.to_bytes())
-            .and_then(|()| std::fs::rename(&partial, path))
-            .map_err(|source| RelevanceError::Write { path: path.to_path_buf(), source })
+        write_file(path, &self.to_bytes())
     }
 
     /// The probability alone, without the explanation.
@@ -158,6 +155,14 @@ impl Model {
             .map(|(&(_, weight), name)| Contribution { feature: name.unwrap_or_default(), weight })
             .collect()
     }
+}
+
+/// Writes `bytes` to a temporary file beside `path`, then renames it into place.
+pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<(), RelevanceError> {
+    let partial = path.with_extension("partial");
+    std::fs::write(&partial, bytes)
+        .and_then(|()| std::fs::rename(&partial, path))
+        .map_err(|source| RelevanceError::Write { path: path.to_path_buf(), source })
 }
 
 pub(crate) fn sigmoid(x: f64) -> f64 {

@@ -9,6 +9,7 @@ use sha2::{Digest, Sha256};
 use super::RelevanceError;
 use super::data::{Example, read_jsonl};
 use super::eval::{Metrics, Prf, cross_validate};
+use super::model::write_file;
 use super::train::{TrainOptions, train};
 
 /// What a training run read, measured and wrote: everything [`train_report`] prints.
@@ -46,8 +47,8 @@ pub fn run_train(files: &[PathBuf], out: &Path, opts: &TrainOptions) -> Result<S
     }
     let cross_validation = cross_validate(&examples, opts.folds, opts);
     let model = train(&examples, opts);
-    model.save(out)?;
     let bytes = model.to_bytes();
+    write_file(out, &bytes)?;
     let sha256 = Sha256::digest(&bytes).iter().fold(String::new(), |mut hex, b| {
         let _ = write!(hex, "{b:02x}");
         hex
