@@ -1,0 +1,353 @@
+//! Article text → hashed, sublinear, L2-normalised feature vector (pure).
+//!
+//! Text is NFKC-normalised and lowercased, then split into words at every character that is not
+//! a letter or a digit, so punctuation and markup characters never become features. The first
+//! [`Hashing::max_words`] words of the title and of the body count (long documents cost the same
+//! as short ones); of those, stop words, one-letter Latin words and HTML entity names are
+//! dropped, and a word holding a digit is folded to its shape (each run of digits becomes `#`:
+//! `1989` → `#`, `16s` → `#s`), so dates and counts never tell one source from another.
+//!
+//! Features, named as [`Feature::text`] shows them:
+//!
+//! | feature | example |
+//! |---|---|
+//! | body word | `troops` |
+//! | body word pair (neighbours after dropping stop words) | `shelling border` |
+//! | title word, its own namespace | `title:ceasefire` |
+//!
+//! Each feature is hashed with 64-bit FNV-1a (offset basis XOR the seed, then a namespace byte
+//! 0 word / 1 pair / 2 title, then the UTF-8 bytes, pairs joined by one space), xor-folded to
+//! [`Hashing::buckets_log2`] bits: `(h ^ (h >> bits)) & (2^bits − 1)`. The value of a bucket is
+//! `ln(1 + count)` and the whole vector is scaled to unit length.
+
+use std::borrow::Cow;
+use std::ops::ControlFlow;
+
+use unicode_normalization::{IsNormalized, UnicodeNormalization, is_nfkc_quick};
+
+/// How text becomes a vector; stored in the model file so that training and inference agree.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Hashing {
+    /// The vector has `2^buckets_log2` buckets (1..=24); 18 keeps collisions rare at a 1 MiB
+    /// model.
+    pub buckets_log2: u32,
+    /// Mixed into the hash's start state, so a retrained model can move its collisions.
+    pub seed: u32,
+    /// Words read from the title and from the body, each; beyond this a document is cut, which
+    /// keeps inference speed flat and the vector about the lead rather than the tail.
+    pub max_words: u32,
+}
+
+impl Default for Hashing {
+    fn default() -> Self {
+        Self { buckets_log2: 18, seed: 0, max_words: 2_000 }
+    }
+}
+
+impl Hashing {
+    /// Number of buckets, `2^buckets_log2`.
+    #[must_use]
+    pub fn dims(&self) -> usize {
+        1 << self.buckets_log2
+    }
+
+    /// The bucket of `feature`.
+    #[must_use]
+    pub fn bucket(&self, feature: &Feature<'_>) -> u32 {
+        let mut h = fnv1a(FNV_OFFSET ^ u64::from(self.seed), &[feature.kind as u8]);
+        h = fnv1a(h, feature.first.as_bytes());
+        if feature.kind == Kind::Pair {
+            h = fnv1a(fnv1a(h, b" "), feature.second.as_bytes());
+        }
+        let folded = (h ^ (h >> self.buckets_log2)) & ((1 << self.buckets_log2) - 1);
+        u32::try_from(folded).unwrap_or(0)
+    }
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+const FNV_PRIME: u64 = 0x0000_0100_0000_01b3;
+
+fn fnv1a(mut h: u64, bytes: &[u8]) -> u64 {
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(FNV_PRIME);
+    }
+    h
+}
+
+/// A feature's namespace; the discriminant is the byte hashed before the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Word = 0,
+    Pair = 1,
+    Title = 2,
+}
+
+/// One feature occurrence, borrowing its words from the normalised text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Feature<'a> {
+    pub kind: Kind,
+    pub first: Cow<'a, str>,
+    /// The pair's second word; empty for the other kinds.
+    pub second: Cow<'a, str>,
+}
+
+impl Feature<'_> {
+    /// The feature as a reader sees it: `troops`, `shelling border`, `title:ceasefire`.
+    #[must_use]
+    pub fn text(&self) -> String {
+        match self.kind {
+            Kind::Word => self.first.to_string(),
+            Kind::Pair => format!("{} {}", self.first, self.second),
+            Kind::Title => format!("title:{}", self.first),
+        }
+    }
+}
+
+/// A sparse vector: bucket indices, strictly increasing, and their values.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct SparseVector {
+    pub indices: Vec<u32>,
+    pub values: Vec<f32>,
+}
+
+/// The feature vector of an article.
+#[must_use]
+pub fn vectorise(hashing: &Hashing, title: &str, body: &str) -> SparseVector {
+    let mut buckets = Vec::with_capacity(body.len() / 3);
+    for_each_feature(hashing.max_words, title, body, |feature| {
+        buckets.push(hashing.bucket(&feature));
+        ControlFlow::Continue(())
+    });
+    buckets.sort_unstable();
+    let mut vector = SparseVector::default();
+    for run in buckets.chunk_by(|a, b| a == b) {
+        vector.indices.push(run[0]);
+        #[expect(clippy::cast_precision_loss, reason = "a word count is far below 2^23")]
+        vector.values.push((run.len() as f32).ln_1p());
+    }
+    let norm = vector.values.iter().map(|v| v * v).sum::<f32>().sqrt();
+    if norm > 0.0 {
+        vector.values.iter_mut().for_each(|v| *v /= norm);
+    }
+    vector
+}
+
+/// Calls `emit` with every feature occurrence of the article, title first, in text order,
+/// until `emit` breaks.
+pub fn for_each_feature(
+    max_words: u32,
+    title: &str,
+    body: &str,
+    mut emit: impl FnMut(Feature<'_>) -> ControlFlow<()>,
+) {
+    let mut text = String::new();
+    normalise_into(title, &mut text);
+    for word in words(&text, max_words) {
+        if emit(Feature { kind: Kind::Title, first: word, second: Cow::Borrowed("") }).is_break() {
+            return;
+        }
+    }
+    normalise_into(body, &mut text);
+    let mut previous: Option<Cow<'_, str>> = None;
+    for word in words(&text, max_words) {
+        if let Some(prev) = previous.take()
+            && emit(Feature { kind: Kind::Pair, first: prev, second: word.clone() }).is_break()
+        {
+            return;
+        }
+        if emit(Feature { kind: Kind::Word, first: word.clone(), second: Cow::Borrowed("") }).is_break() {
+            return;
+        }
+        previous = Some(word);
+    }
+}
+
+/// NFKC and lowercase into `out`; runs of ASCII, most of any English text, skip the Unicode
+/// tables.
+fn normalise_into(text: &str, out: &mut String) {
+    out.clear();
+    let owned;
+    let mut rest = if is_nfkc_quick(text.chars()) == IsNormalized::Yes {
+        text
+    } else {
+        owned = text.nfkc().collect::<String>();
+        owned.as_str()
+    };
+    while !rest.is_empty() {
+        let ascii = rest.bytes().position(|b| !b.is_ascii()).unwrap_or(rest.len());
+        let start = out.len();
+        out.push_str(&rest[..ascii]);
+        out[start..].make_ascii_lowercase();
+        rest = &rest[ascii..];
+        if let Some(c) = rest.chars().next() {
+            out.extend(c.to_lowercase());
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+}
+
+/// The kept words among the first `max_words` words of normalised `text`.
+fn words(text: &str, max_words: u32) -> impl Iterator<Item = Cow<'_, str>> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(usize::try_from(max_words).unwrap_or(usize::MAX))
+        .filter_map(keep)
+}
+
+/// The word as a feature, or `None` for a word that says nothing about the topic.
+fn keep(word: &str) -> Option<Cow<'_, str>> {
+    let ascii = word.is_ascii();
+    if word.bytes().any(|b| b.is_ascii_digit()) || (!ascii && word.chars().any(char::is_numeric)) {
+        return Some(shape(word));
+    }
+    let one_latin_letter = word.len() == 1;
+    if one_latin_letter || (ascii && is_stop_word(word)) {
+        return None;
+    }
+    Some(Cow::Borrowed(word))
+}
+
+/// Whether `word` is in [`STOP_WORDS`]: the word packed into an integer, so the search
+/// compares numbers, not strings (every stop word has at most eight bytes).
+fn is_stop_word(word: &str) -> bool {
+    word.len() <= 8 && STOP_KEYS.binary_search(&pack(word.as_bytes())).is_ok()
+}
+
+const fn pack(bytes: &[u8]) -> u64 {
+    let mut key = 0u64;
+    let mut i = 0;
+    while i < bytes.len() && i < 8 {
+        key |= (bytes[i] as u64) << (56 - 8 * i);
+        i += 1;
+    }
+    key
+}
+
+/// [`STOP_WORDS`] packed; packing keeps their sorted order.
+const STOP_KEYS: [u64; STOP_WORDS.len()] = {
+    let mut keys = [0u64; STOP_WORDS.len()];
+    let mut i = 0;
+    while i < keys.len() {
+        keys[i] = pack(STOP_WORDS[i].as_bytes());
+        i += 1;
+    }
+    keys
+};
+
+/// `word` with each run of digits folded to `#`.
+fn shape(word: &str) -> Cow<'_, str> {
+    if word.chars().all(char::is_numeric) {
+        return Cow::Borrowed("#");
+    }
+    let mut out = String::with_capacity(word.len());
+    for c in word.chars() {
+        if !c.is_numeric() {
+            out.push(c);
+        } else if !out.ends_with('#') {
+            out.push('#');
+        }
+    }
+    Cow::Owned(out)
+}
+
+/// Function words (they carry a source's style more than a topic) and the names of HTML
+/// entities that leak from markup (`&nbsp;` → `nbsp`). Sorted for binary search.
+const STOP_WORDS: &[&str] = &[
+    "about", "after", "also", "am", "amp", "an", "and", "apos", "are", "as", "at", "be", "been", "but", "by",
+    "can", "could", "did", "do", "does", "for", "from", "gt", "had", "has", "have", "he", "her", "his", "i",
+    "if", "in", "into", "is", "it", "its", "lt", "me", "my", "nbsp", "of", "on", "or", "our", "quot", "she",
+    "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "those", "to",
+    "us", "was", "we", "were", "which", "who", "will", "with", "would", "you", "your",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn texts(title: &str, body: &str) -> Vec<String> {
+        let mut out = Vec::new();
+        for_each_feature(2_000, title, body, |f| {
+            out.push(f.text());
+            ControlFlow::Continue(())
+        });
+        out
+    }
+
+    #[test]
+    fn stop_words_are_sorted_for_binary_search() {
+        assert!(STOP_WORDS.windows(2).all(|w| w[0] < w[1] && w[1].len() <= 8));
+        assert!(STOP_KEYS.windows(2).all(|w| w[0] < w[1]));
+        let cases = [
+            ("the", true),
+            ("them", true),
+            ("th", false),
+            ("theatre", false),
+            ("troops", false),
+            ("", false),
+        ];
+        for (word, stop) in cases {
+            assert_eq!(is_stop_word(word), stop, "{word}");
+        }
+    }
+
+    #[test]
+    fn features_of_small_articles() {
+        let cases: &[(&str, &str, &[&str])] = &[
+            (
+                "",
+                "Troops shelled the border.",
+                &["troops", "troops shelled", "shelled", "shelled border", "border"],
+            ),
+            ("Ceasefire holds", "", &["title:ceasefire", "title:holds"]),
+            ("", "In 1989, F-16s flew", &["#", "# #s", "#s", "#s flew", "flew"]),
+            ("", "&nbsp;<b>Army</b> &amp; police", &["army", "army police", "police"]),
+            ("", "ＡＲＭＹ  Ｋｉｌｌｅｄ", &["army", "army killed", "killed"]),
+            ("", "don't", &["don"]),
+            ("", "ÉTAT D'URGENCE", &["état", "état urgence", "urgence"]),
+            ("", "...!!! --- ", &[]),
+        ];
+        for (title, body, want) in cases {
+            assert_eq!(texts(title, body), *want, "title {title:?} body {body:?}");
+        }
+    }
+
+    #[test]
+    fn case_and_punctuation_do_not_change_the_vector() {
+        let h = Hashing::default();
+        let bbc = vectorise(&h, "", "rebels attacked the town  killing 12 soldiers");
+        let wire = vectorise(&h, "", "REBELS ATTACKED THE TOWN, KILLING 12 SOLDIERS.");
+        assert_eq!(bbc, wire);
+    }
+
+    #[test]
+    fn long_documents_are_cut_at_max_words() {
+        let h = Hashing { max_words: 3, ..Hashing::default() };
+        let cut = vectorise(&h, "", "army police border football football football");
+        assert_eq!(cut, vectorise(&h, "", "army police border"));
+    }
+
+    #[test]
+    fn vector_is_sublinear_and_unit_length() {
+        let v = vectorise(&Hashing::default(), "", "war war war war peace");
+        let norm: f32 = v.values.iter().map(|x| x * x).sum();
+        assert!((norm - 1.0).abs() < 1e-5);
+        assert!(v.indices.windows(2).all(|w| w[0] < w[1]));
+        assert_eq!(v.indices.len(), 4, "war, peace, `war war`, `war peace`");
+        let (most, least) =
+            (v.values.iter().copied().fold(0.0, f32::max), v.values.iter().copied().fold(1.0, f32::min));
+        assert!((most / least - 5f32.ln() / 2f32.ln()).abs() < 1e-4, "ln(1+4) against ln(1+1)");
+    }
+
+    #[test]
+    fn hash_is_fixed() {
+        // Pins the hash: a change here silently invalidates every shipped model.
+        let h = Hashing::default();
+        let word = |w: &'static str| Feature { kind: Kind::Word, first: w.into(), second: "".into() };
+        assert_eq!(fnv1a(FNV_OFFSET, b"a"), 0xaf63_dc4c_8601_ec8c, "the published FNV-1a 64 value");
+        let buckets: Vec<u32> = ["troops", "football"].map(|w| h.bucket(&word(w))).to_vec();
+        assert_eq!(buckets, [27_157, 83_752]);
+        let seeded = Hashing { seed: 7, ..h };
+        assert_ne!(seeded.bucket(&word("troops")), h.bucket(&word("troops")));
+    }
+}
