@@ -58,6 +58,7 @@ fn rules(terms: Vec<Term>) -> Rules {
         actors: Vec::new(),
         frames: Vec::new(),
         events: Events::default(),
+        relevance: None,
         severity: Thresholds { threshold: 6.0 },
     }
 }

@@ -161,6 +161,8 @@ async fn rescore_lists_gained_and_lost_and_applies_only_when_asked() {
         terms.push(toml::Value::Table(toml::toml! { phrase = "zorblat" category = "threaten" weight = 9.0 }));
         s.insert("threshold".into(), toml::Value::Float(8.0));
         s.insert("exclude".into(), toml::Value::Array(vec!["attacked".into(), "killing".into()]));
+        // A made-up word is no topic the relevance model knows: this test is about the rules.
+        s.insert("relevance".into(), toml::Value::Table(toml::toml! { enabled = false }));
     });
     let out = flashpoint(&cfg.path, &["rescore", "--since", "1h"]).await;
     assert!(out.status.success(), "{}", stderr(&out));

@@ -108,11 +108,12 @@ def conflibert(src):
         if cols[3] or corruption_only or economies_only:
             crime.append(record(f"insightcrime/train-{n}", clean_quotes(t), bool(cols[3])))
     out["insightcrime"] = crime
-    # CAMEO quad classes of news sentences: material conflict (4) is conflict; verbal and
-    # material cooperation and concessions (0, 1, 2) are other; verbal conflict (3) mixes
-    # threats with diplomatic protest and is left out.
-    out["cameo"] = [record(f"cameo/train-{n}", t, cols[0] == 4)
-                    for n, (t, cols) in enumerate(src.tsv("data/cameo_class/train.tsv")) if cols[0] != 3]
+    # CAMEO quad classes of news sentences: material conflict (4) and verbal conflict (3:
+    # threats, demands, ultimatums, protests between parties) are conflict, since a threat of
+    # force is the first rung of escalation; verbal and material cooperation and concessions
+    # (0, 1, 2) are other.
+    out["cameo"] = [record(f"cameo/train-{n}", t, cols[0] in (3, 4))
+                    for n, (t, cols) in enumerate(src.tsv("data/cameo_class/train.tsv"))]
     return out
 
 

@@ -55,7 +55,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     }
     let feeds = compile_feeds(&settings.feeds, default_interval, &mut problems);
     let extractor = compile_sites(&settings.sites, settings.extract.min_chars, &mut problems);
-    let scorer = compile_scoring(&settings.scoring, &mut problems);
+    let scorer = compile_scoring(&settings.scoring, &settings.base, &mut problems);
     let feed_names: HashSet<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
     let webhooks = compile_webhooks(&settings.webhooks, &feed_names, &mut problems);
     let delivery = compile_delivery(&settings.delivery, &mut problems);

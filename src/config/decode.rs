@@ -46,6 +46,7 @@ pub(super) fn decode_settings(raw: &Value, d: &mut Decoded) -> Settings {
         }
     }
     Settings {
+        base: std::path::PathBuf::new(),
         storage: section(root, "storage", d),
         fetch: section(root, "fetch", d),
         feeds_defaults: section(root, "feeds_defaults", d),

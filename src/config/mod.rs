@@ -138,8 +138,18 @@ pub fn read(path: &Path) -> Result<Value, ConfigError> {
 /// # Errors
 /// [`ConfigError::Invalid`] listing every problem.
 pub fn build(raw: &Value) -> Result<Runtime, ConfigError> {
+    build_in(raw, Path::new(""))
+}
+
+/// [`build`], reading the file's relative paths (the relevance model) from `base`, the config
+/// file's directory.
+///
+/// # Errors
+/// [`ConfigError::Invalid`] listing every problem.
+pub fn build_in(raw: &Value, base: &Path) -> Result<Runtime, ConfigError> {
     let mut decoded = Decoded::default();
-    let settings = decode_settings(raw, &mut decoded);
+    let mut settings = decode_settings(raw, &mut decoded);
+    settings.base = base.to_path_buf();
     match compile(&settings) {
         Ok(rt) if decoded.problems.is_empty() => Ok(rt),
         Ok(_) => Err(ConfigError::Invalid(decoded.problems)),
@@ -160,7 +170,7 @@ pub fn build(raw: &Value) -> Result<Runtime, ConfigError> {
 /// # Errors
 /// Every problem the file has, from reading to compiling.
 pub fn load_runtime(path: &Path) -> Result<Runtime, ConfigError> {
-    build(&read(path)?)
+    build_in(&read(path)?, path.parent().unwrap_or(Path::new("")))
 }
 
 /// Whether `key` is `prefix` or below it.

@@ -159,6 +159,8 @@ pub struct ScoringConfig {
     pub frames: Vec<FrameConfig>,
     /// `[scoring.events]`: what makes a match an event, and the ladder's levels.
     pub events: Events,
+    /// `[scoring.relevance]`: the learned gate an alert must also pass.
+    pub relevance: RelevanceConfig,
     /// The lexicon.
     pub terms: Vec<TermConfig>,
 }
@@ -173,6 +175,7 @@ impl Default for ScoringConfig {
             actors: Vec::new(),
             frames: Vec::new(),
             events: Events::default(),
+            relevance: RelevanceConfig::default(),
             terms: Vec::new(),
         }
     }
@@ -202,6 +205,26 @@ pub struct ActorConfig {
     pub kind: Option<String>,
     /// The state it belongs to or acts for; a country's own name when unset on a country.
     pub country: Option<String>,
+}
+
+/// `[scoring.relevance]`: the learned relevance gate.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(default)]
+pub struct RelevanceConfig {
+    /// Whether an alert must also pass the gate.
+    pub enabled: bool,
+    /// The model file, relative to the config file's directory; empty for the model built into
+    /// Flashpoint (the shipped config/relevance.model).
+    pub model: PathBuf,
+    /// Least relevance (probability that the article is about armed conflict, political
+    /// violence or security) an alert needs.
+    pub min: f64,
+}
+
+impl Default for RelevanceConfig {
+    fn default() -> Self {
+        Self { enabled: true, model: PathBuf::new(), min: 0.4 }
+    }
 }
 
 /// One `[[scoring.frames]]` entry.
@@ -342,6 +365,9 @@ impl Default for LogConfig {
 /// The whole file, as written.
 #[derive(Debug, Clone, Default)]
 pub struct Settings {
+    /// The directory relative paths of the file are read from (the relevance model): the
+    /// config file's own.
+    pub base: PathBuf,
     pub storage: StorageConfig,
     pub fetch: FetchConfig,
     pub feeds_defaults: FeedDefaultsConfig,

@@ -5,10 +5,16 @@
 
 use std::collections::{BTreeMap, HashSet};
 
-use super::raw::{ActorConfig, CategoryConfig, FrameConfig, ScoringConfig, TermConfig};
+use std::path::Path;
+use std::sync::Arc;
+
+use sha2::Digest as _;
+
+use super::raw::{ActorConfig, CategoryConfig, FrameConfig, RelevanceConfig, ScoringConfig, TermConfig};
 use super::{Problem, problem};
+use crate::relevance;
 use crate::score::{
-    self, Actor, ActorKind, Context, Events, Frame, FrameScope, Pattern, Rules, Rung, Scorer, Term,
+    self, Actor, ActorKind, Context, Events, Frame, FrameScope, Gate, Pattern, Rules, Rung, Scorer, Term,
     Thresholds,
 };
 
@@ -29,6 +35,10 @@ pub const CATEGORY_RUNGS: &[(&str, Rung)] = &[
     ("fight", Rung::Clash),
 ];
 
+/// The relevance model shipped as config/relevance.model, built in: a config that names no model
+/// file gets the gate all the same.
+const BUILT_IN_MODEL: &[u8] = include_bytes!("../../config/relevance.model");
+
 /// Distinct cues an article frame needs when it sets no `min_cues`.
 const DEFAULT_MIN_CUES: usize = 3;
 
@@ -36,8 +46,13 @@ const DEFAULT_MIN_CUES: usize = 3;
 const DEFAULT_WITHIN: usize = 8;
 
 /// `[scoring]` into a ready [`Scorer`]; `None` when the rules cannot be built at all.
-pub(super) fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Option<Scorer> {
+pub(super) fn compile_scoring(
+    scoring: &ScoringConfig,
+    base: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<Scorer> {
     let severity = compile_thresholds(scoring, problems);
+    let gate = compile_relevance(&scoring.relevance, base, problems);
     let categories = category_weights(&scoring.categories, problems);
     let rungs = category_rungs(&scoring.categories, problems);
     check_context(&scoring.context, problems);
@@ -62,10 +77,14 @@ pub(super) fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Proble
         actors,
         frames,
         events: scoring.events.clone(),
+        relevance: gate.as_ref().map(|(gate, _)| gate.clone()),
         severity,
     };
     match Scorer::new(rules) {
-        Ok(scorer) => Some(scorer),
+        Ok(scorer) => Some(match gate {
+            Some((_, model)) => scorer.gated(model),
+            None => scorer,
+        }),
         Err(err) => {
             problems.push(problem("scoring.terms", err.to_string()));
             None
@@ -73,7 +92,47 @@ pub(super) fn compile_scoring(scoring: &ScoringConfig, problems: &mut Vec<Proble
     }
 }
 
-/// The alert threshold and the severity levels: positive, and in rising order.
+/// `[scoring.relevance]`: the gate's rule and its model, read from `model` (relative to `base`,
+/// the config file's directory); `None` when the gate is off or cannot be read.
+fn compile_relevance(
+    r: &RelevanceConfig,
+    base: &Path,
+    problems: &mut Vec<Problem>,
+) -> Option<(Gate, Arc<relevance::Model>)> {
+    if !(0.0..=1.0).contains(&r.min) {
+        problems.push(problem("scoring.relevance.min", "must be between 0 and 1"));
+    }
+    if !r.enabled {
+        return None;
+    }
+    let path = base.join(&r.model);
+    let bytes = if r.model.as_os_str().is_empty() {
+        BUILT_IN_MODEL.to_vec()
+    } else {
+        match std::fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(err) => {
+                let message = format!("cannot read {}: {err}", path.display());
+                problems.push(problem("scoring.relevance.model", message));
+                return None;
+            }
+        }
+    };
+    match relevance::Model::from_bytes(&bytes) {
+        Ok(model) => {
+            let digest = sha2::Sha256::digest(&bytes);
+            let id: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            Some((Gate { min: r.min, model: id }, Arc::new(model)))
+        }
+        Err(err) => {
+            let message = format!("{}: {}", path.display(), crate::types::chain(&err));
+            problems.push(problem("scoring.relevance.model", message));
+            None
+        }
+    }
+}
+
+/// The alert threshold: positive.
 fn compile_thresholds(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Thresholds {
     if !scoring.threshold.is_finite() || scoring.threshold <= 0.0 {
         problems.push(problem("scoring.threshold", "must be a number above zero"));

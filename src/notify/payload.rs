@@ -4,7 +4,8 @@
 use serde::Serialize;
 use serde_json::{Value, json};
 
-use crate::score::{ActorPair, Match};
+use crate::relevance::Relevance;
+use crate::score::{ActorPair, Event, Match};
 use crate::store::Alert;
 use crate::types::Severity;
 
@@ -66,6 +67,12 @@ struct Payload<'a> {
     actors: &'a [ActorPair],
     /// Hash of the scoring rules that raised the alert.
     rules_hash: &'a str,
+    /// The event that raised it: who did what to whom, its rung, level and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    event: Option<&'a Event>,
+    /// The relevance gate's verdict: probability and the features that moved it most.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    relevance: Option<&'a Relevance>,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,6 +105,8 @@ pub fn json(alert: &Alert) -> String {
         matches: &alert.matches,
         actors: &alert.actors,
         rules_hash: &alert.rules_hash,
+        event: alert.event.as_ref(),
+        relevance: alert.relevance.as_ref(),
     };
     serde_json::to_string(&payload).expect("payload of plain strings and numbers serializes")
 }
@@ -212,6 +221,8 @@ mod tests {
             }],
             actors: vec![ActorPair { source: Some("Pakistan".into()), target: Some("Afghanistan".into()) }],
             rules_hash: "0123456789abcdef".into(),
+            event: None,
+            relevance: None,
         }
     }
 
@@ -279,7 +290,7 @@ mod tests {
     #[test]
     fn every_field_of_an_alert_reaches_the_json_payload() {
         type Change = (&'static str, fn(&mut Alert));
-        let changes: [Change; 12] = [
+        let changes: [Change; 13] = [
             ("id", |a| a.id = "alrt_2".into()),
             ("created_at", |a| a.created_at = "2026-11-28T06:00:00.001Z".into()),
             ("article_url", |a| a.article_url = "https://www.dawn.com/news/2".into()),
@@ -292,6 +303,7 @@ mod tests {
             ("matches", |a| a.matches[0].occurrence = 2),
             ("actors", |a| a.actors[0].target = Some("India".into())),
             ("rules_hash", |a| a.rules_hash = "fedcba9876543210".into()),
+            ("relevance", |a| a.relevance = Some(crate::relevance::Relevance { p: 0.7, top: Vec::new() })),
         ];
         let base = alert();
         for (field, change) in changes {

@@ -19,7 +19,7 @@ pub struct Model {
 }
 
 /// The model's verdict on one article.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Relevance {
     /// Probability that the article is about armed conflict, political violence or security.
     pub p: f64,
@@ -31,7 +31,7 @@ pub struct Relevance {
 }
 
 /// One feature's part in a verdict.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Contribution {
     /// The feature as text: `troops`, `shelling border`, `title:ceasefire`. When two features
     /// share a bucket, the first in the article names it.

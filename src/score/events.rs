@@ -4,7 +4,7 @@
 //! which severity, on which event, or why not.
 
 use aho_corasick::{AhoCorasick, MatchKind};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::context::KindSet;
 use super::explain::{Occurrence, Place, snippet};
@@ -209,7 +209,7 @@ pub(super) fn article_frame(frames: &[Frame], article_frames: &[usize], kinds: K
 }
 
 /// The event an alert is raised by: who did what to whom, where, and why at its level.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,

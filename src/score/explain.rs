@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use super::context::KindSet;
 use super::events::{Event, Level, main_event, reason, severity_of};
 use super::rules::Rules;
+use crate::relevance::Relevance;
 use crate::types::Severity;
 
 /// Longest sentence kept per match, in characters.
@@ -119,6 +120,10 @@ pub struct Scored {
     /// Why it does not alert, when it does not.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// What the relevance gate made of it, when the gate is on and the score reached the
+    /// threshold: the probability that it is about conflict, and the features that moved it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<Relevance>,
     /// Highest contribution first; at most [`MAX_EXPLAINED`].
     pub matches: Vec<Match>,
     /// Distinct actor pairs of the matches that counted, in order of appearance.
@@ -209,6 +214,7 @@ pub(super) fn explain(rules: &Rules, mut occurrences: Vec<Occurrence<'_>>, frame
         event: if alert { event } else { None },
         frames,
         reason,
+        relevance: None,
         matches,
         actors,
     }

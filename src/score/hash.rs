@@ -73,6 +73,7 @@ mod tests {
             }],
             frames: Vec::new(),
             events: crate::score::Events::default(),
+            relevance: None,
             severity: Thresholds { threshold: 6.0 },
         }
     }
@@ -150,6 +151,7 @@ mod tests {
             actors: Vec::new(),
             frames: Vec::new(),
             events: crate::score::Events::default(),
+            relevance: None,
             severity: Thresholds { threshold: 6.0 },
         };
         assert_eq!(canonical(&bare), r#"{"severity":{"threshold":6.0}}"#);

@@ -38,7 +38,7 @@ pub use events::Event;
 pub use explain::{ActorPair, Flags, Match, Place, Scored};
 pub use live::LiveScorer;
 pub use rules::{
-    Actor, ActorKind, Context, Events, Frame, FrameScope, Pattern, Rules, Rung, Term, Thresholds,
+    Actor, ActorKind, Context, Events, Frame, FrameScope, Gate, Pattern, Rules, Rung, Term, Thresholds,
 };
 pub use scorer::{NewAlert, ScoreError, Scorer};
 pub use text::{normalize, sentences};

@@ -423,7 +423,19 @@ pub struct Rules {
     pub frames: Vec<Frame>,
     #[serde(skip_serializing_if = "is_default")]
     pub events: Events,
+    /// The learned gate an alert must pass too, when on.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub relevance: Option<Gate>,
     pub severity: Thresholds,
+}
+
+/// The relevance gate as the rules see it: the least relevance an alert needs, and which model
+/// judges it (another model, another rules hash).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Gate {
+    pub min: f64,
+    /// The first 16 hex digits of the SHA-256 of the model file.
+    pub model: String,
 }
 
 /// Whether `value` is its type's default, to leave it out of the canonical form.

@@ -2,12 +2,18 @@
 //! (title, lede, the body sentences the prefilter keeps), each match weighed by its place and
 //! context, and the alert a score raises.
 
+use std::sync::Arc;
+
 use chrono::Datelike as _;
+
+use crate::relevance::{Model, Relevance};
 
 use crate::types::Severity;
 
 use super::context::Cues;
-use super::events::{ArticleActors, ArticleFrames, article_frame, is_past, level_of, reference_year, years};
+use super::events::{
+    ArticleActors, ArticleFrames, Event, article_frame, is_past, level_of, reference_year, years,
+};
 use super::explain::{ActorPair, Flags, Occurrence, Place, Scored, explain};
 use super::hash::rules_hash;
 use super::keys::Keys;
@@ -33,6 +39,10 @@ pub struct NewAlert {
     pub actors: Vec<ActorPair>,
     /// Hash of the scoring rules that raised it.
     pub rules_hash: String,
+    /// The event that raised it.
+    pub event: Option<Event>,
+    /// The relevance gate's verdict, when the gate is on.
+    pub relevance: Option<Relevance>,
 }
 
 /// The compiled rules.
@@ -48,6 +58,8 @@ pub struct Scorer {
     cues: Cues,
     frames: ArticleFrames,
     parties: ArticleActors,
+    /// The relevance model, when `rules.relevance` puts the gate on.
+    model: Option<Arc<Model>>,
     hash: String,
 }
 
@@ -73,7 +85,16 @@ impl Scorer {
         let frames = ArticleFrames::new(&rules.frames)?;
         let parties = ArticleActors::new(&rules.actors)?;
         let hash = rules_hash(&rules);
-        Ok(Self { rules, matcher, keys, cues, frames, parties, hash })
+        Ok(Self { rules, matcher, keys, cues, frames, parties, model: None, hash })
+    }
+
+    /// Puts the relevance gate on with `model`: an article whose score reaches the threshold
+    /// alerts only if the model finds it relevant enough (`rules.relevance.min`). Without
+    /// `rules.relevance` the model is kept but no gate applies.
+    #[must_use]
+    pub fn gated(mut self, model: Arc<Model>) -> Self {
+        self.model = Some(model);
+        self
     }
 
     /// The same rules searching every sentence in full, for tests of the prefilter.
@@ -110,6 +131,8 @@ impl Scorer {
             threshold: self.rules.severity.threshold,
             actors: scored.actors.clone(),
             rules_hash: self.hash.clone(),
+            event: scored.event.clone(),
+            relevance: scored.relevance.clone(),
         })
     }
 
@@ -168,7 +191,27 @@ impl Scorer {
         let frames = if escalates { self.frames.of(&self.rules.frames, title, body) } else { Vec::new() };
         self.apply_frames(&mut occurrences, &frames);
         self.follow_the_title(&mut occurrences);
-        explain(&self.rules, occurrences, &frames)
+        let mut scored = explain(&self.rules, occurrences, &frames);
+        self.gate(&mut scored, title, body);
+        scored
+    }
+
+    /// The relevance gate: an article the rules would alert on, but the model finds not about
+    /// conflict, does not alert.
+    fn gate(&self, scored: &mut Scored, title: &str, body: &str) {
+        let (Some(model), Some(gate)) = (&self.model, &self.rules.relevance) else { return };
+        if !scored.alert {
+            return;
+        }
+        let relevance = model.predict(title, body);
+        if relevance.p < gate.min {
+            scored.alert = false;
+            scored.severity = None;
+            scored.event = None;
+            scored.reason =
+                Some(format!("not about conflict: relevance {:.2} below {:.2}", relevance.p, gate.min));
+        }
+        scored.relevance = Some(relevance);
     }
 
     /// Gives the matches with no party in their sentence the weight of a distant party when the

@@ -26,6 +26,7 @@ fn rules(terms: Vec<Term>) -> Rules {
         actors: Vec::new(),
         frames: Vec::new(),
         events: Events { no_actor_factor: 1.0, past: Vec::new(), ..Events::default() },
+        relevance: None,
         severity: Thresholds { threshold: 6.0 },
     }
 }

@@ -6,7 +6,8 @@ use rusqlite::params;
 use serde::Serialize;
 
 use super::{Store, StoreError, inbox, text_enum, timestamp};
-use crate::score::{ActorPair, Match, NewAlert};
+use crate::relevance::Relevance;
+use crate::score::{ActorPair, Event, Match, NewAlert};
 use crate::types::{Method, Severity};
 
 /// An article ready to be stored, with its score.
@@ -49,6 +50,11 @@ pub struct Alert {
     pub matches: Vec<Match>,
     pub actors: Vec<ActorPair>,
     pub rules_hash: String,
+    /// The event that raised it (who did what to whom, its rung and level).
+    pub event: Option<Event>,
+    /// The relevance gate's verdict: the probability that the article is about conflict, and
+    /// the five features that moved it most.
+    pub relevance: Option<Relevance>,
 }
 
 /// A stored article, as `rescore` reads it back.
@@ -217,7 +223,7 @@ impl Store {
             .collect();
         let mut stmt = conn.prepare_cached(
             "SELECT id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches,
-                    actors, rules_hash
+                    actors, rules_hash, event, relevance
              FROM alerts
              WHERE created_at >= ?1 AND (?2 IS NULL OR feed = ?2) AND severity IN (SELECT value FROM json_each(?3))
              ORDER BY created_at DESC, id LIMIT ?4",
@@ -323,11 +329,15 @@ fn insert_alert(
         matches: article.matches.to_vec(),
         actors: new_alert.actors.clone(),
         rules_hash: new_alert.rules_hash.clone(),
+        event: new_alert.event.clone(),
+        relevance: new_alert.relevance.clone(),
     };
+    let event = alert.event.as_ref().map(serde_json::to_string).transpose()?;
+    let relevance = alert.relevance.as_ref().map(serde_json::to_string).transpose()?;
     tx.execute(
         "INSERT INTO alerts (id, article_id, created_at, article_url, title, feed, published_at, score, severity, threshold,
-                             matches, actors, rules_hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+                             matches, actors, rules_hash, event, relevance)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
         params![
             alert.id,
             article_id,
@@ -341,7 +351,9 @@ fn insert_alert(
             alert.threshold,
             matches_json,
             serde_json::to_string(&alert.actors)?,
-            alert.rules_hash
+            alert.rules_hash,
+            event,
+            relevance
         ],
     )?;
     for hook in webhooks {
@@ -358,6 +370,8 @@ pub(super) struct AlertRow {
     alert: Alert,
     matches: String,
     actors: String,
+    event: Option<String>,
+    relevance: Option<String>,
 }
 
 impl AlertRow {
@@ -365,12 +379,15 @@ impl AlertRow {
         Ok(Alert {
             matches: serde_json::from_str(&self.matches)?,
             actors: serde_json::from_str(&self.actors)?,
+            event: self.event.as_deref().map(serde_json::from_str).transpose()?,
+            relevance: self.relevance.as_deref().map(serde_json::from_str).transpose()?,
             ..self.alert
         })
     }
 }
 
-/// Reads alert columns `id … threshold, matches, actors, rules_hash` starting at column `at`.
+/// Reads alert columns `id … threshold, matches, actors, rules_hash, event, relevance` starting
+/// at column `at`.
 pub(super) fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
         alert: Alert {
@@ -386,9 +403,13 @@ pub(super) fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Resu
             matches: Vec::new(),
             actors: Vec::new(),
             rules_hash: r.get(at + 11)?,
+            event: None,
+            relevance: None,
         },
         matches: r.get(at + 9)?,
         actors: r.get(at + 10)?,
+        event: r.get(at + 12)?,
+        relevance: r.get(at + 13)?,
     })
 }
 

@@ -25,7 +25,7 @@ pub use inbox::InboxItem;
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
 
 /// Schema versions, oldest first; never edit a released one, append a new one.
-const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql")];
+const MIGRATIONS: &[&str] = &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql")];
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
@@ -159,8 +159,17 @@ mod tests {
     #[test]
     fn an_article_is_stored_and_alerted_once() {
         let (_dir, store) = open();
-        let alert =
-            NewAlert { severity: Severity::Low, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
+        let alert = NewAlert {
+            severity: Severity::Low,
+            threshold: 6.0,
+            actors: Vec::new(),
+            rules_hash: "h".into(),
+            event: None,
+            relevance: Some(crate::relevance::Relevance {
+                p: 0.9,
+                top: vec![crate::relevance::Contribution { feature: "troops".into(), weight: 1.5 }],
+            }),
+        };
         let hooks = vec!["a".to_string(), "b".to_string()];
         let first =
             store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
@@ -169,7 +178,9 @@ mod tests {
         assert!(first.is_some());
         assert!(second.is_none());
         let all = AlertFilter { limit: 10, ..AlertFilter::default() };
-        assert_eq!(store.alerts(&all).expect("alerts").len(), 1);
+        let listed = store.alerts(&all).expect("alerts");
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].relevance, alert.relevance, "the gate's verdict is kept with the alert");
         let high = AlertFilter { min_severity: Some(Severity::High), ..all.clone() };
         assert!(store.alerts(&high).expect("alerts").is_empty());
         let other_feed = AlertFilter { feed: Some("Other".into()), ..all.clone() };
@@ -212,8 +223,14 @@ mod tests {
     #[test]
     fn attempts_move_deliveries_along() {
         let (_dir, store) = open();
-        let alert =
-            NewAlert { severity: Severity::High, threshold: 6.0, actors: Vec::new(), rules_hash: "h".into() };
+        let alert = NewAlert {
+            severity: Severity::High,
+            threshold: 6.0,
+            actors: Vec::new(),
+            rules_hash: "h".into(),
+            event: None,
+            relevance: None,
+        };
         store.insert_article(&article("k", 20.0), Some(&alert), &["w".into()]).expect("insert");
         let due = claim(&store, Utc::now()).expect("due");
         assert!(claim(&store, Utc::now()).is_none(), "a leased delivery is not handed out twice");

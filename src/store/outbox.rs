@@ -80,7 +80,7 @@ impl Store {
         let Some(id) = claimed else { return Ok(None) };
         let (attempts, queued_at, alert) = conn.query_row(
             "SELECT d.attempts, d.queued_at, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
-                    a.score, a.severity, a.threshold, a.matches, a.actors, a.rules_hash
+                    a.score, a.severity, a.threshold, a.matches, a.actors, a.rules_hash, a.event, a.relevance
              FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = ?1",
             [id],
             |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, alert_from_row(r, 2)?)),
