@@ -8,6 +8,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 use std::sync::Arc;
 
+use std::fmt::Write as _;
+
 use sha2::Digest as _;
 
 use super::raw::{ActorConfig, CategoryConfig, FrameConfig, RelevanceConfig, ScoringConfig, TermConfig};
@@ -121,7 +123,10 @@ fn compile_relevance(
     match relevance::Model::from_bytes(&bytes) {
         Ok(model) => {
             let digest = sha2::Sha256::digest(&bytes);
-            let id: String = digest.iter().take(8).map(|b| format!("{b:02x}")).collect();
+            let id = digest.iter().take(8).fold(String::new(), |mut id, b| {
+                let _ = write!(id, "{b:02x}");
+                id
+            });
             Some((Gate { min: r.min, model: id }, Arc::new(model)))
         }
         Err(err) => {
