@@ -52,7 +52,7 @@ async fn eval_reports_precision_recall_and_explains_errors() {
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(text.contains("false negatives (5):"), "{text}");
     assert!(text.contains("false positives (0):"), "{text}");
-    assert!(text.contains("\"warned\" [threaten] weight 6.00 (lede, no actor)"), "{text}");
+    assert!(text.contains("\"warned\" [threaten] weight 6.00 (lede, conditional, no actor)"), "{text}");
 
     let bad = dir.path().join("bad.jsonl");
     std::fs::write(&bad, "{\"id\": 1, \"text\": \"x\", \"label\": \"maybe\"}\n").expect("write");

@@ -185,20 +185,22 @@ impl Level {
 }
 
 /// The ladder level of a match of `rung` whose sentence names actors `source` and `target`
-/// (indices into `rules.actors`), holds the kinds `kinds`, and `cross_border` says whether a
-/// cross-border cue is there too.
+/// (indices into `rules.actors`) among actors of the kinds `kinds`; `cross_border` says whether
+/// a cross-border cue is there too. A threat or mobilisation is official when the sentence names
+/// an official or a state's forces: the speaker of a threat often comes last ("…, warns the
+/// defence minister").
 pub(super) fn level_of(
     rules: &Rules,
     rung: Option<Rung>,
-    source: Option<usize>,
-    target: Option<usize>,
+    (source, target): (Option<usize>, Option<usize>),
+    kinds: KindSet,
     cross_border: bool,
 ) -> Level {
     let country = |i: Option<usize>| i.and_then(|i| rules.actors[i].country.as_deref());
     let interstate =
         cross_border || matches!((country(source), country(target)), (Some(a), Some(b)) if a != b);
-    let official = matches!(rung, Some(Rung::Threat | Rung::Mobilisation))
-        && source.is_some_and(|i| rules.actors[i].kind.is_official());
+    let official =
+        matches!(rung, Some(Rung::Threat | Rung::Mobilisation)) && kinds.any(ActorKind::is_official);
     Level { rung, interstate, official }
 }
 

@@ -19,7 +19,7 @@ use super::hash::rules_hash;
 use super::keys::Keys;
 use super::matcher::{Found, Hit, Matcher, term_literals};
 use super::prefilter::{candidates, keys_of};
-use super::rules::{ActorKind, Rules, Thresholds};
+use super::rules::{ActorKind, Rules, Rung, Thresholds};
 use super::text::{self, sentences};
 
 /// Why rules could not be compiled.
@@ -62,6 +62,10 @@ pub struct Scorer {
     model: Option<Arc<Model>>,
     hash: String,
 }
+
+/// Fewest words of title and body the relevance model needs to judge an article's topic: on a
+/// sentence or two it mostly sees the vocabulary the rules already weighed.
+pub const GATE_MIN_WORDS: usize = 40;
 
 /// Buffers reused across the sentences of one article.
 #[derive(Default)]
@@ -197,10 +201,11 @@ impl Scorer {
     }
 
     /// The relevance gate: an article the rules would alert on, but the model finds not about
-    /// conflict, does not alert.
+    /// conflict, does not alert. A text of under [`GATE_MIN_WORDS`] words (a feed's summary, a
+    /// headline) is too little for the model to judge its topic: the gate stays open.
     fn gate(&self, scored: &mut Scored, title: &str, body: &str) {
         let (Some(model), Some(gate)) = (&self.model, &self.rules.relevance) else { return };
-        if !scored.alert {
+        if !scored.alert || text::word_count(title) + text::word_count(body) < GATE_MIN_WORDS {
             return;
         }
         let relevance = model.predict(title, body);
@@ -314,8 +319,10 @@ impl Scorer {
                 .iter()
                 .filter(|(set, _)| *set)
                 .fold(term.weight * boost, |raw, (_, factor)| raw * factor);
-            let level = level_of(&self.rules, term.rung, source, target, view.cross_border);
-            let event = escalation && !taken_away(flags);
+            let level = level_of(&self.rules, term.rung, (source, target), kinds, view.cross_border);
+            // "If attacks continue, we will strike": the attack is the condition, the threat the event.
+            let condition = flags.conditional && term.rung.is_some_and(|r| r != Rung::Threat);
+            let event = escalation && !taken_away(flags) && !condition;
             occurrences.push(Occurrence {
                 term: f.term,
                 raw,

@@ -173,7 +173,9 @@ fn conditional_framing_marks_a_threat() {
         ("If attacks continue, Pakistan will strike.", true),
         ("Pakistan will strike unless the camps close.", true),
         ("Pakistan said it will strike.", false),
-        ("Pakistan will strike if asked.", false),
+        // The threat, then its condition.
+        ("Pakistan will strike if asked.", true),
+        ("If asked, Pakistan said it may strike.", false),
     ];
     for (text, conditional) in cases {
         let m = &s.score("", text).matches[0];
