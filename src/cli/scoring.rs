@@ -149,6 +149,10 @@ pub fn score_report(scorer: &Scorer, result: &Scored) -> String {
     if !result.frames.is_empty() {
         let _ = writeln!(out, "  frames: {}", result.frames.join(", "));
     }
+    if let Some(r) = &result.relevance {
+        let top: Vec<String> = r.top.iter().map(|c| format!("{} {:+.2}", c.feature, c.weight)).collect();
+        let _ = writeln!(out, "  relevance: {:.2} ({})", r.p, top.join(", "));
+    }
     for pair in &result.actors {
         let name = |n: &Option<String>| n.clone().unwrap_or_else(|| "?".into());
         let _ = writeln!(out, "  actors: {} → {}", name(&pair.source), name(&pair.target));
