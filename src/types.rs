@@ -1,6 +1,6 @@
-//! Plain types that cross stage boundaries (validators, severity, delivery state, extraction
-//! method) and error-chain formatting. A leaf: it imports nothing from the crate, so every stage
-//! may use it without tying itself to another stage.
+//! Plain types that cross stage boundaries (validators, severity, delivery state, verdict,
+//! extraction method) and error-chain formatting. A leaf: it imports nothing from the crate, so
+//! every stage may use it without tying itself to another stage.
 
 use std::fmt;
 
@@ -92,6 +92,16 @@ text_enum! {
 }
 
 text_enum! {
+    /// The analyst's word on an alert (`flashpoint label`), which `train --with-labels` learns from.
+    Verdict {
+        /// Worth raising: its article is about conflict, and the relevance gate should pass it.
+        Useful => "useful",
+        /// Not worth raising: the gate should stop articles like it.
+        Noise => "noise",
+    }
+}
+
+text_enum! {
     /// Which extraction method produced an article's body.
     Method {
         /// The site rule's selector.
@@ -134,6 +144,9 @@ mod tests {
         for m in Method::ALL {
             assert_eq!(Method::parse(m.as_str()), Some(*m));
             assert_eq!(serde_json::from_str::<Method>(&format!("\"{m}\"")).expect("json"), *m);
+        }
+        for v in Verdict::ALL {
+            assert_eq!(Verdict::parse(v.as_str()), Some(*v));
         }
         assert_eq!(Severity::parse("severe"), None);
         assert_eq!(Severity::spellings(), "low, medium, high");

@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
@@ -16,23 +15,8 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use common::{Reply, Server, count_now, write_config};
+use common::{Server, count_now, item_feed, write_config};
 use flashpoint::app::{self, AppError, Control, Mode};
-
-/// An RSS feed of items without links: the daemon scores each item's own text.
-fn feed(items: &[(&str, &str)]) -> Reply {
-    let items = items.iter().fold(String::new(), |mut out, (guid, text)| {
-        let _ = write!(
-            out,
-            "<item><title>Item {guid}</title><guid>{guid}</guid><description>{text}</description></item>"
-        );
-        out
-    });
-    Reply::ok(
-        "application/rss+xml",
-        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
-    )
-}
 
 /// The daemon on the config at `path`, steered by the returned token and reload sender.
 fn start(path: &Path, mode: Mode) -> (JoinHandle<Result<(), AppError>>, CancellationToken, mpsc::Sender<()>) {
@@ -100,7 +84,7 @@ async fn a_daemon_runs_until_shutdown_then_returns_ok_before_the_grace_runs_out(
 #[tokio::test(start_paused = true)]
 async fn once_returns_by_itself_with_every_item_stored() {
     let site = Server::start().await;
-    site.route("/feed", feed(&[("one", "Calm weather."), ("two", "Markets were quiet on Monday.")]));
+    site.route("/feed", item_feed(&[("one", "Calm weather."), ("two", "Markets were quiet on Monday.")]));
     let dir = tempfile::tempdir().expect("tempdir");
     let cfg = write_config(dir.path(), &[("Feed", site.url("/feed"))], &[], "");
     let (daemon, _shutdown, _reload) = start(&cfg.path, Mode::Once);
@@ -115,7 +99,7 @@ async fn once_returns_by_itself_with_every_item_stored() {
 async fn reload_puts_good_rules_in_force_and_keeps_the_old_ones_on_a_bad_config() {
     let site = Server::start().await;
     let calm = ("one", "Officials said the zorblat was seen near the river on Monday.");
-    site.route("/feed", feed(&[calm]));
+    site.route("/feed", item_feed(&[calm]));
     let dir = tempfile::tempdir().expect("tempdir");
     let every_minute = "[feeds_defaults]\ninterval = \"1m\"\nmin_interval = \"1m\"\n";
     let cfg = write_config(dir.path(), &[("Feed", site.url("/feed"))], &[], every_minute);
@@ -133,7 +117,7 @@ async fn reload_puts_good_rules_in_force_and_keeps_the_old_ones_on_a_bad_config(
     assert!(flashpoint::config::load_runtime(&cfg.path).is_err(), "the broken config is broken");
     reload(&requests).await;
     let attack = ("two", "Militants attacked a police post on Monday, killing two constables.");
-    site.route("/feed", feed(&[calm, attack]));
+    site.route("/feed", item_feed(&[calm, attack]));
     until("an alert under the old rules", || alerts() == 1).await;
     assert_eq!(alert_rules_hash(&cfg.db, "two"), old_hash);
 
@@ -148,7 +132,7 @@ async fn reload_puts_good_rules_in_force_and_keeps_the_old_ones_on_a_bad_config(
     assert_ne!(new_hash, old_hash);
     reload(&requests).await;
     let sighted = ("three", "The army said the zorblat returned to the valley at dawn.");
-    site.route("/feed", feed(&[calm, attack, sighted]));
+    site.route("/feed", item_feed(&[calm, attack, sighted]));
     until("an alert under the new rules", || alerts() == 2).await;
     assert_eq!(alert_rules_hash(&cfg.db, "three"), new_hash);
     assert_eq!(

@@ -3,12 +3,11 @@
 
 mod common;
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use common::{
-    Daemon, Reply, Server, Signal, TestConfig, count, count_now, fixtures, flashpoint, once, secs, shipped,
-    stderr, wait_until,
+    Daemon, Server, Signal, TestConfig, count, count_now, fixtures, flashpoint, item_feed, once, secs,
+    shipped, stderr, wait_until,
 };
 
 #[tokio::test]
@@ -61,21 +60,6 @@ async fn eval_reports_precision_recall_and_explains_errors() {
     assert!(stderr(&out).contains("line 1: label \"maybe\""), "{}", stderr(&out));
 }
 
-/// An RSS feed of items without links: the daemon scores each item's own text.
-fn feed(items: &[(&str, &str)]) -> Reply {
-    let items = items.iter().fold(String::new(), |mut out, (guid, text)| {
-        let _ = write!(
-            out,
-            "<item><title>Item {guid}</title><guid>{guid}</guid><description>{text}</description></item>"
-        );
-        out
-    });
-    Reply::ok(
-        "application/rss+xml",
-        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
-    )
-}
-
 fn set_scoring(path: &Path, edit: impl FnOnce(&mut toml::Table)) {
     let mut table: toml::Table = std::fs::read_to_string(path).expect("config").parse().expect("toml");
     let scoring = table.get_mut("scoring").and_then(toml::Value::as_table_mut).expect("[scoring]");
@@ -87,7 +71,7 @@ fn set_scoring(path: &Path, edit: impl FnOnce(&mut toml::Table)) {
 async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
     let site = Server::start().await;
     let calm = ("one", "Officials said the zorblat was seen near the river on Monday.");
-    site.route("/feed", feed(&[calm]));
+    site.route("/feed", item_feed(&[calm]));
     let cfg = TestConfig::new(
         &[("Feed", site.url("/feed"))],
         &[],
@@ -114,7 +98,7 @@ async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
     assert!(text.contains(".phrase: must not be empty"), "{text}");
     assert!(text.contains("category \"nonesuch\" has no weight"), "{text}");
     let attack = ("two", "Militants attacked a police post on Monday, killing two constables.");
-    site.route("/feed", feed(&[calm, attack]));
+    site.route("/feed", item_feed(&[calm, attack]));
     wait_until(secs(30), "an alert under the old rules", || alerts() == 1).await;
     let old_hash = common::query(&cfg.db, "SELECT rules_hash FROM alerts");
 
@@ -128,7 +112,7 @@ async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
     wait_until(secs(30), "the reload", || daemon.log().contains("scoring rules reloaded")).await;
     assert!(daemon.log().contains("other settings take effect on restart"));
     let sighted = ("three", "The army said the zorblat returned to the valley at dawn.");
-    site.route("/feed", feed(&[calm, attack, sighted]));
+    site.route("/feed", item_feed(&[calm, attack, sighted]));
     wait_until(secs(30), "an alert under the new rules", || alerts() == 2).await;
     let hashes = common::query(&cfg.db, "SELECT DISTINCT rules_hash FROM alerts");
     assert_eq!(hashes.len(), 2, "each alert carries the hash of the rules that raised it");
@@ -149,7 +133,7 @@ async fn rescore_lists_gained_and_lost_and_applies_only_when_asked() {
         ("one", "Officials said the zorblat was seen near the river on Monday."),
         ("two", "Militants attacked a police post on Monday, killing two constables."),
     ];
-    site.route("/feed", feed(&items));
+    site.route("/feed", item_feed(&items));
     let cfg = TestConfig::new(&[("Feed", site.url("/feed"))], &[hooks.url("/hook")], "");
     once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);

@@ -3,9 +3,12 @@
 
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 
 use crate::logging;
+use crate::relevance::TrainOptions;
+use crate::types::Verdict;
 
 /// Watches news feeds for escalation language and raises alerts.
 #[derive(Debug, Parser)]
@@ -117,6 +120,28 @@ pub enum Command {
         #[arg(long)]
         fetch_page: bool,
     },
+    /// Record the analyst's verdict on an alert: useful, or noise. A second verdict on the same
+    /// alert replaces the first.
+    Label {
+        /// Alert id (`alrt_…`), as `alerts` lists it.
+        id: String,
+        /// `useful`: alerts like it should be raised; `noise`: they should not.
+        #[arg(value_parser = verdict_parser())]
+        verdict: Verdict,
+        /// Why, in a few words.
+        #[arg(long)]
+        note: Option<String>,
+    },
+    /// List the verdicts given with `label`, newest first.
+    Labels {
+        /// Print JSON lines instead of a table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a relevance model on labelled `{"id","text","label"}` lines (escalation/conflict or
+    /// other) and, with `--with-labels`, the verdicts given with `label`; print cross-validated
+    /// precision, recall and F1, then write the model.
+    Train(TrainArgs),
     /// Extract the article text of saved HTML pages.
     Extract {
         /// HTML files; with `--out-dir`, any number.
@@ -133,4 +158,33 @@ pub enum Command {
         #[arg(long, value_name = "DIR")]
         out_dir: Option<PathBuf>,
     },
+}
+
+/// What `train` reads, where it writes, and how it measures.
+#[derive(Debug, clap::Args)]
+pub struct TrainArgs {
+    /// Labelled JSONL files; may be left out with `--with-labels`.
+    #[arg(required_unless_present = "with_labels")]
+    pub files: Vec<PathBuf>,
+    /// Write the model here.
+    #[arg(long, value_name = "MODEL")]
+    pub out: PathBuf,
+    /// Learn from the verdicts in the configured database too: a useful alert's article as
+    /// conflict, a noise alert's as other. The figures are printed without and with them.
+    #[arg(long)]
+    pub with_labels: bool,
+    /// Then copy the model to `[scoring.relevance] model`, or to relevance.model beside the
+    /// config when that names none.
+    #[arg(long)]
+    pub install: bool,
+    /// Cross-validation folds.
+    #[arg(long, default_value_t = u16::try_from(TrainOptions::default().folds).unwrap_or(5),
+          value_parser = clap::value_parser!(u16).range(2..))]
+    pub folds: u16,
+}
+
+/// Reads `useful` or `noise`, listing both in `--help` and in the error for anything else.
+fn verdict_parser() -> impl TypedValueParser<Value = Verdict> {
+    PossibleValuesParser::new(Verdict::ALL.iter().map(|v| v.as_str()))
+        .map(|text| Verdict::parse(&text).expect("a possible value is a verdict"))
 }

@@ -3,9 +3,11 @@
 //! returns what it prints where it can, so tests call the same code the binary does.
 //!
 //! `args` says what can be typed ([`Args`]); `daemon` starts the pipeline ([`crate::app::run`]);
-//! `scoring`, `ops` and `pages` are the one-shot commands; `table` lays out their text.
+//! `scoring`, `ops` and `pages` are the one-shot commands; `labels` records and lists the
+//! analyst's verdicts on alerts and `train` learns a relevance model from them; `table` lays out
+//! their text.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use chrono::{DateTime, Utc};
@@ -19,12 +21,14 @@ use crate::store::Store;
 
 mod args;
 mod daemon;
+mod labels;
 mod ops;
 mod pages;
 mod scoring;
 mod table;
+mod train;
 
-pub use args::{Args, Command};
+pub use args::{Args, Command, TrainArgs};
 
 /// The log target of the lines the binary itself writes, so they read as they did when the CLI
 /// lived in `main.rs` (`ERROR flashpoint: bad config; not starting`).
@@ -100,6 +104,20 @@ fn dispatch(rt: Runtime, args: Args) -> Exit {
         Command::Extract { files, url, json, out_dir } => {
             pages::extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
         }
+        Command::Label { id, verdict, note } => {
+            labels::label(&rt, &args.config, &id, verdict, note.as_deref())
+        }
+        Command::Labels { json } => labels::labels(&rt, &args.config, json),
+        Command::Train(train) => train::train(&rt, &args.config, &train),
+    }
+}
+
+/// Says on stderr, in one line, which config a command runs on and which database it uses, so
+/// that stdout holds only what the command prints (JSON lines with `--json`).
+fn announce(config: &Path, database: Option<&Path>) {
+    match database {
+        Some(db) => eprintln!("config {}, database {}", config.display(), db.display()),
+        None => eprintln!("config {}, no database", config.display()),
     }
 }
 

@@ -1,11 +1,12 @@
-//! How the operator commands lay out their text: aligned columns for `alerts`, `deliveries` and
-//! `feeds`, and the `status` report. The `--json` forms are the rows serialized as they are.
+//! How the operator commands lay out their text: aligned columns for `alerts`, `deliveries`,
+//! `labels` and `feeds`, and the `status` report. The `--json` forms are the rows serialized as
+//! they are.
 
 use std::fmt::Write as _;
 
 use super::ops::Status;
 use crate::feed::health::FeedHealth;
-use crate::store::{Alert, Delivery};
+use crate::store::{Alert, Delivery, Labelled};
 use crate::types::DeliveryState;
 
 /// Aligned plain-text columns.
@@ -78,6 +79,28 @@ pub fn deliveries_table(deliveries: &[Delivery]) -> String {
         })
         .collect();
     table(&["ALERT", "WEBHOOK", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE"], &rows)
+}
+
+/// The `labels` table.
+#[must_use]
+pub fn verdicts_table(verdicts: &[Labelled]) -> String {
+    if verdicts.is_empty() {
+        return "no verdicts; record one with `flashpoint label ALERT_ID useful|noise`\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = verdicts
+        .iter()
+        .map(|v| {
+            vec![
+                v.created_at.clone(),
+                v.verdict.to_string(),
+                v.severity.to_string(),
+                v.alert_id.clone(),
+                shorten(&v.title, 60),
+                v.note.as_deref().map_or_else(|| "-".into(), |n| shorten(n, 60)),
+            ]
+        })
+        .collect();
+    table(&["LABELLED", "VERDICT", "SEVERITY", "ALERT", "TITLE", "NOTE"], &rows)
 }
 
 /// The `feeds` table.

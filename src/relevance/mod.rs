@@ -9,10 +9,10 @@
 //!                                               p and the five features that moved it
 //! ```
 //!
-//! Everything here but [`Model::load`], [`Model::save`], [`read_jsonl`] and [`run_train`] is
-//! pure: features are hashed with a fixed FNV-1a hash ([`features`]), training is seeded and
-//! visits examples in a seeded order, so the same examples and options give byte-identical model
-//! files on the same platform.
+//! Everything here but [`Model::load`], [`Model::save`], [`read_jsonl`], [`run_train`] and
+//! [`train_sources`] is pure: features are hashed with a fixed FNV-1a hash ([`features`]),
+//! training is seeded and visits examples in a seeded order, so the same examples and options
+//! give byte-identical model files on the same platform.
 
 pub mod data;
 pub mod eval;
@@ -31,7 +31,7 @@ pub use data::{Example, parse_jsonl, read_jsonl};
 pub use eval::{Metrics, Prf, cross_validate, evaluate, out_of_fold};
 pub use features::Hashing;
 pub use model::{Contribution, Model, Relevance};
-pub use report::{TrainSummary, run_train, train_report};
+pub use report::{Source, TrainSummary, run_train, train_report, train_sources};
 pub use train::{TrainOptions, train};
 
 /// Why reading labelled data, or reading or writing a model, failed.

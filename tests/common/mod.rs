@@ -261,6 +261,22 @@ async fn handle(
     response.body(axum::body::Body::from(reply.body)).expect("response").into_response()
 }
 
+/// An RSS feed of items without links, each titled `Item GUID`: the daemon scores each item's
+/// own text.
+pub fn item_feed(items: &[(&str, &str)]) -> Reply {
+    let items = items.iter().fold(String::new(), |mut out, (guid, text)| {
+        let _ = write!(
+            out,
+            "<item><title>Item {guid}</title><guid>{guid}</guid><description>{text}</description></item>"
+        );
+        out
+    });
+    Reply::ok(
+        "application/rss+xml",
+        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+    )
+}
+
 /// A test config: the shipped one (lexicon, thresholds, site rules) with feeds, storage, site
 /// rules for 127.0.0.1 and webhooks replaced, then `extra` (TOML) merged over it, written to
 /// `dir/flashpoint.toml`.
