@@ -44,4 +44,6 @@ pub use scorer::{NewAlert, ScoreError, Scorer};
 pub use text::{normalize, sentences};
 
 #[cfg(test)]
+mod events_tests;
+#[cfg(test)]
 mod tests;

@@ -1,0 +1,128 @@
+//! Table tests of events: conflict parties and standalone acts, frames, the escalation ladder.
+
+use super::*;
+use crate::types::Severity;
+
+fn phrase(p: &str, w: f64, c: &str) -> Term {
+    Term {
+        label: p.into(),
+        pattern: Pattern::phrase(p).expect("pattern"),
+        weight: w,
+        category: c.into(),
+        rung: None,
+        standalone: false,
+    }
+}
+
+/// Rules with typed actors, a standalone act, and an article and a sentence frame, for the
+/// tests of events.
+fn event_rules() -> Scorer {
+    let mut r = Rules {
+        terms: Vec::new(),
+        exclude: Vec::new(),
+        context: Context { lede_sentences: 1, ..Context::default() },
+        actors: Vec::new(),
+        frames: Vec::new(),
+        events: Events::default(),
+        relevance: None,
+        severity: Thresholds { threshold: 6.0 },
+    };
+    r.terms = vec![
+        Term { rung: Some(Rung::Attack), ..phrase("attacked", 7.0, "assault") },
+        Term { rung: Some(Rung::Attack), standalone: true, ..phrase("airstrike", 7.0, "assault") },
+        Term { rung: Some(Rung::Threat), ..phrase("warned", 6.0, "threaten") },
+    ];
+    let typed = |name: &str, kind, country: Option<&str>| Actor {
+        name: name.into(),
+        aliases: Vec::new(),
+        kind,
+        country: country.map(String::from),
+    };
+    r.actors = vec![
+        typed("Pakistan", ActorKind::Country, Some("Pakistan")),
+        typed("India", ActorKind::Country, Some("India")),
+        typed("minister", ActorKind::State, None),
+        typed("troops", ActorKind::Military, None),
+        typed("police", ActorKind::Police, None),
+        typed("militants", ActorKind::ArmedGroup, None),
+        typed("fans", ActorKind::Other, None),
+    ];
+    r.frames = vec![
+        Frame {
+            name: "sport".into(),
+            cues: vec!["wicket".into(), "innings".into(), "bowler".into()],
+            scope: FrameScope::Article,
+            min_cues: 2,
+            factor: 0.0,
+            unless: vec![ActorKind::ArmedGroup],
+        },
+        Frame {
+            name: "metaphor".into(),
+            cues: vec!["war on polio".into()],
+            scope: FrameScope::Sentence,
+            min_cues: 1,
+            factor: 0.0,
+            unless: Vec::new(),
+        },
+    ];
+    Scorer::new(r).expect("compiles")
+}
+
+#[test]
+fn a_match_is_an_event_only_with_a_conflict_party_or_a_standalone_act() {
+    let s = event_rules();
+    // (sentence, event): one sentence after an intro, so it is body and weighs 1.
+    let cases = [
+        ("Pakistan attacked the post.", true),
+        ("The minister attacked the post.", true),
+        ("Troops attacked the post.", true),
+        ("Police attacked the post.", true),
+        ("Militants attacked the post.", true),
+        ("Fans attacked the post.", false),
+        ("Someone attacked the post.", false),
+        ("An airstrike hit the post.", true),
+    ];
+    for (sentence, event) in cases {
+        let scored = s.score("", &format!("Intro. {sentence}"));
+        let m = &scored.matches[0];
+        assert_eq!(!m.flags.no_actor, event, "{sentence}");
+        let want = if event { 7.0 } else { 7.0 * Events::default().no_actor_factor };
+        assert!((m.contribution - want).abs() < 1e-9, "{sentence}: {}", m.contribution);
+    }
+}
+
+#[test]
+fn frames_suppress_violent_words_and_yield_to_armed_parties() {
+    let s = event_rules();
+    let sport = "Intro. The bowler took a wicket. Pakistan attacked the post.";
+    let framed = s.score("", sport);
+    assert_eq!(framed.frames, ["sport"]);
+    assert!(framed.matches[0].flags.framed && framed.score.abs() < 1e-9, "{framed:?}");
+    assert_eq!(framed.reason.as_deref(), Some("suppressed: sport frame"));
+    let armed = s.score("", "Intro. The bowler took a wicket. Militants attacked the post.");
+    assert!(!armed.matches[0].flags.framed && armed.alert, "{armed:?}");
+    let metaphor = s.score("", "Intro. The minister attacked the war on polio.");
+    assert_eq!(metaphor.matches[0].frame.as_deref(), Some("metaphor"));
+    assert!(!metaphor.alert);
+}
+
+#[test]
+fn severity_climbs_the_ladder_with_states_and_officials() {
+    let s = event_rules();
+    // (title, severity, rung)
+    let cases = [
+        ("Militants warned the post", Severity::Low, Rung::Threat),
+        ("The minister warned India", Severity::Low, Rung::Threat),
+        ("Pakistan's minister warned India", Severity::High, Rung::Threat),
+        ("Militants attacked the post", Severity::Medium, Rung::Attack),
+        ("Pakistan attacked India", Severity::High, Rung::Attack),
+    ];
+    for (title, severity, rung) in cases {
+        let scored = s.score(title, "");
+        assert_eq!(scored.severity, Some(severity), "{title}: {scored:?}");
+        let event = scored.event.expect("an event");
+        assert_eq!(event.rung, rung, "{title}");
+    }
+    let past = s.score("", "Intro. Militants attacked the post in 1999. Talks began in 2026.");
+    assert!(past.matches[0].flags.past, "{past:?}");
+}
