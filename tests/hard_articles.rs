@@ -16,7 +16,6 @@ const YEAR: i32 = 2026;
 const KNOWN_WRONG: &[(&str, &str)] = &[
     ("world-houthi-missile-bulk-carrier", "the relevance model has seen little maritime news"),
     ("neg-gas-cylinder-blast-quetta", "police ruling out a terrorist attack still names one"),
-    ("neg-bus-crash-kkh-kohistan", "army rescuers make the crash's deaths an event"),
     ("neg-land-dispute-murders-charsadda", "a gunfight over land has parties and weapons"),
     ("neg-ctd-raid-explosives-recovered", "a raid that recovered explosives reads as a raid"),
     ("neg-prisoners-swap-chaman-jirga", "a swap is no de-escalation term yet"),
