@@ -26,7 +26,7 @@ pub fn score(rt: &Runtime, file: &Path, url: Option<&Url>, json: bool) -> Exit {
         eprintln!("cannot read {}: {err}", file.display());
         return Exit::Failure;
     }
-    let (_, _, scored) = score_input(rt, &input, url);
+    let scored = score_input(rt, &input, url);
     if json {
         println!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
     } else {
@@ -100,17 +100,16 @@ fn looks_like_html(input: &str) -> bool {
 }
 
 /// Scores one article: HTML goes through the extractor first (site rules apply when `url` names
-/// their host). Returns the title and body scored, and the result.
+/// their host).
 #[must_use]
-pub fn score_input(rt: &Runtime, input: &str, url: Option<&Url>) -> (String, String, Scored) {
+pub fn score_input(rt: &Runtime, input: &str, url: Option<&Url>) -> Scored {
     let (title, body) = if looks_like_html(input) {
         let article = rt.extractor.extract(input, url.unwrap_or(&NO_URL), "");
         (article.title.unwrap_or_default(), article.body)
     } else {
         (String::new(), input.to_string())
     };
-    let scored = rt.scorer.score(&title, &body);
-    (title, body, scored)
+    rt.scorer.score(&title, &body)
 }
 
 /// The human report of `score`: verdict, actors, then each match with its weight, flags and

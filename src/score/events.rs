@@ -13,28 +13,21 @@ use super::scorer::ScoreError;
 use super::text::normalize;
 use crate::types::Severity;
 
-/// The cues of the article frames, found in the raw text in one pass (ASCII case ignored).
+/// Words and phrases found in an article's raw text in one pass, ASCII case ignored, whole words
+/// only, each with what it stands for: the cues of article frames, the names of actors. Raw text
+/// is searched so that an article's sentences need not all be normalised.
 #[derive(Debug, Clone)]
-pub(super) struct ArticleFrames {
-    /// `None` when no article frame is configured.
+struct RawWords<T> {
+    /// `None` when there is nothing to find.
     automaton: Option<AhoCorasick>,
-    /// Per pattern: its frame (an index into the rules' frames) and its cue index in that frame.
-    owners: Vec<(usize, usize)>,
+    /// What each pattern stands for.
+    owners: Vec<T>,
 }
 
-impl ArticleFrames {
-    pub(super) fn new(frames: &[Frame]) -> Result<Self, ScoreError> {
-        let mut patterns = Vec::new();
-        let mut owners = Vec::new();
-        for (f, frame) in frames.iter().enumerate().filter(|(_, f)| f.scope == FrameScope::Article) {
-            for (c, cue) in frame.cues.iter().enumerate() {
-                let cue = normalize(cue);
-                if !cue.is_empty() {
-                    patterns.push(cue);
-                    owners.push((f, c));
-                }
-            }
-        }
+impl<T> RawWords<T> {
+    fn new(words: impl IntoIterator<Item = (String, T)>) -> Result<Self, ScoreError> {
+        let (patterns, owners): (Vec<String>, Vec<T>) =
+            words.into_iter().map(|(w, t)| (normalize(&w), t)).filter(|(w, _)| !w.is_empty()).unzip();
         if patterns.is_empty() {
             return Ok(Self { automaton: None, owners });
         }
@@ -46,18 +39,37 @@ impl ArticleFrames {
         Ok(Self { automaton: Some(automaton), owners })
     }
 
-    /// The frames `title` and `body` are in: those with at least `min_cues` distinct cues.
-    pub(super) fn of(&self, frames: &[Frame], title: &str, body: &str) -> Vec<usize> {
-        let Some(ac) = &self.automaton else { return Vec::new() };
-        let mut seen: Vec<Vec<bool>> = frames.iter().map(|f| vec![false; f.cues.len()]).collect();
+    /// Calls `found` with what each whole-word hit in `title` and `body` stands for.
+    fn each(&self, title: &str, body: &str, mut found: impl FnMut(&T)) {
+        let Some(ac) = &self.automaton else { return };
         for text in [title, body] {
             for m in ac.find_iter(text) {
                 if is_word(text, m.start(), m.end()) {
-                    let (f, c) = self.owners[m.pattern().as_usize()];
-                    seen[f][c] = true;
+                    found(&self.owners[m.pattern().as_usize()]);
                 }
             }
         }
+    }
+}
+
+/// The cues of the article frames: per pattern, its frame (an index into the rules' frames) and
+/// its cue index in that frame.
+#[derive(Debug, Clone)]
+pub(super) struct ArticleFrames(RawWords<(usize, usize)>);
+
+impl ArticleFrames {
+    pub(super) fn new(frames: &[Frame]) -> Result<Self, ScoreError> {
+        let cues =
+            frames.iter().enumerate().filter(|(_, f)| f.scope == FrameScope::Article).flat_map(
+                |(f, frame)| frame.cues.iter().enumerate().map(move |(c, cue)| (cue.clone(), (f, c))),
+            );
+        RawWords::new(cues).map(Self)
+    }
+
+    /// The frames `title` and `body` are in: those with at least `min_cues` distinct cues.
+    pub(super) fn of(&self, frames: &[Frame], title: &str, body: &str) -> Vec<usize> {
+        let mut seen: Vec<Vec<bool>> = frames.iter().map(|f| vec![false; f.cues.len()]).collect();
+        self.0.each(title, body, |&(f, c)| seen[f][c] = true);
         (0..frames.len())
             .filter(|&f| frames[f].scope == FrameScope::Article)
             .filter(|&f| seen[f].iter().filter(|s| **s).count() >= frames[f].min_cues.max(1))
@@ -65,50 +77,24 @@ impl ArticleFrames {
     }
 }
 
-/// The actors of a set of rules, found anywhere in an article's raw text (ASCII case ignored):
-/// a party named elsewhere in the story is still in reach, if less so than in the same sentence.
+/// The conflict parties of a set of rules, found anywhere in an article: a party named elsewhere
+/// in the story is still in reach, if less so than in the same sentence.
 #[derive(Debug, Clone)]
-pub(super) struct ArticleActors {
-    automaton: Option<AhoCorasick>,
-    /// Per pattern: the kind of its actor.
-    kinds: Vec<ActorKind>,
-}
+pub(super) struct ArticleActors(RawWords<ActorKind>);
 
 impl ArticleActors {
     pub(super) fn new(actors: &[Actor]) -> Result<Self, ScoreError> {
-        let mut patterns = Vec::new();
-        let mut kinds = Vec::new();
-        for actor in actors.iter().filter(|a| a.kind.is_conflict_party()) {
-            for name in std::iter::once(&actor.name).chain(&actor.aliases) {
-                let name = normalize(name);
-                if !name.is_empty() {
-                    patterns.push(name);
-                    kinds.push(actor.kind);
-                }
-            }
-        }
-        if patterns.is_empty() {
-            return Ok(Self { automaton: None, kinds });
-        }
-        let automaton = AhoCorasick::builder()
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostLongest)
-            .build(&patterns)
-            .map_err(ScoreError::Build)?;
-        Ok(Self { automaton: Some(automaton), kinds })
+        let names = actors
+            .iter()
+            .filter(|a| a.kind.is_conflict_party())
+            .flat_map(|a| std::iter::once(&a.name).chain(&a.aliases).map(|n| (n.clone(), a.kind)));
+        RawWords::new(names).map(Self)
     }
 
     /// The kinds of conflict party `title` and `body` name.
     pub(super) fn of(&self, title: &str, body: &str) -> KindSet {
-        let Some(ac) = &self.automaton else { return KindSet::default() };
         let mut set = KindSet::default();
-        for text in [title, body] {
-            for m in ac.find_iter(text) {
-                if is_word(text, m.start(), m.end()) {
-                    set = set.with(self.kinds[m.pattern().as_usize()]);
-                }
-            }
-        }
+        self.0.each(title, body, |&kind| set = set.with(kind));
         set
     }
 }

@@ -1,18 +1,8 @@
 //! Table tests of events: conflict parties and standalone acts, frames, the escalation ladder.
 
+use super::tests::phrase;
 use super::*;
 use crate::types::Severity;
-
-fn phrase(p: &str, w: f64, c: &str) -> Term {
-    Term {
-        label: p.into(),
-        pattern: Pattern::phrase(p).expect("pattern"),
-        weight: w,
-        category: c.into(),
-        rung: None,
-        standalone: false,
-    }
-}
 
 /// Rules with typed actors, a standalone act, and an article and a sentence frame, for the
 /// tests of events.

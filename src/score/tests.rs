@@ -4,7 +4,7 @@ use super::explain::SNIPPET_CHARS;
 use super::*;
 use crate::types::Severity;
 
-fn phrase(p: &str, w: f64, c: &str) -> Term {
+pub(super) fn phrase(p: &str, w: f64, c: &str) -> Term {
     Term {
         label: p.into(),
         pattern: Pattern::phrase(p).expect("pattern"),
