@@ -166,6 +166,14 @@ mod tests {
         std::fs::write(&path, "[scoring]\nthreshold = -1.0\n").expect("break config");
         assert!(!reload(&path, &live));
         assert_eq!(live.current().rules_hash(), new_hash, "a bad config keeps the rules in force");
+        std::fs::write(dir.path().join("corrupt.model"), b"FLASHREL truncated").expect("write model");
+        std::fs::write(&path, "[scoring.relevance]\nmodel = \"corrupt.model\"\n").expect("point at it");
+        assert!(!reload(&path, &live));
+        assert_eq!(
+            live.current().rules_hash(),
+            new_hash,
+            "a corrupt model keeps the rules and model in force"
+        );
         std::fs::remove_file(&path).expect("remove config");
         assert!(!reload(&path, &live));
         assert_eq!(live.current().rules_hash(), new_hash, "a missing config keeps them too");
