@@ -366,10 +366,12 @@ pub(crate) fn story_body(rng: &mut fastrand::Rng, i: usize, threat: bool) -> (St
     let paragraphs = rng.usize(6..=12);
     let mut special: HashMap<usize, String> = HashMap::new();
     if threat {
+        // A story about the conflict: every paragraph carries some of it, as a real report does,
+        // so its topic is conflict and not a local story with a stray threat.
         let mut threats = THREATS.to_vec();
         rng.shuffle(&mut threats);
-        for (n, t) in threats.iter().take(3).enumerate() {
-            special.insert(n * paragraphs / 3, fill(rng, t));
+        for p in 0..paragraphs {
+            special.insert(p, fill(rng, threats[p % threats.len()]));
         }
     } else if i % 10 == 3 {
         let template = pick(rng, NEAR_MISSES);

@@ -3,7 +3,7 @@
 //! between states and for official sources), and the verdict: whether the article alerts, at
 //! which severity, on which event, or why not.
 
-use aho_corasick::{AhoCorasick, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use serde::{Deserialize, Serialize};
 
 use super::context::KindSet;
@@ -34,6 +34,7 @@ impl<T> RawWords<T> {
         let automaton = AhoCorasick::builder()
             .ascii_case_insensitive(true)
             .match_kind(MatchKind::LeftmostLongest)
+            .kind(Some(AhoCorasickKind::DFA))
             .build(&patterns)
             .map_err(ScoreError::Build)?;
         Ok(Self { automaton: Some(automaton), owners })
@@ -52,50 +53,53 @@ impl<T> RawWords<T> {
     }
 }
 
-/// The cues of the article frames: per pattern, its frame (an index into the rules' frames) and
-/// its cue index in that frame.
-#[derive(Debug, Clone)]
-pub(super) struct ArticleFrames(RawWords<(usize, usize)>);
-
-impl ArticleFrames {
-    pub(super) fn new(frames: &[Frame]) -> Result<Self, ScoreError> {
-        let cues =
-            frames.iter().enumerate().filter(|(_, f)| f.scope == FrameScope::Article).flat_map(
-                |(f, frame)| frame.cues.iter().enumerate().map(move |(c, cue)| (cue.clone(), (f, c))),
-            );
-        RawWords::new(cues).map(Self)
-    }
-
-    /// The frames `title` and `body` are in: those with at least `min_cues` distinct cues.
-    pub(super) fn of(&self, frames: &[Frame], title: &str, body: &str) -> Vec<usize> {
-        let mut seen: Vec<Vec<bool>> = frames.iter().map(|f| vec![false; f.cues.len()]).collect();
-        self.0.each(title, body, |&(f, c)| seen[f][c] = true);
-        (0..frames.len())
-            .filter(|&f| frames[f].scope == FrameScope::Article)
-            .filter(|&f| seen[f].iter().filter(|s| **s).count() >= frames[f].min_cues.max(1))
-            .collect()
-    }
+/// What a word found in an article's raw text stands for.
+#[derive(Debug, Clone, Copy)]
+enum Word {
+    /// Cue `.1` of article frame `.0` (an index into the rules' frames).
+    Cue(usize, usize),
+    /// A name of a conflict party of this kind.
+    Party(ActorKind),
 }
 
-/// The conflict parties of a set of rules, found anywhere in an article: a party named elsewhere
-/// in the story is still in reach, if less so than in the same sentence.
-#[derive(Debug, Clone)]
-pub(super) struct ArticleActors(RawWords<ActorKind>);
+/// What one pass over an article's raw text found: the frames it is in and the kinds of conflict
+/// party it names anywhere (a party named elsewhere in the story is still in reach, if less so
+/// than in the same sentence).
+#[derive(Debug, Default)]
+pub(super) struct ArticleScan {
+    pub(super) frames: Vec<usize>,
+    pub(super) parties: KindSet,
+}
 
-impl ArticleActors {
-    pub(super) fn new(actors: &[Actor]) -> Result<Self, ScoreError> {
-        let names = actors
-            .iter()
-            .filter(|a| a.kind.is_conflict_party())
-            .flat_map(|a| std::iter::once(&a.name).chain(&a.aliases).map(|n| (n.clone(), a.kind)));
-        RawWords::new(names).map(Self)
+/// The article frames' cues and the conflict parties' names, searched together.
+#[derive(Debug, Clone)]
+pub(super) struct ArticleWords(RawWords<Word>);
+
+impl ArticleWords {
+    pub(super) fn new(frames: &[Frame], actors: &[Actor]) -> Result<Self, ScoreError> {
+        let cues = frames.iter().enumerate().filter(|(_, f)| f.scope == FrameScope::Article).flat_map(
+            |(f, frame)| frame.cues.iter().enumerate().map(move |(c, cue)| (cue.clone(), Word::Cue(f, c))),
+        );
+        let names = actors.iter().filter(|a| a.kind.is_conflict_party()).flat_map(|a| {
+            std::iter::once(&a.name).chain(&a.aliases).map(|n| (n.clone(), Word::Party(a.kind)))
+        });
+        RawWords::new(cues.chain(names)).map(Self)
     }
 
-    /// The kinds of conflict party `title` and `body` name.
-    pub(super) fn of(&self, title: &str, body: &str) -> KindSet {
-        let mut set = KindSet::default();
-        self.0.each(title, body, |&kind| set = set.with(kind));
-        set
+    /// The frames `title` and `body` are in (those with at least `min_cues` distinct cues) and
+    /// the parties they name.
+    pub(super) fn scan(&self, frames: &[Frame], title: &str, body: &str) -> ArticleScan {
+        let mut seen: Vec<Vec<bool>> = frames.iter().map(|f| vec![false; f.cues.len()]).collect();
+        let mut parties = KindSet::default();
+        self.0.each(title, body, |word| match *word {
+            Word::Cue(f, c) => seen[f][c] = true,
+            Word::Party(kind) => parties = parties.with(kind),
+        });
+        let frames = (0..frames.len())
+            .filter(|&f| frames[f].scope == FrameScope::Article)
+            .filter(|&f| seen[f].iter().filter(|s| **s).count() >= frames[f].min_cues.max(1))
+            .collect();
+        ArticleScan { frames, parties }
     }
 }
 
@@ -331,9 +335,12 @@ mod tests {
             factor: 0.0,
             unless: Vec::new(),
         }];
-        let af = ArticleFrames::new(&frames).expect("frames");
-        assert_eq!(af.of(&frames, "Late wicket", "A long INNINGS ended."), [0]);
-        assert!(af.of(&frames, "Wicket", "wicket after wicket").is_empty(), "one cue, repeated");
-        assert!(af.of(&frames, "", "wickets and bowlers, inningses").is_empty(), "not whole words");
+        let words = ArticleWords::new(&frames, &[]).expect("frames");
+        assert_eq!(words.scan(&frames, "Late wicket", "A long INNINGS ended.").frames, [0]);
+        assert!(words.scan(&frames, "Wicket", "wicket after wicket").frames.is_empty(), "one cue, repeated");
+        assert!(
+            words.scan(&frames, "", "wickets and bowlers, inningses").frames.is_empty(),
+            "not whole words"
+        );
     }
 }

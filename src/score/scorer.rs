@@ -10,9 +10,9 @@ use crate::relevance::{Model, Relevance};
 
 use crate::types::Severity;
 
-use super::context::Cues;
+use super::context::{Cues, KindSet};
 use super::events::{
-    ArticleActors, ArticleFrames, Event, article_frame, is_past, level_of, reference_year, years,
+    ArticleScan, ArticleWords, Event, article_frame, is_past, level_of, reference_year, years,
 };
 use super::explain::{ActorPair, Flags, Occurrence, Place, Scored, explain};
 use super::hash::rules_hash;
@@ -56,8 +56,9 @@ pub struct Scorer {
     /// one cannot match. `None` when some literal has no key.
     keys: Option<Keys>,
     cues: Cues,
-    frames: ArticleFrames,
-    parties: ArticleActors,
+    /// Article frames' cues and parties' names, looked for in the raw text of an article that
+    /// may alert.
+    words: ArticleWords,
     /// The relevance model, when `rules.relevance` puts the gate on.
     model: Option<Arc<Model>>,
     hash: String,
@@ -86,10 +87,9 @@ impl Scorer {
         let keys = keys_of(&main)?;
         let matcher = Matcher::build(main, parts)?;
         let cues = Cues::new(&rules)?;
-        let frames = ArticleFrames::new(&rules.frames)?;
-        let parties = ArticleActors::new(&rules.actors)?;
+        let words = ArticleWords::new(&rules.frames, &rules.actors)?;
         let hash = rules_hash(&rules);
-        Ok(Self { rules, matcher, keys, cues, frames, parties, model: None, hash })
+        Ok(Self { rules, matcher, keys, cues, words, model: None, hash })
     }
 
     /// Puts the relevance gate on with `model`: an article whose score reaches the threshold
@@ -187,12 +187,13 @@ impl Scorer {
             let reference = year.unwrap_or_else(|| reference_year(title, body, now));
             self.date(&mut occurrences, reference);
         }
-        if occurrences.iter().any(|o| o.flags.no_actor) {
-            self.reach(&mut occurrences, title, body);
-        }
+        // The raw text is searched again only where something could alert: most articles match
+        // nothing.
         let escalates = occurrences.iter().any(|o| o.raw > 0.0 && o.level.rung.is_some());
-        // Frames are looked for only where something could alert: most articles match nothing.
-        let frames = if escalates { self.frames.of(&self.rules.frames, title, body) } else { Vec::new() };
+        let scan =
+            if escalates { self.words.scan(&self.rules.frames, title, body) } else { ArticleScan::default() };
+        self.reach(&mut occurrences, scan.parties);
+        let frames = scan.frames;
         self.apply_frames(&mut occurrences, &frames);
         self.follow_the_title(&mut occurrences);
         let mut scored = explain(&self.rules, occurrences, &frames);
@@ -205,7 +206,8 @@ impl Scorer {
     /// headline) is too little for the model to judge its topic: the gate stays open.
     fn gate(&self, scored: &mut Scored, title: &str, body: &str) {
         let (Some(model), Some(gate)) = (&self.model, &self.rules.relevance) else { return };
-        if !scored.alert || text::word_count(title) + text::word_count(body) < GATE_MIN_WORDS {
+        let words = text::words(title).chain(text::words(body)).take(GATE_MIN_WORDS).count();
+        if !scored.alert || words < GATE_MIN_WORDS {
             return;
         }
         let relevance = model.predict(title, body);
@@ -221,9 +223,9 @@ impl Scorer {
 
     /// Gives the matches with no party in their sentence the weight of a distant party when the
     /// article names an armed one elsewhere.
-    fn reach(&self, occurrences: &mut [Occurrence<'_>], title: &str, body: &str) {
+    fn reach(&self, occurrences: &mut [Occurrence<'_>], parties: KindSet) {
         let events = &self.rules.events;
-        if !self.parties.of(title, body).any(ActorKind::is_armed) || events.no_actor_factor <= 0.0 {
+        if !parties.any(ActorKind::is_armed) || events.no_actor_factor <= 0.0 {
             return;
         }
         let lift = events.distant_actor_factor / events.no_actor_factor;
