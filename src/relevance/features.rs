@@ -148,7 +148,7 @@ pub fn for_each_feature(
             return;
         }
     }
-    normalise_into(body, &mut text);
+    normalise_body(body, max_words, &mut text);
     let mut previous: Option<Cow<'_, str>> = None;
     for word in words(&text, max_words) {
         if let Some(prev) = previous.take()
@@ -161,6 +161,29 @@ pub fn for_each_feature(
         }
         previous = Some(word);
     }
+}
+
+/// Bytes of body normalised first per word read: a long page is read only as far as its first
+/// `max_words` words, which rarely average more than a few bytes each.
+const BYTES_PER_WORD: usize = 24;
+
+/// [`normalise_into`] of as much of `body` as its first `max_words` words need: a prefix when it
+/// holds more words than that (so the last one read is whole), else all of it. The features are
+/// the same as normalising all of it.
+fn normalise_body(body: &str, max_words: u32, out: &mut String) {
+    let limit = usize::try_from(max_words).unwrap_or(usize::MAX).saturating_mul(BYTES_PER_WORD);
+    if body.len() > limit {
+        let mut cut = limit;
+        while !body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        normalise_into(&body[..cut], out);
+        let tokens = out.split(|c: char| !c.is_alphanumeric()).filter(|w| !w.is_empty()).count();
+        if tokens > usize::try_from(max_words).unwrap_or(usize::MAX) {
+            return;
+        }
+    }
+    normalise_into(body, out);
 }
 
 /// NFKC and lowercase into `out`; runs of ASCII, most of any English text, skip the Unicode
@@ -264,6 +287,28 @@ const STOP_WORDS: &[&str] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_long_body_is_read_only_as_far_as_its_words_need_with_the_same_features() {
+        let words: Vec<String> = (0..6000).map(|i| format!("Wörd{} Troops", i % 97)).collect();
+        let body = words.join(" ");
+        assert!(body.len() > 2000 * BYTES_PER_WORD, "long enough to be cut");
+        let mut whole = String::new();
+        normalise_into(&body, &mut whole);
+        let mut cut = String::new();
+        normalise_body(&body, 2000, &mut cut);
+        assert!(cut.len() < whole.len(), "only a prefix is normalised");
+        let first = |text: &str| words_of(text, 2000);
+        assert_eq!(first(&cut), first(&whole));
+        // A body of few long words is normalised whole.
+        let long_words = "x".repeat(100_000);
+        normalise_body(&long_words, 2000, &mut cut);
+        assert_eq!(cut.len(), 100_000);
+    }
+
+    fn words_of(text: &str, max: u32) -> Vec<String> {
+        words(text, max).map(|w| w.into_owned()).collect()
+    }
 
     fn texts(title: &str, body: &str) -> Vec<String> {
         let mut out = Vec::new();
