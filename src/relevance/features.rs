@@ -307,7 +307,7 @@ mod tests {
     }
 
     fn words_of(text: &str, max: u32) -> Vec<String> {
-        words(text, max).map(|w| w.into_owned()).collect()
+        words(text, max).map(Cow::into_owned).collect()
     }
 
     fn texts(title: &str, body: &str) -> Vec<String> {
