@@ -256,6 +256,17 @@ pub(crate) const THREATS: &[&str] = &[
     "Local officials said a drone strike hit a compound near {place} before dawn.",
     "The government recalled its ambassador and sealed the border crossing at {place}.",
 ];
+/// The rest of a report on the conflict: its setting, the people it touches, what others say.
+pub(crate) const CONFLICT_CONTEXT: &[&str] = &[
+    "Residents of the border villages near {place} said they had moved their families to safer areas.",
+    "Security officials said the situation along the frontier remained tense {day}.",
+    "Analysts said the escalation followed weeks of cross-border raids by militants near {place}.",
+    "The military's media wing said troops had responded to the firing and were monitoring the area.",
+    "Diplomats in the capital urged both sides to show restraint and return to talks.",
+    "Hospitals in {place} were put on emergency duty as casualties were brought in {day}.",
+    "The interior ministry said additional paramilitary units had been sent to {place}.",
+    "Militant groups active in the area have carried out several attacks on checkposts this year.",
+];
 pub(crate) const THREAT_HEADLINES: &[&str] = &[
     "Minister warns of befitting response after attack near {place}",
     "Troops on high alert as tensions rise near {place}",
@@ -388,7 +399,12 @@ pub(crate) fn story_body(rng: &mut fastrand::Rng, i: usize, threat: bool) -> (St
                 text.push_str(special);
                 text.push(' ');
             }
-            text.push_str(&sentence(rng));
+            if threat {
+                let template = pick(rng, CONFLICT_CONTEXT);
+                text.push_str(&fill(rng, template));
+            } else {
+                text.push_str(&sentence(rng));
+            }
             text.push(' ');
         }
         if p == 0 {
