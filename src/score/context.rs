@@ -76,7 +76,8 @@ impl Cues {
                 literals.add(cue, Cue::Frame(i));
             }
         }
-        Ok(Self { automaton: literals.build()?, conditional_parts })
+        // Searched only in sentences with a hit, where a small automaton costs little.
+        Ok(Self { automaton: literals.build_with(300)?, conditional_parts })
     }
 
     /// Negation cues, conditional framing and actors of one normalised sentence.

@@ -53,13 +53,21 @@ impl<U> Literals<U> {
     }
 
     pub(super) fn build(self) -> Result<Automaton<U>, ScoreError> {
+        self.build_with(500)
+    }
+
+    /// [`Literals::build`] as a DFA up to `dfa_limit` literals and a contiguous NFA beyond: a DFA
+    /// is fastest to search, but its memory grows with the literals (megabytes for a thousand),
+    /// and an automaton searched only in the few sentences with a hit is better small.
+    pub(super) fn build_with(self, dfa_limit: usize) -> Result<Automaton<U>, ScoreError> {
         if self.patterns.is_empty() {
             return Ok(None);
         }
-        // A DFA is fastest to search; past a few thousand literals its build time and memory
-        // grow, and the contiguous NFA is the better trade.
-        let kind =
-            if self.patterns.len() <= 2_000 { AhoCorasickKind::DFA } else { AhoCorasickKind::ContiguousNFA };
+        let kind = if self.patterns.len() <= dfa_limit {
+            AhoCorasickKind::DFA
+        } else {
+            AhoCorasickKind::ContiguousNFA
+        };
         let ac = AhoCorasick::builder()
             .match_kind(MatchKind::Standard)
             .kind(Some(kind))
