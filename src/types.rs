@@ -2,10 +2,6 @@
 //! extraction method) and error-chain formatting. A leaf: it imports nothing from the crate, so
 //! every stage may use it without tying itself to another stage.
 
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
-
 /// An error and its causes on one line: `fetch failed: server answered 503`.
 #[must_use]
 pub fn chain(err: &dyn std::error::Error) -> String {
@@ -31,7 +27,9 @@ pub struct Validators {
 macro_rules! text_enum {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[derive(
+            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize,
+        )]
         #[serde(rename_all = "lowercase")]
         pub enum $name {
             $($(#[$vmeta])* $variant),+
@@ -62,13 +60,16 @@ macro_rules! text_enum {
             }
         }
 
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        impl ::std::fmt::Display for $name {
+            fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                 f.pad(self.as_str())
             }
         }
     };
 }
+
+/// For other modules' text-backed enums (the escalation ladder's rungs).
+pub(crate) use text_enum;
 
 text_enum! {
     /// How serious an alert is; ordered, so `>=` compares severities.

@@ -85,40 +85,21 @@ pub struct Term {
     pub standalone: bool,
 }
 
-/// The escalation ladder: what an event does, from words to war.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Rung {
-    /// A threat of force or of a penalty.
-    Threat,
-    /// Forces moved, alerted or massed; coercion (blockades, force against protesters).
-    Mobilisation,
-    /// Violence by one party: an attack, a bombing, a kidnapping.
-    Attack,
-    /// Armed violence between two parties' forces.
-    Clash,
+crate::types::text_enum! {
+    /// The escalation ladder: what an event does, from words to war.
+    Rung {
+        /// A threat of force or of a penalty.
+        Threat => "threat",
+        /// Forces moved, alerted or massed; coercion (blockades, force against protesters).
+        Mobilisation => "mobilisation",
+        /// Violence by one party: an attack, a bombing, a kidnapping.
+        Attack => "attack",
+        /// Armed violence between two parties' forces.
+        Clash => "clash",
+    }
 }
 
 impl Rung {
-    /// Every rung, lowest first.
-    pub const ALL: [Self; 4] = [Self::Threat, Self::Mobilisation, Self::Attack, Self::Clash];
-
-    #[must_use]
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Threat => "threat",
-            Self::Mobilisation => "mobilisation",
-            Self::Attack => "attack",
-            Self::Clash => "clash",
-        }
-    }
-
-    /// The rung spelt `text`, if any.
-    #[must_use]
-    pub fn parse(text: &str) -> Option<Self> {
-        Self::ALL.into_iter().find(|r| r.as_str() == text)
-    }
-
     /// Its base level on the ladder: threat 1, mobilisation 2, attack and clash 3 (a clash
     /// between states' forces rises further as an interstate event).
     #[must_use]
