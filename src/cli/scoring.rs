@@ -187,19 +187,20 @@ fn explain(matches: &[Match]) -> String {
 #[derive(Debug, serde::Deserialize)]
 struct Line {
     id: serde_json::Value,
+    #[serde(default)]
+    title: String,
     text: String,
     #[serde(default)]
     label: Option<String>,
 }
 
-/// What `score --jsonl` prints per line.
+/// What `score --jsonl` prints per line: its id and the whole explanation, as `score --json`
+/// prints it.
 #[derive(Debug, serde::Serialize)]
 struct Verdict<'a> {
     id: &'a serde_json::Value,
-    score: f64,
-    alert: bool,
-    severity: Option<crate::types::Severity>,
-    matches: &'a [Match],
+    #[serde(flatten)]
+    scored: &'a Scored,
 }
 
 /// Why a JSONL file could not be used.
@@ -224,8 +225,9 @@ fn read_lines(input: &str) -> Result<Vec<Line>, JsonlError> {
         .collect()
 }
 
-/// `score --jsonl`: each `{"id","text"}` line scored as a short article (no title), one
-/// `{"id","score","alert","severity","matches"}` line out.
+/// `score --jsonl`: each `{"id","text"}` line (with its `title`, if it has one) scored as an
+/// article, one line out: `{"id","score","alert","severity","matches",…}` with the event, the
+/// frames, the reason it stays quiet and the relevance gate's verdict when there are any.
 ///
 /// # Errors
 /// [`JsonlError`] naming the first malformed line.
@@ -235,14 +237,8 @@ fn read_lines(input: &str) -> Result<Vec<Line>, JsonlError> {
 pub fn score_jsonl(scorer: &Scorer, input: &str) -> Result<String, JsonlError> {
     let mut out = String::new();
     for line in read_lines(input)? {
-        let result = scorer.score("", &line.text);
-        let verdict = Verdict {
-            id: &line.id,
-            score: result.score,
-            alert: result.alert,
-            severity: result.severity,
-            matches: &result.matches,
-        };
+        let result = scorer.score(&line.title, &line.text);
+        let verdict = Verdict { id: &line.id, scored: &result };
         let _ = writeln!(out, "{}", serde_json::to_string(&verdict).expect("verdicts serialize"));
     }
     Ok(out)

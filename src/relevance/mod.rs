@@ -21,6 +21,7 @@ pub mod format;
 pub mod model;
 pub mod report;
 pub mod train;
+mod words;
 
 #[cfg(test)]
 mod tests;

@@ -274,7 +274,8 @@ pub(super) fn main_event(
 
 /// Why an article with these occurrences did not alert, in a few words.
 pub(super) fn reason(rules: &Rules, occurrences: &[Occurrence<'_>], score: f64, frames: &[usize]) -> String {
-    let escalation: Vec<&Occurrence<'_>> = occurrences.iter().filter(|o| o.level.rung.is_some()).collect();
+    let escalation: Vec<&Occurrence<'_>> =
+        occurrences.iter().filter(|o| o.level.rung.is_some() || rules.terms[o.term].weight > 0.0).collect();
     if escalation.is_empty() {
         return "no escalation term matched".into();
     }
@@ -282,6 +283,15 @@ pub(super) fn reason(rules: &Rules, occurrences: &[Occurrence<'_>], score: f64, 
         && escalation.iter().all(|o| o.frame.is_some())
     {
         return format!("suppressed: {} frame", rules.frames[f].name);
+    }
+    if score >= rules.severity.threshold {
+        let first_frame = escalation.iter().find_map(|o| o.frame).map(|f| rules.frames[f].name.as_str());
+        return match first_frame {
+            Some(frame) => {
+                format!("suppressed: {frame} frame; the other violent words are negated, alleged or past")
+            }
+            None => "every violent word is negated, alleged, past or background".into(),
+        };
     }
     if escalation.iter().all(|o| !o.event) {
         if let Some(f) = escalation.iter().find_map(|o| o.frame) {

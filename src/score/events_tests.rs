@@ -35,6 +35,7 @@ fn event_rules() -> Scorer {
         typed("troops", ActorKind::Military, None),
         typed("police", ActorKind::Police, None),
         typed("militants", ActorKind::ArmedGroup, None),
+        typed("journalist", ActorKind::Civic, None),
         typed("fans", ActorKind::Other, None),
     ];
     r.frames = vec![
@@ -68,6 +69,7 @@ fn a_match_is_an_event_only_with_a_conflict_party_or_a_standalone_act() {
         ("Troops attacked the post.", true),
         ("Police attacked the post.", true),
         ("Militants attacked the post.", true),
+        ("A journalist was attacked at the post.", true),
         ("Fans attacked the post.", false),
         ("Someone attacked the post.", false),
         ("An airstrike hit the post.", true),
@@ -78,6 +80,25 @@ fn a_match_is_an_event_only_with_a_conflict_party_or_a_standalone_act() {
         assert_eq!(!m.flags.no_actor, event, "{sentence}");
         let want = if event { 7.0 } else { 7.0 * Events::default().no_actor_factor };
         assert!((m.contribution - want).abs() < 1e-9, "{sentence}: {}", m.contribution);
+    }
+}
+
+#[test]
+fn a_party_named_in_the_sentence_before_is_in_reach() {
+    let s = event_rules();
+    // (title, body, the body's last sentence is an event)
+    let cases = [
+        ("", "Intro. Militants stopped a bus. Six men were attacked.", true),
+        ("", "Intro. The bus stopped. Six men were attacked.", false),
+        ("", "Intro. Militants stopped a bus.\nThe road closed. Six men were attacked.", false),
+        ("", "Intro. Fans stopped a bus. Six men were attacked.", false),
+        ("Militants stop a bus", "Six men were attacked.", true),
+        ("A bus stops", "Six men were attacked.", false),
+    ];
+    for (title, body, event) in cases {
+        let scored = s.score(title, body);
+        let m = scored.matches.last().expect("a match");
+        assert_eq!(!m.flags.no_actor, event, "{title:?} {body:?}");
     }
 }
 
@@ -115,4 +136,49 @@ fn severity_climbs_the_ladder_with_states_and_officials() {
     }
     let past = s.score("", "Intro. Militants attacked the post in 1999. Talks began in 2026.");
     assert!(past.matches[0].flags.past, "{past:?}");
+}
+
+#[test]
+fn violent_words_their_context_takes_away_never_alert_however_many() {
+    let mut r = super::tests::rules(
+        ["attacked", "shot", "stormed", "bombed"].iter().map(|p| phrase(p, 7.0, "assault")).collect(),
+    );
+    r.context.negation_factor = 0.5;
+    r.frames = vec![Frame {
+        name: "seizure".into(),
+        cues: vec!["recovered".into()],
+        scope: FrameScope::Sentence,
+        min_cues: 1,
+        factor: 0.5,
+        unless: vec![ActorKind::ArmedGroup],
+    }];
+    r.actors = vec![Actor {
+        name: "militants".into(),
+        aliases: Vec::new(),
+        kind: ActorKind::ArmedGroup,
+        country: None,
+    }];
+    let s = Scorer::new(r).expect("compiles");
+    // (body, alerts, reason): each body sums well past the threshold of 6.
+    let cases = [
+        (
+            "Intro. It was not attacked. It was not shot. It was not stormed. It was not bombed.",
+            false,
+            "negated",
+        ),
+        ("Intro. They attacked the post. It was not shot. It was not stormed. It was not bombed.", true, ""),
+    ];
+    for (body, alerts, reason) in cases {
+        let scored = s.score("", body);
+        assert!(scored.score >= 6.0, "{body}: {}", scored.score);
+        assert_eq!(scored.alert, alerts, "{body}");
+        assert!(scored.reason.as_deref().unwrap_or_default().contains(reason), "{body}: {:?}", scored.reason);
+    }
+    // A sentence frame yields to the kinds it names: arms recovered after a gunfight with
+    // militants leave the gunfight standing.
+    let seized = s.score("", "Intro. Weapons were recovered after the post was attacked, shot and stormed.");
+    assert!(seized.matches.iter().all(|m| m.flags.framed) && !seized.alert, "{seized:?}");
+    let fight =
+        s.score("", "Intro. Weapons were recovered after militants attacked, shot and stormed the post.");
+    assert!(fight.matches.iter().all(|m| !m.flags.framed) && fight.alert, "{fight:?}");
 }

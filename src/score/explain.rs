@@ -170,7 +170,10 @@ pub(super) fn explain(rules: &Rules, mut occurrences: Vec<Occurrence<'_>>, frame
     }
     let event = main_event(rules, &occurrences, &contributions);
     let score = round2(score);
-    let alert = score >= rules.severity.threshold && score > 0.0;
+    // Violent words that every one its context takes away (framed, negated, alleged, past) add
+    // up to no event, however many there are.
+    let stands = occurrences.iter().any(|o| o.raw > 0.0 && stands(o.flags));
+    let alert = stands && score >= rules.severity.threshold && score > 0.0;
     let severity =
         alert.then(|| event.as_ref().map_or(Severity::Low, |e| severity_of(e.level, &rules.events)));
     let reason = (!alert).then(|| reason(rules, &occurrences, score, frames));
@@ -253,6 +256,12 @@ fn weigh(occurrences: &[Occurrence<'_>], decay: f64) -> Weighed {
         weighed.each.push((contribution, i, nth));
     }
     weighed
+}
+
+/// Whether a match stands as escalation in its context: nothing but the want of a party near it
+/// (which a party elsewhere in the article may make good) weakens it.
+fn stands(f: Flags) -> bool {
+    !(f.negated || f.alleged || f.background || f.past || f.framed)
 }
 
 fn round2(x: f64) -> f64 {

@@ -125,6 +125,10 @@ pub enum ActorKind {
     Police,
     /// Militants, insurgents, rebels, terrorist groups.
     ArmedGroup,
+    /// Civic figures whose killing, abduction or intimidation is political violence whoever
+    /// does it: politicians, judges, journalists, clerics, activists, aid and polio workers,
+    /// tribal elders. A party to the event as its target, never armed or official.
+    Civic,
     /// Anyone else: named for the record, no conflict party.
     #[default]
     Other,
@@ -132,12 +136,13 @@ pub enum ActorKind {
 
 impl ActorKind {
     /// Every kind, with its config spelling.
-    pub const ALL: [(Self, &str); 6] = [
+    pub const ALL: [(Self, &str); 7] = [
         (Self::Country, "country"),
         (Self::State, "state"),
         (Self::Military, "military"),
         (Self::Police, "police"),
         (Self::ArmedGroup, "armed_group"),
+        (Self::Civic, "civic"),
         (Self::Other, "other"),
     ];
 
@@ -312,6 +317,18 @@ pub struct Context {
     /// Each repeat of one term adds this share of the previous occurrence.
     #[serde(skip_serializing_if = "at_default::repeat_decay")]
     pub repeat_decay: f64,
+}
+
+impl Context {
+    /// The multiplier of a match in the title, the lede or the rest of the body.
+    #[must_use]
+    pub fn boost(&self, place: super::Place) -> f64 {
+        match place {
+            super::Place::Title => self.title_boost,
+            super::Place::Lede => self.lede_boost,
+            super::Place::Body => self.body_weight,
+        }
+    }
 }
 
 impl Default for Context {

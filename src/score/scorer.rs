@@ -75,6 +75,10 @@ struct Work<'a> {
     hits: Vec<Hit>,
     found: Vec<Found>,
     occurrences: Vec<Occurrence<'a>>,
+    /// The text whose sentences are being read (the title, then the body), and the title: where
+    /// the sentence before one is found.
+    within: &'a str,
+    title: &'a str,
 }
 
 impl Scorer {
@@ -155,13 +159,14 @@ impl Scorer {
     }
 
     fn score_at(&self, title: &str, body: &str, year: Option<i32>) -> Scored {
-        let mut work = Work::default();
+        let mut work = Work { within: title, title, ..Work::default() };
         if self.matcher.is_none() {
             return explain(&self.rules, work.occurrences, &[]);
         }
         for sentence in sentences(title) {
             self.sentence(Place::Title, sentence, &mut work);
         }
+        work.within = body;
         let mut lede_end = 0;
         for sentence in sentences(body).take(self.rules.context.lede_sentences) {
             self.sentence(Place::Lede, sentence, &mut work);
@@ -278,24 +283,45 @@ impl Scorer {
         }
     }
 
+    /// Whether the sentence before `sentence` in `within` (or, before a body's first, `title`)
+    /// names a conflict party: the agent of one sentence is often the subject of the next
+    /// ("Gunmen stopped the bus. Six passengers were killed.").
+    fn party_before(&self, sentence: &str, within: &str, title: Option<&str>) -> bool {
+        let offset = (sentence.as_ptr() as usize).checked_sub(within.as_ptr() as usize);
+        let Some(before) = offset.and_then(|o| within.get(..o)).map(str::trim_end) else { return false };
+        let previous = match before.char_indices().next_back() {
+            Some((last, _)) => {
+                let (start, end) = text::sentence_around(within, last);
+                &within[start..end]
+            }
+            None => title.unwrap_or_default(),
+        };
+        if previous.trim().is_empty() {
+            return false;
+        }
+        let norm = text::normalize(previous);
+        self.cues.of(&norm).kinds(&self.rules.actors).any(ActorKind::is_conflict_party)
+    }
+
     /// Finds the terms of one sentence and weighs them in their context.
     fn sentence<'a>(&self, place: Place, sentence: &'a str, work: &mut Work<'a>) {
         let Some(matcher) = &self.matcher else { return };
         let ctx = &self.rules.context;
-        let Work { norm, hits, found, occurrences } = work;
+        let Work { norm, hits, found, occurrences, within, title } = work;
         text::normalize_into(sentence, norm);
         matcher.find(&self.rules.terms, norm, hits, found);
         if found.is_empty() {
             return;
         }
-        let boost = match place {
-            Place::Title => ctx.title_boost,
-            Place::Lede => ctx.lede_boost,
-            Place::Body => ctx.body_weight,
-        };
+        let boost = ctx.boost(place);
         let view = self.cues.of(norm);
         let kinds = view.kinds(&self.rules.actors);
-        let has_party = kinds.any(ActorKind::is_conflict_party);
+        let escalates = found.iter().any(|f| self.rules.terms[f.term].weight > 0.0);
+        let has_party = kinds.any(ActorKind::is_conflict_party)
+            || (escalates && self.party_before(sentence, within, (place != Place::Title).then_some(*title)));
+        // A sentence frame holds unless a party of a kind it yields to is in the sentence.
+        let sentence_frame =
+            view.frame.filter(|&f| !self.rules.frames[f].unless.iter().any(|k| kinds.contains(*k)));
         let past = view.past;
         let year = years(norm).min();
         for f in found.iter() {
@@ -305,7 +331,7 @@ impl Scorer {
             let escalation = term.weight > 0.0;
             flags.no_actor = escalation && !term.standalone && !has_party;
             flags.past = escalation && past;
-            let frame = view.frame.filter(|_| escalation);
+            let frame = sentence_frame.filter(|_| escalation);
             flags.framed = frame.is_some();
             let events = &self.rules.events;
             let factors = [

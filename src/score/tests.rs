@@ -18,7 +18,7 @@ pub(super) fn phrase(p: &str, w: f64, c: &str) -> Term {
 /// Rules with the default context, but a one-sentence lede and a body weighing 1, and a match
 /// with nobody acting counting fully, so the arithmetic of the other rules' tests stays plain
 /// (events have tests of their own in `events_tests.rs`).
-fn rules(terms: Vec<Term>) -> Rules {
+pub(super) fn rules(terms: Vec<Term>) -> Rules {
     Rules {
         terms,
         exclude: Vec::new(),
