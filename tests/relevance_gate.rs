@@ -90,3 +90,35 @@ async fn a_corrupt_or_missing_model_is_a_config_problem() {
         assert!(stderr(&out).contains("scoring.relevance.model"), "{model}: {}", stderr(&out));
     }
 }
+
+#[tokio::test]
+async fn a_named_armed_party_in_the_lede_overrules_the_gate_and_says_so() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    // A gate so strict that it would block any article.
+    let strict = config(dir.path(), |s| {
+        s.insert("relevance".into(), toml::Value::Table(toml::toml! { min = 0.999 }));
+    });
+    let calm = " The district administration said markets and schools would stay open, traders reported \
+        steady sales of flour and sugar, and the weather office forecast light rain in the hills over \
+        the coming days while farmers prepared for the wheat harvest in the plains.";
+    let named = score(
+        &strict,
+        &format!("The TTP attacked a checkpoint in the district on Monday.{calm}"),
+        dir.path(),
+    )
+    .await;
+    assert_eq!(named["alert"], true, "{named:#}");
+    let why = named["event"]["why"].as_array().expect("why");
+    assert!(
+        why.iter().any(|w| w.as_str().is_some_and(|w| w.contains("TTP is a named armed party"))),
+        "{named:#}"
+    );
+    let generic = score(
+        &strict,
+        &format!("Militants attacked a checkpoint in the district on Monday.{calm}"),
+        dir.path(),
+    )
+    .await;
+    assert_eq!(generic["alert"], false, "militants at large do not overrule the gate: {generic:#}");
+    assert!(generic["reason"].as_str().is_some_and(|r| r.starts_with("not about conflict")), "{generic:#}");
+}

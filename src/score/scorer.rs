@@ -216,7 +216,17 @@ impl Scorer {
             return;
         }
         let relevance = model.predict(title, body);
-        if relevance.p < gate.min {
+        if relevance.p < gate.min
+            && let Some(party) = self.named_armed_party(scored)
+        {
+            // A state's forces or a named armed group acting is armed conflict whatever the
+            // words around it: the model judges topic, and this is the topic.
+            if let Some(event) = &mut scored.event {
+                event
+                    .why
+                    .push(format!("{party} is a named armed party: relevance {:.2} overruled", relevance.p));
+            }
+        } else if relevance.p < gate.min {
             scored.alert = false;
             scored.severity = None;
             scored.event = None;
@@ -224,6 +234,22 @@ impl Scorer {
                 Some(format!("not about conflict: relevance {:.2} below {:.2}", relevance.p, gate.min));
         }
         scored.relevance = Some(relevance);
+    }
+
+    /// The armed party of a state or a named group (an actor with a country: not "militants"
+    /// or "police" at large) that acts or is acted on in the title or the lede, if any.
+    fn named_armed_party(&self, scored: &Scored) -> Option<String> {
+        let named = |name: &String| {
+            self.rules.actors.iter().any(|a| &a.name == name && a.kind.is_armed() && a.country.is_some())
+        };
+        scored
+            .matches
+            .iter()
+            .filter(|m| m.place != Place::Body && m.contribution > 0.0)
+            .flat_map(|m| [&m.source, &m.target])
+            .flatten()
+            .find(|name| named(name))
+            .cloned()
     }
 
     /// Gives the matches with no party in their sentence the weight of a distant party when the
