@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
 
 use common::{binary, fixtures, shipped};
@@ -156,10 +157,42 @@ fn shipped_config_spells_out_every_key() {
             let written =
                 table.get(key).unwrap_or_else(|| panic!("[{section}] {key} is not in the shipped config"));
             let written = serde_json::to_value(written).expect("serializes");
+            if (section, key.as_str()) == ("storage", "path") {
+                // The packaged config names the service's database instead (see below).
+                continue;
+            }
             assert_eq!(&written, default, "[{section}] {key}: the shipped config shows the default");
         }
     }
     spells_out_scoring(&shipped);
+}
+
+/// Issue 20: the unit set the database only through an environment variable, so `flashpoint
+/// status` on the packaged config, run by hand, created and read an empty database in the
+/// working directory. The packaged config names the unit's state directory itself.
+#[test]
+fn packaged_config_names_the_services_database() {
+    let unit =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/flashpoint.service"))
+            .expect("unit");
+    let state = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("StateDirectory="))
+        .map(|dir| Path::new("/var/lib").join(dir.trim()))
+        .expect("the unit has a state directory");
+    let rt = flashpoint::config::load_runtime(&shipped()).expect("compiles");
+    assert_eq!(rt.storage_path, state.join("flashpoint.db"));
+    assert!(!unit.contains("FLASHPOINT__STORAGE__PATH"), "the config alone names the database");
+    assert!(
+        unit.contains("--config /etc/flashpoint/flashpoint.toml"),
+        "the unit runs on the packaged config"
+    );
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).expect("manifest");
+    assert!(
+        manifest.contains(r#"["config/flashpoint.toml", "etc/flashpoint/flashpoint.toml""#),
+        "the package installs this config where the unit reads it"
+    );
 }
 
 /// `[scoring]` with only the key at `path` set, to `value`.

@@ -58,34 +58,86 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Runs the command `args` names on the config it points at.
+/// Runs the command `args` names on the config it points at (or the first one found).
 #[must_use]
 pub fn run(args: Args) -> Exit {
-    let loaded = config::load_runtime(&args.config);
+    let (config, loaded) = match config::locate(args.config.as_deref(), Path::exists) {
+        Ok(path) => {
+            let loaded = config::load_runtime(&path);
+            (path, loaded)
+        }
+        Err(err) => (PathBuf::new(), Err(err)),
+    };
     logging::init(args.log_format, loaded.as_ref().map_or("info", |rt| rt.log_level.as_str()));
     match loaded {
-        Ok(rt) => dispatch(rt, args),
-        Err(err) => bad_config(&args, &err),
+        Ok(rt) => dispatch(rt, &config, args.command),
+        Err(err) => bad_config(&config, &args.command, &err),
     }
 }
 
 /// Every problem on stderr, one a line, named by the file; a log line too unless the command
 /// was only asked to check.
-fn bad_config(args: &Args, err: &ConfigError) -> Exit {
+fn bad_config(config: &Path, command: &Command, err: &ConfigError) -> Exit {
     let problems = err.problems();
     for p in &problems {
-        eprintln!("{}: {p}", args.config.display());
+        if config.as_os_str().is_empty() {
+            eprintln!("{p}");
+        } else {
+            eprintln!("{}: {p}", config.display());
+        }
     }
-    if !matches!(args.command, Command::CheckConfig) {
-        error!(target: LOG_TARGET, config = %args.config.display(), problems = problems.len(), "bad config; not starting");
+    if !matches!(command, Command::CheckConfig) {
+        error!(target: LOG_TARGET, config = %config.display(), problems = problems.len(), "bad config; not starting");
     }
     Exit::BadConfig
 }
 
-fn dispatch(rt: Runtime, args: Args) -> Exit {
-    match args.command {
-        Command::Run => daemon::run(rt, Mode::Daemon, &args.config),
-        Command::Once => daemon::run(rt, Mode::Once, &args.config),
+/// What a command does with the configured database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Database {
+    /// Nothing: it works on files and the config alone.
+    Unused,
+    /// Reads or nudges what a daemon wrote; it never creates a database.
+    Existing,
+    /// Creates it when missing (`run`, `once`), or only names it (`check-config`).
+    Own,
+}
+
+fn database_use(command: &Command) -> Database {
+    match command {
+        Command::Run | Command::Once | Command::CheckConfig => Database::Own,
+        Command::Alerts { .. }
+        | Command::Deliveries { .. }
+        | Command::Redeliver { .. }
+        | Command::Status { .. }
+        | Command::Feeds { .. }
+        | Command::Rescore { .. }
+        | Command::Label { .. }
+        | Command::Labels { .. } => Database::Existing,
+        Command::Train(train) if train.with_labels => Database::Existing,
+        Command::Score { .. }
+        | Command::Eval { .. }
+        | Command::FeedTest { .. }
+        | Command::Extract { .. }
+        | Command::Train(_) => Database::Unused,
+    }
+}
+
+fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
+    let database = database_use(&command);
+    announce(config, (database != Database::Unused).then_some(rt.storage_path.as_path()));
+    if database == Database::Existing && !rt.storage_path.exists() {
+        eprintln!(
+            "database {} does not exist: it is storage.path in {}; only `run` and `once` create it. \
+             Is this the config the daemon runs with?",
+            absolute(&rt.storage_path).display(),
+            config.display()
+        );
+        return Exit::Failure;
+    }
+    match command {
+        Command::Run => daemon::run(rt, Mode::Daemon, config),
+        Command::Once => daemon::run(rt, Mode::Once, config),
         Command::CheckConfig => daemon::check_config(&rt),
         Command::Score { jsonl: Some(file), .. } => scoring::score_jsonl_file(&rt, &file),
         Command::Score { file, url, json, .. } => {
@@ -104,26 +156,32 @@ fn dispatch(rt: Runtime, args: Args) -> Exit {
         Command::Extract { files, url, json, out_dir } => {
             pages::extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
         }
-        Command::Label { id, verdict, note } => {
-            labels::label(&rt, &args.config, &id, verdict, note.as_deref())
-        }
-        Command::Labels { json } => labels::labels(&rt, &args.config, json),
-        Command::Train(train) => train::train(&rt, &args.config, &train),
+        Command::Label { id, verdict, note } => labels::label(&rt, &id, verdict, note.as_deref()),
+        Command::Labels { json } => labels::labels(&rt, json),
+        Command::Train(train) => train::train(&rt, config, &train),
     }
 }
 
-/// Says on stderr, in one line, which config a command runs on and which database it uses, so
-/// that stdout holds only what the command prints (JSON lines with `--json`).
+/// `path` from the root, so the line says which file whatever the working directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Says on stderr, in one line and before anything else, which config a command runs on and
+/// which database it uses, so that stdout holds only what the command prints (JSON lines with
+/// `--json`).
 fn announce(config: &Path, database: Option<&Path>) {
+    let config = absolute(config);
     match database {
-        Some(db) => eprintln!("config {}, database {}", config.display(), db.display()),
+        Some(db) => eprintln!("config {}, database {}", config.display(), absolute(db).display()),
         None => eprintln!("config {}, no database", config.display()),
     }
 }
 
 /// Opens the configured database for an operator command; any error is printed as one chain.
 fn with_store(rt: &Runtime, f: impl FnOnce(&Store) -> anyhow::Result<()>) -> Exit {
-    let result = Store::open(&rt.storage_path).map_err(anyhow::Error::from).and_then(|store| f(&store));
+    let result =
+        Store::open_existing(&rt.storage_path).map_err(anyhow::Error::from).and_then(|store| f(&store));
     match result {
         Ok(()) => Exit::Ok,
         Err(err) => {

@@ -76,6 +76,9 @@ pub enum ConfigError {
     /// The file parsed but some values are wrong; every problem is listed.
     #[error("invalid config: {}", .0.len())]
     Invalid(Vec<Problem>),
+    /// No `--config`, no `FLASHPOINT_CONFIG`, and none of the usual places holds a config.
+    #[error("no config found")]
+    NotFound { searched: Vec<PathBuf> },
 }
 
 impl ConfigError {
@@ -85,8 +88,29 @@ impl ConfigError {
         match self {
             Self::Read { path, source } => vec![format!("{}: {source}", path.display())],
             Self::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+            Self::NotFound { searched } => vec![format!(
+                "no config at {}; pass --config PATH or set FLASHPOINT_CONFIG",
+                searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" or ")
+            )],
         }
     }
+}
+
+/// Where a config is looked for when neither `--config` nor `FLASHPOINT_CONFIG` names one, in
+/// order: the one in a clone of the repository, then the packaged one.
+pub const SEARCH_PATH: [&str; 2] = ["config/flashpoint.toml", "/etc/flashpoint/flashpoint.toml"];
+
+/// The config to use: `given` (`--config`, else `FLASHPOINT_CONFIG`) when set, else the first
+/// of [`SEARCH_PATH`] for which `exists` holds.
+///
+/// # Errors
+/// [`ConfigError::NotFound`] naming every place looked at.
+pub fn locate(given: Option<&Path>, exists: impl Fn(&Path) -> bool) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = given {
+        return Ok(path.to_path_buf());
+    }
+    let searched: Vec<PathBuf> = SEARCH_PATH.iter().map(PathBuf::from).collect();
+    searched.iter().find(|p| exists(p)).cloned().ok_or(ConfigError::NotFound { searched })
 }
 
 /// Everything the daemon needs, validated and compiled once.

@@ -22,7 +22,7 @@ fn parse(toml_text: &str) -> Result<Runtime, ConfigError> {
 fn keys(err: &ConfigError) -> Vec<String> {
     match err {
         ConfigError::Invalid(p) => p.iter().map(|p| p.key.clone()).collect(),
-        ConfigError::Read { .. } => vec!["<read>".into()],
+        ConfigError::Read { .. } | ConfigError::NotFound { .. } => vec!["<read>".into()],
     }
 }
 
@@ -185,4 +185,33 @@ fn webhook_secret_file_is_read_and_kept_out_of_debug_output() {
     assert_eq!(hook.secret, Some(Secret::parse("whsec_c2VjcmV0").expect("secret")));
     assert!(!hook.wants(Severity::Medium, "any") && hook.wants(Severity::High, "any"));
     assert!(!format!("{rt:?}").contains("c2VjcmV0"), "Debug output hides the secret");
+}
+
+/// Issue 20: outside the repository every command failed on the relative default
+/// `config/flashpoint.toml`; the packaged config is found next.
+#[test]
+fn config_is_looked_for_where_it_is_installed() {
+    use std::path::Path;
+
+    use super::locate;
+    type Exists<'a> = &'a dyn Fn(&Path) -> bool;
+    let both = |_: &Path| true;
+    let packaged = |p: &Path| p.is_absolute();
+    let none = |_: &Path| false;
+    let given = Path::new("/srv/fp.toml");
+    let cases: [(Option<&Path>, Exists<'_>, Option<&str>); 5] = [
+        (Some(given), &none, Some("/srv/fp.toml")),
+        (Some(given), &both, Some("/srv/fp.toml")),
+        (None, &both, Some("config/flashpoint.toml")),
+        (None, &packaged, Some("/etc/flashpoint/flashpoint.toml")),
+        (None, &none, None),
+    ];
+    for (given, exists, want) in cases {
+        let found = locate(given, exists);
+        assert_eq!(found.as_ref().ok().and_then(|p| p.to_str()), want, "{given:?}");
+        if let Err(err) = found {
+            let text = err.problems().join("\n");
+            assert!(text.contains("/etc/flashpoint/flashpoint.toml") && text.contains("--config"), "{text}");
+        }
+    }
 }

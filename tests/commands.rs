@@ -1,0 +1,120 @@
+//! The operator commands as an operator meets them: which config and database they use, what
+//! they say first, and that the commands which only read never create a database.
+
+mod common;
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+use common::{TestConfig, binary, stderr};
+
+/// `flashpoint ARGS…` in `cwd`, blind to the caller's `FLASHPOINT_CONFIG` unless `env` sets it.
+fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut cmd = Command::new(binary());
+    cmd.current_dir(cwd).args(args).env_remove("FLASHPOINT_CONFIG").env("RUST_LOG", "warn");
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    cmd.output().expect("run flashpoint")
+}
+
+fn with_config(cfg: &TestConfig, args: &[&str]) -> Output {
+    let mut all = vec!["--config", cfg.path.to_str().expect("utf-8")];
+    all.extend_from_slice(args);
+    run_in(cfg.dir(), &all, &[])
+}
+
+const READERS: [&[&str]; 7] = [
+    &["status"],
+    &["alerts"],
+    &["deliveries"],
+    &["feeds"],
+    &["labels"],
+    &["rescore"],
+    &["train", "--with-labels", "--out", "m.model"],
+];
+
+/// Issue 20: `status` on a config whose database is not where it says created an empty one and
+/// reported "0 articles, 0 alerts".
+#[test]
+fn reading_commands_never_create_a_database() {
+    let cfg = TestConfig::new(&[], &[], "");
+    for args in READERS {
+        let out = with_config(&cfg, args);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{args:?}: {err}");
+        let db = cfg.db.display().to_string();
+        let config = cfg.path.display().to_string();
+        assert!(err.contains(&format!("database {db} does not exist")), "{args:?} names the database: {err}");
+        assert!(err.contains(&format!("storage.path in {config}")), "{args:?} names the config: {err}");
+        assert!(!cfg.db.exists(), "{args:?} created {db}");
+    }
+}
+
+/// Issue 20: every command's first line on stderr names the config and database it uses; what
+/// it prints on stdout stays machine-readable.
+#[test]
+fn every_command_names_its_config_and_database_first() {
+    let cfg = TestConfig::new(&[], &[], "");
+    drop(flashpoint::store::Store::open(&cfg.db).expect("a database the daemon made"));
+    let lines = cfg.dir().join("lines.jsonl");
+    std::fs::write(&lines, "{\"id\":\"1\",\"text\":\"The army will strike deep inside the border.\"}\n")
+        .expect("write");
+    let lines = lines.to_str().expect("utf-8");
+    let with_db = format!("config {}, database {}", cfg.path.display(), cfg.db.display());
+    let without_db = format!("config {}, no database", cfg.path.display());
+    let cases: [(&[&str], &str, bool); 7] = [
+        (&["status", "--json"], &with_db, true),
+        (&["alerts", "--json"], &with_db, true),
+        (&["deliveries", "--json"], &with_db, true),
+        (&["feeds", "--json"], &with_db, true),
+        (&["labels", "--json"], &with_db, true),
+        (&["score", "--jsonl", lines], &without_db, true),
+        (&["check-config"], &with_db, false),
+    ];
+    for (args, first, json) in cases {
+        let out = with_config(&cfg, args);
+        let err = stderr(&out);
+        assert!(out.status.success(), "{args:?}: {err}");
+        assert_eq!(err.lines().next(), Some(first), "{args:?}");
+        let stdout = String::from_utf8(out.stdout).expect("utf-8");
+        if json && !stdout.is_empty() {
+            let whole = serde_json::from_str::<serde_json::Value>(&stdout).is_ok();
+            let each = stdout.lines().all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok());
+            assert!(whole || each, "{args:?}: stdout is JSON only: {stdout}");
+        }
+    }
+}
+
+/// Issue 20: `--config` defaulted to the relative `config/flashpoint.toml`, so outside the
+/// repository every command failed. `FLASHPOINT_CONFIG` comes first, then the working
+/// directory's `config/flashpoint.toml`, then the packaged `/etc/flashpoint/flashpoint.toml`.
+#[test]
+fn the_config_is_found_by_the_environment_then_the_working_directory() {
+    let cfg = TestConfig::new(&[], &[], "");
+    let cwd = tempfile::tempdir().expect("tempdir");
+    let local = cwd.path().join("config/flashpoint.toml");
+    std::fs::create_dir_all(local.parent().expect("dir")).expect("mkdir");
+    std::fs::copy(&cfg.path, &local).expect("copy");
+    let first_line = |out: &Output| stderr(out).lines().next().unwrap_or_default().to_string();
+
+    let out = run_in(cwd.path(), &["check-config"], &[]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(first_line(&out).starts_with(&format!("config {},", local.display())), "{}", stderr(&out));
+
+    let env = cfg.path.to_str().expect("utf-8");
+    let out = run_in(cwd.path(), &["check-config"], &[("FLASHPOINT_CONFIG", env)]);
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert!(first_line(&out).starts_with(&format!("config {env},")), "{}", stderr(&out));
+
+    let empty = tempfile::tempdir().expect("tempdir");
+    if !Path::new("/etc/flashpoint/flashpoint.toml").exists() {
+        let out = run_in(empty.path(), &["status"], &[]);
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(78), "{err}");
+        assert!(
+            err.contains("config/flashpoint.toml") && err.contains("/etc/flashpoint/flashpoint.toml"),
+            "{err}"
+        );
+    }
+}
