@@ -225,3 +225,57 @@ async fn killed_while_receiver_down_delivers_everything_after_restart() {
     articles.dedup();
     assert_eq!(articles.len(), 5, "one id per article");
 }
+
+/// Issue 20: for Slack and Discord the URL is the credential, yet a failed POST logged the HTTP
+/// client's error with the URL in it, and stored it in `deliveries`. Each kind of failure once:
+/// nobody listening, a timeout, a 5xx, and a 4xx whose body quotes the URL back.
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_urls_never_reach_the_log_or_the_database() {
+    let site = Server::start().await;
+    generated_site(&site, 1, 1);
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    let slow = Server::start().await;
+    slow.script_posts_slow(&[(200, secs(3)); 8]);
+    let failing = Server::start().await;
+    failing.answer_posts(500);
+    let refusing = Server::start().await;
+    refusing.answer_posts(400);
+    let secret = |kind: &str| format!("/services/T0/B0/SECRET-{kind}");
+    refusing.post_body(format!("invalid_blocks; posted to {}", refusing.url(&secret("refusing"))));
+    let hooks = [
+        format!("http://{closed}{}", secret("closed")),
+        slow.url(&secret("slow")),
+        failing.url(&secret("failing")),
+        refusing.url(&secret("refusing")),
+    ];
+    let config = format!("{FAST}timeout = \"300ms\"\nmax_age = \"1s\"\n");
+    let cfg = TestConfig::new(&[("Generated", site.url("/gen/feed"))], &hooks, &config);
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    let mut log = stderr(&out);
+    // A second run after max_age dead-letters them all, and says so.
+    tokio::time::sleep(Duration::from_millis(1100)).await;
+    log += &stderr(&flashpoint(&cfg.path, &["once"]).await);
+    log += &String::from_utf8_lossy(&flashpoint(&cfg.path, &["deliveries", "--all", "--json"]).await.stdout);
+
+    let errors = common::query(&cfg.db, "SELECT webhook, last_error FROM deliveries ORDER BY webhook");
+    let errors = format!("{errors:?}");
+    for (hook, said) in
+        [("hook0", "refused"), ("hook1", "timed out"), ("hook2", "HTTP 500"), ("hook3", "invalid_blocks")]
+    {
+        assert!(errors.contains(&format!("Text(\"{hook}\"), Text(")), "{hook} failed: {errors}");
+        assert!(errors.to_lowercase().contains(&said.to_lowercase()), "{hook}: {said}: {errors}");
+    }
+    assert_eq!(cfg.deliveries("dead"), 4, "{errors}");
+    assert!(log.contains("delivery dead-lettered"), "{log}");
+    assert!(!log.contains("SECRET"), "a webhook URL in the log: {log}");
+    for entry in std::fs::read_dir(cfg.dir()).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("flashpoint.db")) {
+            let bytes = std::fs::read(&path).expect("read");
+            assert!(!bytes.windows(6).any(|w| w == b"SECRET"), "a webhook URL in {}", path.display());
+        }
+    }
+}
