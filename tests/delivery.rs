@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{
-    Daemon, Server, TestConfig, count, count_now, flashpoint, generated_site, once, secs, stderr, wait_until,
-    write_config,
+    Daemon, Reply, Server, TestConfig, count, count_now, flashpoint, generated_site, once, secs, stderr,
+    wait_until, write_config,
 };
 use hmac::{KeyInit as _, Mac as _};
 
@@ -278,4 +278,62 @@ async fn webhook_urls_never_reach_the_log_or_the_database() {
             assert!(!bytes.windows(6).any(|w| w == b"SECRET"), "a webhook URL in {}", path.display());
         }
     }
+}
+
+/// Issue 20: a feed item with an empty `<title>` gave Slack a header block with empty text (Slack
+/// refuses it: 400, then dead-lettered) and Discord an embed with an empty title. The page's own
+/// title stands in, else the article's address.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untitled_item_reaches_slack_and_discord_with_a_title() {
+    let site = Server::start().await;
+    generated_site(&site, 1, 1);
+    let threat = "<p>Defence minister Khan said on Friday that the country will strike deep inside the neighbouring \
+        province if attacks continue, and troops were placed on high alert along the border.</p>\
+        <p>He said the armed forces would retaliate against any incursion, officials said.</p>";
+    site.route(
+        "/bare",
+        Reply::ok("text/html", format!("<html><body><article>{threat}</article></body></html>")),
+    );
+    let base = site.base();
+    site.route(
+        "/untitled",
+        Reply::ok(
+            "application/rss+xml",
+            format!(
+                "<rss version=\"2.0\"><channel><title>u</title>\
+                 <item><title></title><link>{base}/gen/0</link><guid>u0</guid></item>\
+                 <item><title> </title><link>{base}/bare</link><guid>u1</guid></item></channel></rss>"
+            ),
+        ),
+    );
+    let hook = Server::start().await;
+    let cfg = TestConfig::new(
+        &[("Untitled", site.url("/untitled"))],
+        &[],
+        &format!(
+            "[[webhooks]]\nurl = \"{}\"\nname = \"slack\"\nformat = \"slack\"\n\
+             [[webhooks]]\nurl = \"{}\"\nname = \"discord\"\nformat = \"discord\"\n",
+            hook.url("/slack"),
+            hook.url("/discord")
+        ),
+    );
+    once(&cfg.path).await;
+    let mut headers: Vec<String> = hook
+        .posts("/slack")
+        .iter()
+        .map(|p| p["blocks"][0]["text"]["text"].as_str().unwrap_or("").to_string())
+        .collect();
+    headers.sort();
+    assert_eq!(
+        headers,
+        ["Minister 0 warns of strikes".to_string(), site.url("/bare")],
+        "the page's title, else the address"
+    );
+    let titles: Vec<String> = hook
+        .posts("/discord")
+        .iter()
+        .map(|p| p["embeds"][0]["title"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(titles.len(), 2);
+    assert!(titles.iter().all(|t| !t.trim().is_empty()), "{titles:?}");
 }
