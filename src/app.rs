@@ -25,7 +25,7 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::notify::{Notifier, NotifyError, Wakers};
 use crate::score::LiveScorer;
 use crate::service::{self, Health, Progress, Stage};
-use crate::store::{Store, StoreError};
+use crate::store::{RunSummary, Store, StoreError};
 
 mod control;
 mod stages;
@@ -87,11 +87,19 @@ impl Shared {
 /// `control.reload` request re-reads `config_path` and puts its scoring rules in force if it
 /// compiles; other settings take effect on restart.
 ///
+/// Returns, for [`Mode::Once`], what the run did (read back from the database).
+///
 /// # Errors
 /// [`AppError`] when the database, the HTTP client, the notifier or the HTTP listener cannot
 /// start.
-pub async fn run(rt: Runtime, config_path: &Path, mode: Mode, control: Control) -> Result<(), AppError> {
+pub async fn run(
+    rt: Runtime,
+    config_path: &Path,
+    mode: Mode,
+    control: Control,
+) -> Result<Option<RunSummary>, AppError> {
     let Control { shutdown, reload } = control;
+    let started = chrono::Utc::now();
     let store = open_store(&rt)?;
     let metrics = crate::http::install_metrics();
     let live = Arc::new(LiveScorer::new(rt.scorer.clone()));
@@ -118,7 +126,10 @@ pub async fn run(rt: Runtime, config_path: &Path, mode: Mode, control: Control) 
     service_stop.cancel();
     services.wait().await;
     info!("flashpoint stopped");
-    Ok(())
+    if mode == Mode::Daemon {
+        return Ok(None);
+    }
+    Ok(Some(shared.store.blocking(move |s| s.run_summary(started)).await?))
 }
 
 /// The tasks that watch and steer the running pipeline, all ending at `stop`: the systemd

@@ -6,7 +6,7 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{TestConfig, binary, stderr};
+use common::{Reply, Server, TestConfig, binary, flashpoint, generated_site, stderr};
 
 /// `flashpoint ARGS…` in `cwd`, blind to the caller's `FLASHPOINT_CONFIG` unless `env` sets it.
 fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -117,4 +117,53 @@ fn the_config_is_found_by_the_environment_then_the_working_directory() {
             "{err}"
         );
     }
+}
+
+fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// Issue 20: `once` exited 0 when every feed failed, and printed no summary, so cron could not
+/// tell that nothing worked. It prints one line, and exits 3 when every feed failed or a delivery
+/// was dead-lettered.
+#[tokio::test(flavor = "multi_thread")]
+async fn once_says_what_it_did_and_exits_3_when_nothing_worked() {
+    let site = Server::start().await;
+    generated_site(&site, 2, 1);
+    site.route("/broken", Reply::status(500));
+    let hook = Server::start().await;
+
+    let failing = TestConfig::new(&[("A", site.url("/broken")), ("B", site.url("/missing"))], &[], "");
+    let out = flashpoint(&failing.path, &["once"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "once: 2 feeds polled, 2 failed; 0 articles, 0 alerts; deliveries: 0 delivered, 0 dead-lettered, 0 pending\n"
+    );
+
+    let working = TestConfig::new(
+        &[("A", site.url("/broken")), ("Gen", site.url("/gen/feed"))],
+        &[hook.url("/hook")],
+        "",
+    );
+    let out = flashpoint(&working.path, &["once"]).await;
+    assert_eq!(out.status.code(), Some(0), "one feed of two worked: {}", stderr(&out));
+    assert_eq!(
+        stdout(&out),
+        "once: 2 feeds polled, 1 failed; 2 articles, 1 alert; deliveries: 1 delivered, 0 dead-lettered, 0 pending\n"
+    );
+
+    hook.answer_posts(410);
+    let dead = TestConfig::new(
+        &[("Gen", site.url("/gen/feed"))],
+        &[hook.url("/hook")],
+        "[delivery]\nmax_age = \"1ms\"\n",
+    );
+    let out = flashpoint(&dead.path, &["once"]).await;
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(
+        stdout(&out).ends_with("deliveries: 0 delivered, 1 dead-lettered, 0 pending\n"),
+        "{}",
+        stdout(&out)
+    );
 }

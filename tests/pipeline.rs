@@ -179,7 +179,9 @@ async fn private_addresses_are_refused_unless_allowed() {
         .expect("config")
         .replace("allow_private = true", "allow_private = false");
     std::fs::write(&cfg.path, text).expect("write");
-    let log = once(&cfg.path).await;
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    let log = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "its only feed failed: {log}");
     assert_eq!(site.hits("/feeds/pakistan"), 0, "no request reached the loopback server");
     assert!(log.contains("refused"), "{log}");
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 0);

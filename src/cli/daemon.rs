@@ -5,9 +5,11 @@ use std::path::Path;
 
 use tracing::error;
 
+use super::table::once_summary;
 use super::{Exit, LOG_TARGET};
 use crate::app::{self, Mode};
 use crate::config::Runtime;
+use crate::store::RunSummary;
 use crate::types::chain;
 
 /// `run` or `once`: the pipeline until SIGTERM or SIGINT (or, once, until every feed was
@@ -22,13 +24,27 @@ pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
     };
     runtime.block_on(async {
         match app::run(rt, config_path, mode, app::unix_signals()).await {
-            Ok(()) => Exit::Ok,
+            Ok(None) => Exit::Ok,
+            Ok(Some(summary)) => {
+                println!("{}", once_summary(&summary));
+                once_exit(&summary)
+            }
             Err(err) => {
                 error!(target: LOG_TARGET, error = %chain(&err), "flashpoint failed");
                 Exit::Failure
             }
         }
     })
+}
+
+/// How `once` exits: [`Exit::Incomplete`] when every feed it polled failed or a delivery was
+/// dead-lettered, so that cron and timers see that nothing (or not everything) worked.
+fn once_exit(s: &RunSummary) -> Exit {
+    if (s.feeds_polled > 0 && s.feeds_failed == s.feeds_polled) || s.dead > 0 {
+        Exit::Incomplete
+    } else {
+        Exit::Ok
+    }
 }
 
 /// `check-config` on a config that compiled: its summary. (A bad one never gets here: its
@@ -49,4 +65,47 @@ pub fn config_summary(rt: &Runtime) -> String {
         rt.webhooks.len(),
         rt.storage_path.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn once_exits_incomplete_when_nothing_worked() {
+        let run = |feeds_polled, feeds_failed, dead| RunSummary {
+            feeds_polled,
+            feeds_failed,
+            dead,
+            ..RunSummary::default()
+        };
+        let cases = [
+            (run(0, 0, 0), Exit::Ok),
+            (run(3, 0, 0), Exit::Ok),
+            (run(3, 2, 0), Exit::Ok),
+            (run(3, 3, 0), Exit::Incomplete),
+            (run(1, 1, 0), Exit::Incomplete),
+            (run(3, 0, 1), Exit::Incomplete),
+        ];
+        for (summary, want) in cases {
+            assert_eq!(once_exit(&summary), want, "{summary:?}");
+        }
+    }
+
+    #[test]
+    fn the_summary_names_every_count_once() {
+        let s = RunSummary {
+            feeds_polled: 1,
+            feeds_failed: 1,
+            articles: 1,
+            alerts: 2,
+            delivered: 1,
+            dead: 1,
+            pending: 0,
+        };
+        assert_eq!(
+            once_summary(&s),
+            "once: 1 feed polled, 1 failed; 1 article, 2 alerts; deliveries: 1 delivered, 1 dead-lettered, 0 pending"
+        );
+    }
 }

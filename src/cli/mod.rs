@@ -48,6 +48,8 @@ pub enum Exit {
     Failure = 1,
     /// The arguments make no sense together (clap's own usage errors exit 2 as well).
     Usage = 2,
+    /// `once` ran, but nothing worked: every feed failed, or a delivery was dead-lettered.
+    Incomplete = 3,
     /// The config is bad (`EX_CONFIG` from sysexits.h): systemd units stop restarting on it.
     BadConfig = 78,
 }
@@ -251,7 +253,13 @@ mod tests {
 
     #[test]
     fn exit_codes_keep_their_numbers() {
-        let cases = [(Exit::Ok, 0_u8), (Exit::Failure, 1), (Exit::Usage, 2), (Exit::BadConfig, 78)];
+        let cases = [
+            (Exit::Ok, 0_u8),
+            (Exit::Failure, 1),
+            (Exit::Usage, 2),
+            (Exit::Incomplete, 3),
+            (Exit::BadConfig, 78),
+        ];
         for (exit, want) in cases {
             assert_eq!(exit as u8, want, "{exit:?}");
             assert_eq!(ExitCode::from(exit), ExitCode::from(want), "{exit:?}");

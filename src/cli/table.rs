@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::ops::Status;
 use crate::feed::health::FeedHealth;
-use crate::store::{Alert, Delivery, Labelled};
+use crate::store::{Alert, Delivery, Labelled, RunSummary};
 use crate::types::DeliveryState;
 
 /// Aligned plain-text columns.
@@ -26,6 +26,11 @@ fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `n` and its noun, singular for one: `1 alert`, `2 alerts`.
+pub(super) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `text` cut to `max` characters, an ellipsis marking the cut.
 pub(super) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -33,6 +38,21 @@ pub(super) fn shorten(text: &str, max: usize) -> String {
     } else {
         format!("{}…", text.chars().take(max - 1).collect::<String>())
     }
+}
+
+/// The one line `once` ends with: what it polled, stored and delivered.
+#[must_use]
+pub fn once_summary(s: &RunSummary) -> String {
+    format!(
+        "once: {} polled, {} failed; {}, {}; deliveries: {} delivered, {} dead-lettered, {} pending",
+        counted(s.feeds_polled, "feed", "feeds"),
+        s.feeds_failed,
+        counted(s.articles, "article", "articles"),
+        counted(s.alerts, "alert", "alerts"),
+        s.delivered,
+        s.dead,
+        s.pending,
+    )
 }
 
 /// The `alerts` table.

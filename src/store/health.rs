@@ -30,6 +30,22 @@ pub struct Stored {
     pub alerts: usize,
 }
 
+/// What a run since some moment did, read back from the database: the summary `once` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Feeds polled since then, and how many of those polls failed.
+    pub feeds_polled: usize,
+    pub feeds_failed: usize,
+    /// Articles and alerts stored since then.
+    pub articles: usize,
+    pub alerts: usize,
+    /// Deliveries answered 2xx, and dead-lettered, since then.
+    pub delivered: usize,
+    pub dead: usize,
+    /// Deliveries still waiting for an attempt.
+    pub pending: usize,
+}
+
 /// A row of the `feeds` table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedState {
@@ -68,6 +84,36 @@ impl Store {
         Ok(Stored {
             articles: count("SELECT count(*) FROM articles WHERE fetched_at >= ?1")?,
             alerts: count("SELECT count(*) FROM alerts WHERE created_at >= ?1")?,
+        })
+    }
+
+    /// What was done since `since`: feeds polled and failed, articles, alerts and deliveries.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn run_summary(&self, since: DateTime<Utc>) -> Result<RunSummary, StoreError> {
+        let conn = self.lock();
+        let since = timestamp(since);
+        let count = |sql: &str| -> Result<usize, StoreError> {
+            let n: i64 = conn.query_row(sql, [&since], |r| r.get(0))?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        Ok(RunSummary {
+            feeds_polled: count("SELECT count(*) FROM feeds WHERE last_polled_at >= ?1")?,
+            feeds_failed: count(
+                "SELECT count(*) FROM feeds WHERE last_polled_at >= ?1 AND consecutive_failures > 0",
+            )?,
+            articles: count("SELECT count(*) FROM articles WHERE fetched_at >= ?1")?,
+            alerts: count("SELECT count(*) FROM alerts WHERE created_at >= ?1")?,
+            delivered: count(
+                "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND delivered_at >= ?1",
+            )?,
+            dead: count("SELECT count(*) FROM deliveries WHERE state = 'dead' AND last_attempt_at >= ?1")?,
+            pending: conn
+                .query_row("SELECT count(*) FROM deliveries WHERE state = 'pending'", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|n| usize::try_from(n).unwrap_or(0))?,
         })
     }
 

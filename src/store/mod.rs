@@ -21,7 +21,7 @@ use rusqlite_migration::{M, Migrations};
 use articles::alert_from_row;
 pub use articles::{Alert, AlertFilter, NewArticle, StoredArticle, alert_id};
 pub use feeds::Failed;
-pub use health::{Backlog, FeedState, Sample, Stored};
+pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
