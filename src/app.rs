@@ -25,7 +25,7 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::notify::{Notifier, NotifyError, Wakers};
 use crate::score::LiveScorer;
 use crate::service::{self, Health, Progress, Stage};
-use crate::store::{RunSummary, Store, StoreError};
+use crate::store::{DbLock, RunSummary, Store, StoreError};
 
 mod control;
 mod stages;
@@ -100,6 +100,8 @@ pub async fn run(
 ) -> Result<Option<RunSummary>, AppError> {
     let Control { shutdown, reload } = control;
     let started = chrono::Utc::now();
+    // Held until this function returns: one daemon per database.
+    let _lock = DbLock::acquire(&rt.storage_path)?;
     let store = open_store(&rt)?;
     let metrics = crate::http::install_metrics();
     let live = Arc::new(LiveScorer::new(rt.scorer.clone()));

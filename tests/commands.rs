@@ -6,7 +6,9 @@ mod common;
 use std::path::Path;
 use std::process::{Command, Output};
 
-use common::{Reply, Server, TestConfig, binary, flashpoint, generated_site, stderr};
+use common::{
+    Daemon, Reply, Server, TestConfig, binary, flashpoint, generated_site, secs, stderr, wait_until,
+};
 
 /// `flashpoint ARGS…` in `cwd`, blind to the caller's `FLASHPOINT_CONFIG` unless `env` sets it.
 fn run_in(cwd: &Path, args: &[&str], env: &[(&str, &str)]) -> Output {
@@ -166,4 +168,30 @@ async fn once_says_what_it_did_and_exits_3_when_nothing_worked() {
         "{}",
         stdout(&out)
     );
+}
+
+/// Issue 20: README.md says one process per database, and at start each frees what the other
+/// has leased; nothing stopped a second daemon. `run` and `once` hold a lock on the database; a
+/// second one exits 1 naming the holder's PID, and the commands that read still work.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_second_daemon_on_one_database_is_refused_naming_the_first() {
+    let site = Server::start().await;
+    generated_site(&site, 1, 0);
+    let cfg = TestConfig::new(&[("Gen", site.url("/gen/feed"))], &[], "");
+    let daemon = Daemon::start(&cfg.path);
+    wait_until(secs(20), "the daemon started", || daemon.log().contains("flashpoint started")).await;
+    for command in ["run", "once"] {
+        let out =
+            tokio::time::timeout(secs(20), flashpoint(&cfg.path, &[command])).await.expect("exits at once");
+        let err = stderr(&out);
+        assert_eq!(out.status.code(), Some(1), "{command}: {err}");
+        let named =
+            format!("database {} is in use by another flashpoint (pid {})", cfg.db.display(), daemon.pid());
+        assert!(err.contains(&named), "{command}: {err}");
+    }
+    let status = flashpoint(&cfg.path, &["status"]).await;
+    assert!(status.status.success(), "status beside the daemon: {}", stderr(&status));
+    assert_eq!(daemon.stop().await, Some(0));
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    assert_eq!(out.status.code(), Some(0), "free once the daemon is gone: {}", stderr(&out));
 }

@@ -10,7 +10,7 @@ use super::{Exit, LOG_TARGET};
 use crate::app::{self, Mode};
 use crate::config::Runtime;
 use crate::store::RunSummary;
-use crate::types::chain;
+use crate::types::cause_first;
 
 /// `run` or `once`: the pipeline until SIGTERM or SIGINT (or, once, until every feed was
 /// polled), reloading the scoring rules from `config_path` on SIGHUP.
@@ -30,7 +30,7 @@ pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
                 once_exit(&summary)
             }
             Err(err) => {
-                error!(target: LOG_TARGET, error = %chain(&err), "flashpoint failed");
+                error!(target: LOG_TARGET, error = %cause_first(&err), "flashpoint failed");
                 Exit::Failure
             }
         }

@@ -8,6 +8,7 @@ mod articles;
 mod feeds;
 mod health;
 mod inbox;
+mod lock;
 mod outbox;
 mod verdicts;
 
@@ -23,6 +24,7 @@ pub use articles::{Alert, AlertFilter, NewArticle, StoredArticle, alert_id};
 pub use feeds::Failed;
 pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
+pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
 
@@ -36,6 +38,15 @@ pub enum StoreError {
     /// A command that only reads found no database: it never creates one.
     #[error("database {path} does not exist")]
     Missing { path: PathBuf },
+    /// Another `run` or `once` works on this database.
+    #[error("database {path} is in use by another flashpoint ({}); run one daemon per database", lock::holder(*.pid))]
+    InUse { path: PathBuf, pid: Option<u32> },
+    #[error("cannot lock {path}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot open database {path}")]
     Open {
         path: PathBuf,
