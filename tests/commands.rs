@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Command, Output};
 
 use common::{
-    Daemon, Reply, Server, TestConfig, binary, flashpoint, generated_site, secs, stderr, wait_until,
+    Daemon, Reply, Server, TestConfig, binary, fixtures, flashpoint, generated_site, secs, stderr, wait_until,
 };
 
 /// `flashpoint ARGS…` in `cwd`, blind to the caller's `FLASHPOINT_CONFIG` unless `env` sets it.
@@ -194,4 +194,57 @@ async fn a_second_daemon_on_one_database_is_refused_naming_the_first() {
     assert_eq!(daemon.stop().await, Some(0));
     let out = flashpoint(&cfg.path, &["once"]).await;
     assert_eq!(out.status.code(), Some(0), "free once the daemon is gone: {}", stderr(&out));
+}
+
+/// Issue 20: `flashpoint alerts --json | head -1` panicked on the broken pipe (exit 101). Every
+/// command that writes to stdout is run with nobody reading it, and ends quietly.
+#[tokio::test(flavor = "multi_thread")]
+async fn every_command_ends_quietly_when_its_reader_is_gone() {
+    let site = Server::start().await;
+    generated_site(&site, 3, 2);
+    let hook = Server::start().await;
+    hook.answer_posts(410);
+    let cfg = TestConfig::new(&[("Gen", site.url("/gen/feed"))], &[hook.url("/hook")], "");
+    let _ = flashpoint(&cfg.path, &["once"]).await;
+    let page = fixtures().join("dawn/1900001.html").display().to_string();
+    let feed = fixtures().join("dawn/feed.xml").display().to_string();
+    let eval = fixtures().join("eval.jsonl").display().to_string();
+    let commands: [&[&str]; 20] = [
+        &["once"],
+        &["check-config"],
+        &["status"],
+        &["status", "--json"],
+        &["alerts"],
+        &["alerts", "--json"],
+        &["deliveries"],
+        &["deliveries", "--json"],
+        &["feeds"],
+        &["feeds", "--json"],
+        &["labels"],
+        &["redeliver", "--dead"],
+        &["rescore"],
+        &["score", &page],
+        &["score", "--json", &page],
+        &["score", "--jsonl", &eval],
+        &["eval", &eval],
+        &["extract", &page],
+        &["extract", "--json", &page],
+        &["feed-test", &feed],
+    ];
+    for args in commands {
+        let (reader, writer) = std::io::pipe().expect("pipe");
+        drop(reader);
+        let out = Command::new(binary())
+            .arg("--config")
+            .arg(&cfg.path)
+            .args(args)
+            .env_remove("FLASHPOINT_CONFIG")
+            .env("RUST_LOG", "error")
+            .stdout(writer)
+            .output()
+            .expect("run flashpoint");
+        let err = stderr(&out);
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
+    }
 }

@@ -26,7 +26,7 @@ pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
         match app::run(rt, config_path, mode, app::unix_signals()).await {
             Ok(None) => Exit::Ok,
             Ok(Some(summary)) => {
-                println!("{}", once_summary(&summary));
+                outln!("{}", once_summary(&summary));
                 once_exit(&summary)
             }
             Err(err) => {
@@ -50,7 +50,7 @@ fn once_exit(s: &RunSummary) -> Exit {
 /// `check-config` on a config that compiled: its summary. (A bad one never gets here: its
 /// problems are printed and the process exits 78 before any command runs.)
 pub fn check_config(rt: &Runtime) -> Exit {
-    println!("{}", config_summary(rt));
+    outln!("{}", config_summary(rt));
     Exit::Ok
 }
 

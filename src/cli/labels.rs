@@ -11,8 +11,8 @@ use crate::types::Verdict;
 pub fn label(rt: &Runtime, id: &str, verdict: Verdict, note: Option<&str>) -> Exit {
     with_store(rt, |store| {
         match store.label(id, verdict, note)? {
-            Recorded::New => println!("labelled {id} {verdict}"),
-            Recorded::Replaced { was, at } => println!("labelled {id} {verdict}, replacing {was} of {at}"),
+            Recorded::New => outln!("labelled {id} {verdict}"),
+            Recorded::Replaced { was, at } => outln!("labelled {id} {verdict}, replacing {was} of {at}"),
             Recorded::NoSuchAlert => anyhow::bail!("no alert {id} in {}", store.path().display()),
         }
         Ok(())

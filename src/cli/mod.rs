@@ -19,6 +19,17 @@ use crate::config::{self, ConfigError, Runtime};
 use crate::logging;
 use crate::store::Store;
 
+/// `println!` for the commands' output: a reader that went away (`flashpoint alerts --json |
+/// head -1`) ends the process quietly instead of in a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for the commands' output; see [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
 mod args;
 mod daemon;
 mod labels;
@@ -193,14 +204,29 @@ fn with_store(rt: &Runtime, f: impl FnOnce(&Store) -> anyhow::Result<()>) -> Exi
     }
 }
 
+/// Writes a command's output to stdout. When the reader has gone (a closed pipe) the process
+/// exits 0 at once, as `cat` and `grep` do: the rest of the output has nobody to read it. Any
+/// other write error exits 1, said on stderr.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cannot write to standard output: {err}");
+        std::process::exit(i32::from(Exit::Failure as u8));
+    }
+}
+
 /// JSON lines with `--json`, else the table.
 fn print_rows<T: serde::Serialize>(rows: &[T], json: bool, table: fn(&[T]) -> String) -> anyhow::Result<()> {
     if json {
         for row in rows {
-            println!("{}", serde_json::to_string(row)?);
+            outln!("{}", serde_json::to_string(row)?);
         }
     } else {
-        print!("{}", table(rows));
+        out!("{}", table(rows));
     }
     Ok(())
 }

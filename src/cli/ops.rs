@@ -45,7 +45,7 @@ pub fn redeliver(rt: &Runtime, id: Option<String>) -> Exit {
         };
         match id {
             Some(id) if n == 0 => anyhow::bail!("no deliveries for alert {id}"),
-            _ => println!("{n} deliveries queued; a running daemon sends them within 30 s"),
+            _ => outln!("{n} deliveries queued; a running daemon sends them within 30 s"),
         }
         Ok(())
     })
@@ -56,9 +56,9 @@ pub fn status(rt: &Runtime, json: bool) -> Exit {
     with_store(rt, |store| {
         let status = gather_status(rt, store, Utc::now())?;
         if json {
-            println!("{}", serde_json::to_string_pretty(&status)?);
+            outln!("{}", serde_json::to_string_pretty(&status)?);
         } else {
-            print!("{}", status_report(&status));
+            out!("{}", status_report(&status));
         }
         Ok(())
     })

@@ -28,9 +28,9 @@ pub fn score(rt: &Runtime, file: &Path, url: Option<&Url>, json: bool) -> Exit {
     }
     let scored = score_input(rt, &input, url);
     if json {
-        println!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
+        outln!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
     } else {
-        print!("{}", score_report(&rt.scorer, &scored));
+        out!("{}", score_report(&rt.scorer, &scored));
     }
     Exit::Ok
 }
@@ -56,7 +56,7 @@ fn jsonl(file: &Path, run: impl FnOnce(&str) -> Result<String, JsonlError>) -> E
     };
     match run(&text) {
         Ok(out) => {
-            print!("{out}");
+            out!("{out}");
             Exit::Ok
         }
         Err(err) => {
@@ -85,7 +85,7 @@ pub fn rescore(rt: &Runtime, since: &str, apply: bool) -> Exit {
         };
         let report = rescore_articles(store, &rt.scorer, &rt.webhooks, since, apply, &tick)?;
         bar.finish_and_clear();
-        print!("{}", rescore_report(&report, apply));
+        out!("{}", rescore_report(&report, apply));
         Ok(())
     })
 }

@@ -38,7 +38,7 @@ fn train_and_report(rt: &Runtime, args: &TrainArgs) -> anyhow::Result<()> {
     }
     let options = TrainOptions { folds: usize::from(args.folds), ..TrainOptions::default() };
     let summary = train_sources(&sources, args.with_labels, &args.out, &options)?;
-    print!("{}", train_report(&summary));
+    out!("{}", train_report(&summary));
     Ok(())
 }
 
@@ -65,18 +65,18 @@ fn install(config: &Path, out: &Path) -> anyhow::Result<()> {
     let (target, named, enabled) = configured_model(config)?;
     let bytes = std::fs::read(out).with_context(|| format!("cannot read {}", out.display()))?;
     crate::relevance::model::write_file(&target, &bytes)?;
-    println!("installed {}", target.display());
+    outln!("installed {}", target.display());
     if !named {
-        println!(
+        outln!(
             "{} names no model, so the built-in one is in use; to use this one, put this line under [scoring.relevance]:",
             config.display()
         );
-        println!("model = \"{DEFAULT_MODEL}\"");
+        outln!("model = \"{DEFAULT_MODEL}\"");
     }
     if !enabled {
-        println!("the relevance gate is off in {} ([scoring.relevance] enabled = false)", config.display());
+        outln!("the relevance gate is off in {} ([scoring.relevance] enabled = false)", config.display());
     }
-    println!("a running daemon reads it when reloaded (SIGHUP) or restarted");
+    outln!("a running daemon reads it when reloaded (SIGHUP) or restarted");
     Ok(())
 }
 
