@@ -111,6 +111,7 @@ pub async fn run(
         serve_http(addr, metrics, &shared.health, &service_stop).await?;
     }
     announce(&rt, &shared, mode);
+    control::rules_in_force(None, shared.live.current().rules_hash());
     let (grace, feeds) = (rt.stop_grace, rt.feeds.clone());
     let drain = spawn_pipeline(rt, mode, &shared, &shutdown)?;
     service::ready();

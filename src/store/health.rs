@@ -133,6 +133,31 @@ impl Store {
         Ok(Backlog { pending: n(pending), dead: n(dead), inbox: n(inbox) })
     }
 
+    /// The recorded state of every feed ever polled, by URL, in one query (for the gauges
+    /// published every few seconds).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn feed_states(&self) -> Result<std::collections::HashMap<String, FeedState>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT url, last_success_at, last_error, last_error_at, consecutive_failures, page_errors FROM feeds",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                FeedState {
+                    last_success_at: r.get(1)?,
+                    last_error: r.get(2)?,
+                    last_error_at: r.get(3)?,
+                    consecutive_failures: r.get(4)?,
+                    page_errors: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The recorded state of the feed at `url`; `None` if it was never polled.
     ///
     /// # Errors
