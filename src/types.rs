@@ -15,26 +15,22 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     out
 }
 
-/// An error and its causes on one line, the root cause first and each thing said once: a
-/// message that quotes a cause already said (`refused: {cause}`), or that one of them quotes, is
-/// left out.
-/// `fetch failed: request failed: dns error: no such host` reads `dns error: no such host;
-/// request failed; fetch failed`, so that a column cut short keeps what went wrong.
+/// An error on one line for an operator: its root cause first, then what was being done (the
+/// outermost message), each said once. The layers between are plumbing (`request failed: error
+/// sending request: client error (Connect): tcp connect error`) and left out, as is a message
+/// that quotes the cause (`refused: {cause}`). `fetch failed: request failed: dns error: no such
+/// host` reads `no such host; fetch failed`, so a column cut short keeps what went wrong.
 #[must_use]
 pub fn cause_first(err: &dyn std::error::Error) -> String {
-    let mut messages = vec![err.to_string()];
+    let outer = err.to_string();
+    let mut root = outer.clone();
     let mut source = err.source();
     while let Some(e) = source {
-        messages.push(e.to_string());
+        root = e.to_string();
         source = e.source();
     }
-    let mut kept: Vec<&str> = Vec::new();
-    for m in messages.iter().rev().map(|m| m.trim()) {
-        if !m.is_empty() && !kept.iter().any(|k| k.contains(m) || m.contains(k)) {
-            kept.push(m);
-        }
-    }
-    kept.join("; ")
+    let (root, outer) = (root.trim(), outer.trim());
+    if outer.contains(root) { outer.to_string() } else { format!("{root}; {outer}") }
 }
 
 /// `text` with every URL in it (`scheme://…`, up to the next space or closing bracket or quote)
@@ -257,7 +253,7 @@ mod tests {
         );
         let plain = Leaf("timed out".into());
         let cases: [(&dyn std::error::Error, &str); 3] = [
-            (&dns, "no such host; dns error; request failed; fetch failed"),
+            (&dns, "no such host; fetch failed"),
             (&refused, "x resolves to 10.0.0.1; fetch failed"),
             (&plain, "timed out"),
         ];

@@ -248,3 +248,25 @@ async fn every_command_ends_quietly_when_its_reader_is_gone() {
         assert_eq!(out.status.code(), Some(0), "{args:?}: {err}");
     }
 }
+
+/// Issue 20: the `feeds` table cut the last error before its cause (the connection failure was
+/// lost behind the URL), and the log line said the URL twice. The cause comes first, the URL
+/// once, beside it.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_feeds_last_error_starts_with_its_cause() {
+    let closed =
+        std::net::TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("a free port");
+    let url = format!("http://{closed}/a/feed/with/a/rather/long/path/that/once/filled/the/column.xml");
+    let cfg = TestConfig::new(&[("Gone", url.clone())], &[], "");
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    let log = stderr(&out);
+    let line = log.lines().find(|l| l.contains("feed poll failed")).expect("logged");
+    assert_eq!(line.matches(&url).count(), 1, "the URL once: {line}");
+    let feeds = flashpoint(&cfg.path, &["feeds", "--json"]).await;
+    let row: serde_json::Value = serde_json::from_slice(&feeds.stdout).expect("json");
+    let error = row["last_error"].as_str().expect("an error");
+    assert!(error.starts_with("Connection refused"), "{error}");
+    assert!(!error.contains(&closed.to_string()), "{error}");
+    let table = stdout(&flashpoint(&cfg.path, &["feeds"]).await);
+    assert!(table.contains("Connection refused"), "{table}");
+}
