@@ -68,10 +68,43 @@ category = "threaten"
     for command in ["check-config", "run", "once"] {
         let (code, _, stderr) = run(&["--config", path.to_str().expect("utf-8"), command], &[]);
         assert_eq!(code, 78, "{command}: {stderr}");
-        for key in ["feeds[0].url", "feeds[0].interval", "scoring.terms[0].weight"] {
+        for key in ["feeds[0].url", "feeds[0].interval", "scoring.terms[\"strike deep inside\"].weight"] {
             assert!(stderr.contains(key), "{command} reports {key}: {stderr}");
         }
     }
+}
+
+/// Issue 20: check-config stopped short and blamed the wrong place. A type error hid the other
+/// problems of its section, a mistyped environment variable was reported as the file's, and a
+/// TOML syntax error named the file three times.
+#[test]
+fn check_config_lists_every_problem_where_it_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("f.toml");
+    let file = path.to_str().expect("utf-8");
+    std::fs::write(
+        &path,
+        "[scoring]\nthreshold = \"high\"\n[[scoring.terms]]\nphrase = \"strike\"\nweight = 0\ncategory = \"threaten\"\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(&["--config", file, "check-config"], &[("FLASHPOINT__FETCH__TIMOUT", "3s")]);
+    assert_eq!(code, 78, "{stderr}");
+    let mut lines: Vec<&str> = stderr.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            format!("{file}: scoring.terms[\"strike\"].weight: must be a non-zero number"),
+            format!("{file}: scoring.threshold: invalid type: string \"high\", expected f64"),
+            "FLASHPOINT__FETCH__TIMOUT: fetch.timout: unknown key".to_string(),
+        ]
+    );
+
+    std::fs::write(&path, "[storage]\npath = \"x.db\"\n[fetch\n").expect("write");
+    let (code, _, stderr) = run(&["--config", file, "check-config"], &[]);
+    assert_eq!(code, 78, "{stderr}");
+    assert_eq!(stderr.matches("f.toml").count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&format!("{file}: TOML parse error at line 3")), "{stderr}");
 }
 
 #[test]

@@ -91,13 +91,9 @@ pub fn run(args: Args) -> Exit {
 /// Every problem on stderr, one a line, named by the file; a log line too unless the command
 /// was only asked to check.
 fn bad_config(config: &Path, command: &Command, err: &ConfigError) -> Exit {
-    let problems = err.problems();
+    let problems = err.lines(config);
     for p in &problems {
-        if config.as_os_str().is_empty() {
-            eprintln!("{p}");
-        } else {
-            eprintln!("{}: {p}", config.display());
-        }
+        eprintln!("{p}");
     }
     if !matches!(command, Command::CheckConfig) {
         error!(target: LOG_TARGET, config = %config.display(), problems = problems.len(), "bad config; not starting");

@@ -215,3 +215,61 @@ fn config_is_looked_for_where_it_is_installed() {
         }
     }
 }
+
+/// Issue 20: a type error cost its whole section, so `threshold = "high"` hid `weight = 0` in
+/// the same file; and a term's problem was named by its place in a list of hundreds.
+#[test]
+fn a_type_error_hides_nothing_else_and_terms_go_by_phrase() {
+    let err = parse(
+        r#"
+        [scoring]
+        threshold = "high"
+        exclude = ["fine", 3]
+        [[scoring.terms]]
+        phrase = "strike deep inside"
+        weight = 0
+        category = "threaten"
+        [[scoring.terms]]
+        phrase = "retaliate"
+        weight = "lots"
+        category = "threaten"
+        "#,
+    )
+    .expect_err("bad");
+    let mut got = keys(&err);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "scoring.exclude[1]",
+            "scoring.terms[\"retaliate\"].weight",
+            "scoring.terms[\"strike deep inside\"].weight",
+            "scoring.threshold",
+        ]
+    );
+}
+
+/// Issue 20: `FLASHPOINT__FETCH__TIMOUT` was reported as an unknown key of the file.
+#[test]
+fn a_problem_set_by_the_environment_is_blamed_on_it() {
+    use super::{blame_env, env_key, problem};
+    let cases = [
+        ("FLASHPOINT__FETCH__TIMOUT", Some("fetch.timout")),
+        ("FLASHPOINT__STORAGE__PATH", Some("storage.path")),
+        ("FLASHPOINT_CONFIG", None),
+        ("FLASHPOINT__", None),
+        ("HOME", None),
+    ];
+    for (var, want) in cases {
+        assert_eq!(env_key(var).as_deref(), want, "{var}");
+    }
+    let vars = [("FLASHPOINT__FETCH__TIMOUT".to_string(), "3s".to_string()), ("PATH".into(), "/bin".into())];
+    let problems = blame_env(
+        vec![problem("fetch.timout", "unknown key"), problem("fetch.timeout", "bad")],
+        vars.into_iter(),
+    );
+    assert_eq!(problems[0].env.as_deref(), Some("FLASHPOINT__FETCH__TIMOUT"));
+    assert_eq!(problems[1].env, None, "the file's own key");
+    let lines = ConfigError::Invalid(problems).lines(std::path::Path::new("f.toml"));
+    assert_eq!(lines, ["FLASHPOINT__FETCH__TIMOUT: fetch.timout: unknown key", "f.toml: fetch.timeout: bad"]);
+}
