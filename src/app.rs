@@ -187,7 +187,8 @@ async fn serve_http(
     Ok(())
 }
 
-/// The start-up line: what is watched, where it goes, and which rules score it.
+/// The start-up line: what is watched, where it goes, and which rules score it; then a warning
+/// for each setting that is probably not meant.
 fn announce(rt: &Runtime, shared: &Shared, mode: Mode) {
     let scorer = shared.live.current();
     info!(
@@ -200,6 +201,9 @@ fn announce(rt: &Runtime, shared: &Shared, mode: Mode) {
         mode = ?mode,
         "flashpoint started"
     );
+    for w in &rt.warnings {
+        warn!(key = %w.key, problem = %w.message, "check this setting");
+    }
 }
 
 /// Starts every stage; the returned future completes once they have all drained in order.

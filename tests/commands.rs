@@ -270,3 +270,63 @@ async fn a_feeds_last_error_starts_with_its_cause() {
     let table = stdout(&flashpoint(&cfg.path, &["feeds"]).await);
     assert!(table.contains("Connection refused"), "{table}");
 }
+
+/// A log line's level, target, message and field names, in order, without its time and values.
+fn shape(line: &str) -> Option<(String, Vec<String>)> {
+    let at = ["INFO ", "WARN ", "ERROR "].iter().filter_map(|l| line.find(l)).min()?;
+    let line = &line[at..];
+    let words: Vec<&str> = line.split(' ').collect();
+    let keys: Vec<String> = words
+        .iter()
+        .filter_map(|w| w.split_once('=').map(|(k, _)| k))
+        .filter(|k| !k.is_empty() && k.chars().all(|c| c.is_ascii_lowercase() || c == '_'))
+        .map(str::to_string)
+        .collect();
+    let head = words.iter().take_while(|w| !w.contains('=')).copied().collect::<Vec<_>>().join(" ");
+    Some((head, keys))
+}
+
+/// Issue 20: README.md's log example no longer matched the lines the daemon writes (the target,
+/// `rules_hash`). Each example line must have a real line of the same level, target, message
+/// and fields in the same order; and the start warns of an empty contact and no webhook.
+#[tokio::test(flavor = "multi_thread")]
+async fn the_readme_log_example_is_what_the_daemon_writes() {
+    let site = Server::with_dawn().await;
+    let cfg = TestConfig::new(&[("Dawn — Pakistan", site.url("/feeds/pakistan"))], &[], "");
+    let log = stderr(&flashpoint(&cfg.path, &["once"]).await);
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).expect("readme");
+    let example = readme
+        .split("At start Flashpoint logs")
+        .nth(1)
+        .and_then(|rest| rest.split("```text\n").nth(1))
+        .and_then(|block| block.split("```").next())
+        .expect("the README's log example");
+    let real: Vec<(String, Vec<String>)> = log.lines().filter_map(shape).collect();
+    for line in example.lines() {
+        let want = shape(line).expect("an example line has a level");
+        assert!(real.contains(&want), "README line {line:?} has no real counterpart in:\n{log}");
+    }
+    assert!(log.contains("check this setting key=webhooks problem=none configured"), "{log}");
+
+    let hook = Server::start().await;
+    let quiet = TestConfig::new(&[], &[hook.url("/hook")], "[fetch]\ncontact = \"ops@example.org\"\n");
+    let log = stderr(&flashpoint(&quiet.path, &["once"]).await);
+    assert!(!log.contains("check this setting"), "{log}");
+}
+
+/// Issue 20: every subcommand's `--help` repeated the 12-line `--log-format` block.
+#[test]
+fn subcommand_help_says_the_log_format_in_one_line() {
+    for command in ["alerts", "status", "run"] {
+        let out = Command::new(binary()).args([command, "--help"]).output().expect("help");
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(!help.contains("Possible values:"), "{command}: {help}");
+        let mentions: Vec<&str> = help.lines().filter(|l| l.contains("journal")).collect();
+        assert_eq!(mentions.len(), 1, "{command}: {help}");
+        assert!(
+            mentions[0].contains("--log-format") && mentions[0].contains("human, json or journal"),
+            "{help}"
+        );
+    }
+}

@@ -119,6 +119,8 @@ async fn gone_is_dead_lettered_then_redelivered_on_request() {
     let id = webhook_ids(&hook, false)[0].clone();
     let out = flashpoint(&cfg.path, &["redeliver", &id]).await;
     assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("1 delivery queued"), "one, not '1 deliveries': {said}");
     once(&cfg.path).await;
     assert_eq!(webhook_ids(&hook, true), [id], "sent again after redeliver");
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'"), 1);
@@ -269,6 +271,13 @@ async fn webhook_urls_never_reach_the_log_or_the_database() {
         assert!(errors.to_lowercase().contains(&said.to_lowercase()), "{hook}: {said}: {errors}");
     }
     assert_eq!(cfg.deliveries("dead"), 4, "{errors}");
+    // Issue 20: retry_at was logged as "2026-12-01 09:00:00.123 UTC", unlike every other time.
+    let retries: Vec<&str> = log.lines().filter(|l| l.contains("will retry")).collect();
+    assert!(!retries.is_empty(), "{log}");
+    for line in retries {
+        let at = line.split("retry_at=").nth(1).and_then(|t| t.split_whitespace().next()).expect("retry_at");
+        assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "RFC 3339: {line}");
+    }
     assert!(log.contains("delivery dead-lettered"), "{log}");
     assert!(!log.contains("SECRET"), "a webhook URL in the log: {log}");
     for entry in std::fs::read_dir(cfg.dir()).expect("dir") {

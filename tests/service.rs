@@ -178,7 +178,7 @@ async fn status_shows_the_service_at_a_glance() {
     );
     let text = flashpoint(&cfg.path, &["status"]).await;
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
-    assert!(text.contains("1 watched, 1 healthy") && text.contains("4 articles, 1 alerts"), "{text}");
+    assert!(text.contains("1 watched, 1 healthy") && text.contains("4 articles, 1 alert\n"), "{text}");
 }
 
 /// Issue 20: a feed that never succeeded had no `flashpoint_feed_last_success_timestamp_seconds`

@@ -18,8 +18,10 @@ pub struct Args {
     /// /etc/flashpoint/flashpoint.toml. `FLASHPOINT__SECTION__KEY` variables override its keys.
     #[arg(long, global = true, env = "FLASHPOINT_CONFIG")]
     pub config: Option<PathBuf>,
-    /// Log format: the journal under systemd, else human lines; or json.
-    #[arg(long, global = true, value_enum, default_value = "auto")]
+    /// Log format: auto (the journal under systemd, else human lines), human, json or journal.
+    // Listed in the line above: clap's own list, with a line per value, was repeated in every
+    // subcommand's `--help`.
+    #[arg(long, global = true, value_enum, default_value = "auto", hide_possible_values = true)]
     pub log_format: logging::Format,
     #[command(subcommand)]
     pub command: Command,

@@ -50,6 +50,9 @@ fn once_exit(s: &RunSummary) -> Exit {
 /// `check-config` on a config that compiled: its summary. (A bad one never gets here: its
 /// problems are printed and the process exits 78 before any command runs.)
 pub fn check_config(rt: &Runtime) -> Exit {
+    for w in &rt.warnings {
+        eprintln!("warning: {w}");
+    }
     outln!("{}", config_summary(rt));
     Exit::Ok
 }

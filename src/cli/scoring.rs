@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::table::shorten;
+use super::table::{counted, shorten};
 use super::{Exit, NO_URL, since_arg, with_store};
 use crate::config::Runtime;
 use crate::score::{Match, Scored, Scorer};
@@ -90,10 +90,16 @@ pub fn rescore(rt: &Runtime, since: &str, apply: bool) -> Exit {
     })
 }
 
+/// Bytes of the start of an input looked at to tell HTML from text.
+const HTML_SNIFF: usize = 256;
+
 /// Whether `input` is an HTML document rather than plain text.
 fn looks_like_html(input: &str) -> bool {
-    let head =
-        input.trim_start().get(..256.min(input.trim_start().len())).unwrap_or_default().to_ascii_lowercase();
+    let text = input.trim_start();
+    // The last character boundary at or before the limit: cutting inside a multi-byte character
+    // gave no head at all, and a page in Urdu or Russian was scored as plain text.
+    let cut = (0..=HTML_SNIFF.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let head = text[..cut].to_ascii_lowercase();
     head.starts_with("<!doctype html")
         || head.starts_with("<html")
         || head.starts_with('<') && head.contains("<body")
@@ -372,9 +378,9 @@ pub fn rescore_articles(
 #[must_use]
 pub fn rescore_report(report: &Rescore, apply: bool) -> String {
     let mut out = format!(
-        "{} articles re-scored: {} alerts gained, {} lost\n",
-        report.scanned,
-        report.gained.len(),
+        "{} re-scored: {} gained, {} lost\n",
+        counted(report.scanned, "article", "articles"),
+        counted(report.gained.len(), "alert", "alerts"),
         report.lost.len()
     );
     for Gained { article, scored, severity } in &report.gained {
@@ -399,7 +405,7 @@ pub fn rescore_report(report: &Rescore, apply: bool) -> String {
         );
     }
     if apply {
-        let _ = writeln!(out, "{} alerts written; lost alerts are kept", report.applied);
+        let _ = writeln!(out, "{} written; lost alerts are kept", counted(report.applied, "alert", "alerts"));
     } else if !report.gained.is_empty() {
         out.push_str("nothing written; run again with --apply to raise the gained alerts\n");
     }
@@ -422,5 +428,10 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(looks_like_html(input), want, "{input}");
         }
+        // Issue 20: byte 256 inside a two-byte letter made the page plain text.
+        let urdu = format!("<html>x{}", "ی".repeat(200));
+        assert!(!urdu.is_char_boundary(256));
+        assert!(looks_like_html(&urdu), "a page in Urdu is HTML");
+        assert!(looks_like_html(&format!("<p>{}<body>", "é".repeat(100))), "a tag before the cut counts");
     }
 }

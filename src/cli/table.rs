@@ -168,19 +168,19 @@ pub fn feeds_table(feeds: &[FeedHealth]) -> String {
 pub fn status_report(s: &Status) -> String {
     format!(
         "feeds:       {} watched, {} healthy, {} failing, {} silent or shrinking\n\
-         last 24 h:   {} articles, {} alerts\n\
+         last 24 h:   {}, {}\n\
          deliveries:  {} pending, {} dead-lettered\n\
-         inbox:       {} items waiting\n\
+         inbox:       {} waiting\n\
          rules:       {}\n",
         s.feeds,
         s.feeds_healthy,
         s.feeds_failing,
         s.feeds_flagged,
-        s.articles_24h,
-        s.alerts_24h,
+        counted(s.articles_24h, "article", "articles"),
+        counted(s.alerts_24h, "alert", "alerts"),
         s.deliveries_pending,
         s.deliveries_dead,
-        s.inbox,
+        counted(s.inbox, "item", "items"),
         s.rules_hash
     )
 }
@@ -193,5 +193,14 @@ mod tests {
     fn tables_align() {
         let t = table(&["A", "BB"], &[vec!["xxx".into(), "y".into()], vec!["z".into(), "ww".into()]]);
         assert_eq!(t, "A    BB\nxxx  y\nz    ww\n");
+    }
+
+    /// Issue 20: "1 deliveries queued", "1 alerts gained".
+    #[test]
+    fn one_is_singular() {
+        let cases = [(0, "0 alerts"), (1, "1 alert"), (2, "2 alerts")];
+        for (n, want) in cases {
+            assert_eq!(counted(n, "alert", "alerts"), want);
+        }
     }
 }

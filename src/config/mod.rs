@@ -170,6 +170,8 @@ pub struct Runtime {
     pub stop_grace: Duration,
     /// Log filter when `RUST_LOG` is unset.
     pub log_level: String,
+    /// Settings that are valid but probably not meant (no contact, no webhook), said at start.
+    pub warnings: Vec<Problem>,
 }
 
 /// Reads the TOML file at `path` and applies `FLASHPOINT__*` environment overrides.

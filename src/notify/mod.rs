@@ -237,7 +237,7 @@ impl Worker {
                     info!(webhook = %self.hook.name, alert = %delivery.alert.id, attempts = delivery.attempts + 1, "alert delivered");
                 }
                 AttemptResult::Retry { next_at, error, .. } => {
-                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, retry_at = %next_at, "delivery failed; will retry");
+                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, retry_at = %crate::store::timestamp(*next_at), "delivery failed; will retry");
                 }
                 AttemptResult::Dead { error, .. } => {
                     warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, "delivery dead-lettered");

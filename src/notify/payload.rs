@@ -304,6 +304,17 @@ mod tests {
         assert_eq!(v["rules_hash"], "0123456789abcdef");
     }
 
+    /// Issue 20: `"target": null` where README.md says a missing side is left out.
+    #[test]
+    fn an_actor_without_a_target_leaves_it_out() {
+        let mut a = alert();
+        a.actors[0].target = None;
+        let v: Value = serde_json::from_str(&json(&a)).expect("json");
+        assert_eq!(v["actors"], serde_json::json!([{"source": "Pakistan"}]));
+        let back: Vec<ActorPair> = serde_json::from_value(v["actors"].clone()).expect("reads back");
+        assert_eq!(back, a.actors);
+    }
+
     const FORMATS: [Format; 3] = [Format::Json, Format::Slack, Format::Discord];
 
     /// [`alert`] with numbers that are not exact in decimal, as context factors make them.
