@@ -110,10 +110,14 @@ fn report_unknown(
 }
 
 /// Takes the value at `path` out of `value`; false when there is nothing there to take (the
-/// error is about the value as a whole).
+/// error is about the value as a whole). A bad element takes its whole list with it: removing
+/// only the element would shift the others, and a later error would name the wrong index.
 fn remove_at(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
     use serde_path_to_error::Segment;
-    let segments: Vec<&Segment> = path.iter().collect();
+    let mut segments: Vec<&Segment> = path.iter().collect();
+    while matches!(segments.last(), Some(Segment::Seq { .. })) {
+        segments.pop();
+    }
     let Some((last, parents)) = segments.split_last() else { return false };
     let mut at = value;
     for segment in parents {
@@ -131,10 +135,6 @@ fn remove_at(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
     }
     match (last, at) {
         (Segment::Map { key }, Value::Object(map)) => map.remove(key).is_some(),
-        (Segment::Seq { index }, Value::Array(items)) if *index < items.len() => {
-            items.remove(*index);
-            true
-        }
         _ => false,
     }
 }
