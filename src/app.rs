@@ -25,7 +25,7 @@ use crate::fetch::{FetchError, Fetcher};
 use crate::notify::{Notifier, NotifyError, Wakers};
 use crate::score::LiveScorer;
 use crate::service::{self, Health, Progress, Stage};
-use crate::store::{Store, StoreError};
+use crate::store::{DbLock, RunSummary, Store, StoreError};
 
 mod control;
 mod stages;
@@ -87,11 +87,21 @@ impl Shared {
 /// `control.reload` request re-reads `config_path` and puts its scoring rules in force if it
 /// compiles; other settings take effect on restart.
 ///
+/// Returns, for [`Mode::Once`], what the run did (read back from the database).
+///
 /// # Errors
 /// [`AppError`] when the database, the HTTP client, the notifier or the HTTP listener cannot
 /// start.
-pub async fn run(rt: Runtime, config_path: &Path, mode: Mode, control: Control) -> Result<(), AppError> {
+pub async fn run(
+    rt: Runtime,
+    config_path: &Path,
+    mode: Mode,
+    control: Control,
+) -> Result<Option<RunSummary>, AppError> {
     let Control { shutdown, reload } = control;
+    let started = chrono::Utc::now();
+    // Held until this function returns: one daemon per database.
+    let _lock = DbLock::acquire(&rt.storage_path)?;
     let store = open_store(&rt)?;
     let metrics = crate::http::install_metrics();
     let live = Arc::new(LiveScorer::new(rt.scorer.clone()));
@@ -101,6 +111,7 @@ pub async fn run(rt: Runtime, config_path: &Path, mode: Mode, control: Control) 
         serve_http(addr, metrics, &shared.health, &service_stop).await?;
     }
     announce(&rt, &shared, mode);
+    control::rules_in_force(None, shared.live.current().rules_hash());
     let (grace, feeds) = (rt.stop_grace, rt.feeds.clone());
     let drain = spawn_pipeline(rt, mode, &shared, &shutdown)?;
     service::ready();
@@ -118,7 +129,10 @@ pub async fn run(rt: Runtime, config_path: &Path, mode: Mode, control: Control) 
     service_stop.cancel();
     services.wait().await;
     info!("flashpoint stopped");
-    Ok(())
+    if mode == Mode::Daemon {
+        return Ok(None);
+    }
+    Ok(Some(shared.store.blocking(move |s| s.run_summary(started)).await?))
 }
 
 /// The tasks that watch and steer the running pipeline, all ending at `stop`: the systemd
@@ -173,7 +187,8 @@ async fn serve_http(
     Ok(())
 }
 
-/// The start-up line: what is watched, where it goes, and which rules score it.
+/// The start-up line: what is watched, where it goes, and which rules score it; then a warning
+/// for each setting that is probably not meant.
 fn announce(rt: &Runtime, shared: &Shared, mode: Mode) {
     let scorer = shared.live.current();
     info!(
@@ -186,6 +201,9 @@ fn announce(rt: &Runtime, shared: &Shared, mode: Mode) {
         mode = ?mode,
         "flashpoint started"
     );
+    for w in &rt.warnings {
+        warn!(key = %w.key, problem = %w.message, "check this setting");
+    }
 }
 
 /// Starts every stage; the returned future completes once they have all drained in order.

@@ -1,5 +1,7 @@
-//! The optional HTTP listener (`[http] listen`): `/metrics` in Prometheus text format and
-//! `/healthz` (200 while the database and the pipeline are healthy, 503 with the reason).
+//! The optional HTTP listener (`[http] listen`): `/metrics` in Prometheus text format, `/healthz`
+//! (200 while the database and the pipeline are healthy, 503 with the reason; a restart would
+//! help) and `/readyz` (503 also while the service is degraded: every feed failing, which a
+//! restart would not mend but an operator should hear of).
 
 use std::sync::Arc;
 
@@ -62,6 +64,19 @@ fn describe() {
         Unit::Seconds,
         "Unix time of each feed's last successful poll."
     );
+    describe_gauge!(
+        "flashpoint_feed_consecutive_failures",
+        "Polls of each feed failed in a row (0 after a success)."
+    );
+    describe_gauge!(
+        "flashpoint_rules_info",
+        "1 for the hash of the scoring rules in force, 0 for earlier ones."
+    );
+    describe_counter!("flashpoint_config_reload_total", "Reloads by result (ok, error).");
+    describe_gauge!("flashpoint_degraded", "1 while every feed is failing.");
+    describe_gauge!("process_resident_memory_bytes", Unit::Bytes, "Resident memory of the process.");
+    describe_gauge!("process_cpu_seconds_total", Unit::Seconds, "User and system CPU time of the process.");
+    describe_gauge!("process_open_fds", "Open file descriptors of the process.");
     describe_histogram!(
         "flashpoint_stage_duration_seconds",
         Unit::Seconds,
@@ -88,6 +103,7 @@ pub async fn serve(
     let app = Router::new()
         .route("/metrics", get(render_metrics))
         .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
         .with_state(AppState { metrics, health });
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
@@ -98,8 +114,17 @@ async fn render_metrics(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
-    match state.health.problem() {
-        None => (StatusCode::OK, "ok\n".to_string()),
-        Some(problem) => (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {problem}\n")),
+    match (state.health.problem(), state.health.degraded()) {
+        (None, None) => (StatusCode::OK, "ok\n".to_string()),
+        (None, Some(why)) => (StatusCode::OK, format!("ok; degraded: {why}\n")),
+        (Some(problem), _) => (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {problem}\n")),
+    }
+}
+
+async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
+    match (state.health.problem(), state.health.degraded()) {
+        (None, None) => (StatusCode::OK, "ready\n".to_string()),
+        (Some(problem), _) => (StatusCode::SERVICE_UNAVAILABLE, format!("unhealthy: {problem}\n")),
+        (None, Some(why)) => (StatusCode::SERVICE_UNAVAILABLE, format!("degraded: {why}\n")),
     }
 }

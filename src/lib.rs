@@ -25,6 +25,7 @@ pub mod fetch;
 pub mod http;
 pub mod logging;
 pub mod notify;
+pub mod process;
 pub mod relevance;
 pub mod score;
 pub mod service;

@@ -194,6 +194,8 @@ pub async fn watchdog(progress: Arc<Progress>, stop: impl Future<Output = ()>) {
 pub struct Health {
     /// Why the service is unhealthy; `None` while healthy.
     problem: Mutex<Option<String>>,
+    /// Why it is degraded (running, but its work is failing: every feed); `None` when not.
+    degraded: Mutex<Option<String>>,
     /// When the last alert was raised.
     last_alert: Mutex<Option<String>>,
 }
@@ -219,6 +221,17 @@ impl Health {
     #[must_use]
     pub fn problem(&self) -> Option<String> {
         self.problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+    }
+
+    /// Records whether the service is degraded: `None` for not.
+    pub fn set_degraded(&self, why: Option<String>) {
+        *self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = why;
+    }
+
+    /// Why the service is degraded, if it is.
+    #[must_use]
+    pub fn degraded(&self) -> Option<String> {
+        self.degraded.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
     }
 }
 

@@ -15,6 +15,56 @@ pub fn chain(err: &dyn std::error::Error) -> String {
     out
 }
 
+/// An error on one line for an operator: its root cause first, then what was being done (the
+/// outermost message), each said once. The layers between are plumbing (`request failed: error
+/// sending request: client error (Connect): tcp connect error`) and left out, as is a message
+/// that quotes the cause (`refused: {cause}`). `fetch failed: request failed: dns error: no such
+/// host` reads `no such host; fetch failed`, so a column cut short keeps what went wrong.
+#[must_use]
+pub fn cause_first(err: &dyn std::error::Error) -> String {
+    let outer = err.to_string();
+    let mut root = outer.clone();
+    let mut source = err.source();
+    while let Some(e) = source {
+        root = e.to_string();
+        source = e.source();
+    }
+    let (root, outer) = (root.trim(), outer.trim());
+    if outer.contains(root) { outer.to_string() } else { format!("{root}; {outer}") }
+}
+
+/// `text` with every URL in it (`scheme://…`, up to the next space or closing bracket or quote)
+/// replaced by `<url>`. A webhook's URL is its credential for Slack and Discord, and HTTP client
+/// errors and error pages quote the URL they were sent to.
+#[must_use]
+pub fn strip_urls(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let scheme_start = rest[..at]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'))
+            .last()
+            .map_or(at, |(i, _)| i);
+        if scheme_start == at {
+            // "://" with no scheme before it: not a URL; keep it and look further.
+            out.push_str(&rest[..at + 3]);
+            rest = &rest[at + 3..];
+            continue;
+        }
+        let after = &rest[at + 3..];
+        let end = after
+            .find(|c: char| c.is_whitespace() || matches!(c, ')' | ']' | '>' | '"' | '\'' | '`'))
+            .unwrap_or(after.len());
+        out.push_str(&rest[..scheme_start]);
+        out.push_str("<url>");
+        rest = &after[end..];
+    }
+    out.push_str(rest);
+    out
+}
+
 /// Validators of a feed's last response, sent back for a conditional GET.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -158,6 +208,58 @@ mod tests {
     fn severities_order_low_to_high() {
         assert!(Severity::Low < Severity::Medium && Severity::Medium < Severity::High);
         assert_eq!(format!("{:<6}|", Severity::Low), "low   |");
+    }
+
+    /// Issue 20: a failed POST logged and stored the HTTP client's error, webhook URL included.
+    #[test]
+    fn urls_are_stripped_from_error_text() {
+        let cases = [
+            (
+                "error sending request for url (https://hooks.slack.com/services/T0/B0/XyZ)",
+                "error sending request for url (<url>)",
+            ),
+            ("see http://a.example/x?y=1, then retry", "see <url> then retry"),
+            ("redirect to \"https://discord.com/api/webhooks/1/t\" refused", "redirect to \"<url>\" refused"),
+            ("two: http://a/1 http://b/2", "two: <url> <url>"),
+            ("no scheme ://here and plain text", "no scheme ://here and plain text"),
+            ("connection refused", "connection refused"),
+            ("", ""),
+        ];
+        for (text, want) in cases {
+            assert_eq!(strip_urls(text), want, "{text}");
+        }
+    }
+
+    #[test]
+    fn causes_come_first_and_once() {
+        #[derive(Debug, thiserror::Error)]
+        #[error("{0}")]
+        struct Leaf(String);
+        #[derive(Debug, thiserror::Error)]
+        #[error("{text}")]
+        struct Wrap {
+            text: String,
+            #[source]
+            inner: Box<dyn std::error::Error + Send + Sync>,
+        }
+        fn wrap(text: &str, inner: impl std::error::Error + Send + Sync + 'static) -> Wrap {
+            Wrap { text: text.into(), inner: Box::new(inner) }
+        }
+        let dns =
+            wrap("fetch failed", wrap("request failed", wrap("dns error", Leaf("no such host".into()))));
+        let refused = wrap(
+            "fetch failed",
+            wrap("refused: x resolves to 10.0.0.1", Leaf("x resolves to 10.0.0.1".into())),
+        );
+        let plain = Leaf("timed out".into());
+        let cases: [(&dyn std::error::Error, &str); 3] = [
+            (&dns, "no such host; fetch failed"),
+            (&refused, "x resolves to 10.0.0.1; fetch failed"),
+            (&plain, "timed out"),
+        ];
+        for (err, want) in cases {
+            assert_eq!(cause_first(err), want);
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod common;
 
+use std::path::Path;
 use std::process::Command;
 
 use common::{binary, fixtures, shipped};
@@ -67,10 +68,43 @@ category = "threaten"
     for command in ["check-config", "run", "once"] {
         let (code, _, stderr) = run(&["--config", path.to_str().expect("utf-8"), command], &[]);
         assert_eq!(code, 78, "{command}: {stderr}");
-        for key in ["feeds[0].url", "feeds[0].interval", "scoring.terms[0].weight"] {
+        for key in ["feeds[0].url", "feeds[0].interval", "scoring.terms[\"strike deep inside\"].weight"] {
             assert!(stderr.contains(key), "{command} reports {key}: {stderr}");
         }
     }
+}
+
+/// Issue 20: check-config stopped short and blamed the wrong place. A type error hid the other
+/// problems of its section, a mistyped environment variable was reported as the file's, and a
+/// TOML syntax error named the file three times.
+#[test]
+fn check_config_lists_every_problem_where_it_is() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("f.toml");
+    let file = path.to_str().expect("utf-8");
+    std::fs::write(
+        &path,
+        "[scoring]\nthreshold = \"high\"\n[[scoring.terms]]\nphrase = \"strike\"\nweight = 0\ncategory = \"threaten\"\n",
+    )
+    .expect("write");
+    let (code, _, stderr) = run(&["--config", file, "check-config"], &[("FLASHPOINT__FETCH__TIMOUT", "3s")]);
+    assert_eq!(code, 78, "{stderr}");
+    let mut lines: Vec<&str> = stderr.lines().collect();
+    lines.sort_unstable();
+    assert_eq!(
+        lines,
+        [
+            format!("{file}: scoring.terms[\"strike\"].weight: must be a non-zero number"),
+            format!("{file}: scoring.threshold: invalid type: string \"high\", expected f64"),
+            "FLASHPOINT__FETCH__TIMOUT: fetch.timout: unknown key".to_string(),
+        ]
+    );
+
+    std::fs::write(&path, "[storage]\npath = \"x.db\"\n[fetch\n").expect("write");
+    let (code, _, stderr) = run(&["--config", file, "check-config"], &[]);
+    assert_eq!(code, 78, "{stderr}");
+    assert_eq!(stderr.matches("f.toml").count(), 1, "{stderr}");
+    assert!(stderr.starts_with(&format!("{file}: TOML parse error at line 3")), "{stderr}");
 }
 
 #[test]
@@ -156,10 +190,42 @@ fn shipped_config_spells_out_every_key() {
             let written =
                 table.get(key).unwrap_or_else(|| panic!("[{section}] {key} is not in the shipped config"));
             let written = serde_json::to_value(written).expect("serializes");
+            if (section, key.as_str()) == ("storage", "path") {
+                // The packaged config names the service's database instead (see below).
+                continue;
+            }
             assert_eq!(&written, default, "[{section}] {key}: the shipped config shows the default");
         }
     }
     spells_out_scoring(&shipped);
+}
+
+/// Issue 20: the unit set the database only through an environment variable, so `flashpoint
+/// status` on the packaged config, run by hand, created and read an empty database in the
+/// working directory. The packaged config names the unit's state directory itself.
+#[test]
+fn packaged_config_names_the_services_database() {
+    let unit =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/flashpoint.service"))
+            .expect("unit");
+    let state = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("StateDirectory="))
+        .map(|dir| Path::new("/var/lib").join(dir.trim()))
+        .expect("the unit has a state directory");
+    let rt = flashpoint::config::load_runtime(&shipped()).expect("compiles");
+    assert_eq!(rt.storage_path, state.join("flashpoint.db"));
+    assert!(!unit.contains("FLASHPOINT__STORAGE__PATH"), "the config alone names the database");
+    assert!(
+        unit.contains("--config /etc/flashpoint/flashpoint.toml"),
+        "the unit runs on the packaged config"
+    );
+    let manifest =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).expect("manifest");
+    assert!(
+        manifest.contains(r#"["config/flashpoint.toml", "etc/flashpoint/flashpoint.toml""#),
+        "the package installs this config where the unit reads it"
+    );
 }
 
 /// `[scoring]` with only the key at `path` set, to `value`.

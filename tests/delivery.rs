@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use common::{
-    Daemon, Server, TestConfig, count, count_now, flashpoint, generated_site, once, secs, stderr, wait_until,
-    write_config,
+    Daemon, Reply, Server, TestConfig, count, count_now, flashpoint, generated_site, once, secs, stderr,
+    wait_until, write_config,
 };
 use hmac::{KeyInit as _, Mac as _};
 
@@ -119,6 +119,8 @@ async fn gone_is_dead_lettered_then_redelivered_on_request() {
     let id = webhook_ids(&hook, false)[0].clone();
     let out = flashpoint(&cfg.path, &["redeliver", &id]).await;
     assert!(out.status.success(), "{}", stderr(&out));
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(said.starts_with("1 delivery queued"), "one, not '1 deliveries': {said}");
     once(&cfg.path).await;
     assert_eq!(webhook_ids(&hook, true), [id], "sent again after redeliver");
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'delivered'"), 1);
@@ -224,4 +226,124 @@ async fn killed_while_receiver_down_delivers_everything_after_restart() {
     articles.sort();
     articles.dedup();
     assert_eq!(articles.len(), 5, "one id per article");
+}
+
+/// Issue 20: for Slack and Discord the URL is the credential, yet a failed POST logged the HTTP
+/// client's error with the URL in it, and stored it in `deliveries`. Each kind of failure once:
+/// nobody listening, a timeout, a 5xx, and a 4xx whose body quotes the URL back.
+#[tokio::test(flavor = "multi_thread")]
+async fn webhook_urls_never_reach_the_log_or_the_database() {
+    let site = Server::start().await;
+    generated_site(&site, 1, 1);
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr")
+    };
+    let slow = Server::start().await;
+    slow.script_posts_slow(&[(200, secs(3)); 8]);
+    let failing = Server::start().await;
+    failing.answer_posts(500);
+    let refusing = Server::start().await;
+    refusing.answer_posts(400);
+    let secret = |kind: &str| format!("/services/T0/B0/SECRET-{kind}");
+    refusing.post_body(format!("invalid_blocks; posted to {}", refusing.url(&secret("refusing"))));
+    let hooks = [
+        format!("http://{closed}{}", secret("closed")),
+        slow.url(&secret("slow")),
+        failing.url(&secret("failing")),
+        refusing.url(&secret("refusing")),
+    ];
+    let config = format!("{FAST}timeout = \"300ms\"\nmax_age = \"1h\"\n");
+    let cfg = TestConfig::new(&[("Generated", site.url("/gen/feed"))], &hooks, &config);
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    let mut log = stderr(&out);
+    // A second run with a max_age they are all past dead-letters them, and says so.
+    let text = std::fs::read_to_string(&cfg.path).expect("config");
+    std::fs::write(&cfg.path, text.replace("max_age = \"1h\"", "max_age = \"1ms\"")).expect("write");
+    log += &stderr(&flashpoint(&cfg.path, &["once"]).await);
+    log += &String::from_utf8_lossy(&flashpoint(&cfg.path, &["deliveries", "--all", "--json"]).await.stdout);
+
+    let errors = common::query(&cfg.db, "SELECT webhook, last_error FROM deliveries ORDER BY webhook");
+    let errors = format!("{errors:?}");
+    for (hook, said) in
+        [("hook0", "refused"), ("hook1", "timed out"), ("hook2", "HTTP 500"), ("hook3", "invalid_blocks")]
+    {
+        assert!(errors.contains(&format!("Text(\"{hook}\"), Text(")), "{hook} failed: {errors}");
+        assert!(errors.to_lowercase().contains(&said.to_lowercase()), "{hook}: {said}: {errors}");
+    }
+    assert_eq!(cfg.deliveries("dead"), 4, "{errors}");
+    // Issue 20: retry_at was logged as "2026-12-01 09:00:00.123 UTC", unlike every other time.
+    let retries: Vec<&str> = log.lines().filter(|l| l.contains("will retry")).collect();
+    assert!(!retries.is_empty(), "{log}");
+    for line in retries {
+        let at = line.split("retry_at=").nth(1).and_then(|t| t.split_whitespace().next()).expect("retry_at");
+        assert!(chrono::DateTime::parse_from_rfc3339(at).is_ok(), "RFC 3339: {line}");
+    }
+    assert!(log.contains("delivery dead-lettered"), "{log}");
+    assert!(!log.contains("SECRET"), "a webhook URL in the log: {log}");
+    for entry in std::fs::read_dir(cfg.dir()).expect("dir") {
+        let path = entry.expect("entry").path();
+        if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with("flashpoint.db")) {
+            let bytes = std::fs::read(&path).expect("read");
+            assert!(!bytes.windows(6).any(|w| w == b"SECRET"), "a webhook URL in {}", path.display());
+        }
+    }
+}
+
+/// Issue 20: a feed item with an empty `<title>` gave Slack a header block with empty text (Slack
+/// refuses it: 400, then dead-lettered) and Discord an embed with an empty title. The page's own
+/// title stands in, else the article's address.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_untitled_item_reaches_slack_and_discord_with_a_title() {
+    let site = Server::start().await;
+    generated_site(&site, 1, 1);
+    let threat = "<p>Defence minister Khan said on Friday that the country will strike deep inside the neighbouring \
+        province if attacks continue, and troops were placed on high alert along the border.</p>\
+        <p>He said the armed forces would retaliate against any incursion, officials said.</p>";
+    site.route(
+        "/bare",
+        Reply::ok("text/html", format!("<html><body><article>{threat}</article></body></html>")),
+    );
+    let base = site.base();
+    site.route(
+        "/untitled",
+        Reply::ok(
+            "application/rss+xml",
+            format!(
+                "<rss version=\"2.0\"><channel><title>u</title>\
+                 <item><title></title><link>{base}/gen/0</link><guid>u0</guid></item>\
+                 <item><title> </title><link>{base}/bare</link><guid>u1</guid></item></channel></rss>"
+            ),
+        ),
+    );
+    let hook = Server::start().await;
+    let cfg = TestConfig::new(
+        &[("Untitled", site.url("/untitled"))],
+        &[],
+        &format!(
+            "[[webhooks]]\nurl = \"{}\"\nname = \"slack\"\nformat = \"slack\"\n\
+             [[webhooks]]\nurl = \"{}\"\nname = \"discord\"\nformat = \"discord\"\n",
+            hook.url("/slack"),
+            hook.url("/discord")
+        ),
+    );
+    once(&cfg.path).await;
+    let mut headers: Vec<String> = hook
+        .posts("/slack")
+        .iter()
+        .map(|p| p["blocks"][0]["text"]["text"].as_str().unwrap_or("").to_string())
+        .collect();
+    headers.sort();
+    assert_eq!(
+        headers,
+        ["Minister 0 warns of strikes".to_string(), site.url("/bare")],
+        "the page's title, else the address"
+    );
+    let titles: Vec<String> = hook
+        .posts("/discord")
+        .iter()
+        .map(|p| p["embeds"][0]["title"].as_str().unwrap_or("").to_string())
+        .collect();
+    assert_eq!(titles.len(), 2);
+    assert!(titles.iter().all(|t| !t.trim().is_empty()), "{titles:?}");
 }

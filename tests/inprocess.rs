@@ -17,9 +17,13 @@ use tokio_util::sync::CancellationToken;
 
 use common::{Server, count_now, item_feed, write_config};
 use flashpoint::app::{self, AppError, Control, Mode};
+use flashpoint::store::RunSummary;
 
 /// The daemon on the config at `path`, steered by the returned token and reload sender.
-fn start(path: &Path, mode: Mode) -> (JoinHandle<Result<(), AppError>>, CancellationToken, mpsc::Sender<()>) {
+/// What [`app::run`] returns: for `once`, what the run did.
+type Ran = Result<Option<RunSummary>, AppError>;
+
+fn start(path: &Path, mode: Mode) -> (JoinHandle<Ran>, CancellationToken, mpsc::Sender<()>) {
     let rt = flashpoint::config::load_runtime(path).expect("config compiles");
     let shutdown = CancellationToken::new();
     let (reload_tx, reload) = mpsc::channel(1);

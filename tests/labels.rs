@@ -103,6 +103,8 @@ async fn label_then_labels_round_trips_and_a_second_label_replaces_the_first() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unknown_alert_exits_1_naming_it() {
     let cfg = TestConfig::new(&[], &[], "");
+    // A database a daemon made (`label` never creates one).
+    drop(flashpoint::store::Store::open(&cfg.db).expect("open"));
     let out = flashpoint(&cfg.path, &["label", "alrt_000000000000000000000000", "useful"]).await;
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr(&out).contains("no alert alrt_000000000000000000000000"), "{}", stderr(&out));

@@ -179,10 +179,19 @@ async fn private_addresses_are_refused_unless_allowed() {
         .expect("config")
         .replace("allow_private = true", "allow_private = false");
     std::fs::write(&cfg.path, text).expect("write");
-    let log = once(&cfg.path).await;
+    let out = flashpoint(&cfg.path, &["once"]).await;
+    let log = common::stderr(&out);
+    assert_eq!(out.status.code(), Some(3), "its only feed failed: {log}");
     assert_eq!(site.hits("/feeds/pakistan"), 0, "no request reached the loopback server");
     assert!(log.contains("refused"), "{log}");
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM articles"), 0);
+    // Issue 20: "refused: … private …" said it twice and did not say how to allow it.
+    let line = log.lines().find(|l| l.contains("feed poll failed")).expect("the failure is logged");
+    assert_eq!(line.matches("resolves only to private").count(), 1, "{line}");
+    assert!(
+        line.contains("set fetch.allow_private = true or add \"127.0.0.1\" to fetch.allow_private_hosts"),
+        "{line}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -151,7 +151,7 @@ async fn rescore_lists_gained_and_lost_and_applies_only_when_asked() {
     let out = flashpoint(&cfg.path, &["rescore", "--since", "1h"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
     let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(text.starts_with("2 articles re-scored: 1 alerts gained, 1 lost"), "{text}");
+    assert!(text.starts_with("2 articles re-scored: 1 alert gained, 1 lost"), "{text}");
     assert!(text.contains("+ ") && text.contains("Item one"), "{text}");
     assert!(text.contains("- ") && text.contains("Item two"), "{text}");
     assert!(text.contains("nothing written"), "{text}");
@@ -159,7 +159,7 @@ async fn rescore_lists_gained_and_lost_and_applies_only_when_asked() {
 
     let out = flashpoint(&cfg.path, &["rescore", "--since", "1h", "--apply"]).await;
     assert!(out.status.success(), "{}", stderr(&out));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("1 alerts written"));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("1 alert written"));
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 2, "the lost alert is kept");
     assert_eq!(
         count(&cfg.db, "SELECT count(*) FROM deliveries WHERE state = 'pending'"),

@@ -178,5 +178,75 @@ async fn status_shows_the_service_at_a_glance() {
     );
     let text = flashpoint(&cfg.path, &["status"]).await;
     let text = String::from_utf8_lossy(&text.stdout).into_owned();
-    assert!(text.contains("1 watched, 1 healthy") && text.contains("4 articles, 1 alerts"), "{text}");
+    assert!(text.contains("1 watched, 1 healthy") && text.contains("4 articles, 1 alert\n"), "{text}");
+}
+
+/// Issue 20: a feed that never succeeded had no `flashpoint_feed_last_success_timestamp_seconds`
+/// series, so an alert on it never fired for a dead feed; nothing counted failures in a row,
+/// said which rules were in force or how reloads went, or how much memory and CPU the process
+/// used; and `/healthz` stayed 200 while every feed failed.
+#[tokio::test(flavor = "multi_thread")]
+async fn dead_feeds_reloads_rules_and_the_process_show_in_metrics_and_readyz() {
+    let site = Server::start().await;
+    site.route("/broken", common::Reply::status(500));
+    let port = free_port();
+    let cfg = TestConfig::new(
+        &[("A", site.url("/broken")), ("B", site.url("/missing"))],
+        &[],
+        &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
+    );
+    let daemon = Daemon::start(&cfg.path);
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let get = |path: &str| {
+        let (client, url) = (client.clone(), format!("{base}{path}"));
+        async move {
+            // Nothing listening yet while the daemon starts: status 0.
+            let Ok(resp) = client.get(url).send().await else { return (0, String::new()) };
+            (resp.status().as_u16(), resp.text().await.expect("body"))
+        }
+    };
+    wait_until_async(secs(30), "/readyz to say every feed is failing", || async {
+        get("/readyz").await == (503, "degraded: every feed is failing (2 of 2)\n".to_string())
+    })
+    .await;
+    assert_eq!(get("/healthz").await, (200, "ok; degraded: every feed is failing (2 of 2)\n".to_string()));
+
+    let (_, text) = get("/metrics").await;
+    let m = parse_metrics(&text);
+    for feed in ["A", "B"] {
+        assert_eq!(
+            m.get(&format!("flashpoint_feed_last_success_timestamp_seconds{{feed=\"{feed}\"}}")),
+            Some(&0.0),
+            "{text}"
+        );
+        assert_eq!(
+            m.get(&format!("flashpoint_feed_consecutive_failures{{feed=\"{feed}\"}}")),
+            Some(&1.0),
+            "{text}"
+        );
+    }
+    let hash = flashpoint::config::load_runtime(&cfg.path).expect("config").scorer.rules_hash().to_string();
+    assert_eq!(m.get(&format!("flashpoint_rules_info{{rules_hash=\"{hash}\"}}")), Some(&1.0), "{text}");
+    assert_eq!(m.get("flashpoint_degraded"), Some(&1.0), "{text}");
+    assert!(m.get("process_resident_memory_bytes").is_some_and(|v| *v > 1e6), "{text}");
+    assert!(m.get("process_open_fds").is_some_and(|v| *v > 3.0), "{text}");
+    assert!(m.get("process_cpu_seconds_total").is_some_and(|v| *v > 0.0), "{text}");
+
+    daemon.signal(Signal::Hup);
+    let config = std::fs::read_to_string(&cfg.path).expect("config");
+    wait_until_async(secs(20), "a good reload counted", || async {
+        parse_metrics(&get("/metrics").await.1).get("flashpoint_config_reload_total{result=\"ok\"}")
+            == Some(&1.0)
+    })
+    .await;
+    std::fs::write(&cfg.path, config.replace("[scoring]", "[scoring]\nthreshold = \"high\""))
+        .expect("break it");
+    daemon.signal(Signal::Hup);
+    wait_until_async(secs(20), "a refused reload counted", || async {
+        parse_metrics(&get("/metrics").await.1).get("flashpoint_config_reload_total{result=\"error\"}")
+            == Some(&1.0)
+    })
+    .await;
+    assert_eq!(daemon.stop().await, Some(0));
 }

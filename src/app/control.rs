@@ -98,6 +98,15 @@ pub(super) async fn reload_on_request(
     }
 }
 
+/// Publishes which rules are in force: `flashpoint_rules_info{rules_hash}` is 1 for `now` and 0
+/// for the ones it replaces.
+pub(super) fn rules_in_force(before: Option<&str>, now: &str) {
+    if let Some(before) = before.filter(|b| *b != now) {
+        metrics::gauge!("flashpoint_rules_info", "rules_hash" => before.to_string()).set(0.0);
+    }
+    metrics::gauge!("flashpoint_rules_info", "rules_hash" => now.to_string()).set(1.0);
+}
+
 /// Re-reads and compiles the config at `path`: puts its scoring rules in force when it is good,
 /// and keeps the current ones (logging every problem) when it is not. Says which it did.
 pub(super) fn reload(path: &Path, live: &LiveScorer) -> bool {
@@ -112,7 +121,9 @@ pub(super) fn reload(path: &Path, live: &LiveScorer) -> bool {
                 threshold = scorer.levels().threshold,
                 "scoring rules reloaded; other settings take effect on restart"
             );
+            rules_in_force(Some(live.current().rules_hash()), scorer.rules_hash());
             live.replace(scorer);
+            metrics::counter!("flashpoint_config_reload_total", "result" => "ok").increment(1);
             true
         }
         Err(err) => {
@@ -127,6 +138,7 @@ pub(super) fn reload(path: &Path, live: &LiveScorer) -> bool {
                 rules_hash = %live.current().rules_hash(),
                 "reload refused; keeping the current rules"
             );
+            metrics::counter!("flashpoint_config_reload_total", "result" => "error").increment(1);
             false
         }
     }

@@ -157,16 +157,15 @@ fn aliases(
 pub(super) fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted) -> Scored {
     let Extracted { item, article, final_url } = e;
     let aliases = aliases(canon, &item.key, final_url.as_ref(), article.canonical.as_ref());
-    let title =
-        if item.title.trim().is_empty() { article.title.unwrap_or_default() } else { item.title.clone() };
-    let result = scorer.score(&title, &article.body);
-    let alert = scorer.alert(&result);
     // The stored address is the canonical one (no tracking parameters), unless only a guid keys it.
     let url = if item.key.starts_with("guid:") {
         item.link.as_ref().map_or_else(String::new, ToString::to_string)
     } else {
         item.key.clone()
     };
+    let title = title_of(&item.title, article.title.as_deref());
+    let result = scorer.score(&title, &article.body);
+    let alert = scorer.alert(&result);
     Scored {
         article: NewArticle {
             key: item.key,
@@ -187,6 +186,16 @@ pub(super) fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted
         },
         alert,
     }
+}
+
+/// An article's title: the feed item's, else the page's (`og:title`, `<title>`); the chat
+/// payloads show the address when both are blank. (Not scored: its words are no headline.)
+fn title_of(item: &str, page: Option<&str>) -> String {
+    [item, page.unwrap_or_default()]
+        .into_iter()
+        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
+        .find(|t| !t.is_empty())
+        .unwrap_or_default()
 }
 
 /// The store stage: writes each article (and its alert and outbox rows) and wakes the notifier
@@ -245,6 +254,24 @@ impl StoreSink {
                     error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
                 }
             }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::title_of;
+
+    #[test]
+    fn a_blank_item_title_falls_back_to_the_pages() {
+        let cases = [
+            ("Feed title", Some("Page"), "Feed title"),
+            ("  ", Some("Page  title"), "Page title"),
+            ("", None, ""),
+            ("", Some(" "), ""),
+        ];
+        for (item, page, want) in cases {
+            assert_eq!(title_of(item, page), want, "{item:?} {page:?}");
         }
     }
 }

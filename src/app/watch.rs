@@ -58,12 +58,46 @@ pub(super) async fn service_checks(
             warn!(problem = %p, "unhealthy");
         }
         health.set(problem);
+        let degraded = feed_gauges(&store, &feeds).await;
+        if degraded.is_some() && health.degraded().is_none() {
+            warn!(problem = degraded.as_deref().unwrap_or_default(), "degraded");
+        }
+        health.set_degraded(degraded);
+        process_gauges();
         service::status(&format!(
-            "watching {} feeds; {} items in hand; last alert {}",
+            "watching {} feeds{}; {} items in hand; last alert {}",
             feeds.len(),
+            health.degraded().map(|d| format!(" (degraded: {d})")).unwrap_or_default(),
             progress.in_hand(),
             health.last_alert().as_deref().unwrap_or("none yet")
         ));
+    }
+}
+
+/// Publishes every configured feed's last success (0 for never) and failures in a row, read
+/// from the database, so a feed that never worked has a series too; returns why the watch is
+/// degraded (every feed failing), if it is.
+async fn feed_gauges(store: &Store, feeds: &[Feed]) -> Option<String> {
+    let states = store.blocking(Store::feed_states).await.ok()?;
+    let gauges = health::gauges(feeds, &states);
+    for g in &gauges {
+        metrics::gauge!("flashpoint_feed_last_success_timestamp_seconds", "feed" => g.name.clone())
+            .set(g.last_success_secs);
+        metrics::gauge!("flashpoint_feed_consecutive_failures", "feed" => g.name.clone())
+            .set(f64::from(g.failures));
+    }
+    let degraded = health::degraded(&gauges);
+    metrics::gauge!("flashpoint_degraded").set(if degraded.is_some() { 1.0 } else { 0.0 });
+    degraded
+}
+
+/// Publishes the process's resident memory, CPU time and open files.
+fn process_gauges() {
+    if let Some(usage) = crate::process::usage() {
+        #[expect(clippy::cast_precision_loss, reason = "byte counts of a process fit an f64's 2^52")]
+        metrics::gauge!("process_resident_memory_bytes").set(usage.rss_bytes as f64);
+        metrics::gauge!("process_cpu_seconds_total").set(usage.cpu.as_secs_f64());
+        metrics::gauge!("process_open_fds").set(count_f64(usage.open_fds));
     }
 }
 

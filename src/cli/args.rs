@@ -14,11 +14,14 @@ use crate::types::Verdict;
 #[derive(Debug, Parser)]
 #[command(name = "flashpoint", version, about)]
 pub struct Args {
-    /// Config file (TOML); `FLASHPOINT__SECTION__KEY` environment variables override its keys.
-    #[arg(long, global = true, default_value = "config/flashpoint.toml", env = "FLASHPOINT_CONFIG")]
-    pub config: PathBuf,
-    /// Log format: the journal under systemd, else human lines; or json.
-    #[arg(long, global = true, value_enum, default_value = "auto")]
+    /// Config file (TOML); else `FLASHPOINT_CONFIG`, else ./config/flashpoint.toml, else
+    /// /etc/flashpoint/flashpoint.toml. `FLASHPOINT__SECTION__KEY` variables override its keys.
+    #[arg(long, global = true, env = "FLASHPOINT_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// Log format: auto (the journal under systemd, else human lines), human, json or journal.
+    // Listed in the line above: clap's own list, with a line per value, was repeated in every
+    // subcommand's `--help`.
+    #[arg(long, global = true, value_enum, default_value = "auto", hide_possible_values = true)]
     pub log_format: logging::Format,
     #[command(subcommand)]
     pub command: Command,

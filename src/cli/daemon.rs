@@ -5,10 +5,12 @@ use std::path::Path;
 
 use tracing::error;
 
+use super::table::once_summary;
 use super::{Exit, LOG_TARGET};
 use crate::app::{self, Mode};
 use crate::config::Runtime;
-use crate::types::chain;
+use crate::store::RunSummary;
+use crate::types::cause_first;
 
 /// `run` or `once`: the pipeline until SIGTERM or SIGINT (or, once, until every feed was
 /// polled), reloading the scoring rules from `config_path` on SIGHUP.
@@ -22,19 +24,36 @@ pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
     };
     runtime.block_on(async {
         match app::run(rt, config_path, mode, app::unix_signals()).await {
-            Ok(()) => Exit::Ok,
+            Ok(None) => Exit::Ok,
+            Ok(Some(summary)) => {
+                outln!("{}", once_summary(&summary));
+                once_exit(&summary)
+            }
             Err(err) => {
-                error!(target: LOG_TARGET, error = %chain(&err), "flashpoint failed");
+                error!(target: LOG_TARGET, error = %cause_first(&err), "flashpoint failed");
                 Exit::Failure
             }
         }
     })
 }
 
+/// How `once` exits: [`Exit::Incomplete`] when every feed it polled failed or a delivery was
+/// dead-lettered, so that cron and timers see that nothing (or not everything) worked.
+fn once_exit(s: &RunSummary) -> Exit {
+    if (s.feeds_polled > 0 && s.feeds_failed == s.feeds_polled) || s.dead > 0 {
+        Exit::Incomplete
+    } else {
+        Exit::Ok
+    }
+}
+
 /// `check-config` on a config that compiled: its summary. (A bad one never gets here: its
 /// problems are printed and the process exits 78 before any command runs.)
 pub fn check_config(rt: &Runtime) -> Exit {
-    println!("{}", config_summary(rt));
+    for w in &rt.warnings {
+        eprintln!("warning: {w}");
+    }
+    outln!("{}", config_summary(rt));
     Exit::Ok
 }
 
@@ -49,4 +68,47 @@ pub fn config_summary(rt: &Runtime) -> String {
         rt.webhooks.len(),
         rt.storage_path.display()
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn once_exits_incomplete_when_nothing_worked() {
+        let run = |feeds_polled, feeds_failed, dead| RunSummary {
+            feeds_polled,
+            feeds_failed,
+            dead,
+            ..RunSummary::default()
+        };
+        let cases = [
+            (run(0, 0, 0), Exit::Ok),
+            (run(3, 0, 0), Exit::Ok),
+            (run(3, 2, 0), Exit::Ok),
+            (run(3, 3, 0), Exit::Incomplete),
+            (run(1, 1, 0), Exit::Incomplete),
+            (run(3, 0, 1), Exit::Incomplete),
+        ];
+        for (summary, want) in cases {
+            assert_eq!(once_exit(&summary), want, "{summary:?}");
+        }
+    }
+
+    #[test]
+    fn the_summary_names_every_count_once() {
+        let s = RunSummary {
+            feeds_polled: 1,
+            feeds_failed: 1,
+            articles: 1,
+            alerts: 2,
+            delivered: 1,
+            dead: 1,
+            pending: 0,
+        };
+        assert_eq!(
+            once_summary(&s),
+            "once: 1 feed polled, 1 failed; 1 article, 2 alerts; deliveries: 1 delivered, 1 dead-lettered, 0 pending"
+        );
+    }
 }

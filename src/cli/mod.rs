@@ -19,6 +19,17 @@ use crate::config::{self, ConfigError, Runtime};
 use crate::logging;
 use crate::store::Store;
 
+/// `println!` for the commands' output: a reader that went away (`flashpoint alerts --json |
+/// head -1`) ends the process quietly instead of in a panic.
+macro_rules! outln {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!("{}\n", format_args!($($arg)*))) };
+}
+
+/// `print!` for the commands' output; see [`outln!`].
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::write_stdout(format_args!($($arg)*)) };
+}
+
 mod args;
 mod daemon;
 mod labels;
@@ -48,6 +59,8 @@ pub enum Exit {
     Failure = 1,
     /// The arguments make no sense together (clap's own usage errors exit 2 as well).
     Usage = 2,
+    /// `once` ran, but nothing worked: every feed failed, or a delivery was dead-lettered.
+    Incomplete = 3,
     /// The config is bad (`EX_CONFIG` from sysexits.h): systemd units stop restarting on it.
     BadConfig = 78,
 }
@@ -58,34 +71,82 @@ impl From<Exit> for ExitCode {
     }
 }
 
-/// Runs the command `args` names on the config it points at.
+/// Runs the command `args` names on the config it points at (or the first one found).
 #[must_use]
 pub fn run(args: Args) -> Exit {
-    let loaded = config::load_runtime(&args.config);
+    let (config, loaded) = match config::locate(args.config.as_deref(), Path::exists) {
+        Ok(path) => {
+            let loaded = config::load_runtime(&path);
+            (path, loaded)
+        }
+        Err(err) => (PathBuf::new(), Err(err)),
+    };
     logging::init(args.log_format, loaded.as_ref().map_or("info", |rt| rt.log_level.as_str()));
     match loaded {
-        Ok(rt) => dispatch(rt, args),
-        Err(err) => bad_config(&args, &err),
+        Ok(rt) => dispatch(rt, &config, args.command),
+        Err(err) => bad_config(&config, &args.command, &err),
     }
 }
 
 /// Every problem on stderr, one a line, named by the file; a log line too unless the command
 /// was only asked to check.
-fn bad_config(args: &Args, err: &ConfigError) -> Exit {
-    let problems = err.problems();
+fn bad_config(config: &Path, command: &Command, err: &ConfigError) -> Exit {
+    let problems = err.lines(config);
     for p in &problems {
-        eprintln!("{}: {p}", args.config.display());
+        eprintln!("{p}");
     }
-    if !matches!(args.command, Command::CheckConfig) {
-        error!(target: LOG_TARGET, config = %args.config.display(), problems = problems.len(), "bad config; not starting");
+    if !matches!(command, Command::CheckConfig) {
+        error!(target: LOG_TARGET, config = %config.display(), problems = problems.len(), "bad config; not starting");
     }
     Exit::BadConfig
 }
 
-fn dispatch(rt: Runtime, args: Args) -> Exit {
-    match args.command {
-        Command::Run => daemon::run(rt, Mode::Daemon, &args.config),
-        Command::Once => daemon::run(rt, Mode::Once, &args.config),
+/// What a command does with the configured database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Database {
+    /// Nothing: it works on files and the config alone.
+    Unused,
+    /// Reads or nudges what a daemon wrote; it never creates a database.
+    Existing,
+    /// Creates it when missing (`run`, `once`), or only names it (`check-config`).
+    Own,
+}
+
+fn database_use(command: &Command) -> Database {
+    match command {
+        Command::Run | Command::Once | Command::CheckConfig => Database::Own,
+        Command::Alerts { .. }
+        | Command::Deliveries { .. }
+        | Command::Redeliver { .. }
+        | Command::Status { .. }
+        | Command::Feeds { .. }
+        | Command::Rescore { .. }
+        | Command::Label { .. }
+        | Command::Labels { .. } => Database::Existing,
+        Command::Train(train) if train.with_labels => Database::Existing,
+        Command::Score { .. }
+        | Command::Eval { .. }
+        | Command::FeedTest { .. }
+        | Command::Extract { .. }
+        | Command::Train(_) => Database::Unused,
+    }
+}
+
+fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
+    let database = database_use(&command);
+    announce(config, (database != Database::Unused).then_some(rt.storage_path.as_path()));
+    if database == Database::Existing && !rt.storage_path.exists() {
+        eprintln!(
+            "database {} does not exist: it is storage.path in {}; only `run` and `once` create it. \
+             Is this the config the daemon runs with?",
+            absolute(&rt.storage_path).display(),
+            config.display()
+        );
+        return Exit::Failure;
+    }
+    match command {
+        Command::Run => daemon::run(rt, Mode::Daemon, config),
+        Command::Once => daemon::run(rt, Mode::Once, config),
         Command::CheckConfig => daemon::check_config(&rt),
         Command::Score { jsonl: Some(file), .. } => scoring::score_jsonl_file(&rt, &file),
         Command::Score { file, url, json, .. } => {
@@ -104,26 +165,32 @@ fn dispatch(rt: Runtime, args: Args) -> Exit {
         Command::Extract { files, url, json, out_dir } => {
             pages::extract(&rt, &files, url.as_ref(), json, out_dir.as_deref())
         }
-        Command::Label { id, verdict, note } => {
-            labels::label(&rt, &args.config, &id, verdict, note.as_deref())
-        }
-        Command::Labels { json } => labels::labels(&rt, &args.config, json),
-        Command::Train(train) => train::train(&rt, &args.config, &train),
+        Command::Label { id, verdict, note } => labels::label(&rt, &id, verdict, note.as_deref()),
+        Command::Labels { json } => labels::labels(&rt, json),
+        Command::Train(train) => train::train(&rt, config, &train),
     }
 }
 
-/// Says on stderr, in one line, which config a command runs on and which database it uses, so
-/// that stdout holds only what the command prints (JSON lines with `--json`).
+/// `path` from the root, so the line says which file whatever the working directory.
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// Says on stderr, in one line and before anything else, which config a command runs on and
+/// which database it uses, so that stdout holds only what the command prints (JSON lines with
+/// `--json`).
 fn announce(config: &Path, database: Option<&Path>) {
+    let config = absolute(config);
     match database {
-        Some(db) => eprintln!("config {}, database {}", config.display(), db.display()),
+        Some(db) => eprintln!("config {}, database {}", config.display(), absolute(db).display()),
         None => eprintln!("config {}, no database", config.display()),
     }
 }
 
 /// Opens the configured database for an operator command; any error is printed as one chain.
 fn with_store(rt: &Runtime, f: impl FnOnce(&Store) -> anyhow::Result<()>) -> Exit {
-    let result = Store::open(&rt.storage_path).map_err(anyhow::Error::from).and_then(|store| f(&store));
+    let result =
+        Store::open_existing(&rt.storage_path).map_err(anyhow::Error::from).and_then(|store| f(&store));
     match result {
         Ok(()) => Exit::Ok,
         Err(err) => {
@@ -133,14 +200,29 @@ fn with_store(rt: &Runtime, f: impl FnOnce(&Store) -> anyhow::Result<()>) -> Exi
     }
 }
 
+/// Writes a command's output to stdout. When the reader has gone (a closed pipe) the process
+/// exits 0 at once, as `cat` and `grep` do: the rest of the output has nobody to read it. Any
+/// other write error exits 1, said on stderr.
+pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    if let Err(err) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+        if err.kind() == std::io::ErrorKind::BrokenPipe {
+            std::process::exit(0);
+        }
+        eprintln!("cannot write to standard output: {err}");
+        std::process::exit(i32::from(Exit::Failure as u8));
+    }
+}
+
 /// JSON lines with `--json`, else the table.
 fn print_rows<T: serde::Serialize>(rows: &[T], json: bool, table: fn(&[T]) -> String) -> anyhow::Result<()> {
     if json {
         for row in rows {
-            println!("{}", serde_json::to_string(row)?);
+            outln!("{}", serde_json::to_string(row)?);
         }
     } else {
-        print!("{}", table(rows));
+        out!("{}", table(rows));
     }
     Ok(())
 }
@@ -193,7 +275,13 @@ mod tests {
 
     #[test]
     fn exit_codes_keep_their_numbers() {
-        let cases = [(Exit::Ok, 0_u8), (Exit::Failure, 1), (Exit::Usage, 2), (Exit::BadConfig, 78)];
+        let cases = [
+            (Exit::Ok, 0_u8),
+            (Exit::Failure, 1),
+            (Exit::Usage, 2),
+            (Exit::Incomplete, 3),
+            (Exit::BadConfig, 78),
+        ];
         for (exit, want) in cases {
             assert_eq!(exit as u8, want, "{exit:?}");
             assert_eq!(ExitCode::from(exit), ExitCode::from(want), "{exit:?}");

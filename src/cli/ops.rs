@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::table::{alerts_table, deliveries_table, feeds_table, status_report};
+use super::table::{alerts_table, counted, deliveries_table, feeds_table, status_report};
 use super::{Exit, print_rows, since_arg, with_store};
 use crate::config::Runtime;
 use crate::store::{AlertFilter, Store, StoreError};
@@ -45,7 +45,10 @@ pub fn redeliver(rt: &Runtime, id: Option<String>) -> Exit {
         };
         match id {
             Some(id) if n == 0 => anyhow::bail!("no deliveries for alert {id}"),
-            _ => println!("{n} deliveries queued; a running daemon sends them within 30 s"),
+            _ => outln!(
+                "{} queued; a running daemon sends them within 30 s",
+                counted(n, "delivery", "deliveries")
+            ),
         }
         Ok(())
     })
@@ -56,9 +59,9 @@ pub fn status(rt: &Runtime, json: bool) -> Exit {
     with_store(rt, |store| {
         let status = gather_status(rt, store, Utc::now())?;
         if json {
-            println!("{}", serde_json::to_string_pretty(&status)?);
+            outln!("{}", serde_json::to_string_pretty(&status)?);
         } else {
-            print!("{}", status_report(&status));
+            out!("{}", status_report(&status));
         }
         Ok(())
     })

@@ -31,11 +31,11 @@ pub fn extract(
     };
     match extract_file(&rt.extractor, file, url) {
         Ok(article) if json => {
-            println!("{}", serde_json::to_string_pretty(&article).expect("article serializes"));
+            outln!("{}", serde_json::to_string_pretty(&article).expect("article serializes"));
             Exit::Ok
         }
         Ok(article) => {
-            println!("{}", article.body);
+            outln!("{}", article.body);
             Exit::Ok
         }
         Err(err) => {
@@ -120,7 +120,7 @@ pub fn feed_test(rt: &Runtime, target: &str, fetch_page: bool) -> Exit {
     };
     match runtime.block_on(describe_feed(rt, target, fetch_page)) {
         Ok(text) => {
-            print!("{text}");
+            out!("{text}");
             Exit::Ok
         }
         Err(err) => {

@@ -8,7 +8,7 @@ use std::path::Path;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::table::shorten;
+use super::table::{counted, shorten};
 use super::{Exit, NO_URL, since_arg, with_store};
 use crate::config::Runtime;
 use crate::score::{Match, Scored, Scorer};
@@ -28,9 +28,9 @@ pub fn score(rt: &Runtime, file: &Path, url: Option<&Url>, json: bool) -> Exit {
     }
     let scored = score_input(rt, &input, url);
     if json {
-        println!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
+        outln!("{}", serde_json::to_string_pretty(&scored).expect("scores serialize"));
     } else {
-        print!("{}", score_report(&rt.scorer, &scored));
+        out!("{}", score_report(&rt.scorer, &scored));
     }
     Exit::Ok
 }
@@ -56,7 +56,7 @@ fn jsonl(file: &Path, run: impl FnOnce(&str) -> Result<String, JsonlError>) -> E
     };
     match run(&text) {
         Ok(out) => {
-            print!("{out}");
+            out!("{out}");
             Exit::Ok
         }
         Err(err) => {
@@ -85,15 +85,21 @@ pub fn rescore(rt: &Runtime, since: &str, apply: bool) -> Exit {
         };
         let report = rescore_articles(store, &rt.scorer, &rt.webhooks, since, apply, &tick)?;
         bar.finish_and_clear();
-        print!("{}", rescore_report(&report, apply));
+        out!("{}", rescore_report(&report, apply));
         Ok(())
     })
 }
 
+/// Bytes of the start of an input looked at to tell HTML from text.
+const HTML_SNIFF: usize = 256;
+
 /// Whether `input` is an HTML document rather than plain text.
 fn looks_like_html(input: &str) -> bool {
-    let head =
-        input.trim_start().get(..256.min(input.trim_start().len())).unwrap_or_default().to_ascii_lowercase();
+    let text = input.trim_start();
+    // The last character boundary at or before the limit: cutting inside a multi-byte character
+    // gave no head at all, and a page in Urdu or Russian was scored as plain text.
+    let cut = (0..=HTML_SNIFF.min(text.len())).rev().find(|i| text.is_char_boundary(*i)).unwrap_or(0);
+    let head = text[..cut].to_ascii_lowercase();
     head.starts_with("<!doctype html")
         || head.starts_with("<html")
         || head.starts_with('<') && head.contains("<body")
@@ -368,9 +374,9 @@ pub fn rescore_articles(
 #[must_use]
 pub fn rescore_report(report: &Rescore, apply: bool) -> String {
     let mut out = format!(
-        "{} articles re-scored: {} alerts gained, {} lost\n",
-        report.scanned,
-        report.gained.len(),
+        "{} re-scored: {} gained, {} lost\n",
+        counted(report.scanned, "article", "articles"),
+        counted(report.gained.len(), "alert", "alerts"),
         report.lost.len()
     );
     for Gained { article, scored, severity } in &report.gained {
@@ -395,7 +401,7 @@ pub fn rescore_report(report: &Rescore, apply: bool) -> String {
         );
     }
     if apply {
-        let _ = writeln!(out, "{} alerts written; lost alerts are kept", report.applied);
+        let _ = writeln!(out, "{} written; lost alerts are kept", counted(report.applied, "alert", "alerts"));
     } else if !report.gained.is_empty() {
         out.push_str("nothing written; run again with --apply to raise the gained alerts\n");
     }
@@ -418,5 +424,10 @@ mod tests {
         for (input, want) in cases {
             assert_eq!(looks_like_html(input), want, "{input}");
         }
+        // Issue 20: byte 256 inside a two-byte letter made the page plain text.
+        let urdu = format!("<html>x{}", "ی".repeat(200));
+        assert!(!urdu.is_char_boundary(256));
+        assert!(looks_like_html(&urdu), "a page in Urdu is HTML");
+        assert!(looks_like_html(&format!("<p>{}<body>", "é".repeat(100))), "a tag before the cut counts");
     }
 }

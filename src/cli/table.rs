@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::ops::Status;
 use crate::feed::health::FeedHealth;
-use crate::store::{Alert, Delivery, Labelled};
+use crate::store::{Alert, Delivery, Labelled, RunSummary};
 use crate::types::DeliveryState;
 
 /// Aligned plain-text columns.
@@ -26,6 +26,11 @@ fn table(headers: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
+/// `n` and its noun, singular for one: `1 alert`, `2 alerts`.
+pub(super) fn counted(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// `text` cut to `max` characters, an ellipsis marking the cut.
 pub(super) fn shorten(text: &str, max: usize) -> String {
     if text.chars().count() <= max {
@@ -33,6 +38,21 @@ pub(super) fn shorten(text: &str, max: usize) -> String {
     } else {
         format!("{}…", text.chars().take(max - 1).collect::<String>())
     }
+}
+
+/// The one line `once` ends with: what it polled, stored and delivered.
+#[must_use]
+pub fn once_summary(s: &RunSummary) -> String {
+    format!(
+        "once: {} polled, {} failed; {}, {}; deliveries: {} delivered, {} dead-lettered, {} pending",
+        counted(s.feeds_polled, "feed", "feeds"),
+        s.feeds_failed,
+        counted(s.articles, "article", "articles"),
+        counted(s.alerts, "alert", "alerts"),
+        s.delivered,
+        s.dead,
+        s.pending,
+    )
 }
 
 /// The `alerts` table.
@@ -148,19 +168,19 @@ pub fn feeds_table(feeds: &[FeedHealth]) -> String {
 pub fn status_report(s: &Status) -> String {
     format!(
         "feeds:       {} watched, {} healthy, {} failing, {} silent or shrinking\n\
-         last 24 h:   {} articles, {} alerts\n\
+         last 24 h:   {}, {}\n\
          deliveries:  {} pending, {} dead-lettered\n\
-         inbox:       {} items waiting\n\
+         inbox:       {} waiting\n\
          rules:       {}\n",
         s.feeds,
         s.feeds_healthy,
         s.feeds_failing,
         s.feeds_flagged,
-        s.articles_24h,
-        s.alerts_24h,
+        counted(s.articles_24h, "article", "articles"),
+        counted(s.alerts_24h, "alert", "alerts"),
         s.deliveries_pending,
         s.deliveries_dead,
-        s.inbox,
+        counted(s.inbox, "item", "items"),
         s.rules_hash
     )
 }
@@ -173,5 +193,14 @@ mod tests {
     fn tables_align() {
         let t = table(&["A", "BB"], &[vec!["xxx".into(), "y".into()], vec!["z".into(), "ww".into()]]);
         assert_eq!(t, "A    BB\nxxx  y\nz    ww\n");
+    }
+
+    /// Issue 20: "1 deliveries queued", "1 alerts gained".
+    #[test]
+    fn one_is_singular() {
+        let cases = [(0, "0 alerts"), (1, "1 alert"), (2, "2 alerts")];
+        for (n, want) in cases {
+            assert_eq!(counted(n, "alert", "alerts"), want);
+        }
     }
 }

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context as _;
 use serde_json::Value;
 
+use super::Exit;
 use super::args::TrainArgs;
-use super::{Exit, announce};
 use crate::config::{self, Runtime, ScoringConfig};
 use crate::relevance::{Example, Source, TrainOptions, train_report, train_sources};
 use crate::store::{Store, StoreError};
@@ -19,7 +19,6 @@ const DEFAULT_MODEL: &str = "relevance.model";
 
 /// `train`: prints the report, then installs the model when asked.
 pub fn train(rt: &Runtime, config: &Path, args: &TrainArgs) -> Exit {
-    announce(config, args.with_labels.then_some(rt.storage_path.as_path()));
     let result = train_and_report(rt, args)
         .and_then(|()| if args.install { install(config, &args.out) } else { Ok(()) });
     match result {
@@ -35,11 +34,11 @@ pub fn train(rt: &Runtime, config: &Path, args: &TrainArgs) -> Exit {
 fn train_and_report(rt: &Runtime, args: &TrainArgs) -> anyhow::Result<()> {
     let mut sources = args.files.iter().map(|path| Source::read(path)).collect::<Result<Vec<_>, _>>()?;
     if args.with_labels {
-        sources.push(verdicts(&Store::open(&rt.storage_path)?)?);
+        sources.push(verdicts(&Store::open_existing(&rt.storage_path)?)?);
     }
     let options = TrainOptions { folds: usize::from(args.folds), ..TrainOptions::default() };
     let summary = train_sources(&sources, args.with_labels, &args.out, &options)?;
-    print!("{}", train_report(&summary));
+    out!("{}", train_report(&summary));
     Ok(())
 }
 
@@ -66,18 +65,18 @@ fn install(config: &Path, out: &Path) -> anyhow::Result<()> {
     let (target, named, enabled) = configured_model(config)?;
     let bytes = std::fs::read(out).with_context(|| format!("cannot read {}", out.display()))?;
     crate::relevance::model::write_file(&target, &bytes)?;
-    println!("installed {}", target.display());
+    outln!("installed {}", target.display());
     if !named {
-        println!(
+        outln!(
             "{} names no model, so the built-in one is in use; to use this one, put this line under [scoring.relevance]:",
             config.display()
         );
-        println!("model = \"{DEFAULT_MODEL}\"");
+        outln!("model = \"{DEFAULT_MODEL}\"");
     }
     if !enabled {
-        println!("the relevance gate is off in {} ([scoring.relevance] enabled = false)", config.display());
+        outln!("the relevance gate is off in {} ([scoring.relevance] enabled = false)", config.display());
     }
-    println!("a running daemon reads it when reloaded (SIGHUP) or restarted");
+    outln!("a running daemon reads it when reloaded (SIGHUP) or restarted");
     Ok(())
 }
 

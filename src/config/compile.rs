@@ -78,9 +78,25 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             http_listen,
             stop_grace,
             log_level,
+            warnings: warnings(settings),
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }
+}
+
+/// What a good config probably should not leave as it is: said at start, and by `check-config`.
+fn warnings(settings: &Settings) -> Vec<Problem> {
+    let mut out = Vec::new();
+    if settings.fetch.contact.trim().is_empty() {
+        out.push(problem(
+            "fetch.contact",
+            "empty: set a URL or e-mail address so the sites polled can reach whoever runs this",
+        ));
+    }
+    if settings.webhooks.is_empty() {
+        out.push(problem("webhooks", "none configured: alerts are only stored in the database"));
+    }
+    out
 }
 
 fn compile_fetch(f: &FetchConfig, problems: &mut Vec<Problem>) -> fetch::Settings {

@@ -62,24 +62,80 @@ pub(super) fn decode_settings(raw: &Value, d: &mut Decoded) -> Settings {
     }
 }
 
-/// Deserializes one value, reporting unknown keys and the first type error, each at its path.
+/// Most type errors reported in one value before the rest of it is given up on.
+const MAX_TYPE_ERRORS: usize = 64;
+
+/// Deserializes one value, reporting unknown keys and every type error, each at its path. A key
+/// whose value has the wrong type is taken out and the rest decoded again, so one mistyped key
+/// (`threshold = "high"`) costs only itself: the other keys are still decoded and checked.
 fn decode<T: DeserializeOwned + Default>(value: &Value, key: &str, d: &mut Decoded) -> T {
-    let mut unknown = Vec::new();
-    let mut record = |path: serde_ignored::Path<'_>| unknown.push(path.to_string());
-    let result: Result<T, _> =
-        serde_path_to_error::deserialize(serde_ignored::Deserializer::new(value, &mut record));
-    for path in unknown {
-        d.problems.push(problem(format!("{key}.{path}"), "unknown key"));
-    }
-    match result {
-        Ok(v) => v,
-        Err(err) => {
-            let path = err.path().to_string();
-            let full = if path == "." { key.to_string() } else { format!("{key}.{path}") };
-            d.problems.push(problem(full, err.into_inner().to_string()));
-            d.defaulted.push(key.to_string());
-            T::default()
+    let full =
+        |path: &str| if path == "." || path.is_empty() { key.to_string() } else { format!("{key}.{path}") };
+    let mut value = value.clone();
+    let mut unknown = std::collections::BTreeSet::new();
+    for _ in 0..MAX_TYPE_ERRORS {
+        let mut record = |path: serde_ignored::Path<'_>| {
+            unknown.insert(path.to_string());
+        };
+        let result: Result<T, _> =
+            serde_path_to_error::deserialize(serde_ignored::Deserializer::new(&value, &mut record));
+        let err = match result {
+            Ok(v) => {
+                report_unknown(&unknown, &full, d);
+                return v;
+            }
+            Err(err) => err,
+        };
+        let at = full(&err.path().to_string());
+        let removed = remove_at(&mut value, err.path());
+        d.problems.push(problem(at.clone(), err.into_inner().to_string()));
+        d.defaulted.push(at);
+        if !removed {
+            break;
         }
+    }
+    report_unknown(&unknown, &full, d);
+    d.defaulted.push(key.to_string());
+    T::default()
+}
+
+fn report_unknown(
+    unknown: &std::collections::BTreeSet<String>,
+    full: &impl Fn(&str) -> String,
+    d: &mut Decoded,
+) {
+    for path in unknown {
+        d.problems.push(problem(full(path), "unknown key"));
+    }
+}
+
+/// Takes the value at `path` out of `value`; false when there is nothing there to take (the
+/// error is about the value as a whole). A bad element takes its whole list with it: removing
+/// only the element would shift the others, and a later error would name the wrong index.
+fn remove_at(value: &mut Value, path: &serde_path_to_error::Path) -> bool {
+    use serde_path_to_error::Segment;
+    let mut segments: Vec<&Segment> = path.iter().collect();
+    while matches!(segments.last(), Some(Segment::Seq { .. })) {
+        segments.pop();
+    }
+    let Some((last, parents)) = segments.split_last() else { return false };
+    let mut at = value;
+    for segment in parents {
+        at = match (segment, at) {
+            (Segment::Map { key }, Value::Object(map)) => match map.get_mut(key) {
+                Some(v) => v,
+                None => return false,
+            },
+            (Segment::Seq { index }, Value::Array(items)) => match items.get_mut(*index) {
+                Some(v) => v,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, at) {
+        (Segment::Map { key }, Value::Object(map)) => map.remove(key).is_some(),
+        _ => false,
     }
 }
 

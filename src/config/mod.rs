@@ -51,16 +51,22 @@ pub struct Problem {
     pub key: String,
     /// What is wrong with it, lowercase, without the key.
     pub message: String,
+    /// The environment variable that set the key, when one did (the file is not to blame).
+    pub env: Option<String>,
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)
+        write!(f, "{}: {}", self.key, self.message)?;
+        match &self.env {
+            Some(var) => write!(f, " (set by the environment variable {var})"),
+            None => Ok(()),
+        }
     }
 }
 
 fn problem(key: impl Into<String>, message: impl Into<String>) -> Problem {
-    Problem { key: key.into(), message: message.into() }
+    Problem { key: key.into(), message: message.into(), env: None }
 }
 
 /// Why a config could not be used.
@@ -76,17 +82,69 @@ pub enum ConfigError {
     /// The file parsed but some values are wrong; every problem is listed.
     #[error("invalid config: {}", .0.len())]
     Invalid(Vec<Problem>),
+    /// No `--config`, no `FLASHPOINT_CONFIG`, and none of the usual places holds a config.
+    #[error("no config found")]
+    NotFound { searched: Vec<PathBuf> },
 }
 
 impl ConfigError {
+    /// Every problem, one per line, for `check-config` and the start-up error, each led by
+    /// where it is: the config file, or the environment variable that set the key.
+    #[must_use]
+    pub fn lines(&self, file: &Path) -> Vec<String> {
+        match self {
+            Self::Invalid(problems) => problems
+                .iter()
+                .map(|p| match &p.env {
+                    Some(var) => format!("{var}: {}: {}", p.key, p.message),
+                    None => format!("{}: {p}", file.display()),
+                })
+                .collect(),
+            Self::Read { .. } | Self::NotFound { .. } => self.problems(),
+        }
+    }
+
     /// Every problem, one per line, for `check-config` and the start-up error.
     #[must_use]
     pub fn problems(&self) -> Vec<String> {
         match self {
-            Self::Read { path, source } => vec![format!("{}: {source}", path.display())],
+            // The parser's own text names neither the file nor, once the `in FILE` the config
+            // crate appends is left out, anything twice.
+            Self::Read { path, source: config::ConfigError::FileParse { cause, .. } } => {
+                vec![format!("{}: {}", path.display(), cause.to_string().trim_end())]
+            }
+            Self::Read { path, source } => {
+                let text = source.to_string();
+                if text.contains(&path.display().to_string()) {
+                    vec![text]
+                } else {
+                    vec![format!("{}: {text}", path.display())]
+                }
+            }
             Self::Invalid(problems) => problems.iter().map(ToString::to_string).collect(),
+            Self::NotFound { searched } => vec![format!(
+                "no config at {}; pass --config PATH or set FLASHPOINT_CONFIG",
+                searched.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(" or ")
+            )],
         }
     }
+}
+
+/// Where a config is looked for when neither `--config` nor `FLASHPOINT_CONFIG` names one, in
+/// order: the one in a clone of the repository, then the packaged one.
+pub const SEARCH_PATH: [&str; 2] = ["config/flashpoint.toml", "/etc/flashpoint/flashpoint.toml"];
+
+/// The config to use: `given` (`--config`, else `FLASHPOINT_CONFIG`) when set, else the first
+/// of [`SEARCH_PATH`] for which `exists` holds.
+///
+/// # Errors
+/// [`ConfigError::NotFound`] naming every place looked at.
+pub fn locate(given: Option<&Path>, exists: impl Fn(&Path) -> bool) -> Result<PathBuf, ConfigError> {
+    if let Some(path) = given {
+        return Ok(path.to_path_buf());
+    }
+    let searched: Vec<PathBuf> = SEARCH_PATH.iter().map(PathBuf::from).collect();
+    searched.iter().find(|p| exists(p)).cloned().ok_or(ConfigError::NotFound { searched })
 }
 
 /// Everything the daemon needs, validated and compiled once.
@@ -112,6 +170,8 @@ pub struct Runtime {
     pub stop_grace: Duration,
     /// Log filter when `RUST_LOG` is unset.
     pub log_level: String,
+    /// Settings that are valid but probably not meant (no contact, no webhook), said at start.
+    pub warnings: Vec<Problem>,
 }
 
 /// Reads the TOML file at `path` and applies `FLASHPOINT__*` environment overrides.
@@ -152,14 +212,14 @@ pub fn build_in(raw: &Value, base: &Path) -> Result<Runtime, ConfigError> {
     settings.base = base.to_path_buf();
     match compile(&settings) {
         Ok(rt) if decoded.problems.is_empty() => Ok(rt),
-        Ok(_) => Err(ConfigError::Invalid(decoded.problems)),
+        Ok(_) => Err(ConfigError::Invalid(name_terms(raw, decoded.problems))),
         Err(ConfigError::Invalid(more)) => {
             // A value that failed to decode was replaced by its default; what compile says of
             // that default would only repeat the problem.
             let mut problems = decoded.problems;
             problems
                 .extend(more.into_iter().filter(|p| !decoded.defaulted.iter().any(|d| within(&p.key, d))));
-            Err(ConfigError::Invalid(problems))
+            Err(ConfigError::Invalid(name_terms(raw, problems)))
         }
         Err(other) => Err(other),
     }
@@ -170,7 +230,47 @@ pub fn build_in(raw: &Value, base: &Path) -> Result<Runtime, ConfigError> {
 /// # Errors
 /// Every problem the file has, from reading to compiling.
 pub fn load_runtime(path: &Path) -> Result<Runtime, ConfigError> {
-    build_in(&read(path)?, path.parent().unwrap_or(Path::new("")))
+    build_in(&read(path)?, path.parent().unwrap_or(Path::new(""))).map_err(|err| match err {
+        ConfigError::Invalid(problems) => ConfigError::Invalid(blame_env(problems, std::env::vars())),
+        other => other,
+    })
+}
+
+/// The key a `FLASHPOINT__SECTION__KEY` variable sets (`section.key`), if it is one of ours.
+fn env_key(var: &str) -> Option<String> {
+    let rest = var.strip_prefix(ENV_PREFIX)?.strip_prefix("__")?;
+    let parts: Vec<String> = rest.split("__").map(str::to_lowercase).collect();
+    (!parts.iter().any(String::is_empty)).then(|| parts.join("."))
+}
+
+/// Marks each problem at (or below) a key an environment variable set as that variable's.
+fn blame_env(mut problems: Vec<Problem>, vars: impl Iterator<Item = (String, String)>) -> Vec<Problem> {
+    let set: Vec<(String, String)> =
+        vars.filter_map(|(var, _)| env_key(&var).map(|key| (var, key))).collect();
+    for p in &mut problems {
+        p.env = set.iter().find(|(_, key)| within(&p.key, key)).map(|(var, _)| var.clone());
+    }
+    problems
+}
+
+/// Problems of `[[scoring.terms]]` entries named by their phrase (`scoring.terms["strike
+/// deep"].weight`) rather than by their place in a list of hundreds; by place only when the
+/// phrase is missing or not unique.
+fn name_terms(raw: &Value, mut problems: Vec<Problem>) -> Vec<Problem> {
+    let phrases: Vec<Option<&str>> = raw
+        .pointer("/scoring/terms")
+        .and_then(Value::as_array)
+        .map(|terms| terms.iter().map(|t| t.get("phrase").and_then(Value::as_str)).collect())
+        .unwrap_or_default();
+    for p in &mut problems {
+        let Some(rest) = p.key.strip_prefix("scoring.terms[") else { continue };
+        let Some((index, tail)) = rest.split_once(']') else { continue };
+        let Some(Some(phrase)) = index.parse::<usize>().ok().and_then(|i| phrases.get(i)) else { continue };
+        if !phrase.trim().is_empty() && phrases.iter().filter(|other| **other == Some(*phrase)).count() == 1 {
+            p.key = format!("scoring.terms[{phrase:?}]{tail}");
+        }
+    }
+    problems
 }
 
 /// Whether `key` is `prefix` or below it.

@@ -22,7 +22,7 @@ fn parse(toml_text: &str) -> Result<Runtime, ConfigError> {
 fn keys(err: &ConfigError) -> Vec<String> {
     match err {
         ConfigError::Invalid(p) => p.iter().map(|p| p.key.clone()).collect(),
-        ConfigError::Read { .. } => vec!["<read>".into()],
+        ConfigError::Read { .. } | ConfigError::NotFound { .. } => vec!["<read>".into()],
     }
 }
 
@@ -185,4 +185,91 @@ fn webhook_secret_file_is_read_and_kept_out_of_debug_output() {
     assert_eq!(hook.secret, Some(Secret::parse("whsec_c2VjcmV0").expect("secret")));
     assert!(!hook.wants(Severity::Medium, "any") && hook.wants(Severity::High, "any"));
     assert!(!format!("{rt:?}").contains("c2VjcmV0"), "Debug output hides the secret");
+}
+
+/// Issue 20: outside the repository every command failed on the relative default
+/// `config/flashpoint.toml`; the packaged config is found next.
+#[test]
+fn config_is_looked_for_where_it_is_installed() {
+    use std::path::Path;
+
+    use super::locate;
+    type Exists<'a> = &'a dyn Fn(&Path) -> bool;
+    let both = |_: &Path| true;
+    let packaged = |p: &Path| p.is_absolute();
+    let none = |_: &Path| false;
+    let given = Path::new("/srv/fp.toml");
+    let cases: [(Option<&Path>, Exists<'_>, Option<&str>); 5] = [
+        (Some(given), &none, Some("/srv/fp.toml")),
+        (Some(given), &both, Some("/srv/fp.toml")),
+        (None, &both, Some("config/flashpoint.toml")),
+        (None, &packaged, Some("/etc/flashpoint/flashpoint.toml")),
+        (None, &none, None),
+    ];
+    for (given, exists, want) in cases {
+        let found = locate(given, exists);
+        assert_eq!(found.as_ref().ok().and_then(|p| p.to_str()), want, "{given:?}");
+        if let Err(err) = found {
+            let text = err.problems().join("\n");
+            assert!(text.contains("/etc/flashpoint/flashpoint.toml") && text.contains("--config"), "{text}");
+        }
+    }
+}
+
+/// Issue 20: a type error cost its whole section, so `threshold = "high"` hid `weight = 0` in
+/// the same file; and a term's problem was named by its place in a list of hundreds.
+#[test]
+fn a_type_error_hides_nothing_else_and_terms_go_by_phrase() {
+    let err = parse(
+        r#"
+        [scoring]
+        threshold = "high"
+        exclude = ["fine", 3]
+        [[scoring.terms]]
+        phrase = "strike deep inside"
+        weight = 0
+        category = "threaten"
+        [[scoring.terms]]
+        phrase = "retaliate"
+        weight = "lots"
+        category = "threaten"
+        "#,
+    )
+    .expect_err("bad");
+    let mut got = keys(&err);
+    got.sort();
+    assert_eq!(
+        got,
+        [
+            "scoring.exclude[1]",
+            "scoring.terms[\"retaliate\"].weight",
+            "scoring.terms[\"strike deep inside\"].weight",
+            "scoring.threshold",
+        ]
+    );
+}
+
+/// Issue 20: `FLASHPOINT__FETCH__TIMOUT` was reported as an unknown key of the file.
+#[test]
+fn a_problem_set_by_the_environment_is_blamed_on_it() {
+    use super::{blame_env, env_key, problem};
+    let cases = [
+        ("FLASHPOINT__FETCH__TIMOUT", Some("fetch.timout")),
+        ("FLASHPOINT__STORAGE__PATH", Some("storage.path")),
+        ("FLASHPOINT_CONFIG", None),
+        ("FLASHPOINT__", None),
+        ("HOME", None),
+    ];
+    for (var, want) in cases {
+        assert_eq!(env_key(var).as_deref(), want, "{var}");
+    }
+    let vars = [("FLASHPOINT__FETCH__TIMOUT".to_string(), "3s".to_string()), ("PATH".into(), "/bin".into())];
+    let problems = blame_env(
+        vec![problem("fetch.timout", "unknown key"), problem("fetch.timeout", "bad")],
+        vars.into_iter(),
+    );
+    assert_eq!(problems[0].env.as_deref(), Some("FLASHPOINT__FETCH__TIMOUT"));
+    assert_eq!(problems[1].env, None, "the file's own key");
+    let lines = ConfigError::Invalid(problems).lines(std::path::Path::new("f.toml"));
+    assert_eq!(lines, ["FLASHPOINT__FETCH__TIMOUT: fetch.timout: unknown key", "f.toml: fetch.timeout: bad"]);
 }

@@ -226,11 +226,12 @@ fn is_on_page(doc: &Html, text: &str) -> bool {
     page.windows(opening.len()).any(|w| w == opening.as_slice())
 }
 
+/// `og:title` (or `twitter:title`), else `<title>`: the first that is not blank.
 fn page_title(doc: &Html) -> Option<String> {
-    let meta = doc.select(&TITLE_META).find_map(|e| e.value().attr("content")).map(str::to_string);
-    meta.or_else(|| doc.select(&TITLE).next().map(|e| e.text().collect::<String>()))
-        .map(|t| t.split_whitespace().collect::<Vec<_>>().join(" "))
-        .filter(|t| !t.is_empty())
+    let tidy = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let meta = doc.select(&TITLE_META).filter_map(|e| e.value().attr("content")).map(tidy);
+    let title = doc.select(&TITLE).map(|e| tidy(&e.text().collect::<String>()));
+    meta.chain(title).find(|t| !t.is_empty())
 }
 
 #[cfg(test)]
@@ -284,6 +285,23 @@ mod tests {
         assert!(!a.body.contains("strike deep inside"), "{}", a.body);
         assert!(!a.body.contains("Home"));
         assert!(!a.body.contains("high alert"));
+    }
+
+    /// Issue 20: an empty `og:title` hid the page's `<title>`, so an item without a title of its
+    /// own reached Slack with an empty header (refused, 400) and Discord with an empty embed.
+    #[test]
+    fn page_title_skips_blank_candidates() {
+        let cases = [
+            (r#"<meta property="og:title" content="OG"><title>T</title>"#, Some("OG")),
+            (r#"<meta property="og:title" content="  "><title> Page  title </title>"#, Some("Page title")),
+            (r#"<meta property="og:title" content=""><meta name="twitter:title" content="TW">"#, Some("TW")),
+            ("<title>\n</title>", None),
+            ("<p>no title</p>", None),
+        ];
+        for (head, want) in cases {
+            let doc = Html::parse_document(&format!("<html><head>{head}</head><body></body></html>"));
+            assert_eq!(page_title(&doc).as_deref(), want, "{head}");
+        }
     }
 
     #[test]

@@ -1,13 +1,14 @@
 //! Feed health (pure): flags a feed that has gone silent for far longer than its usual gap, or
 //! whose extracted bodies suddenly shrank (a site redesign broke its extraction).
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 pub use crate::store::Sample;
-use crate::store::{Store, StoreError};
+use crate::store::{FeedState, Store, StoreError};
 
 /// Articles of history needed before a feed can be judged silent or shrinking.
 const MIN_HISTORY: usize = 8;
@@ -45,6 +46,49 @@ impl Flag {
             Self::Shrinking => "shrinking",
         }
     }
+}
+
+/// One configured feed as `/metrics` shows it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FeedGauge {
+    pub name: String,
+    /// Unix seconds of its last successful poll; 0 when it has never had one, so that an alert
+    /// on the age of the last success fires for a feed that never worked.
+    pub last_success_secs: f64,
+    /// Polls failed in a row.
+    pub failures: u32,
+}
+
+/// A gauge for every configured feed, the ones never polled or never successful included.
+#[must_use]
+pub fn gauges<S: std::hash::BuildHasher>(
+    feeds: &[crate::feed::Feed],
+    states: &HashMap<String, FeedState, S>,
+) -> Vec<FeedGauge> {
+    feeds
+        .iter()
+        .map(|feed| {
+            let state = states.get(feed.url.as_str());
+            #[expect(clippy::cast_precision_loss, reason = "Unix seconds fit an f64 exactly")]
+            let last_success_secs = state
+                .and_then(|s| s.last_success_at.as_deref())
+                .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                .map_or(0.0, |t| t.timestamp() as f64);
+            FeedGauge {
+                name: feed.name.clone(),
+                last_success_secs,
+                failures: state.map_or(0, |s| s.consecutive_failures),
+            }
+        })
+        .collect()
+}
+
+/// Why the watch as a whole is degraded, if it is: every configured feed's last poll failed.
+/// (A feed not yet polled is not failing.)
+#[must_use]
+pub fn degraded(gauges: &[FeedGauge]) -> Option<String> {
+    let n = gauges.len();
+    (n > 0 && gauges.iter().all(|g| g.failures > 0)).then(|| format!("every feed is failing ({n} of {n})"))
 }
 
 /// The usual gap between a feed's articles: the median gap of its history (newest first).
@@ -194,6 +238,36 @@ mod tests {
         for (name, failures, samples, want) in cases {
             assert_eq!(flags(failures, &samples, now), want, "{name}");
         }
+    }
+
+    /// Issue 20: a feed that never succeeded had no last-success series, so an alert on its age
+    /// never fired; and nothing said that every feed was failing.
+    #[test]
+    fn every_configured_feed_has_gauges_and_all_failing_is_degraded() {
+        let feed = |name: &str| crate::feed::Feed {
+            name: name.into(),
+            url: url::Url::parse(&format!("https://{name}.example/rss")).expect("url"),
+            interval: Duration::from_mins(10),
+        };
+        let feeds = [feed("ok"), feed("dead"), feed("new")];
+        let state = |success: Option<&str>, failures| FeedState {
+            last_success_at: success.map(str::to_string),
+            consecutive_failures: failures,
+            ..FeedState::default()
+        };
+        let mut states = HashMap::from([
+            ("https://ok.example/rss".to_string(), state(Some("2026-11-28T00:00:00.000Z"), 0)),
+            ("https://dead.example/rss".to_string(), state(None, 4)),
+        ]);
+        let g = gauges(&feeds, &states);
+        let seen: Vec<(&str, f64, u32)> =
+            g.iter().map(|g| (g.name.as_str(), g.last_success_secs, g.failures)).collect();
+        assert_eq!(seen, [("ok", 1_795_824_000.0, 0), ("dead", 0.0, 4), ("new", 0.0, 0)]);
+        assert_eq!(degraded(&g), None, "one feed works, one is not polled yet");
+        states.insert("https://ok.example/rss".into(), state(Some("2026-11-28T00:00:00.000Z"), 1));
+        states.insert("https://new.example/rss".into(), state(None, 1));
+        assert_eq!(degraded(&gauges(&feeds, &states)).as_deref(), Some("every feed is failing (3 of 3)"));
+        assert_eq!(degraded(&[]), None, "no feeds, nothing failing");
     }
 
     #[test]

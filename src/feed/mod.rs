@@ -23,7 +23,7 @@ use crate::canon::Canonicalizer;
 use crate::fetch::{FeedResponse, FetchError, Fetcher};
 use crate::service::{Progress, Stage};
 use crate::store::{Failed, InboxItem, Store, StoreError};
-use crate::types::chain;
+use crate::types::{cause_first, chain};
 
 /// A feed, ready to poll.
 #[derive(Debug, Clone)]
@@ -60,7 +60,7 @@ pub struct NewItem {
 pub enum PollError {
     #[error("fetch failed")]
     Fetch(#[from] FetchError),
-    #[error("cannot parse feed")]
+    #[error("malformed feed")]
     Parse(#[from] parse::ParseError),
     #[error("storage failed")]
     Store(#[from] StoreError),
@@ -250,7 +250,7 @@ impl Poller {
             }
             Err(PollError::Closed) => Polled { ok: false, hint: None },
             Err(err) => {
-                let message = chain(&err);
+                let message = cause_first(&err);
                 let (store, url, name, msg) =
                     (self.store.clone(), feed.url.to_string(), feed.name.clone(), message.clone());
                 let failures = store

@@ -10,7 +10,7 @@ use url::Url;
 /// Why a feed document could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
-    #[error("malformed feed")]
+    #[error("the feed parser refused it")]
     Malformed(#[source] feed_rs::parser::ParseFeedError),
     /// The parser panicked on this input (a bug in it, contained here).
     #[error("feed parser crashed on this document")]

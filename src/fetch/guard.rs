@@ -14,7 +14,10 @@ use url::{Host, Url};
 
 /// The error a refused address surfaces as, found again in the error chain to classify it.
 #[derive(Debug, thiserror::Error)]
-#[error("{host} resolves only to private, loopback or link-local addresses")]
+#[error(
+    "refused {host}: it resolves only to private, loopback or link-local addresses; to allow it, \
+     set fetch.allow_private = true or add \"{host}\" to fetch.allow_private_hosts"
+)]
 pub struct Blocked {
     pub host: String,
 }

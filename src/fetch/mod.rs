@@ -55,7 +55,7 @@ pub struct Settings {
 #[derive(Debug, thiserror::Error)]
 pub enum FetchError {
     /// The target is on a private, loopback or link-local address.
-    #[error("refused: {0}")]
+    #[error("address refused")]
     Blocked(#[source] guard::Blocked),
     /// The server answered with an error status.
     #[error("server answered {status}")]
@@ -120,7 +120,8 @@ impl FetchError {
             }
             source = e.source();
         }
-        Self::Request(err)
+        // The caller names the URL beside the error; said again inside it, it hid the cause.
+        Self::Request(err.without_url())
     }
 }
 

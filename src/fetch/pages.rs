@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{FetchError, Fetcher, Page};
 use crate::store::{Failed, Store};
-use crate::types::chain;
+use crate::types::{cause_first, chain};
 
 /// Page fetches of one item after which a failing page gives way to the feed's own text.
 pub const PAGE_ATTEMPTS: u32 = 3;
@@ -64,11 +64,12 @@ pub async fn fetch_page(fetcher: &Fetcher, store: &Store, link: &Url, item: Page
         Ok(page) => return PageOutcome::Fetched(page),
         Err(err) => err,
     };
-    let message = chain(&err);
+    let message = cause_first(&err);
     let retry_at = retry_at(&err, item.attempts, Utc::now());
     warn!(feed = %item.feed_name, url = %link, error = %message, retry = retry_at.is_some(), "page fetch failed");
     let (url, name, key) = (item.feed_url.to_string(), item.feed_name.to_string(), item.key.to_string());
-    let error = format!("page {link}: {message}");
+    // The cause first: a column cut short keeps what went wrong rather than the address.
+    let error = format!("{message} (page {link})");
     let recorded = store
         .blocking(move |s| {
             s.record_feed_error(&url, &name, &error, Failed::Page)?;

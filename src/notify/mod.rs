@@ -21,7 +21,7 @@ use url::Url;
 use crate::notify::retry::Policy;
 use crate::service::{Progress, Stage};
 use crate::store::{AttemptResult, DueDelivery, Store, StoreError};
-use crate::types::Severity;
+use crate::types::{Severity, cause_first, strip_urls};
 
 pub use payload::Format;
 use retry::Outcome;
@@ -237,7 +237,7 @@ impl Worker {
                     info!(webhook = %self.hook.name, alert = %delivery.alert.id, attempts = delivery.attempts + 1, "alert delivered");
                 }
                 AttemptResult::Retry { next_at, error, .. } => {
-                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, retry_at = %next_at, "delivery failed; will retry");
+                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, retry_at = %crate::store::timestamp(*next_at), "delivery failed; will retry");
                 }
                 AttemptResult::Dead { error, .. } => {
                     warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, "delivery dead-lettered");
@@ -270,10 +270,13 @@ impl Worker {
                     .get(reqwest::header::RETRY_AFTER)
                     .and_then(|v| v.to_str().ok())
                     .and_then(|v| crate::fetch::headers::retry_after(v, Utc::now()));
-                Outcome::Status { status: status.as_u16(), retry_after }
+                let detail = if status.is_client_error() { said(resp).await } else { None };
+                Outcome::Status { status: status.as_u16(), retry_after, detail }
             }
             Err(err) if err.is_timeout() => Outcome::Network("timed out".into()),
-            Err(err) => Outcome::Network(crate::types::chain(&err)),
+            // For Slack and Discord the URL is the credential: it never reaches a log or the
+            // outbox, whatever the error quotes.
+            Err(err) => Outcome::Network(strip_urls(&cause_first(&err.without_url()))),
         };
         let now = Utc::now();
         retry::decide(
@@ -285,6 +288,34 @@ impl Worker {
             fastrand::f64(),
         )
     }
+}
+
+/// Bytes of a 4xx body read for [`said`].
+const BODY_READ: usize = 4096;
+
+/// Characters of a 4xx body kept in `last_error`.
+const BODY_KEPT: usize = 300;
+
+/// What a receiver said in the body of a 4xx (Slack's `invalid_blocks`, Discord's JSON message):
+/// whitespace collapsed, URLs stripped, cut to [`BODY_KEPT`] characters; `None` when empty.
+async fn said(mut resp: reqwest::Response) -> Option<String> {
+    let mut body = Vec::new();
+    while body.len() < BODY_READ {
+        match resp.chunk().await {
+            Ok(Some(chunk)) => body.extend_from_slice(&chunk),
+            _ => break,
+        }
+    }
+    body.truncate(BODY_READ);
+    let text = String::from_utf8_lossy(&body).split_whitespace().collect::<Vec<_>>().join(" ");
+    let text = strip_urls(&text);
+    if text.is_empty() {
+        return None;
+    }
+    Some(match text.char_indices().nth(BODY_KEPT) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text,
+    })
 }
 
 /// Short description of a status for the delivery table.

@@ -121,13 +121,61 @@ fn clip(text: &str, max: usize) -> String {
     }
 }
 
-/// Slack's mrkdwn needs `&`, `<` and `>` escaped.
+/// Slack's mrkdwn needs `&`, `<` and `>` escaped: with them, article text could write its own
+/// `<http://evil.example|official statement>` link.
 fn slack_escape(text: &str) -> String {
     text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
+/// An address inside Slack's `<URL|label>`: escaped, and a `|` cannot end it early.
+fn slack_url(url: &str) -> String {
+    slack_escape(url).replace('|', "%7C")
+}
+
+/// Discord's markdown, neutralised: every character it gives a meaning to is backslash-escaped,
+/// so an article's `[official statement](http://evil.example/phish)` shows as written instead of
+/// as a masked link, and `**`, `__`, `||`, `>`, `#`, `@everyone` and `<@id>` do nothing.
+fn discord_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len() + text.len() / 8);
+    for c in text.chars() {
+        if matches!(
+            c,
+            '\\' | '*'
+                | '_'
+                | '~'
+                | '`'
+                | '|'
+                | '>'
+                | '<'
+                | '#'
+                | '-'
+                | '['
+                | ']'
+                | '('
+                | ')'
+                | '@'
+                | ':'
+                | '!'
+        ) {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// What an alert is called in a chat message: its title, else its address (Slack refuses a header
+/// block with empty text, and Discord shows an empty embed title).
+fn shown_title(alert: &Alert) -> &str {
+    [alert.title.as_str(), alert.article_url.as_str()]
+        .into_iter()
+        .find(|t| !t.trim().is_empty())
+        .unwrap_or("untitled article")
+}
+
 fn slack(alert: &Alert) -> Value {
-    let title = slack_escape(&alert.title);
+    let title = slack_escape(shown_title(alert));
+    let url = slack_url(&alert.article_url);
     let matches: Vec<String> = alert
         .matches
         .iter()
@@ -143,16 +191,16 @@ fn slack(alert: &Alert) -> Value {
         })
         .collect();
     json!({
-        "text": format!("[{}] {:.2}: {} <{}|open>", alert.severity.as_str().to_uppercase(), alert.score, title, alert.article_url),
+        "text": format!("[{}] {:.2}: {} <{url}|open>", alert.severity.as_str().to_uppercase(), alert.score, title),
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": clip(&alert.title, 150)}},
+            {"type": "header", "text": {"type": "plain_text", "text": clip(shown_title(alert), 150)}},
             {"type": "section", "fields": [
                 {"type": "mrkdwn", "text": format!("*Severity*\n{}", alert.severity)},
                 {"type": "mrkdwn", "text": format!("*Score*\n{:.2} (threshold {:.2})", alert.score, alert.threshold)},
                 {"type": "mrkdwn", "text": format!("*Feed*\n{}", slack_escape(&alert.feed))},
             ]},
             {"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Top matches*\n{}", matches.join("\n")), 3000)}},
-            {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{}|Read the article>", alert.article_url)}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{url}|Read the article>")}},
             {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Flashpoint alert `{}`", alert.id)}]},
         ],
     })
@@ -169,20 +217,28 @@ fn discord(alert: &Alert) -> Value {
         .iter()
         .take(TOP_MATCHES)
         .map(|m| {
-            format!("**{}** ({}) {:+.2}\n> {}", m.term, m.category, m.contribution, clip(&m.sentence, 300))
+            format!(
+                "**{}** ({}) {:+.2}\n> {}",
+                discord_escape(&m.term),
+                discord_escape(&m.category),
+                m.contribution,
+                clip(&discord_escape(&m.sentence), 300)
+            )
         })
         .collect();
     json!({
         "username": "Flashpoint",
+        // Article text never pings anyone, whatever it says.
+        "allowed_mentions": {"parse": []},
         "embeds": [{
-            "title": clip(&alert.title, 256),
+            "title": clip(&discord_escape(shown_title(alert)), 256),
             "url": alert.article_url,
             "description": clip(&matches.join("\n"), 4000),
             "color": color,
             "fields": [
                 {"name": "Severity", "value": alert.severity, "inline": true},
                 {"name": "Score", "value": format!("{:.2} (threshold {:.2})", alert.score, alert.threshold), "inline": true},
-                {"name": "Feed", "value": clip(&alert.feed, 1000), "inline": true},
+                {"name": "Feed", "value": clip(&discord_escape(&alert.feed), 1000), "inline": true},
             ],
             "timestamp": alert.created_at,
             "footer": {"text": format!("Flashpoint alert {}", alert.id)},
@@ -246,6 +302,17 @@ mod tests {
         assert_eq!(v["actors"][0]["source"], "Pakistan");
         assert_eq!(v["actors"][0]["target"], "Afghanistan");
         assert_eq!(v["rules_hash"], "0123456789abcdef");
+    }
+
+    /// Issue 20: `"target": null` where README.md says a missing side is left out.
+    #[test]
+    fn an_actor_without_a_target_leaves_it_out() {
+        let mut a = alert();
+        a.actors[0].target = None;
+        let v: Value = serde_json::from_str(&json(&a)).expect("json");
+        assert_eq!(v["actors"], serde_json::json!([{"source": "Pakistan"}]));
+        let back: Vec<ActorPair> = serde_json::from_value(v["actors"].clone()).expect("reads back");
+        assert_eq!(back, a.actors);
     }
 
     const FORMATS: [Format; 3] = [Format::Json, Format::Slack, Format::Discord];
@@ -344,11 +411,50 @@ mod tests {
     fn discord_embed() {
         let v: Value = serde_json::from_str(&Format::Discord.render(&alert())).expect("json");
         let embed = &v["embeds"][0];
-        assert_eq!(embed["title"], "Minister warns <Kabul> & others");
+        assert_eq!(embed["title"], "Minister warns \\<Kabul\\> & others", "escaped, shown as written");
         assert_eq!(embed["url"], "https://www.dawn.com/news/1");
         assert_eq!(embed["color"], 0x00d3_2f2f);
         assert_eq!(embed["fields"][0]["value"], "high");
         assert!(embed["description"].as_str().is_some_and(|d| d.contains("**strike deep inside**")));
+    }
+
+    /// Issue 20: a sentence holding `[official statement](http://evil.example/phish)` reached the
+    /// Discord embed unescaped and showed as a masked link; Slack's `<URL|label>` likewise.
+    #[test]
+    fn article_text_cannot_write_chat_markup() {
+        let mut a = alert();
+        let phish = "Read the [official statement](http://evil.example/phish) **now** <@123> @everyone";
+        a.title = phish.into();
+        a.matches[0].sentence = phish.into();
+        a.article_url = "https://a.example/x|evil>".into();
+        let discord: Value = serde_json::from_str(&Format::Discord.render(&a)).expect("json");
+        let embed = &discord["embeds"][0];
+        for text in [&embed["title"], &embed["description"]] {
+            let text = text.as_str().expect("text");
+            assert!(text.contains("\\[official statement\\]\\(http\\://evil.example/phish\\)"), "{text}");
+            assert!(text.contains("\\*\\*now\\*\\* \\<\\@123\\> \\@everyone"), "{text}");
+        }
+        assert_eq!(discord["allowed_mentions"]["parse"], serde_json::json!([]));
+        let slack: Value = serde_json::from_str(&Format::Slack.render(&a)).expect("json");
+        let text = slack["text"].as_str().expect("text");
+        assert!(
+            text.contains("&lt;@123&gt;") && text.ends_with("<https://a.example/x%7Cevil&gt;|open>"),
+            "{text}"
+        );
+        let sentence = slack["blocks"][2]["text"]["text"].as_str().expect("matches");
+        assert!(!sentence.contains("<@123>"), "{sentence}");
+    }
+
+    /// Issue 20: an item with an empty title gave Slack a header block with empty text (refused
+    /// with a 400, then dead-lettered) and Discord an empty embed title.
+    #[test]
+    fn an_untitled_alert_is_shown_by_its_address() {
+        let mut a = alert();
+        a.title = " ".into();
+        let slack: Value = serde_json::from_str(&Format::Slack.render(&a)).expect("json");
+        assert_eq!(slack["blocks"][0]["text"]["text"], "https://www.dawn.com/news/1");
+        let discord: Value = serde_json::from_str(&Format::Discord.render(&a)).expect("json");
+        assert_eq!(discord["embeds"][0]["title"], "https\\://www.dawn.com/news/1");
     }
 
     #[test]

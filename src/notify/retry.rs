@@ -29,8 +29,8 @@ const CLIENT_ERROR_ATTEMPTS: u32 = 3;
 /// What one attempt produced.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outcome {
-    /// The receiver answered.
-    Status { status: u16, retry_after: Option<Duration> },
+    /// The receiver answered; `detail` is what a 4xx said why (its body, cut short).
+    Status { status: u16, retry_after: Option<Duration>, detail: Option<String> },
     /// No answer: connection refused, reset, timed out.
     Network(String),
 }
@@ -62,8 +62,10 @@ pub fn decide(
 ) -> AttemptResult {
     let (error, status, retry_after, retryable) = match outcome {
         Outcome::Status { status, .. } if (200..300).contains(status) => return AttemptResult::Delivered,
-        Outcome::Status { status, retry_after } => {
-            (super::describe_status(*status), Some(*status), *retry_after, is_retryable_status(*status))
+        Outcome::Status { status, retry_after, detail } => {
+            let described = super::describe_status(*status);
+            let error = detail.as_ref().map_or(described.clone(), |d| format!("{described}: {d}"));
+            (error, Some(*status), *retry_after, is_retryable_status(*status))
         }
         Outcome::Network(err) => (err.clone(), None, None, true),
     };
@@ -99,7 +101,7 @@ mod tests {
     }
 
     fn status(s: u16) -> Outcome {
-        Outcome::Status { status: s, retry_after: None }
+        Outcome::Status { status: s, retry_after: None, detail: None }
     }
 
     #[test]
@@ -133,18 +135,23 @@ mod tests {
             (status(408), 1, young, "retry 5"),
             (Outcome::Network("refused".into()), 2, young, "retry 10"),
             (
-                Outcome::Status { status: 503, retry_after: Some(Duration::from_mins(2)) },
+                Outcome::Status { status: 503, retry_after: Some(Duration::from_mins(2)), detail: None },
                 1,
                 young,
                 "retry 120",
             ),
             (
-                Outcome::Status { status: 429, retry_after: Some(Duration::from_secs(99_999)) },
+                Outcome::Status { status: 429, retry_after: Some(Duration::from_secs(99_999)), detail: None },
                 1,
                 young,
                 "retry 3600",
             ),
-            (Outcome::Status { status: 503, retry_after: Some(Duration::ZERO) }, 1, young, "retry 5"),
+            (
+                Outcome::Status { status: 503, retry_after: Some(Duration::ZERO), detail: None },
+                1,
+                young,
+                "retry 5",
+            ),
             (status(410), 1, young, "retry 5"),
             (status(410), 2, young, "retry 10"),
             (status(410), 3, young, "dead"),
@@ -162,5 +169,22 @@ mod tests {
             assert_eq!(got, want, "{outcome:?} attempt {attempts}");
             let _ = retry_in;
         }
+    }
+
+    /// Issue 20: Slack says why it refused a message in the body of its 400; it was dropped.
+    #[test]
+    fn a_client_error_keeps_what_the_receiver_said() {
+        let now = Utc::now();
+        let said = Outcome::Status { status: 400, retry_after: None, detail: Some("invalid_blocks".into()) };
+        let AttemptResult::Retry { error, .. } = decide(&said, 1, TimeDelta::zero(), &policy(), now, 1.0)
+        else {
+            panic!("a first 400 is retried")
+        };
+        assert_eq!(error, "HTTP 400 Bad Request: invalid_blocks");
+        let AttemptResult::Dead { error, .. } = decide(&said, 3, TimeDelta::zero(), &policy(), now, 1.0)
+        else {
+            panic!("a third 400 is dead")
+        };
+        assert_eq!(error, "HTTP 400 Bad Request: invalid_blocks");
     }
 }

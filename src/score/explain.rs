@@ -96,10 +96,13 @@ impl Flags {
     }
 }
 
-/// Who acts on whom in a matched sentence.
+/// Who acts on whom in a matched sentence. A side nobody was named for is left out of the JSON
+/// (as README.md documents), not written as `null`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActorPair {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub target: Option<String>,
 }
 

@@ -30,6 +30,22 @@ pub struct Stored {
     pub alerts: usize,
 }
 
+/// What a run since some moment did, read back from the database: the summary `once` prints.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunSummary {
+    /// Feeds polled since then, and how many of those polls failed.
+    pub feeds_polled: usize,
+    pub feeds_failed: usize,
+    /// Articles and alerts stored since then.
+    pub articles: usize,
+    pub alerts: usize,
+    /// Deliveries answered 2xx, and dead-lettered, since then.
+    pub delivered: usize,
+    pub dead: usize,
+    /// Deliveries still waiting for an attempt.
+    pub pending: usize,
+}
+
 /// A row of the `feeds` table.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedState {
@@ -71,6 +87,36 @@ impl Store {
         })
     }
 
+    /// What was done since `since`: feeds polled and failed, articles, alerts and deliveries.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn run_summary(&self, since: DateTime<Utc>) -> Result<RunSummary, StoreError> {
+        let conn = self.lock();
+        let since = timestamp(since);
+        let count = |sql: &str| -> Result<usize, StoreError> {
+            let n: i64 = conn.query_row(sql, [&since], |r| r.get(0))?;
+            Ok(usize::try_from(n).unwrap_or(0))
+        };
+        Ok(RunSummary {
+            feeds_polled: count("SELECT count(*) FROM feeds WHERE last_polled_at >= ?1")?,
+            feeds_failed: count(
+                "SELECT count(*) FROM feeds WHERE last_polled_at >= ?1 AND consecutive_failures > 0",
+            )?,
+            articles: count("SELECT count(*) FROM articles WHERE fetched_at >= ?1")?,
+            alerts: count("SELECT count(*) FROM alerts WHERE created_at >= ?1")?,
+            delivered: count(
+                "SELECT count(*) FROM deliveries WHERE state = 'delivered' AND delivered_at >= ?1",
+            )?,
+            dead: count("SELECT count(*) FROM deliveries WHERE state = 'dead' AND last_attempt_at >= ?1")?,
+            pending: conn
+                .query_row("SELECT count(*) FROM deliveries WHERE state = 'pending'", [], |r| {
+                    r.get::<_, i64>(0)
+                })
+                .map(|n| usize::try_from(n).unwrap_or(0))?,
+        })
+    }
+
     /// Deliveries pending and dead-lettered, and items waiting in the inbox.
     ///
     /// # Errors
@@ -85,6 +131,31 @@ impl Store {
         let inbox: i64 = conn.query_row("SELECT count(*) FROM inbox", [], |r| r.get(0))?;
         let n = |v: i64| usize::try_from(v).unwrap_or(0);
         Ok(Backlog { pending: n(pending), dead: n(dead), inbox: n(inbox) })
+    }
+
+    /// The recorded state of every feed ever polled, by URL, in one query (for the gauges
+    /// published every few seconds).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn feed_states(&self) -> Result<std::collections::HashMap<String, FeedState>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT url, last_success_at, last_error, last_error_at, consecutive_failures, page_errors FROM feeds",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                FeedState {
+                    last_success_at: r.get(1)?,
+                    last_error: r.get(2)?,
+                    last_error_at: r.get(3)?,
+                    consecutive_failures: r.get(4)?,
+                    page_errors: r.get(5)?,
+                },
+            ))
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// The recorded state of the feed at `url`; `None` if it was never polled.

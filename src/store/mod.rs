@@ -8,6 +8,7 @@ mod articles;
 mod feeds;
 mod health;
 mod inbox;
+mod lock;
 mod outbox;
 mod verdicts;
 
@@ -15,14 +16,15 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use rusqlite::Connection;
+use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
 use articles::alert_from_row;
 pub use articles::{Alert, AlertFilter, NewArticle, StoredArticle, alert_id};
 pub use feeds::Failed;
-pub use health::{Backlog, FeedState, Sample, Stored};
+pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
+pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
 
@@ -33,6 +35,18 @@ const MIGRATIONS: &[&str] =
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
+    /// A command that only reads found no database: it never creates one.
+    #[error("database {path} does not exist")]
+    Missing { path: PathBuf },
+    /// Another `run` or `once` works on this database.
+    #[error("database {path} is in use by another flashpoint ({}); run one daemon per database", lock::holder(*.pid))]
+    InUse { path: PathBuf, pid: Option<u32> },
+    #[error("cannot lock {path}")]
+    Lock {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     #[error("cannot open database {path}")]
     Open {
         path: PathBuf,
@@ -81,8 +95,24 @@ impl Store {
     /// # Errors
     /// [`StoreError::Open`] or [`StoreError::Migrate`].
     pub fn open(path: &Path) -> Result<Self, StoreError> {
+        Self::open_with(path, OpenFlags::default())
+    }
+
+    /// Opens the database at `path` only if it exists, for the commands that read (or nudge) what
+    /// a daemon wrote: a mistyped path must not look like an empty, healthy database.
+    ///
+    /// # Errors
+    /// [`StoreError::Missing`], [`StoreError::Open`] or [`StoreError::Migrate`].
+    pub fn open_existing(path: &Path) -> Result<Self, StoreError> {
+        if !path.exists() {
+            return Err(StoreError::Missing { path: path.to_path_buf() });
+        }
+        Self::open_with(path, OpenFlags::default() - OpenFlags::SQLITE_OPEN_CREATE)
+    }
+
+    fn open_with(path: &Path, flags: OpenFlags) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
-        let mut conn = Connection::open(path).map_err(open_err)?;
+        let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
@@ -158,6 +188,17 @@ mod tests {
     use crate::score::NewAlert;
     use crate::types::{DeliveryState, Severity, Validators};
     use testing::{article, open};
+
+    /// Issue 20: `status` on a mistyped path created an empty database and reported on it.
+    #[test]
+    fn opening_an_existing_database_never_creates_one() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("absent.db");
+        assert!(matches!(Store::open_existing(&path), Err(StoreError::Missing { .. })));
+        assert!(!path.exists(), "nothing created");
+        drop(Store::open(&path).expect("the daemon creates it"));
+        Store::open_existing(&path).expect("then it opens");
+    }
 
     #[test]
     fn an_article_is_stored_and_alerted_once() {

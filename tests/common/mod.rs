@@ -74,6 +74,8 @@ struct Inner {
     /// `post_default`.
     post_script: Mutex<Vec<(u16, Duration)>>,
     post_default: Mutex<u16>,
+    /// Body of every POST reply, when set; else `status N`.
+    post_body: Mutex<Option<String>>,
     /// Share of unscripted POSTs answered 503, in per mille.
     post_failures: Mutex<u16>,
     seen: Mutex<Vec<Seen>>,
@@ -99,6 +101,7 @@ impl Server {
             routes: Mutex::default(),
             post_script: Mutex::default(),
             post_default: Mutex::new(200),
+            post_body: Mutex::new(None),
             post_failures: Mutex::new(0),
             seen: Mutex::default(),
         });
@@ -192,6 +195,11 @@ impl Server {
         *self.inner.post_default.lock().expect("lock") = status;
     }
 
+    /// Answers POSTs with this body (and the status they get otherwise).
+    pub fn post_body(&self, body: impl Into<String>) {
+        *self.inner.post_body.lock().expect("lock") = Some(body.into());
+    }
+
     pub fn seen(&self) -> Vec<Seen> {
         self.inner.seen.lock().expect("lock").clone()
     }
@@ -230,7 +238,11 @@ async fn handle(
                 (*inner.post_default.lock().expect("lock"), Duration::ZERO)
             }
         };
-        (Reply::status(status), delay)
+        let mut reply = Reply::status(status);
+        if let Some(body) = inner.post_body.lock().expect("lock").clone() {
+            reply.body = body.into_bytes();
+        }
+        (reply, delay)
     } else {
         let mut reply = {
             let mut routes = inner.routes.lock().expect("lock");
