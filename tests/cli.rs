@@ -190,10 +190,6 @@ fn shipped_config_spells_out_every_key() {
             let written =
                 table.get(key).unwrap_or_else(|| panic!("[{section}] {key} is not in the shipped config"));
             let written = serde_json::to_value(written).expect("serializes");
-            if (section, key.as_str()) == ("storage", "path") {
-                // The packaged config names the service's database instead (see below).
-                continue;
-            }
             assert_eq!(&written, default, "[{section}] {key}: the shipped config shows the default");
         }
     }
@@ -213,8 +209,23 @@ fn packaged_config_names_the_services_database() {
         .find_map(|l| l.strip_prefix("StateDirectory="))
         .map(|dir| Path::new("/var/lib").join(dir.trim()))
         .expect("the unit has a state directory");
-    let rt = flashpoint::config::load_runtime(&shipped()).expect("compiles");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let packaged = dir.path().join("flashpoint.toml");
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("systemd/packaged-config");
+    let status = std::process::Command::new(&script).arg(&packaged).status().expect("runs");
+    assert!(status.success(), "systemd/packaged-config writes the packaged config");
+    let rt = flashpoint::config::load_runtime(&packaged).expect("compiles");
     assert_eq!(rt.storage_path, state.join("flashpoint.db"));
+    // Only the database differs from the config a clone runs on.
+    let shipped_text = std::fs::read_to_string(shipped()).expect("shipped");
+    let packaged_text = std::fs::read_to_string(&packaged).expect("packaged");
+    let differ: Vec<(&str, &str)> =
+        shipped_text.lines().zip(packaged_text.lines()).filter(|(a, b)| a != b).collect();
+    assert_eq!(differ, [("path = \"flashpoint.db\"", "path = \"/var/lib/flashpoint/flashpoint.db\"")]);
+    assert_eq!(
+        flashpoint::config::load_runtime(&shipped()).expect("compiles").storage_path,
+        Path::new("flashpoint.db")
+    );
     assert!(!unit.contains("FLASHPOINT__STORAGE__PATH"), "the config alone names the database");
     assert!(
         unit.contains("--config /etc/flashpoint/flashpoint.toml"),
@@ -223,8 +234,8 @@ fn packaged_config_names_the_services_database() {
     let manifest =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("Cargo.toml")).expect("manifest");
     assert!(
-        manifest.contains(r#"["config/flashpoint.toml", "etc/flashpoint/flashpoint.toml""#),
-        "the package installs this config where the unit reads it"
+        manifest.contains(r#"["target/packaged/flashpoint.toml", "etc/flashpoint/flashpoint.toml""#),
+        "the package installs the packaged config where the unit reads it"
     );
 }
 
