@@ -1,8 +1,10 @@
 //! Text handling for scoring (pure): normalisation, sentence spans and word counting.
 //!
 //! Normalisation is NFKC, lowercase (full Unicode case mapping), typographic quotes and dashes
-//! unified and whitespace runs collapsed to one space. ASCII text, the common case, takes a
-//! byte-level path that gives the same result without touching the Unicode tables.
+//! unified, script variants folded ([`fold_script`]: the Arabic and Persian/Urdu letter forms,
+//! vowel marks, Devanagari nukta, non-Latin digits) and whitespace runs collapsed to one space.
+//! ASCII text, the common case, takes a byte-level path that gives the same result without
+//! touching the Unicode tables.
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
@@ -72,7 +74,10 @@ fn normalize_unicode(text: &str, out: &mut String) {
             '\u{2018}' | '\u{2019}' | '\u{02bc}' | '`' => '\'',
             '\u{201c}' | '\u{201d}' => '"',
             '\u{2010}'..='\u{2015}' | '\u{2212}' => '-',
-            c => c,
+            c => match fold_script(c) {
+                Some(c) => c,
+                None => continue,
+            },
         };
         if c.is_whitespace() {
             space = true;
@@ -83,6 +88,40 @@ fn normalize_unicode(text: &str, out: &mut String) {
         }
         space = false;
         out.extend(c.to_lowercase());
+    }
+}
+
+/// One spelling for the letters that Arabic-script and Devanagari text writes several ways
+/// (applied after NFKC, to the text and to every term alike); `None` drops the character.
+///
+/// - Arabic yeh `ي` and alef maksura `ى` → Persian/Urdu yeh `ی`; Arabic kaf `ك` → keheh `ک`.
+/// - Urdu heh goal `ہ`, teh marbuta `ة` `ۃ`, ae `ە`, heh with yeh `ۀ` → heh `ه` (the
+///   aspirating `ھ` of Urdu stays: it spells other words).
+/// - Alef with madda, hamza or wasla (`آ أ إ ٱ`) → alef `ا`.
+/// - Tatweel, short vowels and other marks (U+064B–065F, U+0670, U+06D6–06ED), Devanagari nukta
+///   (so `फ़` and `फ` are one letter), and the zero-width joiner are dropped.
+/// - The zero-width non-joiner becomes a space: `می‌خواهد` matches a term written `می خواهد`,
+///   as a writer without the character types it (the joined spelling is a different word).
+/// - Arabic-Indic, Extended Arabic-Indic and Devanagari digits → ASCII digits.
+#[must_use]
+pub fn fold_script(c: char) -> Option<char> {
+    let digit = |zero: char| char::from_digit(u32::from(c) - u32::from(zero), 10);
+    match c {
+        '\u{064a}' | '\u{0649}' => Some('\u{06cc}'),
+        '\u{0643}' => Some('\u{06a9}'),
+        '\u{06c1}' | '\u{0629}' | '\u{06c3}' | '\u{06d5}' | '\u{06c0}' => Some('\u{0647}'),
+        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Some('\u{0627}'),
+        '\u{0640}'
+        | '\u{064b}'..='\u{065f}'
+        | '\u{0670}'
+        | '\u{06d6}'..='\u{06ed}'
+        | '\u{093c}'
+        | '\u{200d}' => None,
+        '\u{200c}' => Some(' '),
+        '\u{0660}'..='\u{0669}' => digit('\u{0660}'),
+        '\u{06f0}'..='\u{06f9}' => digit('\u{06f0}'),
+        '\u{0966}'..='\u{096f}' => digit('\u{0966}'),
+        c => Some(c),
     }
 }
 
@@ -289,6 +328,44 @@ pub fn word_count(text: &str) -> usize {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn scripts_fold_to_one_spelling() {
+        let cases = [
+            // Arabic yeh and kaf against the Persian/Urdu forms: "Pakistan" both ways.
+            (
+                "\u{067e}\u{0627}\u{0643}\u{0633}\u{062a}\u{0627}\u{0646}",
+                "\u{067e}\u{0627}\u{06a9}\u{0633}\u{062a}\u{0627}\u{0646}",
+            ),
+            ("\u{0639}\u{0644}\u{064a}", "\u{0639}\u{0644}\u{06cc}"),
+            ("\u{0645}\u{0648}\u{0633}\u{0649}", "\u{0645}\u{0648}\u{0633}\u{06cc}"),
+            // Urdu heh goal and teh marbuta → heh; the aspirating heh stays.
+            ("\u{062d}\u{0645}\u{0644}\u{06c1}", "\u{062d}\u{0645}\u{0644}\u{0647}"),
+            ("\u{0645}\u{062f}\u{0631}\u{0633}\u{0629}", "\u{0645}\u{062f}\u{0631}\u{0633}\u{0647}"),
+            ("\u{0628}\u{06be}\u{0627}\u{0631}\u{062a}", "\u{0628}\u{06be}\u{0627}\u{0631}\u{062a}"),
+            // Alef variants, tatweel and short vowels.
+            ("\u{0623}\u{0641}\u{063a}\u{0627}\u{0646}", "\u{0627}\u{0641}\u{063a}\u{0627}\u{0646}"),
+            ("\u{0622}\u{062a}\u{0634}", "\u{0627}\u{062a}\u{0634}"),
+            ("\u{062d}\u{0640}\u{0640}\u{0645}\u{0644}\u{0647}", "\u{062d}\u{0645}\u{0644}\u{0647}"),
+            ("\u{062d}\u{064e}\u{0645}\u{0652}\u{0644}\u{064e}\u{0629}", "\u{062d}\u{0645}\u{0644}\u{0647}"),
+            // ZWNJ is a space; ZWJ goes.
+            (
+                "\u{0645}\u{06cc}\u{200c}\u{062e}\u{0648}\u{0627}\u{0647}\u{062f}",
+                "\u{0645}\u{06cc} \u{062e}\u{0648}\u{0627}\u{0647}\u{062f}",
+            ),
+            // Digits of three scripts.
+            (
+                "\u{0661}\u{0669}\u{0667}\u{0661} \u{06f2}\u{06f0}\u{06f2}\u{06f5} \u{0968}\u{0966}\u{0968}\u{096b}",
+                "1971 2025 2025",
+            ),
+            // Devanagari nukta, composed or not: फ़ौज and फौज are one word.
+            ("\u{095e}\u{094c}\u{091c}", "\u{092b}\u{094c}\u{091c}"),
+            ("\u{092b}\u{093c}\u{094c}\u{091c}", "\u{092b}\u{094c}\u{091c}"),
+        ];
+        for (text, want) in cases {
+            assert_eq!(normalize(text), want, "{text}");
+        }
+    }
 
     #[test]
     fn normalize_cases() {
