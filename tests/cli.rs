@@ -287,8 +287,9 @@ fn spells_out_scoring(shipped: &toml::Table) {
     let defaults = ScoringConfig::default();
     // Lists are the shipped lexicon and cue sets: they may add to what is built in, but must keep
     // every built-in entry.
-    let lists: [(&str, Entries); 11] = [
+    let lists: [(&str, Entries); 12] = [
         ("exclude", |s| s.exclude.clone()),
+        ("lexicons", |s| s.lexicons.iter().map(|p| p.display().to_string()).collect()),
         ("actors", |s| s.actors.iter().map(|a| a.name.clone()).collect()),
         ("frames", |s| s.frames.iter().map(|f| f.name.clone()).collect()),
         ("events.past", |s| s.events.past.clone()),

@@ -60,8 +60,12 @@ pub fn check_config(rt: &Runtime) -> Exit {
 /// The summary `check-config` prints for a good config.
 #[must_use]
 pub fn config_summary(rt: &Runtime) -> String {
+    let unreviewed = match rt.unreviewed_terms {
+        0 => String::new(),
+        n => format!(", {n} of them in lexicons no native speaker has reviewed yet"),
+    };
     format!(
-        "config OK: {} feeds, {} terms (rules {}), {} webhooks, database {}",
+        "config OK: {} feeds, {} terms{unreviewed} (rules {}), {} webhooks, database {}",
         rt.feeds.len(),
         rt.scorer.term_count(),
         rt.scorer.rules_hash(),

@@ -40,6 +40,7 @@ mod table;
 mod train;
 
 pub use args::{Args, Command, TrainArgs};
+pub use daemon::config_summary;
 
 /// The log target of the lines the binary itself writes, so they read as they did when the CLI
 /// lived in `main.rs` (`ERROR flashpoint: bad config; not starting`).

@@ -79,6 +79,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             stop_grace,
             log_level,
             warnings: warnings(settings),
+            unreviewed_terms: 0,
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }

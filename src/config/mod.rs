@@ -12,6 +12,7 @@
 
 mod compile;
 mod decode;
+mod lexicons;
 mod raw;
 mod scoring;
 #[cfg(test)]
@@ -172,6 +173,8 @@ pub struct Runtime {
     pub log_level: String,
     /// Settings that are valid but probably not meant (no contact, no webhook), said at start.
     pub warnings: Vec<Problem>,
+    /// Lexicon terms no native speaker has reviewed yet (`reviewed = false`).
+    pub unreviewed_terms: usize,
 }
 
 /// Reads the TOML file at `path` and applies `FLASHPOINT__*` environment overrides.
@@ -210,8 +213,12 @@ pub fn build_in(raw: &Value, base: &Path) -> Result<Runtime, ConfigError> {
     let mut decoded = Decoded::default();
     let mut settings = decode_settings(raw, &mut decoded);
     settings.base = base.to_path_buf();
+    let merged = lexicons::merge(&mut settings.scoring, base, &mut decoded.problems);
     match compile(&settings) {
-        Ok(rt) if decoded.problems.is_empty() => Ok(rt),
+        Ok(mut rt) if decoded.problems.is_empty() => {
+            rt.unreviewed_terms = merged.unreviewed;
+            Ok(rt)
+        }
         Ok(_) => Err(ConfigError::Invalid(name_terms(raw, decoded.problems))),
         Err(ConfigError::Invalid(more)) => {
             // A value that failed to decode was replaced by its default; what compile says of

@@ -163,6 +163,9 @@ pub struct ScoringConfig {
     pub relevance: RelevanceConfig,
     /// The lexicon.
     pub terms: Vec<TermConfig>,
+    /// Lexicon files of other languages (`lexicons/ur.toml`), from the config file's directory:
+    /// their terms, cues, frame cues and actor names are added to these.
+    pub lexicons: Vec<PathBuf>,
 }
 
 impl Default for ScoringConfig {
@@ -177,6 +180,7 @@ impl Default for ScoringConfig {
             events: Events::default(),
             relevance: RelevanceConfig::default(),
             terms: Vec::new(),
+            lexicons: Vec::new(),
         }
     }
 }
@@ -262,6 +266,9 @@ pub struct TermConfig {
     pub category: String,
     /// A military act by itself ("airstrike"): an event with no actor named near it.
     pub standalone: bool,
+    /// Whether a native speaker has checked the term (`false` in a lexicon until one has;
+    /// `check-config` counts those); the English lexicon leaves it out.
+    pub reviewed: Option<bool>,
 }
 
 /// One `[[webhooks]]` entry.

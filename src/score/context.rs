@@ -198,11 +198,20 @@ impl SentenceContext {
         self.actors.iter().fold(KindSet::default(), |set, a| set.with(actors[a.2].kind))
     }
 
-    /// The first actor named before the span, and the first other one after it.
-    pub(super) fn actors_around(&self, start: usize, end: usize) -> (Option<usize>, Option<usize>) {
+    /// The first actor named before the span, and the first other one after it. In a language
+    /// that puts the object before the verb too (`object_first`: Urdu, Hindi, Persian, Pashto),
+    /// with nobody named after the act the target is the next party between the subject and it.
+    pub(super) fn actors_around(
+        &self,
+        start: usize,
+        end: usize,
+        object_first: bool,
+    ) -> (Option<usize>, Option<usize>) {
         let source = self.actors.iter().find(|a| a.1 <= start).map(|a| a.2);
-        let target = self.actors.iter().find(|a| a.0 >= end && Some(a.2) != source).map(|a| a.2);
-        (source, target)
+        let after = self.actors.iter().find(|a| a.0 >= end && Some(a.2) != source);
+        let before = || self.actors.iter().find(|a| a.1 <= start && Some(a.2) != source);
+        let target = if object_first { after.or_else(before) } else { after };
+        (source, target.map(|a| a.2))
     }
 }
 

@@ -64,6 +64,16 @@ pub struct Scorer {
     hash: String,
 }
 
+/// Whether most letters of the article's first 2,000 characters are Latin: the relevance
+/// model has learnt English, and an article in Urdu or Hindi is for the rules alone to judge.
+fn mostly_latin(title: &str, body: &str) -> bool {
+    let letters = title.chars().chain(body.chars()).take(2_000).filter(|c| c.is_alphabetic());
+    let (latin, all) = letters.fold((0_usize, 0_usize), |(latin, all), c| {
+        (latin + usize::from(c.is_ascii_alphabetic() || ('\u{c0}'..='\u{24f}').contains(&c)), all + 1)
+    });
+    latin * 2 >= all
+}
+
 /// Fewest words of title and body the relevance model needs to judge an article's topic: on a
 /// sentence or two it mostly sees the vocabulary the rules already weighed.
 pub const GATE_MIN_WORDS: usize = 40;
@@ -212,7 +222,7 @@ impl Scorer {
     fn gate(&self, scored: &mut Scored, title: &str, body: &str) {
         let (Some(model), Some(gate)) = (&self.model, &self.rules.relevance) else { return };
         let words = text::words(title).chain(text::words(body)).take(GATE_MIN_WORDS).count();
-        if !scored.alert || words < GATE_MIN_WORDS {
+        if !scored.alert || words < GATE_MIN_WORDS || !mostly_latin(title, body) {
             return;
         }
         let relevance = model.predict(title, body);
@@ -353,7 +363,8 @@ impl Scorer {
         for f in found.iter() {
             let term = &self.rules.terms[f.term];
             let mut flags = view.flags(norm, f, found, &self.rules);
-            let (source, target) = view.actors_around(f.start, f.end);
+            let object_first = norm[f.start..f.end].chars().next().is_some_and(text::is_object_first_script);
+            let (source, target) = view.actors_around(f.start, f.end, object_first);
             let escalation = term.weight > 0.0;
             flags.no_actor = escalation && !term.standalone && !has_party;
             flags.past = escalation && past;

@@ -290,6 +290,14 @@ fn sentence_end(bytes: &[u8], at: usize) -> Option<usize> {
     (!initial && !abbreviation).then_some(next)
 }
 
+/// Whether `c` is of a script whose languages here put the object before the verb: Arabic
+/// script (Urdu, Persian, Pashto; Arabic itself puts the verb first, and reads the same way when
+/// its object is named after the verb) and Devanagari (Hindi).
+#[must_use]
+pub fn is_object_first_script(c: char) -> bool {
+    matches!(c, '\u{0600}'..='\u{06ff}' | '\u{0750}'..='\u{077f}' | '\u{0900}'..='\u{097f}')
+}
+
 /// Whether `c` can be part of a word.
 #[must_use]
 pub fn is_word_char(c: char) -> bool {
