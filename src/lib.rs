@@ -29,4 +29,5 @@ pub mod relevance;
 pub mod score;
 pub mod service;
 pub mod store;
+pub mod story;
 pub mod types;

@@ -25,6 +25,7 @@ mod labels;
 mod ops;
 mod pages;
 mod scoring;
+mod stories;
 mod table;
 mod train;
 
@@ -109,6 +110,7 @@ fn dispatch(rt: Runtime, args: Args) -> Exit {
         }
         Command::Labels { json } => labels::labels(&rt, &args.config, json),
         Command::Train(train) => train::train(&rt, &args.config, &train),
+        Command::Stories { replay } => stories::replay(&rt, &replay),
     }
 }
 

@@ -78,6 +78,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             http_listen,
             stop_grace,
             log_level,
+            stories: crate::story::Settings::default(),
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }

@@ -112,6 +112,8 @@ pub struct Runtime {
     pub stop_grace: Duration,
     /// Log filter when `RUST_LOG` is unset.
     pub log_level: String,
+    /// Story clustering: window, IDF memory, near-duplicate distance (the defaults; no keys yet).
+    pub stories: crate::story::Settings,
 }
 
 /// Reads the TOML file at `path` and applies `FLASHPOINT__*` environment overrides.
