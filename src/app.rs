@@ -29,6 +29,7 @@ use crate::store::{Store, StoreError};
 
 mod control;
 mod stages;
+mod stories;
 mod watch;
 
 pub use control::{Control, unix_signals};
@@ -272,6 +273,7 @@ fn spawn_stages(
         wakers,
         progress: Arc::clone(&shared.progress),
         health: Arc::clone(&shared.health),
+        stories: rt.stories,
     };
     tracker.spawn(sink.run(scored_rx))
 }
