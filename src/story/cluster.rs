@@ -110,7 +110,7 @@ impl Clusterer {
         let incoming = Incoming { doc, outlet, now };
         let candidates = self.candidates(&incoming.doc);
         let (slot, copy) = match self.copy_of(&incoming, &candidates) {
-            Some(slot) => (Some(slot), true),
+            Some((slot, other_site)) => (Some(slot), other_site),
             None => (self.best(&incoming, &candidates), false),
         };
         let slot = slot.unwrap_or_else(|| self.open(story_id(key), now));
@@ -156,7 +156,6 @@ impl Clusterer {
     fn join(&mut self, slot: u64, incoming: Incoming<'_>, copy: bool) -> Placement {
         let Incoming { doc, outlet, now } = incoming;
         let story = self.stories.get_mut(&slot).expect("a slot names a story in the window");
-        let copy = copy && story.members.iter().any(|m| m.outlet != outlet);
         let opened = story.members.is_empty();
         for (field, (into, bag)) in story.bags.iter_mut().zip(doc.bags()).enumerate() {
             for (term, n) in bag {
@@ -221,12 +220,18 @@ impl Clusterer {
         out
     }
 
-    /// A candidate holding a near-duplicate of the article's body.
-    fn copy_of(&self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<u64> {
+    /// A candidate holding a near-duplicate of the article's body, and whether that duplicate
+    /// is another site's (a wire copy) rather than the same site's text again.
+    fn copy_of(&self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<(u64, bool)> {
         let print = incoming.doc.fingerprint?;
-        let near =
-            |m: &Member| m.fingerprint.is_some_and(|f| (f ^ print).count_ones() <= self.settings.max_hamming);
-        candidates.iter().copied().find(|slot| self.stories[slot].members.iter().any(near))
+        let near = |m: &&Member| {
+            m.fingerprint.is_some_and(|f| (f ^ print).count_ones() <= self.settings.max_hamming)
+        };
+        candidates.iter().find_map(|slot| {
+            let mut twins = self.stories[slot].members.iter().filter(near).peekable();
+            twins.peek()?;
+            Some((*slot, twins.any(|m| m.outlet != incoming.outlet)))
+        })
     }
 
     /// The candidate the article joins, if any: the best score above zero.

@@ -100,7 +100,13 @@ fn a_wire_copy_on_a_second_site_is_one_independent_outlet() {
     assert!(copy.copy);
     assert_eq!((copy.articles, copy.outlets), (2, 1));
     let own = add(&mut c, "c", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-05-07T10:00:00Z");
-    assert_eq!((own.story, own.outlets), (first.story, 2));
+    assert_eq!((own.story.as_str(), own.outlets), (first.story.as_str(), 2));
+    // Regression: a site repeating its own text is not a copy of another site's, even in a
+    // story that already holds a copy from elsewhere.
+    let again = add(&mut c, "d", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-05-07T12:00:00Z");
+    assert_eq!(again.story, first.story);
+    assert!(!again.copy);
+    assert_eq!((again.articles, again.outlets), (4, 2));
 }
 
 #[test]
