@@ -112,7 +112,7 @@ pub struct Runtime {
     pub stop_grace: Duration,
     /// Log filter when `RUST_LOG` is unset.
     pub log_level: String,
-    /// Story clustering: window, IDF memory, near-duplicate distance (the defaults; no keys yet).
+    /// Story clustering: window, IDF memory, near-duplicate distance.
     pub stories: crate::story::Settings,
 }
 
