@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::decide::Features;
-use super::text::{Bag, Doc, Term};
+use super::text::{Bag, Doc, Term, TermMap};
 use super::vocab::{FIELDS, Vocabulary, cosine, weigh};
 use super::{Placement, Settings, story_id};
 
@@ -37,7 +37,7 @@ struct Story {
     /// Summed term counts of its articles, per representation.
     bags: [Bag; FIELDS],
     /// Its bags weighed with the IDF of `weighed_at` articles; `None` when stale.
-    vectors: Option<[HashMap<Term, f32>; FIELDS]>,
+    vectors: Option<[TermMap<f32>; FIELDS]>,
     weighed_at: f32,
     members: Vec<Member>,
 }
@@ -65,7 +65,7 @@ pub struct Clusterer {
     /// Story id → slot in `stories`.
     slots: HashMap<String, u64>,
     /// Title and entity term → slots of the stories holding it.
-    index: HashMap<Term, Vec<u64>>,
+    index: TermMap<Vec<u64>>,
     next_slot: u64,
 }
 
@@ -85,7 +85,7 @@ impl Clusterer {
             vocab: Vocabulary::new(half_life),
             stories: HashMap::new(),
             slots: HashMap::new(),
-            index: HashMap::new(),
+            index: TermMap::default(),
             next_slot: 0,
         }
     }
@@ -236,7 +236,7 @@ impl Clusterer {
 
     /// The candidate the article joins, if any: the best score above zero.
     fn best(&mut self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<u64> {
-        let vectors: Vec<HashMap<Term, f32>> =
+        let vectors: Vec<TermMap<f32>> =
             incoming.doc.bags().iter().zip(&self.vocab.fields).map(|(b, f)| weigh(b, f)).collect();
         let mut best: Option<(f32, u64)> = None;
         for slot in candidates {
@@ -249,7 +249,7 @@ impl Clusterer {
         best.map(|(_, slot)| slot)
     }
 
-    fn features(&mut self, slot: u64, incoming: &Incoming<'_>, doc: &[HashMap<Term, f32>]) -> Features {
+    fn features(&mut self, slot: u64, incoming: &Incoming<'_>, doc: &[TermMap<f32>]) -> Features {
         let docs = self.vocab.fields[0].docs();
         let story = self.stories.get_mut(&slot).expect("candidates are in the window");
         if story.vectors.is_none() || docs - story.weighed_at >= REWEIGH_EVERY {

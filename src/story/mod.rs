@@ -11,7 +11,7 @@
 //! story as a copy, and a copy from another site is not an independent outlet.
 //!
 //! The core is pure: the clock is each article's time. The daemon keeps the stories in SQLite
-//! and rebuilds the window at start with [`Clusterer::restore`].
+//! and rebuilds the window at start with [`Clusterer::reload`].
 
 mod cluster;
 mod decide;

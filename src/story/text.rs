@@ -2,13 +2,36 @@
 //! and a simhash fingerprint of the body that finds syndicated copies. Pure.
 
 use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::sync::LazyLock;
 
 /// A term, as the FNV-1a hash of its lowercase spelling: no strings are kept per story.
 pub(crate) type Term = u64;
 
+/// Hashes a [`Term`], itself a hash, by mixing its bits: fast, and the same in every process,
+/// so a map iterates in one order and sums of floats over it are the same on every replay.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TermHasher(u64);
+
+impl Hasher for TermHasher {
+    fn finish(&self) -> u64 {
+        mix(self.0)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = bytes.iter().fold(self.0, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+/// A map keyed by terms.
+pub(crate) type TermMap<V> = HashMap<Term, V, BuildHasherDefault<TermHasher>>;
+
 /// Term → occurrences.
-pub(crate) type Bag = HashMap<Term, f32>;
+pub(crate) type Bag = TermMap<f32>;
 
 /// Fewest body words a fingerprint is taken over: shorter texts are too alike by chance.
 const MIN_FINGERPRINT_WORDS: usize = 24;

@@ -2,9 +2,7 @@
 //! it arrives (nothing is fitted on a whole file), and they halve every `idf_half_life` of the
 //! clock so memory follows the recent vocabulary, not all history. Pure.
 
-use std::collections::HashMap;
-
-use super::text::{Bag, Doc, Term};
+use super::text::{Bag, Doc, Term, TermMap};
 
 /// The three representations, in the order of [`Doc`]'s bags.
 pub(crate) const FIELDS: usize = 3;
@@ -15,7 +13,7 @@ pub(crate) struct Frequencies {
     /// Articles seen (decayed).
     docs: f32,
     /// Articles each term occurred in (decayed).
-    df: HashMap<Term, f32>,
+    df: TermMap<f32>,
 }
 
 impl Frequencies {
@@ -83,8 +81,8 @@ impl Doc {
 }
 
 /// `bag` weighted `(1 + ln tf) · idf` and scaled to unit length.
-pub(crate) fn weigh(bag: &Bag, freq: &Frequencies) -> HashMap<Term, f32> {
-    let mut v: HashMap<Term, f32> = bag.iter().map(|(t, n)| (*t, (1.0 + n.ln()) * freq.idf(*t))).collect();
+pub(crate) fn weigh(bag: &Bag, freq: &Frequencies) -> TermMap<f32> {
+    let mut v: TermMap<f32> = bag.iter().map(|(t, n)| (*t, (1.0 + n.ln()) * freq.idf(*t))).collect();
     let norm = v.values().map(|x| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         for x in v.values_mut() {
@@ -95,7 +93,7 @@ pub(crate) fn weigh(bag: &Bag, freq: &Frequencies) -> HashMap<Term, f32> {
 }
 
 /// Cosine of two unit vectors.
-pub(crate) fn cosine(a: &HashMap<Term, f32>, b: &HashMap<Term, f32>) -> f32 {
+pub(crate) fn cosine(a: &TermMap<f32>, b: &TermMap<f32>) -> f32 {
     let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
     small.iter().filter_map(|(t, x)| large.get(t).map(|y| x * y)).sum()
 }
