@@ -29,6 +29,7 @@ use crate::store::{DbLock, RunSummary, Store, StoreError};
 
 mod control;
 mod stages;
+mod stories;
 mod watch;
 
 pub use control::{Control, unix_signals};
@@ -290,6 +291,7 @@ fn spawn_stages(
         wakers,
         progress: Arc::clone(&shared.progress),
         health: Arc::clone(&shared.health),
+        stories: rt.stories,
     };
     tracker.spawn(sink.run(scored_rx))
 }

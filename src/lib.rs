@@ -7,7 +7,7 @@
 //! ```
 //!
 //! Each arrow is a bounded channel between tokio tasks ([`app`]); each stage lives in its own
-//! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`score`],
+//! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`score`], [`story`],
 //! [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are validated and
 //! compiled once ([`config`]) into the [`config::Runtime`] every command runs on.
 //!
@@ -30,4 +30,5 @@ pub mod relevance;
 pub mod score;
 pub mod service;
 pub mod store;
+pub mod story;
 pub mod types;

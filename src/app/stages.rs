@@ -9,6 +9,7 @@ use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tracing::{error, info};
 
+use super::stories::{Stored as StoryInput, Stories};
 use crate::canon::Canonicalizer;
 use crate::extract::{self, Article, Extractor};
 use crate::feed::NewItem;
@@ -210,11 +211,15 @@ pub(super) struct StoreSink {
     pub(super) progress: Arc<Progress>,
     /// Learns when the last alert was raised, for `STATUS=`.
     pub(super) health: Arc<Health>,
+    /// The story clustering's settings; each stored article then joins or opens a story.
+    pub(super) stories: crate::story::Settings,
 }
 
 impl StoreSink {
     pub(super) async fn run(self, mut rx: mpsc::Receiver<Scored>) {
+        let mut stories = Stories::load(self.store.clone(), self.stories.clone()).await;
         while let Some(Scored { article, alert }) = rx.recv().await {
+            let for_story = story_input(&article);
             let working = self.progress.working(Stage::Store);
             let (feed, url, key, method) =
                 (article.feed.clone(), article.url.clone(), article.key.clone(), article.method);
@@ -252,9 +257,21 @@ impl StoreSink {
                 }
                 Err(err) => {
                     error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
+                    continue;
                 }
             }
+            stories.place(for_story).await;
         }
+    }
+}
+
+fn story_input(article: &NewArticle) -> StoryInput {
+    StoryInput {
+        key: article.key.clone(),
+        url: article.url.clone(),
+        title: article.title.clone(),
+        body: article.body.clone(),
+        published: article.published_at,
     }
 }
 

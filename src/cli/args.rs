@@ -145,6 +145,14 @@ pub enum Command {
     /// other) and, with `--with-labels`, the verdicts given with `label`; print cross-validated
     /// precision, recall and F1, then write the model.
     Train(TrainArgs),
+    /// Cluster articles into stories. With `--replay FILE`: read `{"id","title","text",
+    /// "published","url"}` lines in publication order, cluster them with each article's
+    /// `published` as the clock, print `{"id","story"}` lines; no database is touched.
+    Stories {
+        /// JSONL file to replay.
+        #[arg(long, value_name = "FILE", required = true)]
+        replay: PathBuf,
+    },
     /// Extract the article text of saved HTML pages.
     Extract {
         /// HTML files; with `--out-dir`, any number.

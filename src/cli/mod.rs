@@ -36,6 +36,7 @@ mod labels;
 mod ops;
 mod pages;
 mod scoring;
+mod stories;
 mod table;
 mod train;
 
@@ -129,6 +130,7 @@ fn database_use(command: &Command) -> Database {
         | Command::Eval { .. }
         | Command::FeedTest { .. }
         | Command::Extract { .. }
+        | Command::Stories { .. }
         | Command::Train(_) => Database::Unused,
     }
 }
@@ -169,6 +171,7 @@ fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
         Command::Label { id, verdict, note } => labels::label(&rt, &id, verdict, note.as_deref()),
         Command::Labels { json } => labels::labels(&rt, json),
         Command::Train(train) => train::train(&rt, config, &train),
+        Command::Stories { replay } => stories::replay(&rt, &replay),
     }
 }
 

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::raw::{DeliveryConfig, FeedConfig, FetchConfig, Settings, SiteConfig};
+use super::raw::{DeliveryConfig, FeedConfig, FetchConfig, Settings, SiteConfig, StoriesConfig};
 use super::scoring::compile_scoring;
 use super::webhooks::compile_webhooks;
 use super::{ConfigError, Problem, Runtime, problem};
@@ -20,6 +20,7 @@ use crate::extract::{Extractor, SiteRule};
 use crate::feed::Feed;
 use crate::fetch;
 use crate::notify::retry::Policy;
+use crate::story;
 
 /// Validates settings and compiles them into a [`Runtime`], reporting every problem at once.
 ///
@@ -59,6 +60,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     let feed_names: HashSet<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
     let webhooks = compile_webhooks(&settings.webhooks, &feed_names, &mut problems);
     let delivery = compile_delivery(&settings.delivery, &mut problems);
+    let stories = compile_stories(&settings.stories, &mut problems);
     let (http_listen, stop_grace, log_level) = compile_service(settings, &mut problems);
 
     match scorer {
@@ -80,6 +82,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             log_level,
             warnings: warnings(settings),
             unreviewed_terms: 0,
+            stories,
         }),
         _ => Err(ConfigError::Invalid(problems)),
     }
@@ -210,6 +213,17 @@ fn compile_delivery(d: &DeliveryConfig, problems: &mut Vec<Problem>) -> Policy {
         problems.push(problem("delivery.max_backoff", "must not be shorter than delivery.initial_backoff"));
     }
     delivery
+}
+
+fn compile_stories(s: &StoriesConfig, problems: &mut Vec<Problem>) -> story::Settings {
+    if s.max_hamming > 16 {
+        problems.push(problem("stories.max_hamming", "must be at most 16 (of 64 bits)"));
+    }
+    story::Settings {
+        window: duration("stories.window", &s.window, problems),
+        idf_half_life: duration("stories.idf_half_life", &s.idf_half_life, problems),
+        max_hamming: s.max_hamming.min(16),
+    }
 }
 
 /// `[http]`, `[service]` and `[log]`.

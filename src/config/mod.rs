@@ -175,6 +175,8 @@ pub struct Runtime {
     pub warnings: Vec<Problem>,
     /// Lexicon terms no native speaker has reviewed yet (`reviewed = false`).
     pub unreviewed_terms: usize,
+    /// Story clustering: window, IDF memory, near-duplicate distance.
+    pub stories: crate::story::Settings,
 }
 
 /// Reads the TOML file at `path` and applies `FLASHPOINT__*` environment overrides.

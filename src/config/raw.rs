@@ -333,6 +333,24 @@ impl Default for DeliveryConfig {
     }
 }
 
+/// `[stories]`: how articles are clustered into stories.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct StoriesConfig {
+    /// How long a story takes articles after its last one; also what bounds memory.
+    pub window: String,
+    /// Document frequencies halve every this long.
+    pub idf_half_life: String,
+    /// Most differing simhash bits (of 64) of two bodies that are one text.
+    pub max_hamming: u32,
+}
+
+impl Default for StoriesConfig {
+    fn default() -> Self {
+        Self { window: "30d".into(), idf_half_life: "365d".into(), max_hamming: 3 }
+    }
+}
+
 /// `[http]`: the optional metrics and health listener.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
@@ -384,6 +402,7 @@ pub struct Settings {
     pub scoring: ScoringConfig,
     pub webhooks: Vec<WebhookConfig>,
     pub delivery: DeliveryConfig,
+    pub stories: StoriesConfig,
     pub http: HttpConfig,
     pub service: ServiceConfig,
     pub log: LogConfig,

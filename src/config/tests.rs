@@ -33,6 +33,7 @@ fn empty_config_takes_defaults() {
     assert!(!rt.fetch.allow_private);
     assert!(rt.fetch.user_agent.starts_with("Flashpoint/"));
     assert_eq!(rt.delivery.max_age, Duration::from_hours(24));
+    assert_eq!(rt.stories, crate::story::Settings::default(), "the stage's own defaults");
 }
 
 #[test]

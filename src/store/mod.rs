@@ -10,6 +10,7 @@ mod health;
 mod inbox;
 mod lock;
 mod outbox;
+mod stories;
 mod verdicts;
 
 use std::path::{Path, PathBuf};
@@ -26,11 +27,16 @@ pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
+pub use stories::{StoryLink, WindowArticle};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
 
 /// Schema versions, oldest first; never edit a released one, append a new one.
-const MIGRATIONS: &[&str] =
-    &[include_str!("schema_v1.sql"), include_str!("schema_v2.sql"), include_str!("schema_v3.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema_v1.sql"),
+    include_str!("schema_v2.sql"),
+    include_str!("schema_v3.sql"),
+    include_str!("schema_v4.sql"),
+];
 
 /// Why a storage operation failed.
 #[derive(Debug, thiserror::Error)]

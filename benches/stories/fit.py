@@ -1,0 +1,200 @@
+#!/usr/bin/env python3
+"""Fits the story decision's weights (src/story/decide.rs) and measures them.
+
+Usage:
+    fit.py FILE.jsonl...            fit on all files together, then measure on each
+    fit.py --cross A.jsonl B.jsonl  also fit on each file alone (the cross-check)
+
+Each FILE holds {"id","story","title","text","published","url"} lines in publication order,
+with gold story labels. The files are replayed with the gold stories: every (article, candidate
+story) pair the clustering would score is one example, positive when the article belongs to
+that story. A logistic regression (Newton's method, L2 0.01) on the five features gives the
+weights, printed in the order of `WEIGHTS` (title, body, entities, rare entity, decay,
+intercept). The features mirror the Rust code (tokens, stopwords, online IDF, candidates from
+the inverted index, 30-day window); the IDF halving and the near-duplicate shortcut are left
+out, and the figures it prints are within 0.002 of `flashpoint stories --replay`'s, which are
+the ones to report. Standard library only.
+"""
+import collections
+import datetime
+import json
+import math
+import re
+import sys
+
+STOP = set("""a an the and or but if of to in on at by for with from as is was were be been being are
+it its this that these those he she they we you i his her their our your them him who whom which
+what when where why how not no so than then there here also after before over under into out up
+down about said says say would could should will can may might has have had do does did just more
+most some any all one two very new like told according police officials official news monday
+tuesday wednesday thursday friday saturday sunday am pm mr mrs ms""".split())
+URL = re.compile(r"https?://\S+|www\.\S+")
+WORD = re.compile(r"\w+")
+WINDOW_DAYS = 30
+FIELDS = 3  # title, body, entities
+
+
+def tokens(text):
+    words, entities = [], []
+    for m in WORD.finditer(URL.sub(" ", text)):
+        w = m.group(0).replace("_", "")
+        lw = w.lower()
+        if not w or lw in STOP or (len(lw) < 2 and not lw[0].isdigit()):
+            continue
+        words.append(lw)
+        if w[0].isupper() or w[0].isdigit():
+            entities.append(lw)
+    return words, entities
+
+
+class Frequencies:
+    def __init__(self):
+        self.n, self.df = 0, collections.Counter()
+
+    def add(self, bag):
+        self.n += 1
+        self.df.update(set(bag))
+
+    def idf(self, t):
+        return math.log((self.n + 1) / (self.df.get(t, 0) + 1)) + 1
+
+
+def weigh(bag, freq):
+    v = {t: (1 + math.log(n)) * freq.idf(t) for t, n in bag.items()}
+    norm = math.sqrt(sum(x * x for x in v.values())) or 1
+    return {t: x / norm for t, x in v.items()}
+
+
+def cosine(a, b):
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(x * b.get(t, 0) for t, x in a.items())
+
+
+def day(s):
+    return datetime.date.fromisoformat(s[:10]).toordinal()
+
+
+def features(doc, story, freqs, now):
+    if story["vectors"] is None or story["weighed_at"] + 50 <= freqs[0].n:
+        story["vectors"] = [weigh(story["bags"][k], freqs[k]) for k in range(FIELDS)]
+        story["weighed_at"] = freqs[0].n
+    f = [cosine(doc["vectors"][k], story["vectors"][k]) for k in range(FIELDS)]
+    shared = [freqs[2].idf(t) for t in doc["bags"][2] if t in story["bags"][2]]
+    f.append(max(shared, default=0) / math.log(freqs[2].n + 2))
+    f.append(math.log1p(abs(now - story["last"])))
+    return f
+
+
+def replay(rows, weights=None):
+    """With `weights`, clusters and returns {id: story}; without, returns training pairs."""
+    freqs = [Frequencies() for _ in range(FIELDS)]
+    stories, index, assigned, pairs, gold_slot = {}, {}, {}, [], {}
+    for r in rows:
+        now = day(r["published"])
+        tw, te = tokens(r["title"])
+        bw, be = tokens(r["text"])
+        bags = [collections.Counter(tw), collections.Counter(bw), collections.Counter(te + be)]
+        for k in range(FIELDS):
+            freqs[k].add(bags[k])
+        doc = {"bags": bags, "vectors": [weigh(bags[k], freqs[k]) for k in range(FIELDS)]}
+        for slot in [s for s, st in stories.items() if now - st["last"] > WINDOW_DAYS]:
+            del stories[slot]
+        limit = 0.05 * freqs[0].n + 3
+        slots = set()
+        for t in set(bags[0]) | set(bags[2]):
+            if freqs[0].df.get(t, 0) + freqs[2].df.get(t, 0) < limit:
+                slots |= index.get(t, set())
+        cands = sorted((s, features(doc, stories[s], freqs, now)) for s in slots if s in stories)
+        if weights is None:
+            pairs += [(f, int(stories[s]["gold"] == r["story"])) for s, f in cands]
+            target = gold_slot.get(r["story"]) if gold_slot.get(r["story"]) in stories else None
+        else:
+            scored = [(weights[-1] + sum(w * x for w, x in zip(weights, f)), s) for s, f in cands]
+            best = max(scored, default=(0, None), key=lambda p: p[0])
+            target = best[1] if best[0] > 0 else None
+        if target is None:
+            target = len(assigned)
+            stories[target] = {"bags": [collections.Counter() for _ in range(FIELDS)], "last": now,
+                               "gold": r.get("story"), "vectors": None, "weighed_at": 0}
+            gold_slot[r.get("story")] = target
+        st = stories[target]
+        for k in range(FIELDS):
+            st["bags"][k].update(bags[k])
+        st["last"], st["vectors"] = max(st["last"], now), None
+        for t in set(bags[0]) | set(bags[2]):
+            index.setdefault(t, set()).add(target)
+        assigned[r["id"]] = target
+    return assigned if weights is not None else pairs
+
+
+def solve(a, b):
+    n = len(b)
+    m = [row[:] + [b[i]] for i, row in enumerate(a)]
+    for c in range(n):
+        p = max(range(c, n), key=lambda r: abs(m[r][c]))
+        m[c], m[p] = m[p], m[c]
+        for r in range(n):
+            if r != c:
+                f = m[r][c] / m[c][c]
+                for k in range(c, n + 1):
+                    m[r][k] -= f * m[c][k]
+    return [m[i][n] / m[i][i] for i in range(n)]
+
+
+def fit(pairs, l2=1e-2, steps=12):
+    d = len(pairs[0][0]) + 1
+    w = [0.0] * d
+    for _ in range(steps):
+        g, h = [0.0] * d, [[0.0] * d for _ in range(d)]
+        for f, y in pairs:
+            x = list(f) + [1.0]
+            z = max(-30, min(30, sum(wi * xi for wi, xi in zip(w, x))))
+            p = 1 / (1 + math.exp(-z))
+            for i in range(d):
+                g[i] += (p - y) * x[i]
+                for j in range(d):
+                    h[i][j] += p * (1 - p) * x[i] * x[j]
+        for i in range(d):
+            g[i] += l2 * w[i]
+            h[i][i] += l2
+        w = [wi - si for wi, si in zip(w, solve(h, g))]
+    return w
+
+
+def bcubed_pairwise(rows, pred):
+    gold = {r["id"]: r["story"] for r in rows}
+    gm, pm = collections.defaultdict(set), collections.defaultdict(set)
+    for k in gold:
+        gm[gold[k]].add(k)
+        pm[pred[k]].add(k)
+    bp = sum(len(gm[gold[k]] & pm[pred[k]]) / len(pm[pred[k]]) for k in gold) / len(gold)
+    br = sum(len(gm[gold[k]] & pm[pred[k]]) / len(gm[gold[k]]) for k in gold) / len(gold)
+    cells = collections.Counter((gold[k], pred[k]) for k in gold)
+    tp = sum(c * (c - 1) // 2 for c in cells.values())
+    pp = sum(len(m) * (len(m) - 1) // 2 for m in pm.values()) or 1
+    gp = sum(len(m) * (len(m) - 1) // 2 for m in gm.values()) or 1
+    f1 = lambda p, r: 2 * p * r / (p + r) if p + r else 0.0
+    return f1(bp, br), f1(tp / pp, tp / gp)
+
+
+def main():
+    args = sys.argv[1:]
+    cross = "--cross" in args
+    files = [a for a in args if a != "--cross"]
+    if not files:
+        sys.exit(__doc__)
+    sets = {f: [json.loads(line) for line in open(f, encoding="utf8") if line.strip()] for f in files}
+    pairs = {f: replay(rows) for f, rows in sets.items()}
+    fits = {"all": fit([p for ps in pairs.values() for p in ps])}
+    if cross:
+        fits.update({f: fit(pairs[f]) for f in files})
+    for name, w in fits.items():
+        print(f"fitted on {name}: weights {[round(x, 2) for x in w]}")
+        for f, rows in sets.items():
+            b, p = bcubed_pairwise(rows, replay(rows, w))
+            print(f"  {f}: bcubed_f1={b:.3f} pairwise_f1={p:.3f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,63 @@
+//! The story commands: `stories --replay FILE` runs the daemon's clustering over a JSONL file of
+//! articles, with each article's publication time as the clock, and prints where each went.
+
+use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
+use std::path::Path;
+
+use serde::Deserialize;
+
+use super::Exit;
+use crate::config::Runtime;
+use crate::story::{Article, Clusterer, Settings, outlet_of, parse_time};
+
+/// One input line; other fields (a gold `story`, an `outlet`) are ignored.
+#[derive(Debug, Deserialize)]
+struct Line {
+    /// Kept as written (string or number) and printed back the same.
+    id: serde_json::Value,
+    #[serde(default)]
+    title: String,
+    #[serde(default)]
+    text: String,
+    published: String,
+    #[serde(default)]
+    url: String,
+}
+
+/// `stories --replay FILE`.
+pub fn replay(rt: &Runtime, file: &Path) -> Exit {
+    eprintln!("replaying {} through story clustering; no database is used", file.display());
+    match replay_file(&rt.stories, file) {
+        Ok(()) => Exit::Ok,
+        Err(err) => {
+            eprintln!("{}: {err:#}", file.display());
+            Exit::Failure
+        }
+    }
+}
+
+fn replay_file(settings: &Settings, file: &Path) -> anyhow::Result<()> {
+    let input = BufReader::new(std::fs::File::open(file)?);
+    let mut out = BufWriter::new(std::io::stdout().lock());
+    let mut clusterer = Clusterer::new(settings.clone());
+    for (n, line) in input.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let at_line = |e: &dyn std::fmt::Display| anyhow::anyhow!("line {}: {e}", n + 1);
+        let row: Line = serde_json::from_str(&line).map_err(|e| at_line(&e))?;
+        let at = parse_time(&row.published).map_err(|e| at_line(&e))?;
+        let key = match &row.id {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let outlet = outlet_of(&row.url);
+        let article = Article { key: &key, title: &row.title, body: &row.text, outlet: &outlet, at };
+        let placed = clusterer.add(&article);
+        serde_json::to_writer(&mut out, &serde_json::json!({ "id": row.id, "story": placed.story }))?;
+        out.write_all(b"\n")?;
+    }
+    out.flush()?;
+    Ok(())
+}

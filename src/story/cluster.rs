@@ -1,0 +1,279 @@
+//! The window of recent stories: an inverted index from title and entity terms to the stories
+//! holding them, so an article is compared with the few stories it shares a distinctive word
+//! with, whatever the number of stories; stories whose last article left the window are evicted
+//! with their index entries. Pure: the clock is each article's time.
+
+use std::collections::HashMap;
+
+use super::decide::Features;
+use super::text::{Bag, Doc, Term, TermMap};
+use super::vocab::{FIELDS, Vocabulary, cosine, weigh};
+use super::{Placement, Settings, story_id};
+
+/// A term indexes candidates only while it occurs in fewer than this share of articles (plus
+/// a few): "shooting" or "Biden" would make every story a candidate and decide nothing.
+const INDEX_MAX_SHARE: f32 = 0.05;
+
+/// Articles after which a story's cached vectors are re-weighed with the IDF as it now is.
+const REWEIGH_EVERY: f32 = 50.0;
+
+/// One article of a story, as far as outlets are concerned.
+#[derive(Debug, Clone)]
+struct Member {
+    /// The site that published it.
+    outlet: String,
+    /// Its body's simhash, to find copies of it.
+    fingerprint: Option<u64>,
+    /// A near-duplicate of an earlier article of the story from another site: not independent.
+    copy: bool,
+}
+
+/// A story in the window.
+#[derive(Debug, Clone)]
+struct Story {
+    id: String,
+    /// Seconds of the clock.
+    last_seen: i64,
+    /// Summed term counts of its articles, per representation.
+    bags: [Bag; FIELDS],
+    /// Its bags weighed with the IDF of `weighed_at` articles; `None` when stale.
+    vectors: Option<[TermMap<f32>; FIELDS]>,
+    weighed_at: f32,
+    members: Vec<Member>,
+}
+
+impl Story {
+    fn outlets(&self) -> usize {
+        let mut seen: Vec<&str> =
+            self.members.iter().filter(|m| !m.copy).map(|m| m.outlet.as_str()).collect();
+        seen.sort_unstable();
+        seen.dedup();
+        seen.len()
+    }
+
+    fn index_terms(&self) -> impl Iterator<Item = Term> + '_ {
+        self.bags[0].keys().chain(self.bags[2].keys()).copied()
+    }
+}
+
+/// Online story clustering: each article joins a recent story or opens one.
+#[derive(Debug, Clone)]
+pub struct Clusterer {
+    settings: Settings,
+    vocab: Vocabulary,
+    stories: HashMap<u64, Story>,
+    /// Story id → slot in `stories`.
+    slots: HashMap<String, u64>,
+    /// Title and entity term → slots of the stories holding it.
+    index: TermMap<Vec<u64>>,
+    next_slot: u64,
+}
+
+/// The article being placed.
+struct Incoming<'a> {
+    doc: Doc,
+    outlet: &'a str,
+    now: i64,
+}
+
+impl Clusterer {
+    #[must_use]
+    pub fn new(settings: Settings) -> Self {
+        let half_life = settings.idf_half_life.as_secs().try_into().unwrap_or(i64::MAX);
+        Self {
+            settings,
+            vocab: Vocabulary::new(half_life),
+            stories: HashMap::new(),
+            slots: HashMap::new(),
+            index: TermMap::default(),
+            next_slot: 0,
+        }
+    }
+
+    /// Stories in the window.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        self.stories.len()
+    }
+
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.stories.is_empty()
+    }
+
+    /// Places the article keyed `key` (its first article's key names a new story), published on
+    /// `outlet` at `now` (seconds).
+    pub(super) fn place(&mut self, key: &str, title: &str, body: &str, outlet: &str, now: i64) -> Placement {
+        let doc = Doc::new(title, body);
+        self.vocab.observe(&doc, now);
+        self.evict(now);
+        let incoming = Incoming { doc, outlet, now };
+        let candidates = self.candidates(&incoming.doc);
+        let (slot, copy) = match self.copy_of(&incoming, &candidates) {
+            Some((slot, other_site)) => (Some(slot), other_site),
+            None => (self.best(&incoming, &candidates), false),
+        };
+        let slot = slot.unwrap_or_else(|| self.open(story_id(key), now));
+        self.join(slot, incoming, copy)
+    }
+
+    /// Puts a stored article back into its known story, as at start-up: no decision is taken.
+    pub(super) fn restore(
+        &mut self,
+        story: &str,
+        title: &str,
+        body: &str,
+        outlet: &str,
+        now: i64,
+        copy: bool,
+    ) {
+        let doc = Doc::new(title, body);
+        self.vocab.observe(&doc, now);
+        self.evict(now);
+        let slot = match self.slots.get(story) {
+            Some(slot) => *slot,
+            None => self.open(story.to_string(), now),
+        };
+        self.join(slot, Incoming { doc, outlet, now }, copy);
+    }
+
+    fn open(&mut self, id: String, now: i64) -> u64 {
+        let slot = self.next_slot;
+        self.next_slot += 1;
+        let story = Story {
+            id: id.clone(),
+            last_seen: now,
+            bags: Default::default(),
+            vectors: None,
+            weighed_at: 0.0,
+            members: Vec::new(),
+        };
+        self.stories.insert(slot, story);
+        self.slots.insert(id, slot);
+        slot
+    }
+
+    fn join(&mut self, slot: u64, incoming: Incoming<'_>, copy: bool) -> Placement {
+        let Incoming { doc, outlet, now } = incoming;
+        let story = self.stories.get_mut(&slot).expect("a slot names a story in the window");
+        let opened = story.members.is_empty();
+        for (field, (into, bag)) in story.bags.iter_mut().zip(doc.bags()).enumerate() {
+            for (term, n) in bag {
+                let count = into.entry(*term).or_default();
+                // Body words are compared, never looked up: only titles and entities are indexed.
+                if *count == 0.0 && field != 1 {
+                    self.index.entry(*term).or_default().push(slot);
+                }
+                *count += n;
+            }
+        }
+        story.vectors = None;
+        story.last_seen = story.last_seen.max(now);
+        story.members.push(Member { outlet: outlet.to_string(), fingerprint: doc.fingerprint, copy });
+        Placement {
+            story: story.id.clone(),
+            opened,
+            copy,
+            articles: story.members.len(),
+            outlets: story.outlets(),
+        }
+    }
+
+    /// Drops the stories whose last article is older than the window.
+    fn evict(&mut self, now: i64) {
+        let window = i64::try_from(self.settings.window.as_secs()).unwrap_or(i64::MAX);
+        let old: Vec<u64> = self
+            .stories
+            .iter()
+            .filter(|(_, s)| now.saturating_sub(s.last_seen) > window)
+            .map(|(k, _)| *k)
+            .collect();
+        for slot in old {
+            let story = self.stories.remove(&slot).expect("listed just now");
+            for term in story.index_terms() {
+                if let Some(slots) = self.index.get_mut(&term) {
+                    slots.retain(|s| *s != slot);
+                    if slots.is_empty() {
+                        self.index.remove(&term);
+                    }
+                }
+            }
+            self.slots.remove(&story.id);
+        }
+    }
+
+    /// Stories sharing a distinctive title or entity term with `doc`, in slot order.
+    fn candidates(&self, doc: &Doc) -> Vec<u64> {
+        let [title, _, entities] = &self.vocab.fields;
+        let limit = INDEX_MAX_SHARE * title.docs() + 3.0;
+        let mut out: Vec<u64> = doc
+            .title
+            .keys()
+            .chain(doc.entities.keys())
+            .filter(|t| title.df(**t) + entities.df(**t) < limit)
+            .filter_map(|t| self.index.get(t))
+            .flatten()
+            .copied()
+            .collect();
+        out.sort_unstable();
+        out.dedup();
+        out
+    }
+
+    /// A candidate holding a near-duplicate of the article's body, and whether that duplicate
+    /// is another site's (a wire copy) rather than the same site's text again.
+    fn copy_of(&self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<(u64, bool)> {
+        let print = incoming.doc.fingerprint?;
+        let near = |m: &&Member| {
+            m.fingerprint.is_some_and(|f| (f ^ print).count_ones() <= self.settings.max_hamming)
+        };
+        candidates.iter().find_map(|slot| {
+            let mut twins = self.stories[slot].members.iter().filter(near).peekable();
+            twins.peek()?;
+            Some((*slot, twins.any(|m| m.outlet != incoming.outlet)))
+        })
+    }
+
+    /// The candidate the article joins, if any: the best score above zero.
+    fn best(&mut self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<u64> {
+        let vectors: Vec<TermMap<f32>> =
+            incoming.doc.bags().iter().zip(&self.vocab.fields).map(|(b, f)| weigh(b, f)).collect();
+        let mut best: Option<(f32, u64)> = None;
+        for slot in candidates {
+            let features = self.features(*slot, incoming, &vectors);
+            let score = features.score();
+            if features.joins() && best.is_none_or(|(s, _)| score > s) {
+                best = Some((score, *slot));
+            }
+        }
+        best.map(|(_, slot)| slot)
+    }
+
+    fn features(&mut self, slot: u64, incoming: &Incoming<'_>, doc: &[TermMap<f32>]) -> Features {
+        let docs = self.vocab.fields[0].docs();
+        let story = self.stories.get_mut(&slot).expect("candidates are in the window");
+        if story.vectors.is_none() || docs - story.weighed_at >= REWEIGH_EVERY {
+            let fields = &self.vocab.fields;
+            story.vectors = Some([0, 1, 2].map(|i| weigh(&story.bags[i], &fields[i])));
+            story.weighed_at = docs;
+        }
+        let vectors = story.vectors.as_ref().expect("weighed just now");
+        let entities = &self.vocab.fields[2];
+        let rare = incoming
+            .doc
+            .entities
+            .keys()
+            .filter(|t| story.bags[2].contains_key(t))
+            .map(|t| entities.idf(*t))
+            .fold(0.0, f32::max);
+        #[expect(clippy::cast_precision_loss, reason = "a gap in days needs no more than f32")]
+        let gap_days = (incoming.now - story.last_seen) as f32 / 86_400.0;
+        Features {
+            title: cosine(&doc[0], &vectors[0]),
+            body: cosine(&doc[1], &vectors[1]),
+            entities: cosine(&doc[2], &vectors[2]),
+            rare_entity: rare / (entities.docs() + 2.0).ln(),
+            gap_days,
+        }
+    }
+}

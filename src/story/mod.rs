@@ -1,0 +1,127 @@
+//! Stories: online clustering of articles into the real-world events they report, so an event
+//! carried by seven outlets is one story with seven outlets, not seven articles.
+//!
+//! After Miranda et al. (EMNLP 2018, "Multilingual clustering of streaming news"): each article
+//! has three TF-IDF representations (title, body, named entities: capitalised names and places,
+//! numbers such as casualty counts), with document frequencies updated online as articles
+//! arrive. Its candidates are the stories of the window ([`Settings::window`]) sharing a
+//! distinctive title or entity term with it, found through an inverted index; a fixed logistic
+//! combination of the similarities and a time decay decides join or new (see `decide`).
+//! A near-duplicate of an article already in a candidate story (simhash of the body) joins that
+//! story as a copy, and a copy from another site is not an independent outlet.
+//!
+//! The core is pure: the clock is each article's time. The daemon keeps the stories in SQLite
+//! and rebuilds the window at start with [`Clusterer::reload`].
+
+mod cluster;
+mod decide;
+mod text;
+mod vocab;
+
+#[cfg(test)]
+mod tests;
+
+use std::time::Duration;
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+pub use cluster::Clusterer;
+
+/// The clustering's settings (the config module builds them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// How long a story stays a candidate after its last article; also what memory is bounded
+    /// by. Follow-ups of local crime stories come days to weeks apart, so a month.
+    pub window: Duration,
+    /// Document frequencies halve every this long, so they follow the recent vocabulary.
+    pub idf_half_life: Duration,
+    /// Most differing simhash bits of two bodies that are one text (a wire copy).
+    pub max_hamming: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            window: Duration::from_hours(30 * 24),
+            idf_half_life: Duration::from_hours(365 * 24),
+            max_hamming: 3,
+        }
+    }
+}
+
+/// Why a story input was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum StoryError {
+    #[error("date {0:?} is neither RFC 3339 nor YYYY-MM-DD")]
+    Date(String),
+}
+
+/// Where an article went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Placement {
+    /// The story's id: `sty_` and a hash of its first article's key, so it never changes.
+    pub story: String,
+    /// The article opened the story.
+    pub opened: bool,
+    /// The article is a near-duplicate of another site's article in the story.
+    pub copy: bool,
+    /// Articles of the story in the window, this one included.
+    pub articles: usize,
+    /// Independent outlets of the story: sites, copies not counted.
+    pub outlets: usize,
+}
+
+/// One article to place.
+#[derive(Debug, Clone, Copy)]
+pub struct Article<'a> {
+    /// Its unique key (a canonical URL, a replay id).
+    pub key: &'a str,
+    pub title: &'a str,
+    pub body: &'a str,
+    /// The site that published it ([`outlet_of`] its URL).
+    pub outlet: &'a str,
+    /// Its time: the story clock.
+    pub at: DateTime<Utc>,
+}
+
+impl Clusterer {
+    /// Places `article`: it joins a story of the window or opens one.
+    pub fn add(&mut self, article: &Article<'_>) -> Placement {
+        self.place(article.key, article.title, article.body, article.outlet, article.at.timestamp())
+    }
+
+    /// Puts back a stored article of story `story` (whether it was a copy), rebuilding the
+    /// window at start; call in time order.
+    pub fn reload(&mut self, story: &str, article: &Article<'_>, copy: bool) {
+        self.restore(story, article.title, article.body, article.outlet, article.at.timestamp(), copy);
+    }
+}
+
+/// A story's id from its first article's key.
+#[must_use]
+pub fn story_id(key: &str) -> String {
+    format!("sty_{:016x}", text::hash(key.as_bytes()))
+}
+
+/// The outlet of an article address: its host without `www.`; the address itself if it has none.
+#[must_use]
+pub fn outlet_of(url: &str) -> String {
+    let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
+    let host = host.unwrap_or_else(|| url.to_string());
+    host.strip_prefix("www.").map_or_else(|| host.clone(), str::to_string)
+}
+
+/// A publication time: RFC 3339, or a day (`2014-03-02`, taken as its midnight UTC).
+///
+/// # Errors
+/// [`StoryError::Date`] for anything else.
+pub fn parse_time(text: &str) -> Result<DateTime<Utc>, StoryError> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .ok()
+        .and_then(|d| d.and_hms_opt(0, 0, 0))
+        .map(|t| t.and_utc())
+        .ok_or_else(|| StoryError::Date(text.to_string()))
+}

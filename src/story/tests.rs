@@ -1,0 +1,141 @@
+//! Table tests of the clustering core: input parsing, the representations, near-duplicates,
+//! and join-or-new on small made-up stories.
+
+use chrono::{DateTime, Utc};
+
+use super::text::{Doc, hash, simhash};
+use super::{Article, Clusterer, Settings, outlet_of, parse_time};
+
+const QUETTA: &str = "Gunmen opened fire on a passenger bus near Quetta on Tuesday, killing 14 people, \
+    officials in Balochistan said. The attack took place on the Mastung road, where the bus was travelling \
+    to Karachi. Deputy Commissioner Aslam Baloch said 14 bodies had been taken to the civil hospital \
+    and that a search operation was under way in the hills around the road.";
+const QUETTA_REWRITE: &str = "Fourteen people were killed when armed men attacked a bus on the Mastung road \
+    outside Quetta, Balochistan, said Deputy Commissioner Aslam Baloch. The bus had been travelling to \
+    Karachi; the wounded were taken to the civil hospital in Quetta, and security forces searched the hills.";
+const FLOODS: &str = "Heavy monsoon rains flooded low-lying districts of Sindh on Thursday, and the Indus \
+    rose above the danger mark at Sukkur barrage. The provincial disaster authority moved families from \
+    Larkana and Dadu to relief camps and asked farmers to leave the riverine belt before the next flood peak.";
+
+fn at(text: &str) -> DateTime<Utc> {
+    parse_time(text).expect("test time")
+}
+
+fn add(c: &mut Clusterer, key: &str, title: &str, body: &str, outlet: &str, when: &str) -> super::Placement {
+    c.add(&Article { key, title, body, outlet, at: at(when) })
+}
+
+#[test]
+fn times_are_rfc_3339_or_a_day() {
+    let cases = [
+        ("2014-03-02", Some("2014-03-02T00:00:00+00:00")),
+        ("2014-03-02T10:30:00+05:00", Some("2014-03-02T05:30:00+00:00")),
+        ("2014-03-02T10:30:00Z", Some("2014-03-02T10:30:00+00:00")),
+        ("March 2, 2014", None),
+        ("", None),
+    ];
+    for (text, want) in cases {
+        let got = parse_time(text).ok().map(|t| t.to_rfc3339());
+        assert_eq!(got.as_deref(), want, "{text:?}");
+    }
+}
+
+#[test]
+fn outlets_are_hosts_without_www() {
+    let cases = [
+        ("https://www.dawn.com/news/1", "dawn.com"),
+        ("https://tribune.com.pk/story/2", "tribune.com.pk"),
+        ("http://WWW.GEO.TV:80/a", "geo.tv"),
+        ("not a url", "not a url"),
+    ];
+    for (url, want) in cases {
+        assert_eq!(outlet_of(url), want, "{url}");
+    }
+}
+
+#[test]
+fn entities_are_capitalised_words_and_numbers_not_stopwords() {
+    let doc = Doc::new(
+        "The Quetta attack",
+        "On Monday gunmen killed 14 in Mastung, see https://example.com/Ignored.",
+    );
+    let has = |word: &str| doc.entities.contains_key(&hash(word.as_bytes()));
+    let cases = [("quetta", true), ("mastung", true), ("14", true), ("gunmen", false), ("the", false)];
+    for (word, want) in cases {
+        assert_eq!(has(word), want, "{word}");
+    }
+    assert!(!doc.body.contains_key(&hash(b"ignored")), "links are not content");
+    assert!(!doc.entities.contains_key(&hash(b"monday")), "weekdays are stopwords");
+}
+
+#[test]
+fn simhash_finds_copies_and_tells_texts_apart() {
+    let original = simhash(QUETTA).expect("long enough");
+    let copy = simhash(&format!("{QUETTA} (Reuters)")).expect("long enough");
+    let other = simhash(FLOODS).expect("long enough");
+    assert!((original ^ copy).count_ones() <= Settings::default().max_hamming);
+    assert!((original ^ other).count_ones() > 16);
+    assert_eq!(simhash("too short to fingerprint"), None);
+}
+
+#[test]
+fn a_rewrite_joins_and_another_event_opens_a_story() {
+    let mut c = Clusterer::new(Settings::default());
+    let first = add(&mut c, "a", "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2024-05-07T08:00:00Z");
+    let second =
+        add(&mut c, "b", "14 killed in Mastung bus attack", QUETTA_REWRITE, "geo.tv", "2024-05-07T11:00:00Z");
+    let third = add(&mut c, "c", "Floods in Sindh", FLOODS, "dawn.com", "2024-05-07T12:00:00Z");
+    assert!(first.opened && !second.opened && third.opened);
+    assert_eq!(first.story, second.story);
+    assert_ne!(first.story, third.story);
+    assert_eq!((second.articles, second.outlets), (2, 2));
+}
+
+#[test]
+fn a_wire_copy_on_a_second_site_is_one_independent_outlet() {
+    let mut c = Clusterer::new(Settings::default());
+    let first = add(&mut c, "a", "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2024-05-07T08:00:00Z");
+    let copy = add(&mut c, "b", "Bus attack near Quetta", QUETTA, "thenews.com.pk", "2024-05-07T09:00:00Z");
+    assert_eq!(copy.story, first.story);
+    assert!(copy.copy);
+    assert_eq!((copy.articles, copy.outlets), (2, 1));
+    let own = add(&mut c, "c", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-05-07T10:00:00Z");
+    assert_eq!((own.story.as_str(), own.outlets), (first.story.as_str(), 2));
+    // Regression: a site repeating its own text is not a copy of another site's, even in a
+    // story that already holds a copy from elsewhere.
+    let again = add(&mut c, "d", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-05-07T12:00:00Z");
+    assert_eq!(again.story, first.story);
+    assert!(!again.copy);
+    assert_eq!((again.articles, again.outlets), (4, 2));
+}
+
+#[test]
+fn stories_leave_the_window() {
+    let mut c = Clusterer::new(Settings::default());
+    let first = add(&mut c, "a", "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2024-05-07T08:00:00Z");
+    assert_eq!(c.len(), 1);
+    let later = add(&mut c, "b", "Floods in Sindh", FLOODS, "dawn.com", "2024-07-01T08:00:00Z");
+    assert_eq!(c.len(), 1, "the May story left the window");
+    let again = add(&mut c, "c", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-07-02T08:00:00Z");
+    assert_ne!(again.story, first.story);
+    assert_ne!(again.story, later.story);
+}
+
+#[test]
+fn a_reloaded_window_continues_its_stories() {
+    let mut before = Clusterer::new(Settings::default());
+    let first =
+        add(&mut before, "a", "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2024-05-07T08:00:00Z");
+    let mut after = Clusterer::new(Settings::default());
+    let stored = Article {
+        key: "a",
+        title: "Gunmen kill 14 on Quetta bus",
+        body: QUETTA,
+        outlet: "dawn.com",
+        at: at("2024-05-07T08:00:00Z"),
+    };
+    after.reload(&first.story, &stored, false);
+    let next = add(&mut after, "b", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-05-07T11:00:00Z");
+    assert_eq!(next.story, first.story);
+    assert_eq!((next.articles, next.outlets), (2, 2));
+}

@@ -1,0 +1,236 @@
+//! Article text → what the clusterer compares: three term bags (title, body, named entities)
+//! and a simhash fingerprint of the body that finds syndicated copies. Pure.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::LazyLock;
+
+/// A term, as the FNV-1a hash of its lowercase spelling: no strings are kept per story.
+pub(crate) type Term = u64;
+
+/// Hashes a [`Term`], itself a hash, by mixing its bits: fast, and the same in every process,
+/// so a map iterates in one order and sums of floats over it are the same on every replay.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct TermHasher(u64);
+
+impl Hasher for TermHasher {
+    fn finish(&self) -> u64 {
+        mix(self.0)
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        self.0 = bytes.iter().fold(self.0, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3));
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 ^= n;
+    }
+}
+
+/// A map keyed by terms.
+pub(crate) type TermMap<V> = HashMap<Term, V, BuildHasherDefault<TermHasher>>;
+
+/// Term → occurrences.
+pub(crate) type Bag = TermMap<f32>;
+
+/// Fewest body words a fingerprint is taken over: shorter texts are too alike by chance.
+const MIN_FINGERPRINT_WORDS: usize = 24;
+
+/// Words that say nothing about which event a report is about: function words, reporting
+/// verbs, weekdays. Capitalised, they are not entities either ("The", "Monday").
+const STOP: &[&str] = &[
+    "a",
+    "an",
+    "the",
+    "and",
+    "or",
+    "but",
+    "if",
+    "of",
+    "to",
+    "in",
+    "on",
+    "at",
+    "by",
+    "for",
+    "with",
+    "from",
+    "as",
+    "is",
+    "was",
+    "were",
+    "be",
+    "been",
+    "being",
+    "are",
+    "it",
+    "its",
+    "this",
+    "that",
+    "these",
+    "those",
+    "he",
+    "she",
+    "they",
+    "we",
+    "you",
+    "i",
+    "his",
+    "her",
+    "their",
+    "our",
+    "your",
+    "them",
+    "him",
+    "who",
+    "whom",
+    "which",
+    "what",
+    "when",
+    "where",
+    "why",
+    "how",
+    "not",
+    "no",
+    "so",
+    "than",
+    "then",
+    "there",
+    "here",
+    "also",
+    "after",
+    "before",
+    "over",
+    "under",
+    "into",
+    "out",
+    "up",
+    "down",
+    "about",
+    "said",
+    "says",
+    "say",
+    "would",
+    "could",
+    "should",
+    "will",
+    "can",
+    "may",
+    "might",
+    "has",
+    "have",
+    "had",
+    "do",
+    "does",
+    "did",
+    "just",
+    "more",
+    "most",
+    "some",
+    "any",
+    "all",
+    "one",
+    "two",
+    "very",
+    "new",
+    "like",
+    "told",
+    "according",
+    "police",
+    "officials",
+    "official",
+    "news",
+    "monday",
+    "tuesday",
+    "wednesday",
+    "thursday",
+    "friday",
+    "saturday",
+    "sunday",
+    "am",
+    "pm",
+    "mr",
+    "mrs",
+    "ms",
+];
+
+static STOPWORDS: LazyLock<HashSet<&'static str>> = LazyLock::new(|| STOP.iter().copied().collect());
+
+/// One article as the clusterer sees it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub(crate) struct Doc {
+    /// Content words of the title.
+    pub(crate) title: Bag,
+    /// Content words of the body.
+    pub(crate) body: Bag,
+    /// Capitalised words and numbers of title and body: names, places, counts.
+    pub(crate) entities: Bag,
+    /// simhash of the body's word 3-shingles; `None` for a body too short to fingerprint.
+    pub(crate) fingerprint: Option<u64>,
+}
+
+impl Doc {
+    pub(crate) fn new(title: &str, body: &str) -> Self {
+        let mut doc = Self::default();
+        for word in words(title) {
+            add_word(word, &mut doc.title, &mut doc.entities);
+        }
+        for word in words(body) {
+            add_word(word, &mut doc.body, &mut doc.entities);
+        }
+        doc.fingerprint = simhash(body);
+        doc
+    }
+}
+
+fn add_word(word: &str, bag: &mut Bag, entities: &mut Bag) {
+    let lower = word.to_lowercase();
+    let digit = word.starts_with(|c: char| c.is_ascii_digit());
+    if (lower.chars().count() < 2 && !digit) || STOPWORDS.contains(lower.as_str()) {
+        return;
+    }
+    let term = hash(lower.as_bytes());
+    *bag.entry(term).or_default() += 1.0;
+    if digit || word.starts_with(char::is_uppercase) {
+        *entities.entry(term).or_default() += 1.0;
+    }
+}
+
+/// The words of `text`, links left out (a page's list of related addresses is not its content).
+pub(crate) fn words(text: &str) -> impl Iterator<Item = &str> {
+    text.split_whitespace()
+        .filter(|chunk| {
+            !(chunk.starts_with("http://") || chunk.starts_with("https://") || chunk.starts_with("www."))
+        })
+        .flat_map(|chunk| chunk.split(|c: char| !c.is_alphanumeric()))
+        .filter(|w| !w.is_empty())
+}
+
+/// FNV-1a, 64 bits: stable across runs and platforms, so replays are reproducible.
+pub(crate) fn hash(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3))
+}
+
+/// Spreads a shingle's combined hash over all 64 bits (splitmix64's finaliser).
+fn mix(mut z: u64) -> u64 {
+    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    z ^ (z >> 31)
+}
+
+/// Charikar's simhash over lowercase word 3-shingles: texts that share most shingles get
+/// fingerprints a few bits apart.
+pub(crate) fn simhash(body: &str) -> Option<u64> {
+    let hashes: Vec<u64> = words(body).map(|w| hash(w.to_lowercase().as_bytes())).collect();
+    if hashes.len() < MIN_FINGERPRINT_WORDS {
+        return None;
+    }
+    let mut votes = [0i32; 64];
+    for w in hashes.windows(3) {
+        let h = mix(w[0] ^ w[1].rotate_left(21) ^ w[2].rotate_left(42));
+        for (bit, vote) in votes.iter_mut().enumerate() {
+            *vote += if h >> bit & 1 == 1 { 1 } else { -1 };
+        }
+    }
+    Some(votes.iter().enumerate().filter(|(_, v)| **v > 0).fold(0, |acc, (bit, _)| acc | 1 << bit))
+}
