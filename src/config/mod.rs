@@ -188,8 +188,27 @@ pub fn read(path: &Path) -> Result<Value, ConfigError> {
                 .try_parsing(true),
         )
         .build()
-        .and_then(config::Config::try_deserialize::<Value>)
+        .and_then(to_json)
         .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })
+}
+
+/// The layered config as JSON, for decoding.
+fn to_json(mut built: config::Config) -> Result<Value, config::ConfigError> {
+    finite_floats(&mut built.cache);
+    built.try_deserialize()
+}
+
+/// Replaces `nan` and `inf` (TOML allows both) by the largest finite number of their sign: JSON has
+/// no room for them, so they became `null` and a term's `weight = nan` silently took its
+/// category's weight. As the largest number, every range check rejects them, naming the key.
+fn finite_floats(value: &mut config::Value) {
+    match &mut value.kind {
+        config::ValueKind::Float(f) if f.is_nan() || *f == f64::INFINITY => *f = f64::MAX,
+        config::ValueKind::Float(f) if *f == f64::NEG_INFINITY => *f = f64::MIN,
+        config::ValueKind::Table(table) => table.values_mut().for_each(finite_floats),
+        config::ValueKind::Array(items) => items.iter_mut().for_each(finite_floats),
+        _ => {}
+    }
 }
 
 /// Deserializes and compiles a layered config tree, reporting every problem at once: unknown
