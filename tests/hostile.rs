@@ -7,7 +7,8 @@ mod common;
 use std::time::{Duration, Instant};
 
 use common::{
-    Daemon, Server, Signal, TestConfig, count_now, flashpoint, generated_site, secs, stderr, wait_until,
+    Daemon, Reply, Server, Signal, TestConfig, count_now, flashpoint, generated_site, secs, stderr,
+    wait_until,
 };
 
 const T: &str = "The army will strike deep inside enemy territory. ";
@@ -88,4 +89,56 @@ async fn sigterm_stops_the_process_whatever_blocking_tasks_do() {
     let code = daemon.exited().await;
     assert!(started.elapsed() < secs(6), "exited {:?} after SIGTERM", started.elapsed());
     assert_eq!(code, Some(0));
+}
+
+/// Issue 21 (6): a malformed `secret` line was echoed whole by the TOML error, and a secret
+/// of the wrong type was quoted in the type error: both reached the journal via `ExecStartPre`.
+#[tokio::test]
+async fn config_errors_never_show_a_secret() {
+    let cfg = TestConfig::new(&[], &["http://127.0.0.1:9/hook".to_string()], "");
+    let good = std::fs::read_to_string(&cfg.path).expect("config");
+    let bad = [
+        format!("{good}\n[[webhooks]]\nurl = \"http://127.0.0.1:9/b\"\nsecret = \"hunter2SECRET\n"),
+        format!("{good}\n[[webhooks]]\nurl = \"http://127.0.0.1:9/b\"\nsecret = 123456789\n"),
+    ];
+    for text in bad {
+        std::fs::write(&cfg.path, &text).expect("write config");
+        for args in [&["check-config"][..], &["once"][..]] {
+            let out = flashpoint(&cfg.path, args).await;
+            let all = format!("{}{}", stderr(&out), String::from_utf8_lossy(&out.stdout));
+            assert_eq!(out.status.code(), Some(78), "{args:?}: {all}");
+            assert!(all.contains("secret"), "{args:?}: the key is named: {all}");
+            assert!(!all.contains("hunter2") && !all.contains("123456789"), "{args:?}: {all}");
+        }
+    }
+}
+
+/// Issue 21 (7): a feed title holding `ESC[2J ESC[31m FAKE ERROR` reached the terminal raw, in
+/// the human log and in `flashpoint alerts`.
+#[tokio::test]
+async fn control_characters_never_reach_the_terminal() {
+    let site = Server::start().await;
+    let story = "<p>Defence minister said on Friday that the country will strike deep inside the neighbouring \
+                 province if attacks continue, and troops were placed on high alert along the border.</p>";
+    let title = "Minister warns \u{1b}[2J\u{1b}[31mFAKE ERROR\u{7}\u{9b}31m";
+    site.route(
+        "/feed",
+        Reply::ok(
+            "application/rss+xml",
+            format!(
+                "<rss version=\"2.0\"><channel><title>t</title><item><title>{title}</title><guid>1</guid>\
+                 <description><![CDATA[{story}]]></description></item></channel></rss>"
+            ),
+        ),
+    );
+    let cfg = TestConfig::new(&[("Feed", site.url("/feed"))], &[], "");
+    let log = common::once(&cfg.path).await;
+    assert!(log.contains("alert raised") && log.contains("FAKE ERROR"), "{log}");
+    let alerts = flashpoint(&cfg.path, &["alerts"]).await;
+    let table = String::from_utf8_lossy(&alerts.stdout).into_owned();
+    assert!(table.contains("FAKE ERROR"), "{table}");
+    for (what, text) in [("log", &log), ("alerts", &table)] {
+        let bad: Vec<char> = text.chars().filter(|c| c.is_control() && *c != '\n').collect();
+        assert!(bad.is_empty(), "{what} holds {bad:?}: {text}");
+    }
 }

@@ -13,6 +13,7 @@
 mod compile;
 mod decode;
 mod raw;
+mod redact;
 mod scoring;
 #[cfg(test)]
 mod tests;
@@ -55,9 +56,20 @@ pub struct Problem {
     pub env: Option<String>,
 }
 
+impl Problem {
+    /// The message, with the value quoted in it left out when the key holds a secret.
+    fn shown_message(&self) -> String {
+        if redact::is_secret_key(&self.key) {
+            redact::redact_values(&self.message)
+        } else {
+            self.message.clone()
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)?;
+        write!(f, "{}: {}", self.key, self.shown_message())?;
         match &self.env {
             Some(var) => write!(f, " (set by the environment variable {var})"),
             None => Ok(()),
@@ -96,7 +108,7 @@ impl ConfigError {
             Self::Invalid(problems) => problems
                 .iter()
                 .map(|p| match &p.env {
-                    Some(var) => format!("{var}: {}: {}", p.key, p.message),
+                    Some(var) => format!("{var}: {}: {}", p.key, p.shown_message()),
                     None => format!("{}: {p}", file.display()),
                 })
                 .collect(),
@@ -111,10 +123,11 @@ impl ConfigError {
             // The parser's own text names neither the file nor, once the `in FILE` the config
             // crate appends is left out, anything twice.
             Self::Read { path, source: config::ConfigError::FileParse { cause, .. } } => {
-                vec![format!("{}: {}", path.display(), cause.to_string().trim_end())]
+                let text = redact::redact_assignments(cause.to_string().trim_end());
+                vec![format!("{}: {text}", path.display())]
             }
             Self::Read { path, source } => {
-                let text = source.to_string();
+                let text = redact::redact_assignments(&source.to_string());
                 if text.contains(&path.display().to_string()) {
                     vec![text]
                 } else {
