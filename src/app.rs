@@ -215,7 +215,7 @@ fn spawn_pipeline(
 ) -> Result<impl Future<Output = ()> + use<>, AppError> {
     let fetcher = Fetcher::new(&rt.fetch)?;
     let (notifier, wakers) = Notifier::new(&rt.webhooks, &shared.store, rt.delivery, &rt.fetch.user_agent)?;
-    let notifier = notifier.watched(&shared.progress);
+    let notifier = notifier.watched(&shared.progress, &shared.health);
     let (items_tx, items_rx) = mpsc::channel(CHANNEL);
     let store = shared.store.clone();
     let poller = Poller::new(&rt.feeds, fetcher.clone(), store, rt.canon.clone(), items_tx, pacing(&rt))
