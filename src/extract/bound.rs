@@ -2,7 +2,8 @@
 //! elements for many start tags, so a page of 100,000 nested `<div>`s (600 kB) took minutes, and
 //! a 9 MB page of `<i></i>` built a tree of 360 MB. Before parsing, [`bound`] drops the tags that
 //! would nest deeper than [`MAX_DEPTH`] or come after the first [`MAX_ELEMENTS`] (their text is
-//! kept); [`parse_document`] then parses in slices and gives up at a deadline.
+//! kept), and the comments, scripts and styles nothing reads (JSON-LD is kept);
+//! [`parse_document`] then parses in slices and gives up at a deadline.
 
 use std::borrow::Cow;
 use std::time::Instant;
@@ -106,7 +107,8 @@ impl<'a> Nesting<'a> {
 }
 
 /// `html` with the tags dropped that would nest deeper than [`MAX_DEPTH`] or come after the
-/// first [`MAX_ELEMENTS`]; borrowed unchanged when none is.
+/// first [`MAX_ELEMENTS`], and without comments or the content of scripts (but JSON-LD) and
+/// styles; borrowed unchanged when there was nothing to leave out.
 #[must_use]
 pub(super) fn bound(html: &str) -> Cow<'_, str> {
     let bytes = html.as_bytes();
@@ -114,29 +116,42 @@ pub(super) fn bound(html: &str) -> Cow<'_, str> {
     let mut out = String::new();
     // Copied into `out` up to here (only once a tag was dropped).
     let mut copied = 0;
-    let mut dropping = false;
     let mut at = 0;
+    // Leaves out `html[from..to]`.
+    let cut = |out: &mut String, copied: &mut usize, from: usize, to: usize| {
+        out.push_str(&html[*copied..from]);
+        *copied = to;
+    };
     while let Some(offset) = memchr::memchr(b'<', &bytes[at..]) {
         let start = at + offset;
         let Some(tag) = scan_tag(html, start) else {
             at = skip_markup(bytes, start);
+            if bytes[start..].starts_with(b"<!--") {
+                // Nothing reads comments; the parser need not either.
+                cut(&mut out, &mut copied, start, at);
+            }
             continue;
         };
         let kept =
             if tag.end { nesting.end(&tag.name) } else { nesting.start(tag.name.clone(), tag.self_closing) };
         if !kept {
-            out.push_str(&html[copied..start]);
-            copied = tag.next;
-            dropping = true;
+            cut(&mut out, &mut copied, start, tag.next);
         }
         at = tag.next;
         if !tag.end && RAW_TEXT.contains(&&*tag.name) {
             at = raw_text_end(bytes, at, &tag.name);
+            // Scripts and styles are often half a news page, and nothing reads them but JSON-LD.
+            let unread = matches!(&*tag.name, "style" | "script")
+                && !html[start..tag.next].to_ascii_lowercase().contains("ld+json");
+            if unread && at > tag.next {
+                cut(&mut out, &mut copied, tag.next, at);
+            }
         } else if !tag.end && tag.name == "plaintext" {
             break;
         }
     }
-    if !dropping {
+    // Every cut ends past a `<`: nothing was left out while nothing was copied.
+    if copied == 0 {
         return Cow::Borrowed(html);
     }
     out.push_str(&html[copied..]);
@@ -255,12 +270,31 @@ mod tests {
     fn ordinary_markup_passes_unchanged() {
         let cases = [
             "<html><body><div><p>One<p>Two</div><ul><li>a<li>b</ul></body></html>",
-            "<p title='a > b' class=\"x>y\">text</p><!-- <div><div> --><br/><img src=x>",
-            "<script>if (a<b) { document.write('<div>'); }</script><style>p>a{}</style>",
+            "<p title='a > b' class=\"x>y\">text</p><br/><img src=x><script></script>",
+            "<script type=\"application/ld+json\">{\"a\": \"<div>\"}</script><textarea><b></textarea>",
             "<!doctype html><?xml x?><P>upper</P> a < b <3",
         ];
         for html in cases {
             assert!(matches!(bound(html), Cow::Borrowed(_)), "{html}");
+        }
+    }
+
+    #[test]
+    fn unread_markup_is_left_out() {
+        let cases = [
+            ("<p>a<!-- <div><div> -->b</p>", "<p>ab</p>"),
+            (
+                "<script>if (a<b) { x('<div>'); }</script><style>p>a{}</style>",
+                "<script></script><style></style>",
+            ),
+            ("<SCRIPT src=x>var a;</Script>ok", "<SCRIPT src=x></Script>ok"),
+            (
+                "<script type='application/LD+json'>{}</script>",
+                "<script type='application/LD+json'>{}</script>",
+            ),
+        ];
+        for (html, want) in cases {
+            assert_eq!(bound(html), want, "{html}");
         }
     }
 
