@@ -2,7 +2,7 @@
 //! elements for many start tags, so a page of 100,000 nested `<div>`s (600 kB) took minutes, and
 //! a 9 MB page of `<i></i>` built a tree of 360 MB. Before parsing, [`bound`] drops the tags that
 //! would nest deeper than [`MAX_DEPTH`] or come after the first [`MAX_ELEMENTS`] (their text is
-//! kept), and the comments, scripts and styles nothing reads (JSON-LD is kept);
+//! kept), and the comments, scripts, styles and inline SVG nothing reads (JSON-LD is kept);
 //! [`parse_document`] then parses in slices and gives up at a deadline.
 
 use std::borrow::Cow;
@@ -36,6 +36,10 @@ const VOID: &[&str] = &[
 /// Elements whose content is text up to their own end tag.
 const RAW_TEXT: &[&str] =
     &["script", "style", "textarea", "title", "xmp", "iframe", "noembed", "noframes", "noscript"];
+
+/// Elements whose content nothing reads (the extractor skips them; JSON-LD scripts excepted), left
+/// out up to their end tag.
+const UNREAD: &[&str] = &["script", "style", "noscript", "iframe", "svg", "template"];
 
 /// Elements a start tag of the same name closes when it is open nearby (`<li>` after `<li>`).
 const SIBLING_CLOSED: &[&str] = &[
@@ -107,8 +111,8 @@ impl<'a> Nesting<'a> {
 }
 
 /// `html` with the tags dropped that would nest deeper than [`MAX_DEPTH`] or come after the
-/// first [`MAX_ELEMENTS`], and without comments or the content of scripts (but JSON-LD) and
-/// styles; borrowed unchanged when there was nothing to leave out.
+/// first [`MAX_ELEMENTS`], and without comments or the content of [`UNREAD`] elements (JSON-LD
+/// kept); borrowed unchanged when there was nothing to leave out.
 #[must_use]
 pub(super) fn bound(html: &str) -> Cow<'_, str> {
     let bytes = html.as_bytes();
@@ -138,11 +142,12 @@ pub(super) fn bound(html: &str) -> Cow<'_, str> {
             cut(&mut out, &mut copied, start, tag.next);
         }
         at = tag.next;
-        if !tag.end && RAW_TEXT.contains(&&*tag.name) {
+        let opens = !tag.end && !tag.self_closing;
+        if opens && (RAW_TEXT.contains(&&*tag.name) || UNREAD.contains(&&*tag.name)) {
             at = raw_text_end(bytes, at, &tag.name);
             // Scripts and styles are often half a news page, and nothing reads them but JSON-LD.
-            let unread = matches!(&*tag.name, "style" | "script")
-                && !html[start..tag.next].to_ascii_lowercase().contains("ld+json");
+            let unread = UNREAD.contains(&&*tag.name)
+                && !(tag.name == "script" && html[start..tag.next].to_ascii_lowercase().contains("ld+json"));
             if unread && at > tag.next {
                 cut(&mut out, &mut copied, tag.next, at);
             }
