@@ -142,8 +142,10 @@ pub(super) fn bound(html: &str) -> Cow<'_, str> {
             cut(&mut out, &mut copied, start, tag.next);
         }
         at = tag.next;
-        let opens = !tag.end && !tag.self_closing;
-        if opens && (RAW_TEXT.contains(&&*tag.name) || UNREAD.contains(&&*tag.name)) {
+        // A slash does not close an HTML raw-text element (`<script src=x />` runs on); it
+        // closes a foreign one (`<svg/>`).
+        let raw = !tag.end && RAW_TEXT.contains(&&*tag.name);
+        if raw || !tag.end && !tag.self_closing && UNREAD.contains(&&*tag.name) {
             at = raw_text_end(bytes, at, &tag.name);
             // Scripts and styles are often half a news page, and nothing reads them but JSON-LD.
             let unread = UNREAD.contains(&&*tag.name)
