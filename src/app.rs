@@ -216,7 +216,7 @@ fn spawn_pipeline(
 ) -> Result<impl Future<Output = ()> + use<>, AppError> {
     let fetcher = Fetcher::new(&rt.fetch)?;
     let (notifier, wakers) = Notifier::new(&rt.webhooks, &shared.store, rt.delivery, &rt.fetch.user_agent)?;
-    let notifier = notifier.watched(&shared.progress);
+    let notifier = notifier.watched(&shared.progress, &shared.health);
     let (items_tx, items_rx) = mpsc::channel(CHANNEL);
     let store = shared.store.clone();
     let poller = Poller::new(&rt.feeds, fetcher.clone(), store, rt.canon.clone(), items_tx, pacing(&rt))
@@ -278,7 +278,10 @@ fn spawn_stages(
     let extractor = Arc::new(rt.extractor);
     let cores = std::thread::available_parallelism().map_or(2, std::num::NonZero::get);
     let extract = shared.stage(Stage::Extract, cores);
-    tracker.spawn(extract.run(pages_rx, articles_tx, move |f| extract_page(Arc::clone(&extractor), f)));
+    let store = shared.store.clone();
+    tracker.spawn(
+        extract.run(pages_rx, articles_tx, move |f| extract_page(Arc::clone(&extractor), store.clone(), f)),
+    );
     let (live, canon) = (Arc::clone(&shared.live), Arc::new(rt.canon));
     tracker.spawn(shared.stage(Stage::Score, 1).run(articles_rx, scored_tx, move |e| {
         // The rules in force when the article reaches this stage score all of it.

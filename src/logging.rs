@@ -32,6 +32,39 @@ pub fn resolve(requested: Format, journal_stream: bool) -> Format {
     }
 }
 
+/// `text` fit for a terminal: control characters (escape sequences, bell, carriage return, the
+/// C1 controls), and line breaks too unless `keep_newlines`, written as `\u{1b}`. Feed titles and
+/// page text are anyone's, and `ESC[2J` clears the screen of whoever reads the log.
+#[must_use]
+pub fn printable(text: &str, keep_newlines: bool) -> std::borrow::Cow<'_, str> {
+    let escaped = |c: char| c.is_control() && c != '\t' && !(keep_newlines && c == '\n');
+    if !text.chars().any(escaped) {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 16);
+    for c in text.chars() {
+        if escaped(c) {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
+/// Field values with their control characters escaped, line breaks included: a feed title holding
+/// `ESC[2J` must not clear the terminal of whoever reads the log, nor a `\n` forge a log line.
+/// (The JSON and journal formats quote values themselves.)
+fn printable_fields() -> impl for<'w> tracing_subscriber::fmt::FormatFields<'w> {
+    use tracing_subscriber::field::MakeExt as _;
+    tracing_subscriber::fmt::format::debug_fn(|writer, field, value| {
+        let text = format!("{value:?}");
+        let text = printable(&text, false);
+        if field.name() == "message" { write!(writer, "{text}") } else { write!(writer, "{field}={text}") }
+    })
+    .delimited(" ")
+}
+
 /// Installs the global subscriber. `level` is used when `RUST_LOG` is unset; a noisy dependency
 /// is kept at `warn`.
 pub fn init(requested: Format, level: &str) {
@@ -41,7 +74,10 @@ pub fn init(requested: Format, level: &str) {
     let format = resolve(requested, std::env::var_os("JOURNAL_STREAM").is_some());
     let registry = tracing_subscriber::registry().with(filter);
     let plain = |ansi: bool, time: bool| {
-        let layer = tracing_subscriber::fmt::layer().with_ansi(ansi).with_writer(std::io::stderr);
+        let layer = tracing_subscriber::fmt::layer()
+            .with_ansi(ansi)
+            .fmt_fields(printable_fields())
+            .with_writer(std::io::stderr);
         if time { layer.boxed() } else { layer.without_time().boxed() }
     };
     let output = match format {
@@ -59,6 +95,20 @@ pub fn init(requested: Format, level: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_escaped() {
+        let cases = [
+            ("plain text", true, "plain text"),
+            ("a\u{1b}[2Jb", true, "a\\u{1b}[2Jb"),
+            ("one\ntwo\r", true, "one\ntwo\\u{d}"),
+            ("one\ntwo", false, "one\\u{a}two"),
+            ("tab\tbell\u{7}c1\u{9b}", true, "tab\tbell\\u{7}c1\\u{9b}"),
+        ];
+        for (text, keep, want) in cases {
+            assert_eq!(printable(text, keep), want, "{text:?}");
+        }
+    }
 
     #[test]
     fn auto_follows_the_journal() {

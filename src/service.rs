@@ -198,6 +198,8 @@ pub struct Health {
     degraded: Mutex<Option<String>>,
     /// When the last alert was raised.
     last_alert: Mutex<Option<String>>,
+    /// Why a delivery worker cannot use the outbox; `None` while it can.
+    outbox: Mutex<Option<String>>,
 }
 
 impl Health {
@@ -217,10 +219,16 @@ impl Health {
         *self.problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = problem;
     }
 
-    /// The current problem, if any.
+    /// Records whether a delivery worker can use the outbox: `None` for yes.
+    pub fn set_outbox(&self, problem: Option<String>) {
+        *self.outbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = problem;
+    }
+
+    /// The current problem, if any: the latest check's, else the outbox's.
     #[must_use]
     pub fn problem(&self) -> Option<String> {
-        self.problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone()
+        let checked = self.problem.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone();
+        checked.or_else(|| self.outbox.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clone())
     }
 
     /// Records whether the service is degraded: `None` for not.

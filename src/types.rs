@@ -65,6 +65,24 @@ pub fn strip_urls(text: &str) -> String {
     out
 }
 
+/// `url` fit for a log: user name and password replaced by `***`, each query value by `***`,
+/// no fragment. A feed's address may carry its credentials (`https://user:pass@…?apikey=…`).
+#[must_use]
+pub fn redact_url(url: &url::Url) -> String {
+    let mut out = url.clone();
+    if !out.username().is_empty() || out.password().is_some() {
+        // Fails only for URLs that cannot have credentials, which then have none.
+        let _ = out.set_password(None);
+        let _ = out.set_username("***");
+    }
+    if out.query().is_some() {
+        let keys: Vec<String> = out.query_pairs().map(|(k, _)| k.into_owned()).collect();
+        out.query_pairs_mut().clear().extend_pairs(keys.iter().map(|k| (k, "***")));
+    }
+    out.set_fragment(None);
+    out.to_string()
+}
+
 /// Validators of a feed's last response, sent back for a conditional GET.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -211,6 +229,18 @@ mod tests {
     }
 
     /// Issue 20: a failed POST logged and stored the HTTP client's error, webhook URL included.
+    #[test]
+    fn urls_are_redacted_for_logs() {
+        let cases = [
+            ("https://a.example/feed", "https://a.example/feed"),
+            ("http://user:pass@a.example/f?apikey=k1&x=2#frag", "http://***@a.example/f?apikey=***&x=***"),
+            ("https://token@a.example/?secret", "https://***@a.example/?secret=***"),
+        ];
+        for (url, want) in cases {
+            assert_eq!(redact_url(&url::Url::parse(url).expect("url")), want, "{url}");
+        }
+    }
+
     #[test]
     fn urls_are_stripped_from_error_text() {
         let cases = [

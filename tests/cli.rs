@@ -94,7 +94,9 @@ fn check_config_lists_every_problem_where_it_is() {
     assert_eq!(
         lines,
         [
-            format!("{file}: scoring.terms[\"strike\"].weight: must be a non-zero number"),
+            format!(
+                "{file}: scoring.terms[\"strike\"].weight: must be a non-zero number between -1000 and 1000"
+            ),
             format!("{file}: scoring.threshold: invalid type: string \"high\", expected f64"),
             "FLASHPOINT__FETCH__TIMOUT: fetch.timout: unknown key".to_string(),
         ]

@@ -94,7 +94,7 @@ async fn sighup_swaps_good_rules_and_keeps_the_old_ones_on_a_bad_config() {
     daemon.signal(Signal::Hup);
     wait_until(secs(30), "the refusal", || daemon.log().contains("reload refused")).await;
     let text = daemon.log();
-    assert!(text.contains("scoring.threshold: must be a number above zero"), "{text}");
+    assert!(text.contains("scoring.threshold: must be a number above 0 and at most 1000000"), "{text}");
     assert!(text.contains(".phrase: must not be empty"), "{text}");
     assert!(text.contains("category \"nonesuch\" has no weight"), "{text}");
     let attack = ("two", "Militants attacked a police post on Monday, killing two constables.");

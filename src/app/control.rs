@@ -91,8 +91,16 @@ pub(super) async fn reload_on_request(
             request = requests.recv() => if request.is_none() { return },
         }
         service::reloading();
-        // Reading a small file and compiling the rules takes milliseconds: fine on this task.
-        reload(&path, &live);
+        // Reading the file is I/O that may hang (a stalled network mount), and compiling the rules
+        // is CPU work: neither belongs on this task, nor may either hold up a stop.
+        let job = tokio::task::spawn_blocking({
+            let (path, live) = (path.clone(), Arc::clone(&live));
+            move || reload(&path, &live)
+        });
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = job => {}
+        }
         // Either way the service runs on, with the new rules or the old.
         service::ready();
     }

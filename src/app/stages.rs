@@ -7,19 +7,19 @@ use std::sync::Arc;
 
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
-use tracing::{error, info};
+use tracing::{error, info, warn};
 
 use super::stories::{Stored as StoryInput, Stories};
 use crate::canon::Canonicalizer;
 use crate::extract::{self, Article, Extractor};
 use crate::feed::NewItem;
-use crate::fetch::pages::{PageOf, PageOutcome, fetch_page};
+use crate::fetch::pages::{PageOf, PageOutcome, fetch_page, next_try};
 use crate::fetch::{Fetcher, Page};
 use crate::notify::{self, Wakers, Webhook};
 use crate::score::{NewAlert, Scorer};
 use crate::service::{Health, Progress, Stage};
 use crate::store::{NewArticle, Store};
-use crate::types::chain;
+use crate::types::{chain, redact_url};
 
 /// A page fetched (or given up on) for an item.
 #[derive(Debug)]
@@ -110,25 +110,46 @@ pub(super) async fn fetch_item(fetcher: Fetcher, store: Store, item: NewItem) ->
     }
 }
 
-/// Decodes and extracts on a blocking thread: parsing is CPU work.
-pub(super) async fn extract_page(extractor: Arc<Extractor>, fetched: Fetched) -> Option<Extracted> {
+/// Decodes and extracts on a blocking thread: parsing is CPU work. A page not extracted within
+/// [`extract::DEADLINE`] counts as a failed try of the item, like a failed fetch: it is tried
+/// again later, and after the last try the feed's own text is used.
+pub(super) async fn extract_page(
+    extractor: Arc<Extractor>,
+    store: Store,
+    fetched: Fetched,
+) -> Option<Extracted> {
     let feed = fetched.item.feed.name.clone();
     let result = tokio::task::spawn_blocking(move || {
+        let deadline = std::time::Instant::now() + extract::DEADLINE;
         let Fetched { item, page } = fetched;
         let feed_text = extract::html_to_text(&item.feed_html);
         let final_url = page.as_ref().map(|p| p.final_url.clone());
         let article = match page {
             Some(page) => {
                 let html = extract::decode(&page.body, page.content_type.as_deref());
-                extractor.extract(&html, &page.final_url, &feed_text)
+                drop(page.body);
+                extractor.extract_by(&html, &page.final_url, &feed_text, deadline)
             }
-            None => Article::from_feed(feed_text),
+            None => Ok(Article::from_feed(feed_text.clone())),
         };
-        Extracted { item, article, final_url }
+        (article.map_err(|overrun| (overrun, feed_text)), item, final_url)
     })
     .await;
     match result {
-        Ok(extracted) => Some(extracted),
+        Ok((Ok(article), item, final_url)) => Some(Extracted { item, article, final_url }),
+        Ok((Err((overrun, feed_text)), item, final_url)) => {
+            let retry = next_try(item.attempts, chrono::Utc::now());
+            let link = final_url.as_ref().map(redact_url).unwrap_or_default();
+            warn!(feed = %feed, url = %link, error = %overrun, retry = retry.is_some(), "page extraction failed");
+            let Some(at) = retry else {
+                return Some(Extracted { item, article: Article::from_feed(feed_text), final_url });
+            };
+            let (key, error) = (item.key.clone(), format!("{overrun} (page {link})"));
+            if let Err(e) = store.blocking(move |s| s.inbox_failed(&key, &error, at)).await {
+                warn!(error = %chain(&e), "cannot record page error");
+            }
+            None
+        }
         Err(err) => {
             error!(feed = %feed, error = %err, "extraction panicked");
             None

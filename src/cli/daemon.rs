@@ -22,7 +22,7 @@ pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
             return Exit::Failure;
         }
     };
-    runtime.block_on(async {
+    let exit = runtime.block_on(async {
         match app::run(rt, config_path, mode, app::unix_signals()).await {
             Ok(None) => Exit::Ok,
             Ok(Some(summary)) => {
@@ -34,8 +34,16 @@ pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
                 Exit::Failure
             }
         }
-    })
+    });
+    // The stop grace is spent: a blocking task still running (a database call waiting on a lock,
+    // a page being parsed) must not hold the process, and dropping the runtime would wait for it.
+    // What it was doing stays in the inbox or the outbox for the next start.
+    runtime.shutdown_timeout(LEFTOVER_GRACE);
+    exit
 }
+
+/// How long blocking tasks still running after the pipeline stopped are waited for.
+const LEFTOVER_GRACE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How `once` exits: [`Exit::Incomplete`] when every feed it polled failed or a delivery was
 /// dead-lettered, so that cron and timers see that nothing (or not everything) worked.

@@ -209,8 +209,12 @@ fn with_store(rt: &Runtime, f: impl FnOnce(&Store) -> anyhow::Result<()>) -> Exi
 /// other write error exits 1, said on stderr.
 pub(crate) fn write_stdout(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
+    // Titles, page text and feed names are anyone's: no escape sequence of theirs reaches the
+    // terminal.
+    let text = args.to_string();
+    let text = crate::logging::printable(&text, true);
     let mut stdout = std::io::stdout().lock();
-    if let Err(err) = stdout.write_fmt(args).and_then(|()| stdout.flush()) {
+    if let Err(err) = stdout.write_all(text.as_bytes()).and_then(|()| stdout.flush()) {
         if err.kind() == std::io::ErrorKind::BrokenPipe {
             std::process::exit(0);
         }

@@ -5,7 +5,8 @@
 //! Scoring and webhooks have their own files; the duration and URL readers every section uses
 //! are at the end of this one.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -54,7 +55,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             "must not be shorter than feeds_defaults.min_interval",
         ));
     }
-    let feeds = compile_feeds(&settings.feeds, default_interval, &mut problems);
+    let feeds = compile_feeds(&settings.feeds, default_interval, &canon, &mut problems);
     let extractor = compile_sites(&settings.sites, settings.extract.min_chars, &mut problems);
     let scorer = compile_scoring(&settings.scoring, &settings.base, &mut problems);
     let feed_names: HashSet<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
@@ -155,9 +156,16 @@ fn user_agent(contact: &str) -> String {
     }
 }
 
-fn compile_feeds(feeds: &[FeedConfig], default_interval: Duration, problems: &mut Vec<Problem>) -> Vec<Feed> {
+/// The feeds, each named once and listed once: two addresses that differ only in what
+/// canonicalization drops (host case, fragment, tracking parameters) are the same feed.
+fn compile_feeds(
+    feeds: &[FeedConfig],
+    default_interval: Duration,
+    canon: &Canonicalizer,
+    problems: &mut Vec<Problem>,
+) -> Vec<Feed> {
     let mut names = HashSet::new();
-    let mut urls = HashSet::new();
+    let mut urls = HashMap::new();
     let mut out = Vec::new();
     for (i, feed) in feeds.iter().enumerate() {
         let key = format!("feeds[{i}]");
@@ -172,9 +180,17 @@ fn compile_feeds(feeds: &[FeedConfig], default_interval: Duration, problems: &mu
             .as_deref()
             .map_or(default_interval, |t| duration(&format!("{key}.interval"), t, problems));
         let Some(url) = http_url(&format!("{key}.url"), &feed.url, problems) else { continue };
-        if !urls.insert(url.clone()) {
-            problems.push(problem(format!("{key}.url"), format!("{url} is listed twice")));
-            continue;
+        match urls.entry(canon.canonical(&url)) {
+            Entry::Occupied(first) => {
+                problems.push(problem(
+                    format!("{key}.url"),
+                    format!("is the same feed as feeds[{}]", first.get()),
+                ));
+                continue;
+            }
+            Entry::Vacant(slot) => {
+                slot.insert(i);
+            }
         }
         out.push(Feed { name: name.to_string(), url, interval });
     }

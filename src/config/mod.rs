@@ -14,6 +14,7 @@ mod compile;
 mod decode;
 mod lexicons;
 mod raw;
+mod redact;
 mod scoring;
 #[cfg(test)]
 mod tests;
@@ -56,9 +57,20 @@ pub struct Problem {
     pub env: Option<String>,
 }
 
+impl Problem {
+    /// The message, with the value quoted in it left out when the key holds a secret.
+    fn shown_message(&self) -> String {
+        if redact::is_secret_key(&self.key) {
+            redact::redact_values(&self.message)
+        } else {
+            self.message.clone()
+        }
+    }
+}
+
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.key, self.message)?;
+        write!(f, "{}: {}", self.key, self.shown_message())?;
         match &self.env {
             Some(var) => write!(f, " (set by the environment variable {var})"),
             None => Ok(()),
@@ -97,7 +109,7 @@ impl ConfigError {
             Self::Invalid(problems) => problems
                 .iter()
                 .map(|p| match &p.env {
-                    Some(var) => format!("{var}: {}: {}", p.key, p.message),
+                    Some(var) => format!("{var}: {}: {}", p.key, p.shown_message()),
                     None => format!("{}: {p}", file.display()),
                 })
                 .collect(),
@@ -112,10 +124,11 @@ impl ConfigError {
             // The parser's own text names neither the file nor, once the `in FILE` the config
             // crate appends is left out, anything twice.
             Self::Read { path, source: config::ConfigError::FileParse { cause, .. } } => {
-                vec![format!("{}: {}", path.display(), cause.to_string().trim_end())]
+                let text = redact::redact_assignments(cause.to_string().trim_end());
+                vec![format!("{}: {text}", path.display())]
             }
             Self::Read { path, source } => {
-                let text = source.to_string();
+                let text = redact::redact_assignments(&source.to_string());
                 if text.contains(&path.display().to_string()) {
                     vec![text]
                 } else {
@@ -193,8 +206,27 @@ pub fn read(path: &Path) -> Result<Value, ConfigError> {
                 .try_parsing(true),
         )
         .build()
-        .and_then(config::Config::try_deserialize::<Value>)
+        .and_then(to_json)
         .map_err(|source| ConfigError::Read { path: path.to_path_buf(), source })
+}
+
+/// The layered config as JSON, for decoding.
+fn to_json(mut built: config::Config) -> Result<Value, config::ConfigError> {
+    finite_floats(&mut built.cache);
+    built.try_deserialize()
+}
+
+/// Replaces `nan` and `inf` (TOML allows both) by the largest finite number of their sign: JSON has
+/// no room for them, so they became `null` and a term's `weight = nan` silently took its
+/// category's weight. As the largest number, every range check rejects them, naming the key.
+fn finite_floats(value: &mut config::Value) {
+    match &mut value.kind {
+        config::ValueKind::Float(f) if f.is_nan() || *f == f64::INFINITY => *f = f64::MAX,
+        config::ValueKind::Float(f) if *f == f64::NEG_INFINITY => *f = f64::MIN,
+        config::ValueKind::Table(table) => table.values_mut().for_each(finite_floats),
+        config::ValueKind::Array(items) => items.iter_mut().for_each(finite_floats),
+        _ => {}
+    }
 }
 
 /// Deserializes and compiles a layered config tree, reporting every problem at once: unknown

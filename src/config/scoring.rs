@@ -137,10 +137,30 @@ fn compile_relevance(
     }
 }
 
+/// Largest weight of a term or category, either sign: far beyond any real one (the built-in
+/// ones are at most 10), and small enough that no sum of matches leaves the finite numbers.
+pub const MAX_WEIGHT: f64 = 1000.0;
+
+/// Largest alert threshold.
+pub const MAX_THRESHOLD: f64 = 1_000_000.0;
+
+/// Whether `w` is a usable weight: non-zero, within ±[`MAX_WEIGHT`].
+fn is_weight(w: f64) -> bool {
+    w != 0.0 && (-MAX_WEIGHT..=MAX_WEIGHT).contains(&w)
+}
+
+/// What a bad weight is told.
+fn weight_range() -> String {
+    format!("must be a non-zero number between -{MAX_WEIGHT} and {MAX_WEIGHT}")
+}
+
 /// The alert threshold: positive.
 fn compile_thresholds(scoring: &ScoringConfig, problems: &mut Vec<Problem>) -> Thresholds {
-    if !scoring.threshold.is_finite() || scoring.threshold <= 0.0 {
-        problems.push(problem("scoring.threshold", "must be a number above zero"));
+    if !(scoring.threshold > 0.0 && scoring.threshold <= MAX_THRESHOLD) {
+        problems.push(problem(
+            "scoring.threshold",
+            format!("must be a number above 0 and at most {MAX_THRESHOLD}"),
+        ));
     }
     Thresholds { threshold: scoring.threshold }
 }
@@ -154,10 +174,10 @@ fn category_weights<'a>(
     for (name, category) in configured {
         let key = format!("scoring.categories.{name}.weight");
         match category.weight {
-            Some(w) if w.is_finite() && w != 0.0 => {
+            Some(w) if is_weight(w) => {
                 categories.insert(name.as_str(), w);
             }
-            Some(_) => problems.push(problem(key, "must be a non-zero number")),
+            Some(_) => problems.push(problem(key, weight_range())),
             None => problems.push(problem(key, "is missing")),
         }
     }
@@ -174,8 +194,8 @@ fn compile_term(
 ) -> Option<Term> {
     let category = t.category.trim();
     let weight = match (t.weight, categories.get(category)) {
-        (Some(w), _) if !w.is_finite() || w == 0.0 => {
-            problems.push(problem(format!("{key}.weight"), "must be a non-zero number"));
+        (Some(w), _) if !is_weight(w) => {
+            problems.push(problem(format!("{key}.weight"), weight_range()));
             None
         }
         (Some(w), _) | (None, Some(&w)) => Some(w),

@@ -14,7 +14,7 @@ fn parse(toml_text: &str) -> Result<Runtime, ConfigError> {
     let value: Value = config::Config::builder()
         .add_source(config::File::from_str(toml_text, config::FileFormat::Toml))
         .build()
-        .and_then(config::Config::try_deserialize)
+        .and_then(super::to_json)
         .expect("test toml parses");
     build(&value)
 }
@@ -34,6 +34,60 @@ fn empty_config_takes_defaults() {
     assert!(rt.fetch.user_agent.starts_with("Flashpoint/"));
     assert_eq!(rt.delivery.max_age, Duration::from_hours(24));
     assert_eq!(rt.stories, crate::story::Settings::default(), "the stage's own defaults");
+}
+
+/// Issue 21 (5): `weight = 1e308` was accepted and made scores infinite (two such terms NaN),
+/// whose alerts could then be neither delivered nor listed; `nan` and `inf` silently became the
+/// category's weight.
+#[test]
+fn absurd_weights_and_thresholds_are_refused_with_the_range() {
+    let cases = [
+        ("weight = 1e308", "threshold = 6.0", "scoring.terms[\"strike\"].weight"),
+        ("weight = -2000.0", "threshold = 6.0", "scoring.terms[\"strike\"].weight"),
+        ("weight = nan", "threshold = 6.0", "scoring.terms[\"strike\"].weight"),
+        ("weight = inf", "threshold = 6.0", "scoring.terms[\"strike\"].weight"),
+        ("weight = -inf", "threshold = 6.0", "scoring.terms[\"strike\"].weight"),
+        ("weight = 4.0", "threshold = 1e300", "scoring.threshold"),
+        ("weight = 4.0", "threshold = nan", "scoring.threshold"),
+        ("weight = 4.0", "threshold = inf", "scoring.threshold"),
+    ];
+    for (weight, threshold, key) in cases {
+        let text = format!(
+            "[scoring]\n{threshold}\n[[scoring.terms]]\nphrase = \"strike\"\ncategory = \"threaten\"\n{weight}\n"
+        );
+        let err = parse(&text).expect_err(&text);
+        assert_eq!(keys(&err), [key], "{text}");
+        let ConfigError::Invalid(problems) = &err else { unreachable!() };
+        assert!(problems[0].message.contains("1000"), "{text}: {}", problems[0].message);
+    }
+    let text = "[scoring.categories.odd]\nweight = inf\n";
+    assert_eq!(keys(&parse(text).expect_err(text)), ["scoring.categories.odd.weight"]);
+}
+
+/// Issue 21 (9): `https://A.EXAMPLE/feed#x` was not caught as the feed `https://a.example/feed`.
+#[test]
+fn duplicate_feeds_are_found_by_canonical_url() {
+    let cases = [
+        ("https://A.EXAMPLE/feed#x", true),
+        ("https://a.example/feed?utm_source=x", true),
+        ("https://a.example:443/feed", true),
+        ("https://a.example/feed?page=2", false),
+        ("https://a.example/other", false),
+    ];
+    for (second, duplicate) in cases {
+        let text = format!(
+            "[[feeds]]\nname = \"A\"\nurl = \"https://a.example/feed\"\n[[feeds]]\nname = \"B\"\nurl = \"{second}\"\n"
+        );
+        match parse(&text) {
+            Err(err) if duplicate => {
+                let ConfigError::Invalid(problems) = &err else { panic!("{second}: {err}") };
+                assert_eq!(keys(&err), ["feeds[1].url"], "{second}");
+                assert_eq!(problems[0].message, "is the same feed as feeds[0]", "{second}");
+            }
+            Ok(rt) if !duplicate => assert_eq!(rt.feeds.len(), 2, "{second}"),
+            other => panic!("{second}: {other:?}"),
+        }
+    }
 }
 
 #[test]

@@ -10,18 +10,21 @@
 //! The page is parsed once; every method reads the same tree.
 
 mod boilerplate;
+mod bound;
 mod charset;
 mod generic;
 mod meta;
 mod text;
 
 use std::sync::LazyLock;
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, FixedOffset};
 use scraper::{Html, Selector};
 use serde::Serialize;
 use url::Url;
 
+pub use bound::Overrun;
 pub use charset::decode;
 pub use text::html_to_text;
 
@@ -124,6 +127,10 @@ impl Article {
     }
 }
 
+/// Time one page may take before it counts as failed; pages take milliseconds, and the caps on
+/// depth and elements keep even hostile ones well under a second.
+pub const DEADLINE: Duration = Duration::from_secs(5);
+
 /// The compiled extraction rules.
 #[derive(Debug, Clone)]
 pub struct Extractor {
@@ -150,10 +157,26 @@ impl Extractor {
     }
 
     /// Extracts the article of `html`, fetched from `url`; `feed_text` is the feed's own content or
-    /// summary (plain text), the last resort.
+    /// summary (plain text), the last resort, and all there is of a page that overruns
+    /// [`DEADLINE`].
     #[must_use]
     pub fn extract(&self, html: &str, url: &Url, feed_text: &str) -> Article {
-        let doc = Html::parse_document(html);
+        self.extract_by(html, url, feed_text, Instant::now() + DEADLINE)
+            .unwrap_or_else(|Overrun| Article::from_feed(feed_text.trim().to_string()))
+    }
+
+    /// [`Extractor::extract`], giving up on a page not parsed by `deadline`.
+    ///
+    /// # Errors
+    /// [`Overrun`] when the deadline passes first.
+    pub fn extract_by(
+        &self,
+        html: &str,
+        url: &Url,
+        feed_text: &str,
+        deadline: Instant,
+    ) -> Result<Article, Overrun> {
+        let doc = bound::parse_document(html, deadline)?;
         let title = page_title(&doc);
         let canonical = doc
             .select(&CANONICAL)
@@ -183,7 +206,15 @@ impl Extractor {
         };
         let (body, method) = self.choose(site, page_body, feed_text);
         let language = meta::language(&body);
-        Article { title, canonical, published: meta.published, author: meta.author, language, body, method }
+        Ok(Article {
+            title,
+            canonical,
+            published: meta.published,
+            author: meta.author,
+            language,
+            body,
+            method,
+        })
     }
 
     /// The first method with enough text; when none has, the feed's text if any, else the longest.

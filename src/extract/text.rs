@@ -2,7 +2,7 @@
 
 use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
-use scraper::{ElementRef, Html, Node};
+use scraper::{ElementRef, Node};
 
 /// Elements whose content is never article text.
 const SKIPPED: &[&str] = &[
@@ -165,7 +165,7 @@ pub fn html_to_text(fragment: &str) -> String {
     if !fragment.contains('<') && !fragment.contains('&') {
         return fragment.split_whitespace().collect::<Vec<_>>().join(" ");
     }
-    let doc = Html::parse_fragment(fragment);
+    let doc = super::bound::parse_fragment(fragment);
     element_text(doc.root_element(), &|_| false)
 }
 

@@ -23,7 +23,7 @@ use crate::canon::Canonicalizer;
 use crate::fetch::{FeedResponse, FetchError, Fetcher};
 use crate::service::{Progress, Stage};
 use crate::store::{Failed, InboxItem, Store, StoreError};
-use crate::types::{cause_first, chain};
+use crate::types::{cause_first, chain, redact_url};
 
 /// A feed, ready to poll.
 #[derive(Debug, Clone)]
@@ -257,7 +257,7 @@ impl Poller {
                     .blocking(move |s| s.record_feed_error(&url, &name, &msg, Failed::Poll))
                     .await
                     .unwrap_or(0);
-                warn!(feed = %feed.name, url = %feed.url, error = %message, consecutive_failures = failures, "feed poll failed; backing off");
+                warn!(feed = %feed.name, url = %redact_url(&feed.url), error = %message, consecutive_failures = failures, "feed poll failed; backing off");
                 let hint = if let PollError::Fetch(e) = &err { e.retry_after() } else { None };
                 Polled { ok: false, hint }
             }

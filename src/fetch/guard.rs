@@ -48,16 +48,10 @@ fn is_public_v4(ip: Ipv4Addr) -> bool {
 }
 
 fn is_public_v6(ip: Ipv6Addr) -> bool {
-    if let Some(v4) = ip.to_ipv4_mapped() {
+    if let Some(v4) = embedded_v4(ip) {
         return is_public_v4(v4);
     }
     let seg = ip.segments();
-    // NAT64 embeds an IPv4 address in its last 32 bits.
-    if seg[0] == 0x64 && seg[1] == 0xff9b && seg[2..6] == [0, 0, 0, 0] {
-        let [a, b] = seg[6].to_be_bytes();
-        let [c, d] = seg[7].to_be_bytes();
-        return is_public_v4(Ipv4Addr::new(a, b, c, d));
-    }
     !(ip.is_unspecified()
         || ip.is_loopback()
         || ip.is_multicast()
@@ -65,6 +59,26 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         || (seg[0] & 0xffc0) == 0xfe80 // link-local
         || seg[0] == 0x2001 && seg[1] == 0x0db8 // documentation
         || seg[..6] == [0, 0, 0, 0, 0, 0]) // IPv4-compatible, deprecated
+}
+
+/// The IPv4 address an IPv6 address carries, by which it reaches that IPv4 host: IPv4-mapped
+/// (`::ffff:0:0/96`), IPv4-translated (`::ffff:0:0:0/96`), NAT64 (`64:ff9b::/96`, `64:ff9b:1::/48`),
+/// 6to4 (`2002::/16`) and Teredo (`2001::/32`, the client address inverted). Judged as IPv6, a
+/// loopback or metadata address wrapped in one of these passed as public.
+fn embedded_v4(ip: Ipv6Addr) -> Option<Ipv4Addr> {
+    if let Some(v4) = ip.to_ipv4_mapped() {
+        return Some(v4);
+    }
+    let seg = ip.segments();
+    let v4 = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
+    match seg {
+        [0, 0, 0, 0, 0xffff, 0, hi, lo]
+        | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo]
+        | [0x64, 0xff9b, 1, .., hi, lo]
+        | [0x2002, hi, lo, ..] => Some(v4(hi, lo)),
+        [0x2001, 0, .., hi, lo] => Some(v4(!hi, !lo)),
+        _ => None,
+    }
 }
 
 /// Refuses a URL whose host is an IP literal outside the public internet; names are left to the
@@ -135,6 +149,16 @@ mod tests {
             ("64:ff9b::a00:1", false),
             ("2606:4700::1111", true),
             ("2001:db8::1", false),
+            // Issue 21 (8): IPv4 addresses wrapped in IPv6 are judged as what they reach.
+            ("2002:7f00:1::", false),
+            ("2002:a9fe:a9fe::1", false),
+            ("2002:c0a8:101::1", false),
+            ("2002:808:808::1", true),
+            ("::ffff:0:7f00:1", false),
+            ("::ffff:0:808:808", true),
+            ("64:ff9b:1::7f00:1", false),
+            ("2001:0:4136:e378:8000:63bf:80ff:fffe", false),
+            ("2001:0:4136:e378:8000:63bf:f7f7:f7f7", true),
         ];
         for (ip, want) in cases {
             assert_eq!(is_public(ip.parse().expect("ip")), want, "{ip}");

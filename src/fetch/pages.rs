@@ -11,7 +11,7 @@ use url::Url;
 
 use super::{FetchError, Fetcher, Page};
 use crate::store::{Failed, Store};
-use crate::types::{cause_first, chain};
+use crate::types::{cause_first, chain, redact_url};
 
 /// Page fetches of one item after which a failing page gives way to the feed's own text.
 pub const PAGE_ATTEMPTS: u32 = 3;
@@ -27,8 +27,14 @@ pub fn retry_delay(attempts: u32) -> Duration {
 /// `None` when it is not (a permanent failure, or the last try).
 #[must_use]
 pub fn retry_at(err: &FetchError, attempts: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
-    let last_try = attempts + 1 >= PAGE_ATTEMPTS;
-    (err.is_transient() && !last_try)
+    err.is_transient().then(|| next_try(attempts, now)).flatten()
+}
+
+/// When a page that failed for a passing reason, after `attempts` earlier failures, is tried
+/// again; `None` after the last try.
+#[must_use]
+pub fn next_try(attempts: u32, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    (attempts + 1 < PAGE_ATTEMPTS)
         .then(|| now + TimeDelta::from_std(retry_delay(attempts + 1)).unwrap_or_default())
 }
 
@@ -66,7 +72,7 @@ pub async fn fetch_page(fetcher: &Fetcher, store: &Store, link: &Url, item: Page
     };
     let message = cause_first(&err);
     let retry_at = retry_at(&err, item.attempts, Utc::now());
-    warn!(feed = %item.feed_name, url = %link, error = %message, retry = retry_at.is_some(), "page fetch failed");
+    warn!(feed = %item.feed_name, url = %redact_url(link), error = %message, retry = retry_at.is_some(), "page fetch failed");
     let (url, name, key) = (item.feed_url.to_string(), item.feed_name.to_string(), item.key.to_string());
     // The cause first: a column cut short keeps what went wrong rather than the address.
     let error = format!("{message} (page {link})");

@@ -19,7 +19,7 @@ use tracing::{debug, info, warn};
 use url::Url;
 
 use crate::notify::retry::Policy;
-use crate::service::{Progress, Stage};
+use crate::service::{Health, Progress, Stage};
 use crate::store::{AttemptResult, DueDelivery, Store, StoreError};
 use crate::types::{Severity, cause_first, strip_urls};
 
@@ -36,8 +36,19 @@ const IDLE_RECHECK: Duration = Duration::from_secs(30);
 /// Longest final delivery pass at shutdown.
 const FINAL_PASS: Duration = Duration::from_secs(10);
 
+/// First wait after the outbox failed (a full disk, a lock held too long); it doubles with each
+/// failure in a row up to [`STORE_BACKOFF_MAX`].
+const STORE_BACKOFF: Duration = Duration::from_secs(1);
+const STORE_BACKOFF_MAX: Duration = Duration::from_mins(1);
+
 /// A delivery's lease lasts twice the request timeout plus this.
 const LEASE_MARGIN: Duration = Duration::from_secs(10);
+
+/// The wait after `failures` store errors in a row: doubling from [`STORE_BACKOFF`], at most
+/// [`STORE_BACKOFF_MAX`].
+fn store_backoff(failures: u32) -> Duration {
+    STORE_BACKOFF.saturating_mul(1 << failures.saturating_sub(1).min(16)).min(STORE_BACKOFF_MAX)
+}
 
 /// Why the notifier could not start.
 #[derive(Debug, thiserror::Error)]
@@ -107,6 +118,11 @@ struct Worker {
     wake: Arc<Notify>,
     /// Attempts in flight and finished, for the watchdog.
     progress: Arc<Progress>,
+    /// Where an outbox that keeps failing is reported, for `/healthz`.
+    health: Arc<Health>,
+    /// An attempt made but not yet recorded (the store failed): recorded before anything else is
+    /// claimed, so the alert is not sent again.
+    unrecorded: std::sync::Mutex<Option<(i64, AttemptResult)>>,
 }
 
 impl Notifier {
@@ -136,17 +152,21 @@ impl Notifier {
                 policy,
                 wake: Arc::new(Notify::new()),
                 progress: Arc::default(),
+                health: Arc::default(),
+                unrecorded: std::sync::Mutex::default(),
             })
             .collect();
         let wakers = Wakers(Arc::new(workers.iter().map(|w| Arc::clone(&w.wake)).collect()));
         Ok((Self { workers }, wakers))
     }
 
-    /// Reports delivery attempts to `progress`, which the watchdog watches.
+    /// Reports delivery attempts to `progress`, which the watchdog watches, and an outbox that
+    /// keeps failing to `health`.
     #[must_use]
-    pub fn watched(mut self, progress: &Arc<Progress>) -> Self {
+    pub fn watched(mut self, progress: &Arc<Progress>, health: &Arc<Health>) -> Self {
         for w in &mut self.workers {
             w.progress = Arc::clone(progress);
+            w.health = Arc::clone(health);
         }
         self
     }
@@ -164,6 +184,8 @@ impl Notifier {
 
 impl Worker {
     async fn run(self, done: CancellationToken) {
+        // Store errors in a row.
+        let mut failures = 0;
         loop {
             if done.is_cancelled() {
                 // The pipeline has drained: one last pass, bounded so a slow webhook cannot hold
@@ -179,31 +201,59 @@ impl Worker {
                 }
                 return;
             }
-            let sent = match self.deliver_due().await {
-                Ok(n) => n,
+            let wait = match self.pass().await {
+                Ok(wait) => {
+                    if failures > 0 {
+                        info!(webhook = %self.hook.name, "outbox usable again; delivering");
+                        self.health.set_outbox(None);
+                    }
+                    failures = 0;
+                    wait
+                }
                 Err(err) => {
-                    warn!(webhook = %self.hook.name, error = %crate::types::chain(&err), "outbox read failed");
-                    0
+                    // Any store error backs off: a full disk once made one alert go out 18,427
+                    // times in 82 s, its attempt never recorded and its row claimed again at once.
+                    failures += 1;
+                    if failures == 1 {
+                        let error = crate::types::chain(&err);
+                        warn!(webhook = %self.hook.name, error = %error, "outbox unusable; backing off");
+                        self.health
+                            .set_outbox(Some(format!("outbox of webhook {}: {error}", self.hook.name)));
+                    }
+                    store_backoff(failures)
                 }
             };
-            if sent >= BATCH {
+            if wait.is_zero() {
                 continue;
             }
-            let name = self.hook.name.clone();
-            let next = self.store.blocking(move |s| s.next_due(&name)).await.ok().flatten();
-            let wait = next.map_or(IDLE_RECHECK, |at| {
-                (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_RECHECK)
-            });
+            // A new alert wakes an idle worker, not one backing off.
+            let woken = async {
+                if failures == 0 { self.wake.notified().await } else { std::future::pending().await }
+            };
             tokio::select! {
                 () = done.cancelled() => {}
-                () = self.wake.notified() => {}
+                () = woken => {}
                 () = tokio::time::sleep(wait) => {}
             }
         }
     }
 
+    /// One pass over what is due; how long to wait before the next (zero when a full batch went).
+    async fn pass(&self) -> Result<Duration, StoreError> {
+        self.record_unrecorded().await?;
+        if self.deliver_due().await? >= BATCH {
+            return Ok(Duration::ZERO);
+        }
+        let name = self.hook.name.clone();
+        let next = self.store.blocking(move |s| s.next_due(&name)).await?;
+        Ok(next.map_or(IDLE_RECHECK, |at| {
+            (at - Utc::now()).to_std().unwrap_or(Duration::ZERO).min(IDLE_RECHECK)
+        }))
+    }
+
     /// Sends everything due now, batch after batch.
     async fn deliver_all_due(&self) -> Result<(), StoreError> {
+        self.record_unrecorded().await?;
         while self.deliver_due().await? >= BATCH {}
         Ok(())
     }
@@ -243,9 +293,28 @@ impl Worker {
                     warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, "delivery dead-lettered");
                 }
             }
-            self.store.blocking(move |s| s.record_attempt(id, &result)).await?;
+            self.record(id, result).await?;
         }
         Ok(count)
+    }
+
+    /// Records the attempt the store failed to record last time, if any.
+    async fn record_unrecorded(&self) -> Result<(), StoreError> {
+        let unrecorded = self.unrecorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        match unrecorded {
+            Some((id, result)) => self.record(id, result).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Records an attempt; when the store fails, keeps it to record first on the next pass.
+    async fn record(&self, id: i64, result: AttemptResult) -> Result<(), StoreError> {
+        let kept = result.clone();
+        let recorded = self.store.blocking(move |s| s.record_attempt(id, &result)).await;
+        if recorded.is_err() {
+            *self.unrecorded.lock().unwrap_or_else(std::sync::PoisonError::into_inner) = Some((id, kept));
+        }
+        recorded
     }
 
     async fn attempt(&self, delivery: &DueDelivery) -> AttemptResult {
@@ -322,4 +391,17 @@ async fn said(mut resp: reqwest::Response) -> Option<String> {
 #[must_use]
 pub fn describe_status(status: u16) -> String {
     StatusCode::from_u16(status).map_or_else(|_| format!("HTTP {status}"), |s| format!("HTTP {s}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn store_errors_back_off() {
+        let cases = [(1, 1), (2, 2), (3, 4), (6, 32), (7, 60), (40, 60)];
+        for (failures, secs) in cases {
+            assert_eq!(store_backoff(failures), Duration::from_secs(secs), "{failures}");
+        }
+    }
 }

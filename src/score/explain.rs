@@ -172,7 +172,7 @@ pub(super) fn explain(rules: &Rules, mut occurrences: Vec<Occurrence<'_>>, frame
         contributions[i] = c;
     }
     let event = main_event(rules, &occurrences, &contributions);
-    let score = round2(score);
+    let score = finite(round2(score));
     // Violent words that every one its context takes away (framed, negated, alleged, past) add
     // up to no event, however many there are.
     let stands = occurrences.iter().any(|o| o.raw > 0.0 && stands(o.flags));
@@ -267,6 +267,13 @@ fn stands(f: Flags) -> bool {
     !(f.negated || f.alleged || f.background || f.past || f.framed)
 }
 
+/// A score that can be stored and serialized: JSON has no NaN or infinity, and an alert holding
+/// one could be neither delivered nor listed (issue 21). The config keeps weights far from
+/// this; it is the last guard.
+fn finite(x: f64) -> f64 {
+    if x.is_nan() { 0.0 } else { x.clamp(f64::MIN, f64::MAX) }
+}
+
 fn round2(x: f64) -> f64 {
     // `+ 0.0` turns the -0.0 of an empty float sum into 0.0.
     (x * 100.0).round() / 100.0 + 0.0
@@ -279,5 +286,19 @@ pub(super) fn snippet(sentence: &str) -> String {
     } else {
         let cut: String = collapsed.chars().take(SNIPPET_CHARS - 1).collect();
         format!("{}…", cut.trim_end())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Issue 21 (5): an infinite score was stored as JSON `null`.
+    #[test]
+    fn scores_are_always_finite() {
+        let cases = [(f64::INFINITY, f64::MAX), (f64::NEG_INFINITY, f64::MIN), (f64::NAN, 0.0), (6.5, 6.5)];
+        for (raw, want) in cases {
+            assert_eq!(finite(raw).to_bits(), want.to_bits(), "{raw}");
+        }
     }
 }

@@ -106,12 +106,19 @@ impl Measured {
             .filter_map(|(id, _)| element(doc, *id))
             .collect();
         if near.len() >= 3 {
+            // How many of them each ancestor holds, counted in one walk up from each: comparing
+            // ancestor chains pairwise was depth × depth.
+            let mut holding: HashMap<NodeId, usize> = HashMap::new();
+            for n in &near {
+                for a in n.ancestors() {
+                    *holding.entry(a.id()).or_default() += 1;
+                }
+            }
             for ancestor in top.ancestors().filter_map(ElementRef::wrap) {
                 if is_page(ancestor) {
                     break;
                 }
-                let holding = near.iter().filter(|n| n.ancestors().any(|a| a.id() == ancestor.id())).count();
-                if holding >= 3 {
+                if holding.get(&ancestor.id()).is_some_and(|&n| n >= 3) {
                     top = ancestor;
                     break;
                 }

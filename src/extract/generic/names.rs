@@ -126,6 +126,10 @@ pub(super) fn is_unlikely(el: &scraper::node::Element) -> bool {
     {
         return true;
     }
+    if el.attr("class").is_none() && el.attr("id").is_none() {
+        // Most elements have neither: no need to build and search their names.
+        return false;
+    }
     let names = names(el);
     has_any(&names, UNLIKELY) && !has_any(&names, MAYBE)
 }

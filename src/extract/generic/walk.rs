@@ -132,6 +132,9 @@ impl Frame {
 struct Walk {
     measured: Measured,
     stack: Vec<Frame>,
+    /// Indexes in `stack` of the open blocks, innermost last: finding the block that owns a run
+    /// of text must not walk the stack (100,000 nested inline tags made that quadratic).
+    blocks: Vec<usize>,
     /// Inside `<a>` elements this deep.
     links: usize,
 }
@@ -139,7 +142,8 @@ struct Walk {
 impl Walk {
     /// The innermost open block, which owns the inline text being read.
     fn holder(&mut self) -> Option<&mut Frame> {
-        self.stack.iter_mut().rev().find(|f| f.block)
+        let &at = self.blocks.last()?;
+        self.stack.get_mut(at)
     }
 
     /// Opens an element; false when its subtree is never visible text.
@@ -171,6 +175,9 @@ impl Walk {
             _ => {}
         }
         self.links += usize::from(name == "a");
+        if block {
+            self.blocks.push(self.stack.len());
+        }
         self.stack.push(frame);
         true
     }
@@ -205,6 +212,7 @@ impl Walk {
         let Some(mut frame) = self.stack.pop() else { return };
         self.links -= usize::from(name == "a");
         if frame.block {
+            self.blocks.pop();
             frame.end_run();
             let inline_links = f64::from(frame.inline_link_chars) / f64::from(frame.inline_chars.max(1));
             if frame.points > 0.0 && inline_links < 0.5 {
