@@ -290,7 +290,7 @@ fn spawn_stages(
     }));
     let sink = StoreSink {
         store: shared.store.clone(),
-        hooks: Arc::new(rt.webhooks),
+        routing: Arc::new(crate::notify::routing(&rt.webhooks, rt.stories.resolve_after)),
         wakers,
         progress: Arc::clone(&shared.progress),
         health: Arc::clone(&shared.health),

@@ -157,6 +157,29 @@ text_enum! {
         Delivered => "delivered",
         /// Given up on; `redeliver` queues it again.
         Dead => "dead",
+        /// An event the webhook did not ask for, kept so its later events say what changed.
+        Skipped => "skipped",
+    }
+}
+
+text_enum! {
+    /// Where a story's alert stands.
+    AlertState {
+        /// Raised; nothing has changed since it was sent.
+        Open => "open",
+        /// Grown since it was raised: more outlets, another severity, actor pair or language.
+        Updated => "updated",
+        /// Its story took no article for `stories.resolve_after`.
+        Resolved => "resolved",
+    }
+}
+
+text_enum! {
+    /// What a webhook event says of an alert: `alert.created`, `alert.updated`, `alert.resolved`.
+    EventKind {
+        Created => "created",
+        Updated => "updated",
+        Resolved => "resolved",
     }
 }
 

@@ -336,7 +336,7 @@ async fn an_untitled_item_reaches_slack_and_discord_with_a_title() {
     headers.sort();
     assert_eq!(
         headers,
-        ["Minister 0 warns of strikes".to_string(), site.url("/bare")],
+        ["India warns Pakistan of punitive strikes after Poonch ambush".to_string(), site.url("/bare")],
         "the page's title, else the address"
     );
     let titles: Vec<String> = hook

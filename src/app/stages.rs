@@ -4,21 +4,24 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::time::Duration;
 
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 use tracing::{error, info, warn};
 
-use super::stories::{Stored as StoryInput, Stories};
+use super::stories::Stories;
 use crate::canon::Canonicalizer;
 use crate::extract::{self, Article, Extractor};
 use crate::feed::NewItem;
 use crate::fetch::pages::{PageOf, PageOutcome, fetch_page, next_try};
 use crate::fetch::{Fetcher, Page};
-use crate::notify::{self, Wakers, Webhook};
+use crate::notify::Wakers;
 use crate::score::{NewAlert, Scorer};
 use crate::service::{Health, Progress, Stage};
-use crate::store::{NewArticle, Store};
+use crate::store::{NewArticle, Raised, Routing, Store};
+use crate::story::lifecycle::Change;
+use crate::types::EventKind;
 use crate::types::{chain, redact_url};
 
 /// A page fetched (or given up on) for an item.
@@ -220,13 +223,13 @@ fn title_of(item: &str, page: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-/// The store stage: writes each article (and its alert and outbox rows) and wakes the notifier
-/// for new alerts.
+/// The store stage: writes each article with its story link, its story's alert and the alert's
+/// outbox events, wakes the notifier for new events, and resolves the stories gone quiet.
 pub(super) struct StoreSink {
     pub(super) store: Store,
-    /// The configured webhooks, which route each new alert to its outbox rows.
-    pub(super) hooks: Arc<Vec<Webhook>>,
-    /// Wake the notifier as soon as an alert is stored, instead of at its next sweep.
+    /// How alert events reach the outbox: each webhook's routing and cadence.
+    pub(super) routing: Arc<Routing>,
+    /// Wake the notifier as soon as an event is stored, instead of at its next sweep.
     pub(super) wakers: Wakers,
     /// Where each article's store time is recorded, for the watchdog and `/healthz`.
     pub(super) progress: Arc<Progress>,
@@ -236,63 +239,108 @@ pub(super) struct StoreSink {
     pub(super) stories: crate::story::Settings,
 }
 
+/// How often quiet stories are looked for: a tenth of the quiet period, within these bounds.
+const RESOLVE_SWEEP_MIN: Duration = Duration::from_secs(1);
+const RESOLVE_SWEEP_MAX: Duration = Duration::from_mins(1);
+
 impl StoreSink {
     pub(super) async fn run(self, mut rx: mpsc::Receiver<Scored>) {
-        let mut stories = Stories::load(self.store.clone(), self.stories.clone()).await;
-        while let Some(Scored { article, alert }) = rx.recv().await {
-            let for_story = story_input(&article);
-            let working = self.progress.working(Stage::Store);
-            let (feed, url, key, method) =
-                (article.feed.clone(), article.url.clone(), article.key.clone(), article.method);
-            // The outbox rows are decided now, by each webhook's routing, and never change after.
-            let targets = alert
-                .as_ref()
-                .map(|a| notify::route(&self.hooks, a.severity, &article.feed))
-                .unwrap_or_default();
-            let stored =
-                self.store.blocking(move |s| s.insert_article(&article, alert.as_ref(), &targets)).await;
-            drop(working);
-            match stored {
-                Ok(Some(alert)) => {
-                    metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str())
-                        .increment(1);
-                    metrics::counter!("flashpoint_alerts_total", "severity" => alert.severity.as_str())
-                        .increment(1);
-                    self.health.alert_raised(&alert.created_at);
-                    let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();
-                    info!(
-                        alert = %alert.id,
-                        severity = %alert.severity,
-                        score = alert.score,
-                        feed = %alert.feed,
-                        title = %alert.title,
-                        url = %alert.article_url,
-                        top_term = %top,
-                        "alert raised"
-                    );
-                    self.wakers.wake_all();
-                }
-                Ok(None) => {
-                    metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str())
-                        .increment(1);
-                }
-                Err(err) => {
-                    error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
-                    continue;
-                }
+        let stories = Stories::load(&self.store, self.stories.clone()).await;
+        let every = (self.routing.resolve_after / 10).clamp(RESOLVE_SWEEP_MIN, RESOLVE_SWEEP_MAX);
+        let mut sweep = tokio::time::interval(every);
+        sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                scored = rx.recv() => match scored {
+                    Some(scored) => self.store_one(&stories, scored).await,
+                    None => break,
+                },
+                _ = sweep.tick() => self.resolve_quiet().await,
             }
-            stories.place(for_story).await;
+        }
+    }
+
+    async fn store_one(&self, stories: &Stories, scored: Scored) {
+        let Scored { article, alert } = scored;
+        let working = self.progress.working(Stage::Store);
+        let (feed, url, key, method) =
+            (article.feed.clone(), article.url.clone(), article.key.clone(), article.method);
+        let (routing, stories) = (Arc::clone(&self.routing), stories.clone());
+        let outcome = self
+            .store
+            .blocking(move |s| {
+                s.insert_article(&article, alert.as_ref(), &routing, || Some(stories.place(&article)))
+            })
+            .await;
+        drop(working);
+        let raised = match outcome {
+            Ok(raised) => raised,
+            Err(err) => {
+                error!(feed = %feed, url = %url, key = %key, error = %chain(&err), "cannot store article; it will be retried");
+                return;
+            }
+        };
+        metrics::counter!("flashpoint_articles_processed_total", "method" => method.as_str()).increment(1);
+        let Some(Raised { alert, kind, changes }) = raised else { return };
+        let top = alert.matches.first().map(|m| m.term.as_str()).unwrap_or_default();
+        if kind == EventKind::Created {
+            metrics::counter!("flashpoint_alerts_total", "severity" => alert.severity.as_str()).increment(1);
+            self.health.alert_raised(&alert.created_at);
+            info!(
+                alert = %alert.id,
+                severity = %alert.severity,
+                score = alert.score,
+                outlets = alert.outlets,
+                feed = %alert.feed,
+                title = %alert.title,
+                url = %alert.article_url,
+                top_term = %top,
+                "alert raised"
+            );
+        } else {
+            let why: Vec<String> = changes.iter().map(change_text).collect();
+            info!(
+                alert = %alert.id,
+                severity = %alert.severity,
+                outlets = alert.outlets,
+                articles = alert.articles,
+                changes = %why.join(", "),
+                url = %url,
+                "alert updated"
+            );
+        }
+        self.wakers.wake_all();
+    }
+
+    /// Resolves the alerts whose stories went quiet; an error costs a log line and waits for the
+    /// next sweep.
+    async fn resolve_quiet(&self) {
+        let routing = Arc::clone(&self.routing);
+        match self.store.blocking(move |s| s.resolve_quiet(&routing, chrono::Utc::now())).await {
+            Ok(resolved) if resolved.is_empty() => {}
+            Ok(resolved) => {
+                for alert in &resolved {
+                    info!(alert = %alert.id, outlets = alert.outlets, articles = alert.articles, title = %alert.title, "alert resolved");
+                }
+                self.wakers.wake_all();
+            }
+            Err(err) => warn!(error = %chain(&err), "cannot resolve quiet stories"),
         }
     }
 }
 
-fn story_input(article: &NewArticle) -> StoryInput {
-    StoryInput {
-        key: article.key.clone(),
-        url: article.url.clone(),
-        title: article.title.clone(),
-        body: article.body.clone(),
-        published: article.published_at,
+/// A change as a log line names it: `outlets 2→3`, `severity medium→high`.
+fn change_text(change: &Change) -> String {
+    match change {
+        Change::Outlets { from, to } => format!("outlets {from}→{to}"),
+        Change::Severity { from, to } => format!("severity {from}→{to}"),
+        Change::Pair { source, target } => format!(
+            "pair {}→{}",
+            source.as_deref().unwrap_or("?"),
+            target.as_deref().unwrap_or("?")
+        ),
+        Change::Language { language } => format!("language {language}"),
+        Change::Reopened => "reopened".into(),
     }
 }
 

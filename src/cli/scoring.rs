@@ -83,7 +83,8 @@ pub fn rescore(rt: &Runtime, since: &str, apply: bool) -> Exit {
             bar.set_length(total as u64);
             bar.set_position(done as u64);
         };
-        let report = rescore_articles(store, &rt.scorer, &rt.webhooks, since, apply, &tick)?;
+        let routing = crate::notify::routing(&rt.webhooks, rt.stories.resolve_after);
+        let report = rescore_articles(store, &rt.scorer, &routing, since, apply, &tick)?;
         bar.finish_and_clear();
         out!("{}", rescore_report(&report, apply));
         Ok(())
@@ -335,7 +336,7 @@ pub struct Rescore {
 }
 
 /// Re-scores the articles stored since `since` with `scorer`; with `apply`, inserts the gained
-/// alerts (and their outbox rows, routed by `hooks`) through the store. Lost alerts are only
+/// alerts (and their outbox events, routed by `routing`) through the store. Lost alerts are only
 /// listed. `tick` is called once per article.
 ///
 /// # Errors
@@ -343,7 +344,7 @@ pub struct Rescore {
 pub fn rescore_articles(
     store: &Store,
     scorer: &Scorer,
-    hooks: &[crate::notify::Webhook],
+    routing: &crate::store::Routing,
     since: DateTime<Utc>,
     apply: bool,
     tick: &dyn Fn(usize, usize),
@@ -355,11 +356,8 @@ pub fn rescore_articles(
         let result = scorer.score(&article.title, &article.body);
         match (scorer.alert(&result), article.alert_id.is_some()) {
             (Some(alert), false) => {
-                if apply {
-                    let targets = crate::notify::route(hooks, alert.severity, &article.feed);
-                    if store.add_alert(&article, result.score, &result.matches, &alert, &targets)?.is_some() {
-                        report.applied += 1;
-                    }
+                if apply && store.add_alert(&article, result.score, &result.matches, &alert, routing)?.is_some() {
+                    report.applied += 1;
                 }
                 report.gained.push(Gained { article, scored: result, severity: alert.severity });
             }

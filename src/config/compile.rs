@@ -239,6 +239,7 @@ fn compile_stories(s: &StoriesConfig, problems: &mut Vec<Problem>) -> story::Set
         window: duration("stories.window", &s.window, problems),
         idf_half_life: duration("stories.idf_half_life", &s.idf_half_life, problems),
         max_hamming: s.max_hamming.min(16),
+        resolve_after: duration("stories.resolve_after", &s.resolve_after, problems),
     }
 }
 
@@ -268,7 +269,7 @@ fn compile_service(
 /// Longest duration any key accepts; longer ones are mistakes and would overflow time maths.
 const MAX_DURATION: Duration = Duration::from_hours(366 * 24);
 
-fn duration(key: &str, text: &str, problems: &mut Vec<Problem>) -> Duration {
+pub(super) fn duration(key: &str, text: &str, problems: &mut Vec<Problem>) -> Duration {
     match humantime::parse_duration(text) {
         Ok(d) if d > MAX_DURATION => {
             problems.push(problem(key, "must be at most a year"));
@@ -290,7 +291,7 @@ fn duration(key: &str, text: &str, problems: &mut Vec<Problem>) -> Duration {
 }
 
 /// An optional duration that may also be zero, at most `max`.
-fn short_duration(key: &str, text: &str, max: Duration, problems: &mut Vec<Problem>) -> Duration {
+pub(super) fn short_duration(key: &str, text: &str, max: Duration, problems: &mut Vec<Problem>) -> Duration {
     match humantime::parse_duration(text) {
         Ok(d) if d <= max => d,
         Ok(_) => {

@@ -291,6 +291,12 @@ pub struct WebhookConfig {
     pub secret_env: Option<String>,
     /// File holding the signing secret (systemd `LoadCredential=`).
     pub secret_file: Option<PathBuf>,
+    /// Alert events sent: any of `created`, `updated`, `resolved`.
+    pub events: Vec<String>,
+    /// How long a new alert is held so other outlets can join it before the first message.
+    pub group_wait: String,
+    /// Least time between two updates of one alert; a severity increase goes at once.
+    pub update_interval: String,
 }
 
 impl Default for WebhookConfig {
@@ -304,6 +310,9 @@ impl Default for WebhookConfig {
             secret: None,
             secret_env: None,
             secret_file: None,
+            events: vec!["created".into(), "updated".into(), "resolved".into()],
+            group_wait: "0s".into(),
+            update_interval: "0s".into(),
         }
     }
 }
@@ -343,11 +352,13 @@ pub struct StoriesConfig {
     pub idf_half_life: String,
     /// Most differing simhash bits (of 64) of two bodies that are one text.
     pub max_hamming: u32,
+    /// A story's alert is resolved after this long without a new article.
+    pub resolve_after: String,
 }
 
 impl Default for StoriesConfig {
     fn default() -> Self {
-        Self { window: "30d".into(), idf_half_life: "365d".into(), max_hamming: 3 }
+        Self { window: "30d".into(), idf_half_life: "365d".into(), max_hamming: 3, resolve_after: "72h".into() }
     }
 }
 

@@ -7,11 +7,14 @@ use std::collections::HashSet;
 
 use url::Url;
 
-use super::compile::http_url;
+use std::time::Duration;
+
+use super::compile::{http_url, short_duration};
 use super::raw::WebhookConfig;
 use super::{Problem, problem};
 use crate::notify::{Format, Secret, Webhook};
-use crate::types::Severity;
+use crate::story::lifecycle::Cadence;
+use crate::types::{EventKind, Severity};
 
 pub(super) fn compile_webhooks(
     webhooks: &[WebhookConfig],
@@ -45,6 +48,7 @@ pub(super) fn compile_webhooks(
             }
         }
         let secret = webhook_secret(hook, &key, problems);
+        let cadence = cadence(hook, &key, problems);
         let name = hook
             .name
             .as_deref()
@@ -62,10 +66,36 @@ pub(super) fn compile_webhooks(
         if let (Some(url), Some(format), Some(min_severity), true) =
             (url, format, min_severity, problems.len() == before)
         {
-            out.push(Webhook { name, url, format, min_severity, feeds: hook.feeds.clone(), secret });
+            out.push(Webhook { name, url, format, min_severity, feeds: hook.feeds.clone(), secret, cadence });
         }
     }
     out
+}
+
+/// Longest `group_wait` and `update_interval`.
+const MAX_HOLD: Duration = Duration::from_hours(24);
+
+/// A webhook's `events`, `group_wait` and `update_interval`.
+fn cadence(hook: &WebhookConfig, key: &str, problems: &mut Vec<Problem>) -> Cadence {
+    let mut events = Vec::new();
+    for (j, name) in hook.events.iter().enumerate() {
+        match EventKind::parse(name) {
+            Some(kind) if !events.contains(&kind) => events.push(kind),
+            Some(_) => {}
+            None => problems.push(problem(
+                format!("{key}.events[{j}]"),
+                format!("{name:?} is not one of {}", EventKind::spellings()),
+            )),
+        }
+    }
+    if hook.events.is_empty() {
+        problems.push(problem(format!("{key}.events"), "names no event; leave it out for all of them"));
+    }
+    Cadence {
+        events,
+        group_wait: short_duration(&format!("{key}.group_wait"), &hook.group_wait, MAX_HOLD, problems),
+        update_interval: short_duration(&format!("{key}.update_interval"), &hook.update_interval, MAX_HOLD, problems),
+    }
 }
 
 /// The signing secret of a webhook from exactly one of `secret`, `secret_env`, `secret_file`.

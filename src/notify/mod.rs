@@ -1,8 +1,9 @@
 //! Webhook delivery from the outbox: one worker per webhook, so a slow or dead endpoint never
 //! delays another; retries with backoff, `Retry-After`, and dead-lettering ([`retry`]).
 //!
-//! A delivery is marked done only after a 2xx, so a crash between sending and recording resends
-//! it: receivers deduplicate on the alert id, which is the same on every attempt.
+//! Each webhook receives an alert's events (`alert.created`, `alert.updated`, `alert.resolved`)
+//! in order. A delivery is marked done only after a 2xx, so a crash between sending and
+//! recording resends it: receivers deduplicate on its `webhook-id`, the same on every attempt.
 
 pub mod payload;
 pub mod retry;
@@ -20,7 +21,8 @@ use url::Url;
 
 use crate::notify::retry::Policy;
 use crate::service::{Health, Progress, Stage};
-use crate::store::{AttemptResult, DueDelivery, Store, StoreError};
+use crate::store::{AttemptResult, DueDelivery, Routing, Store, StoreError};
+use crate::story::lifecycle::{Cadence, Subscriber};
 use crate::types::{Severity, cause_first, strip_urls};
 
 pub use payload::Format;
@@ -73,21 +75,28 @@ pub struct Webhook {
     pub feeds: Vec<String>,
     /// Signs each request (Standard Webhooks) when set.
     pub secret: Option<Secret>,
+    /// Which events it takes, how long a new alert is held, how often an alert is updated.
+    pub cadence: Cadence,
 }
 
 impl Webhook {
-    /// Whether an alert of `severity` from `feed` goes to this webhook.
+    /// The webhook as the outbox routes alert events to it.
     #[must_use]
-    pub fn wants(&self, severity: Severity, feed: &str) -> bool {
-        severity >= self.min_severity && (self.feeds.is_empty() || self.feeds.iter().any(|f| f == feed))
+    pub fn subscriber(&self) -> Subscriber {
+        Subscriber {
+            name: self.name.clone(),
+            min_severity: self.min_severity,
+            feeds: self.feeds.clone(),
+            cadence: self.cadence.clone(),
+        }
     }
 }
 
-/// The webhooks an alert of `severity` from `feed` goes to, by name: its outbox rows, decided
-/// when the alert is written and never changed after.
+/// How alert events are routed to `hooks`; stories with no article for `resolve_after` are
+/// resolved. The outbox rows of each event are decided when it is written, never changed after.
 #[must_use]
-pub fn route(hooks: &[Webhook], severity: Severity, feed: &str) -> Vec<String> {
-    hooks.iter().filter(|h| h.wants(severity, feed)).map(|h| h.name.clone()).collect()
+pub fn routing(hooks: &[Webhook], resolve_after: Duration) -> Routing {
+    Routing { subscribers: hooks.iter().map(Webhook::subscriber).collect(), resolve_after }
 }
 
 /// Wakes webhook workers when new alerts are written.
@@ -284,13 +293,13 @@ impl Worker {
             let id = delivery.id;
             match &result {
                 AttemptResult::Delivered => {
-                    info!(webhook = %self.hook.name, alert = %delivery.alert.id, attempts = delivery.attempts + 1, "alert delivered");
+                    info!(webhook = %self.hook.name, alert = %delivery.event.alert.id, event = %delivery.event.kind, sequence = delivery.event.sequence, attempts = delivery.attempts + 1, "alert delivered");
                 }
                 AttemptResult::Retry { next_at, error, .. } => {
-                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, retry_at = %crate::store::timestamp(*next_at), "delivery failed; will retry");
+                    warn!(webhook = %self.hook.name, alert = %delivery.event.alert.id, event = %delivery.event.kind, error = %error, retry_at = %crate::store::timestamp(*next_at), "delivery failed; will retry");
                 }
                 AttemptResult::Dead { error, .. } => {
-                    warn!(webhook = %self.hook.name, alert = %delivery.alert.id, error = %error, "delivery dead-lettered");
+                    warn!(webhook = %self.hook.name, alert = %delivery.event.alert.id, event = %delivery.event.kind, error = %error, "delivery dead-lettered");
                 }
             }
             self.record(id, result).await?;
@@ -318,17 +327,18 @@ impl Worker {
     }
 
     async fn attempt(&self, delivery: &DueDelivery) -> AttemptResult {
-        let body = self.hook.format.render(&delivery.alert);
-        debug!(webhook = %self.hook.name, alert = %delivery.alert.id, "posting alert");
+        let event = &delivery.event;
+        let body = self.hook.format.render(event);
+        debug!(webhook = %self.hook.name, alert = %event.alert.id, event = %event.kind, "posting alert event");
         let timestamp = Utc::now().timestamp();
         let mut request = self
             .client
             .post(self.hook.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("webhook-id", &delivery.alert.id)
+            .header("webhook-id", &event.webhook_id)
             .header("webhook-timestamp", timestamp.to_string());
         if let Some(secret) = &self.hook.secret {
-            request = request.header("webhook-signature", secret.sign(&delivery.alert.id, timestamp, &body));
+            request = request.header("webhook-signature", secret.sign(&event.webhook_id, timestamp, &body));
         }
         let response = request.body(body).send().await;
         let outcome = match response {

@@ -1,13 +1,15 @@
-//! Webhook payloads (pure): the `alert.created` JSON documented in README.md, a Slack incoming
-//! webhook message, and a Discord embed.
+//! Webhook payloads (pure): the alert event JSON documented in README.md (`alert.created`,
+//! `alert.updated`, `alert.resolved`), a Slack incoming-webhook message, and a Discord embed.
+//! Chat formats give a new alert the whole message and later events one short line.
 
 use serde::Serialize;
 use serde_json::{Value, json};
 
 use crate::relevance::Relevance;
 use crate::score::{ActorPair, Event, Match};
-use crate::store::Alert;
-use crate::types::Severity;
+use crate::store::{Alert, EventRecord};
+use crate::story::lifecycle::{Change, headline};
+use crate::types::{AlertState, EventKind, Severity};
 
 /// Matches shown in chat formats.
 const TOP_MATCHES: usize = 3;
@@ -40,24 +42,32 @@ impl Format {
         Self::ALL.map(|(_, name)| name).join(", ")
     }
 
-    /// The body for `alert`. The same alert always gives the same bytes, so every retry
+    /// The body for `event`. The same event always gives the same bytes, so every retry
     /// carries what the first attempt carried.
     #[must_use]
-    pub fn render(self, alert: &Alert) -> String {
-        match self {
-            Self::Json => json(alert),
-            Self::Slack => slack(alert).to_string(),
-            Self::Discord => discord(alert).to_string(),
+    pub fn render(self, event: &EventRecord) -> String {
+        match (self, event.kind) {
+            (Self::Json, _) => json(event),
+            (Self::Slack, EventKind::Created) => slack(event).to_string(),
+            (Self::Slack, _) => slack_short(event).to_string(),
+            (Self::Discord, EventKind::Created) => discord(event).to_string(),
+            (Self::Discord, _) => discord_short(event).to_string(),
         }
     }
 }
 
 #[derive(Debug, Serialize)]
 struct Payload<'a> {
+    /// The alert's id: its story's, the same in every event of the alert.
     id: &'a str,
     #[serde(rename = "type")]
-    kind: &'static str,
+    kind: String,
+    /// 1 for `alert.created`, then one more per event this webhook is sent.
+    sequence: u32,
+    state: AlertState,
     created_at: &'a str,
+    updated_at: Option<&'a str>,
+    sent_at: &'a str,
     score: f64,
     severity: Severity,
     threshold: f64,
@@ -73,6 +83,20 @@ struct Payload<'a> {
     /// The relevance gate's verdict: probability and the features that moved it most.
     #[serde(skip_serializing_if = "Option::is_none")]
     relevance: Option<&'a Relevance>,
+    story: StoryRef<'a>,
+    /// What changed since the last event this webhook was sent (empty for `alert.created`).
+    changes: &'a [Change],
+}
+
+#[derive(Debug, Serialize)]
+struct StoryRef<'a> {
+    /// Independent outlets (wire copies not counted) and their sites, first reporter first.
+    outlets: usize,
+    sites: &'a [String],
+    articles: usize,
+    languages: &'a [String],
+    first_seen: &'a str,
+    last_seen: &'a str,
 }
 
 #[derive(Debug, Serialize)]
@@ -83,16 +107,21 @@ struct ArticleRef<'a> {
     published_at: Option<&'a str>,
 }
 
-/// The `alert.created` JSON body.
+/// The JSON body of an alert event.
 ///
 /// # Panics
 /// Never: the payload holds only strings and finite numbers.
 #[must_use]
-pub fn json(alert: &Alert) -> String {
+pub fn json(event: &EventRecord) -> String {
+    let alert = &event.alert;
     let payload = Payload {
         id: &alert.id,
-        kind: "alert.created",
+        kind: format!("alert.{}", event.kind),
+        sequence: event.sequence,
+        state: event.snapshot.state,
         created_at: &alert.created_at,
+        updated_at: alert.updated_at.as_deref(),
+        sent_at: &event.sent_at,
         score: alert.score,
         severity: alert.severity,
         threshold: alert.threshold,
@@ -107,6 +136,15 @@ pub fn json(alert: &Alert) -> String {
         rules_hash: &alert.rules_hash,
         event: alert.event.as_ref(),
         relevance: alert.relevance.as_ref(),
+        story: StoryRef {
+            outlets: event.story.outlets,
+            sites: &event.story.sites,
+            articles: event.story.articles,
+            languages: &alert.languages,
+            first_seen: &event.story.first_seen,
+            last_seen: &event.story.last_seen,
+        },
+        changes: &event.changes,
     };
     serde_json::to_string(&payload).expect("payload of plain strings and numbers serializes")
 }
@@ -173,7 +211,13 @@ fn shown_title(alert: &Alert) -> &str {
         .unwrap_or("untitled article")
 }
 
-fn slack(alert: &Alert) -> Value {
+/// An event's one line: "⬆ high: now 5 outlets".
+fn line(event: &EventRecord) -> String {
+    headline(event.kind, &event.snapshot, &event.changes)
+}
+
+fn slack(event: &EventRecord) -> Value {
+    let alert = &event.alert;
     let title = slack_escape(shown_title(alert));
     let url = slack_url(&alert.article_url);
     let matches: Vec<String> = alert
@@ -198,6 +242,7 @@ fn slack(alert: &Alert) -> Value {
                 {"type": "mrkdwn", "text": format!("*Severity*\n{}", alert.severity)},
                 {"type": "mrkdwn", "text": format!("*Score*\n{:.2} (threshold {:.2})", alert.score, alert.threshold)},
                 {"type": "mrkdwn", "text": format!("*Feed*\n{}", slack_escape(&alert.feed))},
+                {"type": "mrkdwn", "text": format!("*Reported by*\n{}", slack_escape(&line(event)))},
             ]},
             {"type": "section", "text": {"type": "mrkdwn", "text": clip(&format!("*Top matches*\n{}", matches.join("\n")), 3000)}},
             {"type": "section", "text": {"type": "mrkdwn", "text": format!("<{url}|Read the article>")}},
@@ -206,12 +251,47 @@ fn slack(alert: &Alert) -> Value {
     })
 }
 
-fn discord(alert: &Alert) -> Value {
-    let color = match alert.severity {
+/// A later event in Slack: its line, the title and a link.
+fn slack_short(event: &EventRecord) -> Value {
+    let alert = &event.alert;
+    let url = slack_url(&alert.article_url);
+    let text = format!("{} — {} <{url}|open>", slack_escape(&line(event)), slack_escape(&clip(shown_title(alert), 150)));
+    json!({
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Flashpoint alert `{}`", alert.id)}]},
+        ],
+    })
+}
+
+fn color(severity: Severity) -> u32 {
+    match severity {
         Severity::High => 0x00d3_2f2f,
         Severity::Medium => 0x00f5_7c00,
         Severity::Low => 0x00fb_c02d,
-    };
+    }
+}
+
+/// A later event in Discord: one small embed, its line as the title.
+fn discord_short(event: &EventRecord) -> Value {
+    let alert = &event.alert;
+    json!({
+        "username": "Flashpoint",
+        "allowed_mentions": {"parse": []},
+        "embeds": [{
+            "title": clip(&discord_escape(&line(event)), 256),
+            "url": alert.article_url,
+            "description": clip(&discord_escape(shown_title(alert)), 1000),
+            "color": color(alert.severity),
+            "footer": {"text": format!("Flashpoint alert {}", alert.id)},
+        }],
+    })
+}
+
+fn discord(event: &EventRecord) -> Value {
+    let alert = &event.alert;
+    let color = color(alert.severity);
     let matches: Vec<String> = alert
         .matches
         .iter()
@@ -239,6 +319,7 @@ fn discord(alert: &Alert) -> Value {
                 {"name": "Severity", "value": alert.severity, "inline": true},
                 {"name": "Score", "value": format!("{:.2} (threshold {:.2})", alert.score, alert.threshold), "inline": true},
                 {"name": "Feed", "value": clip(&discord_escape(&alert.feed), 1000), "inline": true},
+                {"name": "Reported by", "value": clip(&discord_escape(&line(event)), 1000), "inline": true},
             ],
             "timestamp": alert.created_at,
             "footer": {"text": format!("Flashpoint alert {}", alert.id)},
@@ -279,13 +360,45 @@ mod tests {
             rules_hash: "0123456789abcdef".into(),
             event: None,
             relevance: None,
+            state: AlertState::Open,
+            outlets: 1,
+            articles: 1,
+            languages: vec!["eng".into()],
+            updated_at: Some("2026-11-28T06:00:00.000Z".into()),
+        }
+    }
+
+    /// `alert`'s `alert.created` event.
+    fn created(alert: &Alert) -> EventRecord {
+        EventRecord {
+            webhook_id: alert.id.clone(),
+            kind: EventKind::Created,
+            sequence: 1,
+            sent_at: "2026-11-28T06:00:01.000Z".into(),
+            snapshot: crate::story::lifecycle::Snapshot {
+                state: alert.state,
+                severity: alert.severity,
+                outlets: alert.outlets,
+                articles: alert.articles,
+                pairs: alert.actors.clone(),
+                languages: alert.languages.clone(),
+            },
+            story: crate::store::StoryFacts {
+                outlets: alert.outlets,
+                articles: alert.articles,
+                sites: vec!["dawn.com".into()],
+                first_seen: alert.created_at.clone(),
+                last_seen: alert.created_at.clone(),
+            },
+            changes: Vec::new(),
+            alert: alert.clone(),
         }
     }
 
     #[test]
     fn json_payload_shape() {
         let a = alert();
-        let v: Value = serde_json::from_str(&json(&a)).expect("json");
+        let v: Value = serde_json::from_str(&json(&created(&a))).expect("json");
         assert_eq!(v["id"], "alrt_1");
         assert_eq!(v["type"], "alert.created");
         assert_eq!(v["created_at"], "2026-11-28T06:00:00.000Z");
@@ -309,7 +422,7 @@ mod tests {
     fn an_actor_without_a_target_leaves_it_out() {
         let mut a = alert();
         a.actors[0].target = None;
-        let v: Value = serde_json::from_str(&json(&a)).expect("json");
+        let v: Value = serde_json::from_str(&json(&created(&a))).expect("json");
         assert_eq!(v["actors"], serde_json::json!([{"source": "Pakistan"}]));
         let back: Vec<ActorPair> = serde_json::from_value(v["actors"].clone()).expect("reads back");
         assert_eq!(back, a.actors);
@@ -346,10 +459,10 @@ mod tests {
             let read_back = through_the_outbox(&first);
             assert_eq!(read_back, first, "the outbox round trip keeps every value");
             for format in FORMATS {
-                let body = format.render(&first);
-                assert_eq!(format.render(&second), body, "{format:?}: two equal alerts");
-                assert_eq!(format.render(&read_back), body, "{format:?}: after the outbox");
-                assert_eq!(format.render(&through_the_outbox(&read_back)), body, "{format:?}: twice");
+                let body = format.render(&created(&first));
+                assert_eq!(format.render(&created(&second)), body, "{format:?}: two equal alerts");
+                assert_eq!(format.render(&created(&read_back)), body, "{format:?}: after the outbox");
+                assert_eq!(format.render(&created(&through_the_outbox(&read_back))), body, "{format:?}: twice");
             }
         }
     }
@@ -377,19 +490,19 @@ mod tests {
             let mut other = alert();
             change(&mut other);
             assert_ne!(other, base, "{field}: a different alert");
-            assert_ne!(json(&other), json(&base), "{field} changes the payload");
+            assert_ne!(json(&created(&other)), json(&created(&base)), "{field} changes the payload");
         }
         // The chat formats name the alert too: two alerts never post the same message.
         let mut other = alert();
         other.id = "alrt_2".into();
         for format in FORMATS {
-            assert_ne!(format.render(&other), format.render(&base), "{format:?}");
+            assert_ne!(format.render(&created(&other)), format.render(&created(&base)), "{format:?}");
         }
     }
 
     #[test]
     fn slack_message_has_text_and_blocks() {
-        let v: Value = serde_json::from_str(&Format::Slack.render(&alert())).expect("json");
+        let v: Value = serde_json::from_str(&Format::Slack.render(&created(&alert()))).expect("json");
         let text = v["text"].as_str().expect("text");
         assert!(text.starts_with("[HIGH] 12.50: Minister warns &lt;Kabul&gt; &amp; others"), "{text}");
         let blocks = v["blocks"].as_array().expect("blocks");
@@ -409,7 +522,7 @@ mod tests {
 
     #[test]
     fn discord_embed() {
-        let v: Value = serde_json::from_str(&Format::Discord.render(&alert())).expect("json");
+        let v: Value = serde_json::from_str(&Format::Discord.render(&created(&alert()))).expect("json");
         let embed = &v["embeds"][0];
         assert_eq!(embed["title"], "Minister warns \\<Kabul\\> & others", "escaped, shown as written");
         assert_eq!(embed["url"], "https://www.dawn.com/news/1");
@@ -427,7 +540,7 @@ mod tests {
         a.title = phish.into();
         a.matches[0].sentence = phish.into();
         a.article_url = "https://a.example/x|evil>".into();
-        let discord: Value = serde_json::from_str(&Format::Discord.render(&a)).expect("json");
+        let discord: Value = serde_json::from_str(&Format::Discord.render(&created(&a))).expect("json");
         let embed = &discord["embeds"][0];
         for text in [&embed["title"], &embed["description"]] {
             let text = text.as_str().expect("text");
@@ -435,7 +548,7 @@ mod tests {
             assert!(text.contains("\\*\\*now\\*\\* \\<\\@123\\> \\@everyone"), "{text}");
         }
         assert_eq!(discord["allowed_mentions"]["parse"], serde_json::json!([]));
-        let slack: Value = serde_json::from_str(&Format::Slack.render(&a)).expect("json");
+        let slack: Value = serde_json::from_str(&Format::Slack.render(&created(&a))).expect("json");
         let text = slack["text"].as_str().expect("text");
         assert!(
             text.contains("&lt;@123&gt;") && text.ends_with("<https://a.example/x%7Cevil&gt;|open>"),
@@ -451,9 +564,9 @@ mod tests {
     fn an_untitled_alert_is_shown_by_its_address() {
         let mut a = alert();
         a.title = " ".into();
-        let slack: Value = serde_json::from_str(&Format::Slack.render(&a)).expect("json");
+        let slack: Value = serde_json::from_str(&Format::Slack.render(&created(&a))).expect("json");
         assert_eq!(slack["blocks"][0]["text"]["text"], "https://www.dawn.com/news/1");
-        let discord: Value = serde_json::from_str(&Format::Discord.render(&a)).expect("json");
+        let discord: Value = serde_json::from_str(&Format::Discord.render(&created(&a))).expect("json");
         assert_eq!(discord["embeds"][0]["title"], "https\\://www.dawn.com/news/1");
     }
 

@@ -3,12 +3,13 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::params;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
-use super::{Store, StoreError, inbox, text_enum, timestamp};
+use super::alerts::{Raised, Routing};
+use super::{Store, StoreError, StoryLink, inbox, text_enum, timestamp};
 use crate::relevance::Relevance;
 use crate::score::{ActorPair, Event, Match, NewAlert};
-use crate::types::{Method, Severity};
+use crate::types::{AlertState, Method, Severity};
 
 /// An article ready to be stored, with its score.
 #[derive(Debug, Clone)]
@@ -35,8 +36,10 @@ pub struct NewArticle {
     pub matches: Vec<Match>,
 }
 
-/// A row of the `alerts` table.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+/// A row of the `alerts` table: one per story that reached the threshold (one per article for
+/// alerts raised before stories). Its article, matches and event are its lead article's: the one
+/// of highest severity, then score.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Alert {
     pub id: String,
     pub created_at: String,
@@ -55,6 +58,15 @@ pub struct Alert {
     /// The relevance gate's verdict: the probability that the article is about conflict, and
     /// the five features that moved it most.
     pub relevance: Option<Relevance>,
+    /// Open, updated (grown since it was raised) or resolved (its story went quiet).
+    pub state: AlertState,
+    /// Independent outlets and articles of its story.
+    pub outlets: usize,
+    pub articles: usize,
+    /// Languages of its story's articles (ISO 639-3).
+    pub languages: Vec<String>,
+    /// When it last changed.
+    pub updated_at: Option<String>,
 }
 
 /// A stored article, as `rescore` reads it back.
@@ -68,7 +80,7 @@ pub struct StoredArticle {
     pub body: String,
     pub published_at: Option<String>,
     pub score: f64,
-    /// Its alert, if it raised one.
+    /// The alert it raised or joined as an alerting article, if any.
     pub alert_id: Option<String>,
 }
 
@@ -85,10 +97,12 @@ pub struct AlertFilter {
 }
 
 impl Store {
-    /// Stores an article and, when `alert` is given, its alert and one pending delivery per
-    /// webhook, all in one transaction that also takes the item out of the inbox. Returns the
-    /// alert when one was created; `Ok(None)` when the article was stored before under its key
-    /// or any alias (a second copy of a story changes nothing but recording the new keys).
+    /// Stores an article, places it in its story and raises or updates the story's alert, all
+    /// in one transaction that also takes the item out of the inbox: the alert's outbox events
+    /// are written with it. `place` is called once the article is known to be new, and gives
+    /// its story (`None`: it alerts by itself, under [`alert_id`] of its key). Returns what the
+    /// article did to an alert; `Ok(None)` when it changed none, or was stored before under
+    /// its key or any alias (a second copy changes nothing but recording the new keys).
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`]; nothing is written then.
@@ -96,9 +110,11 @@ impl Store {
         &self,
         article: &NewArticle,
         alert: Option<&NewAlert>,
-        webhooks: &[String],
-    ) -> Result<Option<Alert>, StoreError> {
-        let now_s = timestamp(Utc::now());
+        routing: &Routing,
+        place: impl FnOnce() -> Option<StoryLink>,
+    ) -> Result<Option<Raised>, StoreError> {
+        let now = Utc::now();
+        let now_s = timestamp(now);
         let published = article.published_at.map(timestamp);
         let matches = serde_json::to_string(&article.matches)?;
         let mut conn = self.lock();
@@ -120,21 +136,34 @@ impl Store {
         let Some(article_id) = insert_row(&tx, article, published.as_deref(), &matches, &now_s)? else {
             return Ok(None);
         };
-        let Some(new_alert) = alert else {
-            tx.commit()?;
-            return Ok(None);
+        let source = AlertSource::of(article);
+        let raised = match place() {
+            Some(link) => super::alerts::story_article(
+                &tx,
+                article_id,
+                &source,
+                published.as_deref(),
+                alert,
+                &link,
+                routing,
+                now,
+            )?,
+            None => match alert {
+                Some(alert) => super::alerts::raise_for_stored(
+                    &tx,
+                    article_id,
+                    &source,
+                    published.as_deref(),
+                    alert,
+                    routing,
+                    now,
+                )?
+                .map(|alert| Raised { alert, kind: crate::types::EventKind::Created, changes: Vec::new() }),
+                None => None,
+            },
         };
-        let source = AlertSource {
-            key: &article.key,
-            url: &article.url,
-            title: &article.title,
-            feed: &article.feed,
-            score: article.score,
-            matches: &article.matches,
-        };
-        let alert = insert_alert(&tx, article_id, &source, published, &matches, new_alert, webhooks, &now_s)?;
         tx.commit()?;
-        Ok(Some(alert))
+        Ok(raised)
     }
 
     /// Articles fetched at or after `since`, oldest first, with their alert if any.
@@ -144,7 +173,9 @@ impl Store {
     pub fn articles_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredArticle>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT ar.id, ar.key, ar.url, ar.feed, ar.title, ar.body, ar.published_at, ar.score, al.id
+            "SELECT ar.id, ar.key, ar.url, ar.feed, ar.title, ar.body, ar.published_at, ar.score,
+                    coalesce(al.id, (SELECT x.id FROM story_articles sa JOIN alerts x ON x.id = sa.story_id
+                                     WHERE sa.article_id = ar.id AND sa.severity IS NOT NULL))
              FROM articles ar LEFT JOIN alerts al ON al.article_id = ar.id
              WHERE ar.fetched_at >= ?1 ORDER BY ar.fetched_at, ar.id",
         )?;
@@ -164,8 +195,9 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Raises an alert for an article stored without one (`rescore --apply`), with one pending
-    /// delivery per webhook, in one transaction. `Ok(None)` when it has an alert already.
+    /// Raises an alert for an article stored without one (`rescore --apply`): its story's alert
+    /// if the story has none yet, with its outbox events, in one transaction. `Ok(None)` when
+    /// the article or its story has an alert already.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`]; nothing is written then.
@@ -175,39 +207,32 @@ impl Store {
         score: f64,
         matches: &[Match],
         alert: &NewAlert,
-        webhooks: &[String],
+        routing: &Routing,
     ) -> Result<Option<Alert>, StoreError> {
-        let now_s = timestamp(Utc::now());
-        let json = serde_json::to_string(matches)?;
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let taken: bool =
-            tx.query_row("SELECT EXISTS (SELECT 1 FROM alerts WHERE article_id = ?1)", [stored.id], |r| {
-                r.get(0)
-            })?;
-        if taken {
-            return Ok(None);
-        }
-        let article = AlertSource {
+        let language: Option<String> =
+            tx.query_row("SELECT language FROM articles WHERE id = ?1", [stored.id], |r| r.get(0))?;
+        let source = AlertSource {
             key: &stored.key,
             url: &stored.url,
             title: &stored.title,
             feed: &stored.feed,
             score,
             matches,
+            language: language.as_deref(),
         };
-        let created = insert_alert(
+        let raised = super::alerts::raise_for_stored(
             &tx,
             stored.id,
-            &article,
-            stored.published_at.clone(),
-            &json,
+            &source,
+            stored.published_at.as_deref(),
             alert,
-            webhooks,
-            &now_s,
+            routing,
+            Utc::now(),
         )?;
         tx.commit()?;
-        Ok(Some(created))
+        Ok(raised)
     }
 
     /// Alerts matching `filter`, most recent first.
@@ -222,11 +247,9 @@ impl Store {
             .map(Severity::as_str)
             .collect();
         let mut stmt = conn.prepare_cached(
-            "SELECT id, created_at, article_url, title, feed, published_at, score, severity, threshold, matches,
-                    actors, rules_hash, event, relevance
-             FROM alerts
+            &format!("SELECT {ALERT_COLUMNS} FROM alerts a
              WHERE created_at >= ?1 AND (?2 IS NULL OR feed = ?2) AND severity IN (SELECT value FROM json_each(?3))
-             ORDER BY created_at DESC, id LIMIT ?4",
+             ORDER BY created_at DESC, id LIMIT ?4"),
         )?;
         let since = filter.since.map_or_else(String::new, timestamp);
         let rows = stmt.query_map(
@@ -243,13 +266,28 @@ impl Store {
 }
 
 /// What an alert copies from its article.
-struct AlertSource<'a> {
-    key: &'a str,
-    url: &'a str,
-    title: &'a str,
-    feed: &'a str,
-    score: f64,
-    matches: &'a [Match],
+pub(super) struct AlertSource<'a> {
+    pub(super) key: &'a str,
+    pub(super) url: &'a str,
+    pub(super) title: &'a str,
+    pub(super) feed: &'a str,
+    pub(super) score: f64,
+    pub(super) matches: &'a [Match],
+    pub(super) language: Option<&'a str>,
+}
+
+impl<'a> AlertSource<'a> {
+    fn of(article: &'a NewArticle) -> Self {
+        Self {
+            key: &article.key,
+            url: &article.url,
+            title: &article.title,
+            feed: &article.feed,
+            score: article.score,
+            matches: &article.matches,
+            language: article.language.as_deref(),
+        }
+    }
 }
 
 /// The article stored under any of `keys`, directly or as an alias.
@@ -304,66 +342,10 @@ fn insert_row(
     Ok(Some(article_id))
 }
 
-/// Writes an alert and its outbox rows inside the caller's transaction.
-#[expect(clippy::too_many_arguments, reason = "one private helper shared by the two insert paths")]
-fn insert_alert(
-    tx: &rusqlite::Transaction<'_>,
-    article_id: i64,
-    article: &AlertSource<'_>,
-    published: Option<String>,
-    matches_json: &str,
-    new_alert: &NewAlert,
-    webhooks: &[String],
-    now_s: &str,
-) -> Result<Alert, StoreError> {
-    let alert = Alert {
-        id: alert_id(article.key),
-        created_at: now_s.to_string(),
-        article_url: article.url.to_string(),
-        title: article.title.to_string(),
-        feed: article.feed.to_string(),
-        published_at: published,
-        score: article.score,
-        severity: new_alert.severity,
-        threshold: new_alert.threshold,
-        matches: article.matches.to_vec(),
-        actors: new_alert.actors.clone(),
-        rules_hash: new_alert.rules_hash.clone(),
-        event: new_alert.event.clone(),
-        relevance: new_alert.relevance.clone(),
-    };
-    let event = alert.event.as_ref().map(serde_json::to_string).transpose()?;
-    let relevance = alert.relevance.as_ref().map(serde_json::to_string).transpose()?;
-    tx.execute(
-        "INSERT INTO alerts (id, article_id, created_at, article_url, title, feed, published_at, score, severity, threshold,
-                             matches, actors, rules_hash, event, relevance)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
-        params![
-            alert.id,
-            article_id,
-            alert.created_at,
-            alert.article_url,
-            alert.title,
-            alert.feed,
-            alert.published_at,
-            alert.score,
-            alert.severity.as_str(),
-            alert.threshold,
-            matches_json,
-            serde_json::to_string(&alert.actors)?,
-            alert.rules_hash,
-            event,
-            relevance
-        ],
-    )?;
-    for hook in webhooks {
-        tx.execute(
-            "INSERT INTO deliveries (alert_id, webhook, queued_at, next_attempt_at) VALUES (?1, ?2, ?3, ?3)",
-            params![alert.id, hook, now_s],
-        )?;
-    }
-    Ok(alert)
-}
+/// The columns [`alert_from_row`] reads, of table alias `a`.
+pub(super) const ALERT_COLUMNS: &str = "a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at, a.score,
+    a.severity, a.threshold, a.matches, a.actors, a.rules_hash, a.event, a.relevance, a.state, a.outlets, a.articles,
+    a.languages, a.updated_at";
 
 /// An alert row whose JSON columns are still text.
 pub(super) struct AlertRow {
@@ -372,6 +354,7 @@ pub(super) struct AlertRow {
     actors: String,
     event: Option<String>,
     relevance: Option<String>,
+    languages: String,
 }
 
 impl AlertRow {
@@ -381,13 +364,13 @@ impl AlertRow {
             actors: serde_json::from_str(&self.actors)?,
             event: self.event.as_deref().map(serde_json::from_str).transpose()?,
             relevance: self.relevance.as_deref().map(serde_json::from_str).transpose()?,
+            languages: serde_json::from_str(&self.languages)?,
             ..self.alert
         })
     }
 }
 
-/// Reads alert columns `id … threshold, matches, actors, rules_hash, event, relevance` starting
-/// at column `at`.
+/// Reads the [`ALERT_COLUMNS`] starting at column `at`.
 pub(super) fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<AlertRow> {
     Ok(AlertRow {
         alert: Alert {
@@ -405,23 +388,22 @@ pub(super) fn alert_from_row(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Resu
             rules_hash: r.get(at + 11)?,
             event: None,
             relevance: None,
+            state: text_enum(r, at + 14, AlertState::parse)?,
+            outlets: r.get::<_, i64>(at + 15)?.try_into().unwrap_or(0),
+            articles: r.get::<_, i64>(at + 16)?.try_into().unwrap_or(0),
+            languages: Vec::new(),
+            updated_at: r.get(at + 18)?,
         },
         matches: r.get(at + 9)?,
         actors: r.get(at + 10)?,
         event: r.get(at + 12)?,
         relevance: r.get(at + 13)?,
+        languages: r.get(at + 17)?,
     })
 }
 
-/// A stable alert id derived from the article key: the same story always gets the same id, so a
-/// receiver can deduplicate on it even across databases.
+/// A stable alert id derived from an article key: its story's id when it opened the story.
 #[must_use]
 pub fn alert_id(key: &str) -> String {
-    use sha2::{Digest, Sha256};
-    use std::fmt::Write as _;
-    let digest = Sha256::digest(key.as_bytes());
-    digest.iter().take(12).fold(String::from("alrt_"), |mut id, b| {
-        let _ = write!(id, "{b:02x}");
-        id
-    })
+    crate::story::story_id(key)
 }

@@ -4,6 +4,7 @@
 //! transactional outbox), so an alert is never lost between scoring and delivery, and the unique
 //! article key makes a second copy of a story a no-op.
 
+mod alerts;
 mod articles;
 mod feeds;
 mod health;
@@ -20,14 +21,14 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
-use articles::alert_from_row;
+pub use alerts::{EventRecord, Raised, Routing, StoryFacts, webhook_id};
 pub use articles::{Alert, AlertFilter, NewArticle, StoredArticle, alert_id};
 pub use feeds::Failed;
 pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
-pub use stories::{StoryLink, WindowArticle};
+pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
 
 /// Schema versions, oldest first; never edit a released one, append a new one.
@@ -36,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
+    include_str!("schema_v5.sql"),
 ];
 
 /// Why a storage operation failed.
@@ -179,6 +181,22 @@ mod testing {
         }
     }
 
+    /// Routing to webhooks named `names`, each taking every event at once.
+    pub fn routing(names: &[&str]) -> super::Routing {
+        super::Routing {
+            subscribers: names
+                .iter()
+                .map(|n| crate::story::lifecycle::Subscriber {
+                    name: (*n).to_string(),
+                    min_severity: crate::types::Severity::Low,
+                    feeds: Vec::new(),
+                    cadence: crate::story::lifecycle::Cadence::default(),
+                })
+                .collect(),
+            ..super::Routing::default()
+        }
+    }
+
     /// A fresh database in a temporary directory (kept alive by the returned guard).
     pub fn open() -> (tempfile::TempDir, Store) {
         let dir = tempfile::tempdir().expect("tempdir");
@@ -193,7 +211,7 @@ mod tests {
 
     use crate::score::NewAlert;
     use crate::types::{DeliveryState, Severity, Validators};
-    use testing::{article, open};
+    use testing::{article, open, routing};
 
     /// Issue 20: `status` on a mistyped path created an empty database and reported on it.
     #[test]
@@ -220,11 +238,11 @@ mod tests {
                 top: vec![crate::relevance::Contribution { feature: "troops".into(), weight: 1.5 }],
             }),
         };
-        let hooks = vec!["a".to_string(), "b".to_string()];
+        let hooks = routing(&["a", "b"]);
         let first =
-            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
+            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks, || None).expect("insert");
         let second =
-            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks).expect("insert");
+            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks, || None).expect("insert");
         assert!(first.is_some());
         assert!(second.is_none());
         let all = AlertFilter { limit: 10, ..AlertFilter::default() };
@@ -241,27 +259,27 @@ mod tests {
         let later = AlertFilter { since: Some(Utc::now() + chrono::Duration::seconds(5)), ..all };
         assert!(store.alerts(&later).expect("alerts").is_empty());
         let due = store.claim_delivery("a", Utc::now(), LEASE).expect("claim").expect("due");
-        assert_eq!(due.alert.id, alert_id("https://x.example/1"));
+        assert_eq!(due.event.alert.id, alert_id("https://x.example/1"));
         assert!(store.claim_delivery("a", Utc::now(), LEASE).expect("claim").is_none(), "one alert, one row");
         assert!(store.claim_delivery("b", Utc::now(), LEASE).expect("claim").is_some());
         let mut copy = article("https://x.example/other-path", 9.0);
         copy.aliases = vec!["https://x.example/1".into()];
         assert!(
-            store.insert_article(&copy, Some(&alert), &hooks).expect("insert").is_none(),
+            store.insert_article(&copy, Some(&alert), &hooks, || None).expect("insert").is_none(),
             "same story, other link"
         );
         let mut third = article("https://x.example/third", 9.0);
         third.aliases = vec!["https://x.example/other-path".into()];
         assert!(
-            store.insert_article(&third, Some(&alert), &hooks).expect("insert").is_none(),
+            store.insert_article(&third, Some(&alert), &hooks, || None).expect("insert").is_none(),
             "found through an alias"
         );
         let mut fresh = article("https://x.example/2", 9.0);
         fresh.aliases = vec!["https://x.example/2-canonical".into()];
-        assert!(store.insert_article(&fresh, Some(&alert), &hooks).expect("insert").is_some());
+        assert!(store.insert_article(&fresh, Some(&alert), &hooks, || None).expect("insert").is_some());
         let mut via_canonical = article("https://x.example/2-amp", 9.0);
         via_canonical.aliases = vec!["https://x.example/2-canonical".into()];
-        assert!(store.insert_article(&via_canonical, Some(&alert), &hooks).expect("insert").is_none());
+        assert!(store.insert_article(&via_canonical, Some(&alert), &hooks, || None).expect("insert").is_none());
     }
 
     const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);
@@ -281,7 +299,7 @@ mod tests {
             event: None,
             relevance: None,
         };
-        store.insert_article(&article("k", 20.0), Some(&alert), &["w".into()]).expect("insert");
+        store.insert_article(&article("k", 20.0), Some(&alert), &routing(&["w"]), || None).expect("insert");
         let due = claim(&store, Utc::now()).expect("due");
         assert!(claim(&store, Utc::now()).is_none(), "a leased delivery is not handed out twice");
         assert!(claim(&store, Utc::now() + LEASE).is_some(), "an expired lease is taken over");
@@ -311,7 +329,7 @@ mod tests {
                 .is_empty()
         );
         assert!(store.pending_webhooks().expect("pending").is_empty());
-        assert_eq!(store.redeliver_alert(&due.alert.id).expect("requeue"), 1);
+        assert_eq!(store.redeliver_alert(&due.event.alert.id).expect("requeue"), 1);
         assert_eq!(store.redeliver_alert("alrt_none").expect("requeue"), 0);
         assert_eq!(
             store.pending_webhooks().expect("pending"),

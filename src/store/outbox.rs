@@ -5,10 +5,11 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::{Alert, Store, StoreError, alert_from_row, parse_time, text_enum, timestamp};
-use crate::types::DeliveryState;
+use super::alerts::{EventRecord, freeze};
+use super::{Store, StoreError, parse_time, text_enum, timestamp};
+use crate::types::{DeliveryState, EventKind};
 
-/// A delivery that is due, with the alert it carries.
+/// A delivery that is due, with the event it carries.
 #[derive(Debug, Clone)]
 pub struct DueDelivery {
     pub id: i64,
@@ -17,8 +18,14 @@ pub struct DueDelivery {
     pub attempts: u32,
     /// When the delivery was queued (or re-queued by `redeliver`): its age counts from here.
     pub queued_at: DateTime<Utc>,
-    pub alert: Alert,
+    /// The event, as frozen at its first attempt.
+    pub event: EventRecord,
 }
+
+/// A pending delivery may go only when no earlier event of its alert to its webhook is still
+/// pending: a webhook receives an alert's events in order. (`d` is the candidate row.)
+const IN_ORDER: &str = "NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.alert_id = d.alert_id AND e.webhook = d.webhook
+                                   AND e.sequence < d.sequence AND e.state = 'pending')";
 
 /// A row of the `deliveries` table, for `flashpoint deliveries`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -26,6 +33,9 @@ pub struct Delivery {
     pub id: i64,
     pub alert_id: String,
     pub webhook: String,
+    /// `created`, `updated` or `resolved`, and its place among the alert's events to this webhook.
+    pub event: EventKind,
+    pub sequence: u32,
     pub state: DeliveryState,
     pub attempts: u32,
     pub queued_at: String,
@@ -52,8 +62,9 @@ pub enum AttemptResult {
 }
 
 impl Store {
-    /// Leases the oldest pending delivery to `webhook` that is due by `now` and not leased, for
-    /// `lease`; the lease ends when its attempt is recorded.
+    /// Leases the oldest pending delivery to `webhook` that is due by `now`, not leased, and
+    /// next in its alert's order, for `lease`; the lease ends when its attempt is recorded. An
+    /// event is frozen at its first claim: every attempt sends what the first one did.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
@@ -64,30 +75,37 @@ impl Store {
         lease: chrono::TimeDelta,
     ) -> Result<Option<DueDelivery>, StoreError> {
         let now_s = timestamp(now);
-        let conn = self.lock();
-        let claimed = conn
+        let mut conn = self.lock();
+        let tx = conn.transaction()?;
+        let claimed = tx
             .query_row(
-                "UPDATE deliveries SET leased_until = ?3
-                 WHERE id = (SELECT id FROM deliveries
-                             WHERE webhook = ?1 AND state = 'pending' AND next_attempt_at <= ?2
-                               AND (leased_until IS NULL OR leased_until <= ?2)
-                             ORDER BY next_attempt_at, id LIMIT 1)
-                 RETURNING id",
+                &format!(
+                    "UPDATE deliveries SET leased_until = ?3
+                     WHERE id = (SELECT d.id FROM deliveries d
+                                 WHERE d.webhook = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
+                                   AND (d.leased_until IS NULL OR d.leased_until <= ?2) AND {IN_ORDER}
+                                 ORDER BY d.next_attempt_at, d.id LIMIT 1)
+                     RETURNING id, attempts, queued_at, payload"
+                ),
                 params![webhook, now_s, timestamp(now + lease)],
-                |r| r.get::<_, i64>(0),
+                |r| {
+                    Ok((
+                        r.get::<_, i64>(0)?,
+                        r.get::<_, u32>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, Option<String>>(3)?,
+                    ))
+                },
             )
             .optional()?;
-        let Some(id) = claimed else { return Ok(None) };
-        let (attempts, queued_at, alert) = conn.query_row(
-            "SELECT d.attempts, d.queued_at, a.id, a.created_at, a.article_url, a.title, a.feed, a.published_at,
-                    a.score, a.severity, a.threshold, a.matches, a.actors, a.rules_hash, a.event, a.relevance
-             FROM deliveries d JOIN alerts a ON a.id = d.alert_id WHERE d.id = ?1",
-            [id],
-            |r| Ok((r.get::<_, u32>(0)?, r.get::<_, String>(1)?, alert_from_row(r, 2)?)),
-        )?;
-        let alert = alert.parse()?;
+        let Some((id, attempts, queued_at, payload)) = claimed else { return Ok(None) };
+        let event = match payload {
+            Some(json) => serde_json::from_str(&json)?,
+            None => freeze(&tx, id, now)?,
+        };
+        tx.commit()?;
         let queued_at = parse_time(&queued_at).unwrap_or(now);
-        Ok(Some(DueDelivery { id, webhook: webhook.to_string(), attempts, queued_at, alert }))
+        Ok(Some(DueDelivery { id, webhook: webhook.to_string(), attempts, queued_at, event }))
     }
 
     /// Ends every delivery lease: at start, no attempt is under way any more.
@@ -124,8 +142,10 @@ impl Store {
     pub fn next_due(&self, webhook: &str) -> Result<Option<DateTime<Utc>>, StoreError> {
         let conn = self.lock();
         let next: Option<String> = conn.query_row(
-            "SELECT min(max(next_attempt_at, coalesce(leased_until, ''))) FROM deliveries
-             WHERE webhook = ?1 AND state = 'pending'",
+            &format!(
+                "SELECT min(max(d.next_attempt_at, coalesce(d.leased_until, ''))) FROM deliveries d
+                 WHERE d.webhook = ?1 AND d.state = 'pending' AND {IN_ORDER}"
+            ),
             [webhook],
             |r| r.get(0),
         )?;
@@ -166,34 +186,35 @@ impl Store {
     pub fn deliveries(&self, states: &[DeliveryState], limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT d.id, d.alert_id, d.webhook, d.state, d.attempts, d.queued_at, d.next_attempt_at,
-                    d.last_attempt_at, d.last_status, d.last_error, a.title
-             FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-             WHERE d.state IN (SELECT value FROM json_each(?1))
-             ORDER BY d.queued_at, d.id LIMIT ?2",
+            &format!(
+                "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+                 WHERE d.state IN (SELECT value FROM json_each(?1))
+                 ORDER BY d.queued_at, d.id LIMIT ?2"
+            ),
         )?;
         let rows = stmt.query_map(
             params![serde_json::to_string(states)?, i64::try_from(limit).unwrap_or(i64::MAX)],
-            |r| {
-                Ok(Delivery {
-                    id: r.get(0)?,
-                    alert_id: r.get(1)?,
-                    webhook: r.get(2)?,
-                    state: text_enum(r, 3, DeliveryState::parse)?,
-                    attempts: r.get(4)?,
-                    queued_at: r.get(5)?,
-                    next_attempt_at: r.get(6)?,
-                    last_attempt_at: r.get(7)?,
-                    last_status: r.get(8)?,
-                    last_error: r.get(9)?,
-                    title: r.get(10)?,
-                })
-            },
+            delivery_from_row,
         )?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Queues every delivery of alert `alert_id` again, whatever its state: attempts start over
+    /// Every event of alert `alert_id`, in the order they were queued.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn alert_deliveries(&self, alert_id: &str) -> Result<Vec<Delivery>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+             WHERE d.alert_id = ?1 ORDER BY d.queued_at, d.sequence, d.webhook"
+        ))?;
+        let rows = stmt.query_map([alert_id], delivery_from_row)?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Queues every delivery of alert `alert_id` again, whatever its state (a skipped event
+    /// stays skipped); each carries what it carried the first time: attempts start over
     /// and its age counts from now. Returns how many deliveries were queued.
     ///
     /// # Errors
@@ -216,10 +237,32 @@ impl Store {
         let n = conn.execute(
             &format!(
                 "UPDATE deliveries SET state = 'pending', attempts = 0, queued_at = ?2, next_attempt_at = ?2, leased_until = NULL,
-                   delivered_at = NULL WHERE {condition}"
+                   delivered_at = NULL WHERE state != 'skipped' AND {condition}"
             ),
             params![value, now],
         )?;
         Ok(n)
     }
+}
+
+/// The columns [`delivery_from_row`] reads, of `deliveries d JOIN alerts a`.
+const DELIVERY_COLUMNS: &str = "d.id, d.alert_id, d.webhook, d.event, d.sequence, d.state, d.attempts, d.queued_at,
+    d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, a.title";
+
+fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
+    Ok(Delivery {
+        id: r.get(0)?,
+        alert_id: r.get(1)?,
+        webhook: r.get(2)?,
+        event: text_enum(r, 3, EventKind::parse)?,
+        sequence: r.get(4)?,
+        state: text_enum(r, 5, DeliveryState::parse)?,
+        attempts: r.get(6)?,
+        queued_at: r.get(7)?,
+        next_attempt_at: r.get(8)?,
+        last_attempt_at: r.get(9)?,
+        last_status: r.get(10)?,
+        last_error: r.get(11)?,
+        title: r.get(12)?,
+    })
 }

@@ -1,10 +1,12 @@
-//! Stories and the article → story link: written as each stored article is clustered, read
-//! back at start to rebuild the clustering window.
+//! Stories and the article → story link (written with each stored article, see `alerts`):
+//! read back at start to rebuild the clustering window, and listed for `stories` and `story`.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension as _, params};
+use serde::Serialize;
 
 use super::{Store, StoreError, parse_time, timestamp};
+use crate::types::{AlertState, Severity};
 
 /// Where a stored article went, as the story stage decided.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,50 +36,107 @@ pub struct WindowArticle {
     pub copy: bool,
 }
 
+/// A story as `flashpoint stories` lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoryRow {
+    pub id: String,
+    pub title: String,
+    /// The story clock of its first and last article.
+    pub first_seen: String,
+    pub last_seen: String,
+    pub articles: usize,
+    /// Independent outlets: sites, wire copies not counted.
+    pub outlets: usize,
+    /// Its alert's severity and state; `None` while no article of it reached the threshold.
+    pub severity: Option<Severity>,
+    pub state: Option<AlertState>,
+}
+
+/// One article of a story, for its timeline.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoryArticle {
+    pub seen_at: String,
+    pub outlet: String,
+    /// A near-duplicate of another site's article in the story: not an independent outlet.
+    pub copy: bool,
+    pub title: String,
+    pub url: String,
+    pub feed: String,
+    /// The severity it alerted with by itself; `None` below the threshold.
+    pub severity: Option<Severity>,
+    pub language: Option<String>,
+}
+
+const STORY_COLUMNS: &str = "s.id, s.title, s.first_seen, s.last_seen, s.articles, s.outlets, a.severity, a.state";
+
+fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoryRow> {
+    let severity: Option<String> = r.get(6)?;
+    let state: Option<String> = r.get(7)?;
+    Ok(StoryRow {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        first_seen: r.get(2)?,
+        last_seen: r.get(3)?,
+        articles: r.get::<_, i64>(4)?.try_into().unwrap_or(0),
+        outlets: r.get::<_, i64>(5)?.try_into().unwrap_or(0),
+        severity: severity.as_deref().and_then(Severity::parse),
+        state: state.as_deref().and_then(AlertState::parse),
+    })
+}
+
 impl Store {
-    /// The id of the article stored under `key` if it is in no story yet (a second copy of a
-    /// stored article, or one already clustered, gives `None`).
+    /// Stories whose last article is at or after `since`, latest first; with `alerted`, only
+    /// those with an alert.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn unclustered_article(&self, key: &str) -> Result<Option<i64>, StoreError> {
+    pub fn stories(&self, since: DateTime<Utc>, alerted: bool, limit: usize) -> Result<Vec<StoryRow>, StoreError> {
         let conn = self.lock();
-        let id = conn
-            .query_row(
-                "SELECT a.id FROM articles a LEFT JOIN story_articles s ON s.article_id = a.id
-                 WHERE a.key = ?1 AND s.article_id IS NULL",
-                [key],
-                |r| r.get(0),
-            )
-            .optional()?;
-        Ok(id)
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {STORY_COLUMNS} FROM stories s LEFT JOIN alerts a ON a.id = s.id
+             WHERE s.last_seen >= ?1 AND (?2 = 0 OR a.id IS NOT NULL)
+             ORDER BY s.last_seen DESC, s.id LIMIT ?3"
+        ))?;
+        let rows = stmt.query_map(
+            params![timestamp(since), alerted, i64::try_from(limit).unwrap_or(i64::MAX)],
+            story_from_row,
+        )?;
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Records that article `article_id` is in `link.story`, creating or updating the story.
+    /// Story `id` with its articles in story-clock order; `None` when there is no such story.
     ///
     /// # Errors
-    /// [`StoreError::Sqlite`]; nothing is written then.
-    pub fn link_story(&self, article_id: i64, link: &StoryLink) -> Result<(), StoreError> {
-        let seen = timestamp(link.seen_at);
-        let (articles, outlets) = (
-            i64::try_from(link.articles).unwrap_or(i64::MAX),
-            i64::try_from(link.outlets).unwrap_or(i64::MAX),
-        );
-        let mut conn = self.lock();
-        let tx = conn.transaction()?;
-        tx.execute(
-            "INSERT INTO stories (id, title, first_seen, last_seen, articles, outlets) VALUES (?1, ?2, ?3, ?3, ?4, ?5)
-             ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
-                 first_seen = min(first_seen, excluded.first_seen),
-                 articles = excluded.articles, outlets = excluded.outlets",
-            params![link.story, link.title, seen, articles, outlets],
+    /// [`StoreError::Sqlite`].
+    pub fn story(&self, id: &str) -> Result<Option<(StoryRow, Vec<StoryArticle>)>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                &format!("SELECT {STORY_COLUMNS} FROM stories s LEFT JOIN alerts a ON a.id = s.id WHERE s.id = ?1"),
+                [id],
+                story_from_row,
+            )
+            .optional()?;
+        let Some(row) = row else { return Ok(None) };
+        let mut stmt = conn.prepare_cached(
+            "SELECT sa.seen_at, sa.outlet, sa.copy, ar.title, ar.url, ar.feed, sa.severity, sa.language
+             FROM story_articles sa JOIN articles ar ON ar.id = sa.article_id
+             WHERE sa.story_id = ?1 ORDER BY sa.seen_at, sa.article_id",
         )?;
-        tx.execute(
-            "INSERT INTO story_articles (article_id, story_id, seen_at, outlet, copy) VALUES (?1, ?2, ?3, ?4, ?5)",
-            params![article_id, link.story, seen, link.outlet, link.copy],
-        )?;
-        tx.commit()?;
-        Ok(())
+        let articles = stmt.query_map([id], |r| {
+            let severity: Option<String> = r.get(6)?;
+            Ok(StoryArticle {
+                seen_at: r.get(0)?,
+                outlet: r.get(1)?,
+                copy: r.get(2)?,
+                title: r.get(3)?,
+                url: r.get(4)?,
+                feed: r.get(5)?,
+                severity: severity.as_deref().and_then(Severity::parse),
+                language: r.get(7)?,
+            })
+        })?;
+        Ok(Some((row, articles.collect::<Result<_, _>>()?)))
     }
 
     /// The articles of every story seen at or after `since`, in story-clock order.
@@ -112,8 +171,8 @@ mod tests {
     use chrono::{TimeDelta, Utc};
 
     use super::{StoryLink, WindowArticle};
-    use crate::store::Store;
-    use crate::store::testing::article;
+    use crate::store::Routing;
+    use crate::store::testing::{article, open};
 
     fn link(story: &str, seen_at: chrono::DateTime<Utc>, articles: usize) -> StoryLink {
         StoryLink {
@@ -129,23 +188,35 @@ mod tests {
 
     #[test]
     fn linked_articles_come_back_in_the_window_and_old_stories_do_not() {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(&dir.path().join("s.db")).expect("open");
+        let (_dir, store) = open();
         let now = Utc::now();
-        for key in ["a", "b", "c"] {
-            store.insert_article(&article(key, 0.0), None, &[]).expect("insert");
+        let routing = Routing::default();
+        let links = [
+            ("a", link("sty_1", now - TimeDelta::days(40), 1)),
+            ("b", link("sty_2", now - TimeDelta::hours(2), 1)),
+            ("c", link("sty_2", now - TimeDelta::hours(1), 2)),
+        ];
+        for (key, l) in links {
+            store.insert_article(&article(key, 0.0), None, &routing, || Some(l)).expect("insert");
         }
-        let a = store.unclustered_article("a").expect("query").expect("stored, unclustered");
-        store.link_story(a, &link("sty_1", now - TimeDelta::days(40), 1)).expect("link");
-        let b = store.unclustered_article("b").expect("query").expect("stored");
-        store.link_story(b, &link("sty_2", now - TimeDelta::hours(2), 1)).expect("link");
-        let c = store.unclustered_article("c").expect("query").expect("stored");
-        store.link_story(c, &link("sty_2", now - TimeDelta::hours(1), 2)).expect("link");
-        assert_eq!(store.unclustered_article("a").expect("query"), None, "linked once");
-        assert_eq!(store.unclustered_article("missing").expect("query"), None);
+        let mut placed = false;
+        store
+            .insert_article(&article("a", 0.0), None, &routing, || {
+                placed = true;
+                None
+            })
+            .expect("insert");
+        assert!(!placed, "a stored article is not placed again");
         let window = store.story_window(now - TimeDelta::days(30)).expect("window");
         let keys: Vec<(&str, &str)> =
             window.iter().map(|w: &WindowArticle| (w.story.as_str(), w.key.as_str())).collect();
         assert_eq!(keys, [("sty_2", "b"), ("sty_2", "c")]);
+        let listed = store.stories(now - TimeDelta::days(60), false, 10).expect("stories");
+        let ids: Vec<(&str, usize)> = listed.iter().map(|s| (s.id.as_str(), s.articles)).collect();
+        assert_eq!(ids, [("sty_2", 2), ("sty_1", 1)], "latest first");
+        assert!(store.stories(now - TimeDelta::days(60), true, 10).expect("stories").is_empty(), "none alerted");
+        let (row, articles) = store.story("sty_2").expect("story").expect("known");
+        assert_eq!((row.severity, articles.len()), (None, 2));
+        assert!(store.story("sty_9").expect("story").is_none());
     }
 }

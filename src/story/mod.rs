@@ -15,6 +15,7 @@
 
 mod cluster;
 mod decide;
+pub mod lifecycle;
 mod text;
 mod vocab;
 
@@ -37,6 +38,9 @@ pub struct Settings {
     pub idf_half_life: Duration,
     /// Most differing simhash bits of two bodies that are one text (a wire copy).
     pub max_hamming: u32,
+    /// A story with no article for this long is resolved (its alert too), and its severity is
+    /// that of its articles within this of its latest alerting one.
+    pub resolve_after: Duration,
 }
 
 impl Default for Settings {
@@ -45,6 +49,7 @@ impl Default for Settings {
             window: Duration::from_hours(30 * 24),
             idf_half_life: Duration::from_hours(365 * 24),
             max_hamming: 3,
+            resolve_after: Duration::from_hours(72),
         }
     }
 }
@@ -59,7 +64,8 @@ pub enum StoryError {
 /// Where an article went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Placement {
-    /// The story's id: `sty_` and a hash of its first article's key, so it never changes.
+    /// The story's id, which its alert carries: `alrt_` and a hash of its first article's key,
+    /// so it never changes.
     pub story: String,
     /// The article opened the story.
     pub opened: bool,
@@ -97,10 +103,18 @@ impl Clusterer {
     }
 }
 
-/// A story's id from its first article's key.
+/// A story's id from its first article's key; its alert's id too, so a receiver can
+/// deduplicate on it even across databases. The first 12 bytes of the key's SHA-256, after
+/// `alrt_` (the prefix of the alert ids of the articles stored before stories).
 #[must_use]
 pub fn story_id(key: &str) -> String {
-    format!("sty_{:016x}", text::hash(key.as_bytes()))
+    use sha2::{Digest, Sha256};
+    use std::fmt::Write as _;
+    let digest = Sha256::digest(key.as_bytes());
+    digest.iter().take(12).fold(String::from("alrt_"), |mut id, b| {
+        let _ = write!(id, "{b:02x}");
+        id
+    })
 }
 
 /// The outlet of an article address: its host without `www.`; the address itself if it has none.

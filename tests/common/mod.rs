@@ -541,26 +541,59 @@ impl Daemon {
     }
 }
 
+/// Threats of eight different events (actors, places, wording), so each is a story of its own.
+const THREATS: [(&str, &str); 8] = [
+    (
+        "India warns Pakistan of punitive strikes after Poonch ambush",
+        "Indian army chief General Manoj Pande said on Friday that India will strike terrorist launch pads across the Line of Control if infiltration from Pakistan continues. Troops in Poonch and Rajouri were placed on high alert after the ambush killed four soldiers, and New Delhi summoned Pakistan's envoy to lodge a protest.",
+    ),
+    (
+        "Iran vows to hit Israeli bases after Damascus drone attack",
+        "Iran's Revolutionary Guards warned on Sunday that Tehran would launch missiles at Israeli military bases in retaliation for the drone attack in Damascus that killed two advisers. A Guards commander told state television that the response would be crushing and that missile units had been mobilised.",
+    ),
+    (
+        "North Korea threatens Seoul with artillery barrage over border drills",
+        "North Korea said its artillery units would shell South Korean positions near the Demilitarized Zone if Seoul went ahead with live-fire drills on Yeonpyeong island. Pyongyang's state news agency KCNA carried the warning from the Korean People's Army general staff late on Tuesday.",
+    ),
+    (
+        "Russia vows massive missile strikes on Kyiv after drone raid on Belgorod",
+        "Russian troops shelled Kharkiv overnight and Moscow warned that its forces will strike command centres in Kyiv after Ukrainian drones attacked an ammunition depot in Belgorod. The Russian defence ministry said air defence units shot down eleven drones and that the army would retaliate with massive missile strikes.",
+    ),
+    (
+        "China warns Taiwan of military action as warships circle island",
+        "Beijing's Eastern Theatre Command sent warships and fighter jets around Taiwan on Thursday and warned that the People's Liberation Army would crush any move towards independence. China's defence ministry said troops were ready to fight, and Taipei put its coast guard on alert in the Taiwan Strait.",
+    ),
+    (
+        "Azerbaijan threatens Armenia with offensive along Syunik frontier",
+        "Azerbaijan's defence ministry accused Armenia of shelling its positions near Zangilan and warned that Baku's army would launch a counter-offensive into Syunik province. Yerevan denied firing first and said Azerbaijani troops had massed tanks and artillery on the frontier overnight.",
+    ),
+    (
+        "Myanmar junta threatens air strikes on Arakan Army positions near Sittwe",
+        "Myanmar's military government warned the Arakan Army that its air force would bomb rebel positions around Sittwe unless the insurgents withdrew from Rakhine state townships. Fighter jets attacked villages near Kyauktaw on Saturday, and the rebels said they had shot down a helicopter and captured an army battalion headquarters.",
+    ),
+    (
+        "Serbia puts army on alert and warns Kosovo over northern clashes",
+        "President Aleksandar Vucic ordered the Serbian army to the highest level of combat readiness and warned Pristina that Serbia would send troops into northern Kosovo if ethnic Serbs were attacked. Kosovo police said gunmen had fired on a patrol near Zvecan on Monday night.",
+    ),
+];
+
 /// An RSS feed of `n` generated articles at `/gen/feed`, each page at `/gen/N` carrying a threat
 /// (`threats` of them) or a weather report; returns how many alerts it should raise.
 pub fn generated_site(server: &Server, n: usize, threats: usize) {
     let mut items = String::new();
     for i in 0..n {
         let threat = i < threats;
-        let title =
-            if threat { format!("Minister {i} warns of strikes") } else { format!("Weather report {i}") };
-        let body = if threat {
-            format!(
-                "<p>Defence minister number {i} said on Friday that the country will strike deep inside the neighbouring \
-                 province if attacks continue, and troops were placed on high alert along the border.</p>\
-                 <p>He said the armed forces would retaliate against any incursion, officials said, and warned of \
-                 a befitting response to further aggression.</p>"
-            )
+        let (title, body) = if threat {
+            let (title, text) = THREATS[i % THREATS.len()];
+            (title.to_string(), format!("<p>{text}</p>"))
         } else {
-            format!(
-                "<p>Forecast number {i}: light rain is expected in the north of the country on Saturday, with \
-                 temperatures falling by a few degrees, the meteorological office said.</p>\
-                 <p>Farmers welcomed the rain after a dry month, and officials said reservoirs were filling.</p>"
+            (
+                format!("Weather report {i}"),
+                format!(
+                    "<p>Forecast number {i}: light rain is expected in the north of the country on Saturday, with \
+                     temperatures falling by a few degrees, the meteorological office said.</p>\
+                     <p>Farmers welcomed the rain after a dry month, and officials said reservoirs were filling.</p>"
+                ),
             )
         };
         server.route(
