@@ -6,12 +6,10 @@ mod common;
 use std::collections::HashMap;
 use std::time::Duration;
 
-use base64::Engine as _;
 use common::{
     Daemon, Reply, Server, TestConfig, count, count_now, flashpoint, generated_site, once, secs, stderr,
-    wait_until, write_config,
+    verify, wait_until, write_config,
 };
-use hmac::{KeyInit as _, Mac as _};
 
 /// Fast retries so the tests take seconds, not minutes.
 const FAST: &str = "[delivery]\ninitial_backoff = \"100ms\"\nmax_backoff = \"300ms\"\n";
@@ -25,23 +23,6 @@ fn webhook_ids(server: &Server, accepted_only: bool) -> Vec<String> {
             s.headers.get("webhook-id").and_then(|v| v.to_str().ok()).expect("webhook-id header").to_string()
         })
         .collect()
-}
-
-/// The receiver's own check of a Standard Webhooks signature.
-fn verify(secret: &[u8], seen: &common::Seen) -> bool {
-    let header =
-        |name: &str| seen.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
-    let signed = format!(
-        "{}.{}.{}",
-        header("webhook-id"),
-        header("webhook-timestamp"),
-        String::from_utf8_lossy(&seen.body)
-    );
-    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
-    mac.update(signed.as_bytes());
-    let expected =
-        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()));
-    header("webhook-signature").split(' ').any(|sig| sig == expected)
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -120,3 +120,209 @@ async fn a_restart_between_articles_continues_the_same_story() {
     let bus = query(&cfg.db, "SELECT articles FROM stories WHERE title = 'Gunmen kill 14 on Quetta bus'");
     assert_eq!(bus, [vec![Value::Integer(2)]]);
 }
+
+/// One event reported by several outlets, in their own words.
+struct Report {
+    outlet: usize,
+    title: &'static str,
+    text: &'static str,
+    /// Days before now it was published.
+    days_ago: i64,
+}
+
+const THREAT: &str = "Defence Minister Khawaja Asif said on Monday that Pakistan will strike deep inside \
+    Afghanistan if cross-border attacks by the Tehreek-i-Taliban Pakistan continue. Speaking in Islamabad \
+    after militants killed 12 soldiers in North Waziristan, Asif said Kabul had been warned repeatedly and \
+    that Pakistan's patience had run out.";
+const THREAT_TRIBUNE: &str = "Islamabad will hit militant hideouts across the border in Afghanistan unless \
+    the Afghan Taliban rein in the TTP, Khawaja Asif warned, a day after 12 soldiers were killed in an ambush \
+    in North Waziristan. The defence minister told reporters that Kabul bore responsibility for the attacks.";
+const THREAT_WIRE: &str = "Pakistan's defence minister Khawaja Asif has warned the Taliban government in \
+    Kabul that Pakistani forces will strike fighters inside Afghanistan after 12 soldiers died in North \
+    Waziristan. Afghan officials rejected the threat and said Afghanistan would defend its territory.";
+const RAID: &str = "Pakistani fighter jets bombed suspected militant hideouts in Afghanistan's Khost and \
+    Paktika provinces overnight, killing eight people, Taliban spokesman Zabihullah Mujahid said on \
+    Wednesday. He said the air strikes hit civilian homes and warned that Afghanistan would respond.";
+
+const REPORTS: [Report; 5] = [
+    Report {
+        outlet: 0,
+        title: "Pakistan will strike deep inside Afghanistan if attacks continue, warns Khawaja Asif",
+        text: THREAT,
+        days_ago: 1,
+    },
+    Report {
+        outlet: 1,
+        title: "Asif threatens cross-border strikes after 12 soldiers killed in North Waziristan",
+        text: THREAT_TRIBUNE,
+        days_ago: 1,
+    },
+    Report {
+        outlet: 2,
+        title: "Pakistan warns Kabul it will hit Taliban fighters inside Afghanistan",
+        text: THREAT_WIRE,
+        days_ago: 1,
+    },
+    // The same wire text on a fourth site: one more article, no more independent outlets.
+    Report {
+        outlet: 3,
+        title: "Pakistan warns Kabul it will hit Taliban fighters inside Afghanistan",
+        text: THREAT_WIRE,
+        days_ago: 1,
+    },
+    // The next day, another event between the same two countries.
+    Report {
+        outlet: 0,
+        title: "Pakistani jets bomb hideouts in Khost and Paktika, Afghan Taliban say 8 killed",
+        text: RAID,
+        days_ago: 0,
+    },
+];
+
+/// Each outlet's feed carrying `reports` (indexes into [`REPORTS`]), each with its page.
+fn publish(outlets: &[Server], reports: &[usize]) {
+    for (o, server) in outlets.iter().enumerate() {
+        let mut items = String::new();
+        for &r in reports.iter().filter(|r| REPORTS[**r].outlet == o) {
+            let report = &REPORTS[r];
+            let published = (chrono::Utc::now() - chrono::TimeDelta::days(report.days_ago)).to_rfc2822();
+            let page = format!(
+                "<html><head><title>{0}</title></head><body><h1>{0}</h1><div class=\"story__content\"><p>{1}</p></div></body></html>",
+                report.title, report.text
+            );
+            server.route(&format!("/news/{r}"), Reply::ok("text/html; charset=utf-8", page));
+            let _ = write!(
+                items,
+                "<item><title>{}</title><link>{}</link><guid>{r}</guid><pubDate>{published}</pubDate></item>",
+                report.title,
+                server.url(&format!("/news/{r}"))
+            );
+        }
+        server.route(
+            "/feed",
+            Reply::ok(
+                "application/rss+xml",
+                format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+            ),
+        );
+    }
+}
+
+const SECRET: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+
+fn lifecycle_config(
+    dir: &std::path::Path,
+    outlets: &[Server],
+    hook: &Server,
+    resolve_after: &str,
+) -> TestConfig {
+    let names = ["Dawn", "Tribune", "Al Jazeera", "The News"];
+    let feeds: Vec<(&str, String)> = names.iter().zip(outlets).map(|(n, s)| (*n, s.url("/feed"))).collect();
+    let extra = format!(
+        "[stories]\nresolve_after = \"{resolve_after}\"\n\
+         [[webhooks]]\nurl = \"{}\"\nname = \"analysts\"\nsecret = \"{SECRET}\"\n",
+        hook.url("/hook")
+    );
+    common::write_config(dir, &feeds, &[], &extra)
+}
+
+/// Every event the receiver got: (webhook-id, type, alert id, outlets, articles).
+fn events(hook: &Server) -> Vec<(String, String, String, u64, u64)> {
+    hook.seen()
+        .iter()
+        .filter(|s| s.method == "POST")
+        .map(|s| {
+            assert!(common::verify(b"secret-key-for-tests", s), "every event verifies");
+            let v: serde_json::Value = serde_json::from_slice(&s.body).expect("JSON");
+            let id = s.headers.get("webhook-id").and_then(|h| h.to_str().ok()).expect("webhook-id");
+            (
+                id.to_string(),
+                v["type"].as_str().expect("type").to_string(),
+                v["id"].as_str().expect("id").to_string(),
+                v["story"]["outlets"].as_u64().expect("outlets"),
+                v["story"]["articles"].as_u64().expect("articles"),
+            )
+        })
+        .collect()
+}
+
+/// The issue's walk through an alert's life: created by the first outlet, updated as two more
+/// join (across a restart: each `once` is a new process), a wire copy counted once, a second
+/// event of the same pair a second alert, both resolved once quiet. Every event is signed and
+/// arrives once.
+#[tokio::test(flavor = "multi_thread")]
+async fn one_event_is_one_alert_that_grows_with_its_outlets() {
+    let mut outlets = Vec::new();
+    for _ in 0..4 {
+        outlets.push(Server::start().await);
+    }
+    let hook = Server::start().await;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let cfg = lifecycle_config(dir.path(), &outlets, &hook, "72h");
+
+    publish(&outlets, &[0]);
+    once(&cfg.path).await;
+    let first = events(&hook);
+    assert_eq!(first.len(), 1, "{first:?}");
+    let (_, kind, alert, outlets_now, _) = &first[0];
+    assert_eq!((kind.as_str(), *outlets_now), ("alert.created", 1));
+    let alert = alert.clone();
+
+    publish(&outlets, &[0, 1]);
+    once(&cfg.path).await;
+    publish(&outlets, &[0, 1, 2, 3]);
+    once(&cfg.path).await;
+    let got = events(&hook);
+    let grown: Vec<(&str, &str, u64)> = got.iter().map(|e| (e.1.as_str(), e.2.as_str(), e.3)).collect();
+    assert_eq!(
+        grown,
+        [
+            ("alert.created", alert.as_str(), 1),
+            ("alert.updated", alert.as_str(), 2),
+            ("alert.updated", alert.as_str(), 3)
+        ],
+        "one alert, growing; the wire copy adds no outlet"
+    );
+    let story = query(&cfg.db, &format!("SELECT articles, outlets FROM stories WHERE id = '{alert}'"));
+    assert_eq!(story, [vec![Value::Integer(4), Value::Integer(3)]]);
+
+    publish(&outlets, &[0, 1, 2, 3, 4]);
+    once(&cfg.path).await;
+    let got = events(&hook);
+    assert_eq!(got.len(), 4, "{got:?}");
+    assert_eq!(got[3].1, "alert.created");
+    assert_ne!(got[3].2, alert, "a second event is a second alert");
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 2);
+
+    // Quiet for longer than `resolve_after`: both resolve, once each.
+    let cfg = lifecycle_config(dir.path(), &outlets, &hook, "1s");
+    tokio::time::sleep(std::time::Duration::from_millis(1200)).await;
+    let log = once(&cfg.path).await;
+    assert!(log.contains("alert resolved"), "{log}");
+    once(&cfg.path).await;
+    let got = events(&hook);
+    let resolved: Vec<&str> = got.iter().filter(|e| e.1 == "alert.resolved").map(|e| e.2.as_str()).collect();
+    assert_eq!(resolved.len(), 2, "{got:?}");
+    assert!(resolved.contains(&alert.as_str()));
+    let mut ids: Vec<&str> = got.iter().map(|e| e.0.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    assert_eq!(ids.len(), got.len(), "every event delivered once, each under its own id");
+    assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts WHERE state = 'resolved'"), 2);
+
+    the_commands_show_it(&cfg, &alert).await;
+}
+
+/// `story ID` gives the story's timeline and every event sent; `stories` lists both.
+async fn the_commands_show_it(cfg: &TestConfig, alert: &str) {
+    let out = flashpoint(&cfg.path, &["story", alert]).await;
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success() && text.contains("alert.resolved #4") && text.contains("(copy)"), "{text}");
+    let out = flashpoint(&cfg.path, &["stories", "--since", "7d", "--json"]).await;
+    let listed: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON lines"))
+        .collect();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    assert!(listed.iter().all(|s| s["state"] == "resolved"));
+}

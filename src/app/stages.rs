@@ -334,11 +334,9 @@ fn change_text(change: &Change) -> String {
     match change {
         Change::Outlets { from, to } => format!("outlets {from}→{to}"),
         Change::Severity { from, to } => format!("severity {from}→{to}"),
-        Change::Pair { source, target } => format!(
-            "pair {}→{}",
-            source.as_deref().unwrap_or("?"),
-            target.as_deref().unwrap_or("?")
-        ),
+        Change::Pair { source, target } => {
+            format!("pair {}→{}", source.as_deref().unwrap_or("?"), target.as_deref().unwrap_or("?"))
+        }
         Change::Language { language } => format!("language {language}"),
         Change::Reopened => "reopened".into(),
     }

@@ -145,13 +145,34 @@ pub enum Command {
     /// other) and, with `--with-labels`, the verdicts given with `label`; print cross-validated
     /// precision, recall and F1, then write the model.
     Train(TrainArgs),
-    /// Cluster articles into stories. With `--replay FILE`: read `{"id","title","text",
+    /// List recent stories with their outlets, articles, severity and state (those with an
+    /// alert, or all with `--all`). With `--replay FILE`: read `{"id","title","text",
     /// "published","url"}` lines in publication order, cluster them with each article's
     /// `published` as the clock, print `{"id","story"}` lines; no database is touched.
     Stories {
-        /// JSONL file to replay.
-        #[arg(long, value_name = "FILE", required = true)]
-        replay: PathBuf,
+        /// JSONL file to replay instead of listing.
+        #[arg(long, value_name = "FILE")]
+        replay: Option<PathBuf>,
+        /// Stories with an article since this long ago (`24h`, `7d`) or this RFC 3339 time.
+        #[arg(long, default_value = "24h", conflicts_with = "replay")]
+        since: String,
+        /// Stories without an alert too.
+        #[arg(long, conflicts_with = "replay")]
+        all: bool,
+        /// At most this many, latest first.
+        #[arg(long, default_value_t = 50, conflicts_with = "replay")]
+        limit: usize,
+        /// Print JSON lines instead of a table.
+        #[arg(long, conflicts_with = "replay")]
+        json: bool,
+    },
+    /// Show one story: its articles by time and outlet, and every event sent for its alert.
+    Story {
+        /// Story id, the same as its alert's (`alrt_…`).
+        id: String,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Extract the article text of saved HTML pages.
     Extract {

@@ -124,13 +124,15 @@ fn database_use(command: &Command) -> Database {
         | Command::Feeds { .. }
         | Command::Rescore { .. }
         | Command::Label { .. }
-        | Command::Labels { .. } => Database::Existing,
+        | Command::Labels { .. }
+        | Command::Story { .. }
+        | Command::Stories { replay: None, .. } => Database::Existing,
         Command::Train(train) if train.with_labels => Database::Existing,
         Command::Score { .. }
         | Command::Eval { .. }
         | Command::FeedTest { .. }
         | Command::Extract { .. }
-        | Command::Stories { .. }
+        | Command::Stories { replay: Some(_), .. }
         | Command::Train(_) => Database::Unused,
     }
 }
@@ -171,7 +173,11 @@ fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
         Command::Label { id, verdict, note } => labels::label(&rt, &id, verdict, note.as_deref()),
         Command::Labels { json } => labels::labels(&rt, json),
         Command::Train(train) => train::train(&rt, config, &train),
-        Command::Stories { replay } => stories::replay(&rt, &replay),
+        Command::Stories { replay: Some(file), .. } => stories::replay(&rt, &file),
+        Command::Stories { replay: None, since, all, limit, json } => {
+            stories::list(&rt, &since, all, limit, json)
+        }
+        Command::Story { id, json } => stories::show(&rt, &id, json),
     }
 }
 

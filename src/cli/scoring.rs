@@ -356,7 +356,9 @@ pub fn rescore_articles(
         let result = scorer.score(&article.title, &article.body);
         match (scorer.alert(&result), article.alert_id.is_some()) {
             (Some(alert), false) => {
-                if apply && store.add_alert(&article, result.score, &result.matches, &alert, routing)?.is_some() {
+                if apply
+                    && store.add_alert(&article, result.score, &result.matches, &alert, routing)?.is_some()
+                {
                     report.applied += 1;
                 }
                 report.gained.push(Gained { article, scored: result, severity: alert.severity });

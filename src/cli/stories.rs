@@ -1,12 +1,15 @@
-//! The story commands: `stories --replay FILE` runs the daemon's clustering over a JSONL file of
-//! articles, with each article's publication time as the clock, and prints where each went.
+//! The story commands: `stories` lists recent stories, `story ID` shows one with its timeline
+//! and its alert's events, and `stories --replay FILE` runs the daemon's clustering over a JSONL
+//! file of articles, with each article's publication time as the clock, and prints where each
+//! went.
 
 use std::io::{BufRead as _, BufReader, BufWriter, Write as _};
 use std::path::Path;
 
 use serde::Deserialize;
 
-use super::Exit;
+use super::table::{stories_table, story_report};
+use super::{Exit, print_rows, since_arg, with_store};
 use crate::config::Runtime;
 use crate::story::{Article, Clusterer, Settings, outlet_of, parse_time};
 
@@ -22,6 +25,32 @@ struct Line {
     published: String,
     #[serde(default)]
     url: String,
+}
+
+/// `stories`: recent stories, latest first.
+pub fn list(rt: &Runtime, since: &str, all: bool, limit: usize, json: bool) -> Exit {
+    let since = match since_arg(since) {
+        Ok(since) => since,
+        Err(exit) => return exit,
+    };
+    with_store(rt, |store| print_rows(&store.stories(since, !all, limit)?, json, stories_table))
+}
+
+/// `story ID`: one story's timeline and its alert's events.
+pub fn show(rt: &Runtime, id: &str, json: bool) -> Exit {
+    with_store(rt, |store| {
+        let Some((story, articles)) = store.story(id)? else {
+            anyhow::bail!("no story {id}; `flashpoint stories --all` lists them");
+        };
+        let events = store.alert_deliveries(id)?;
+        if json {
+            let doc = serde_json::json!({ "story": story, "articles": articles, "events": events });
+            outln!("{}", serde_json::to_string(&doc)?);
+        } else {
+            out!("{}", story_report(&story, &articles, &events));
+        }
+        Ok(())
+    })
 }
 
 /// `stories --replay FILE`.

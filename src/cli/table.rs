@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 
 use super::ops::Status;
 use crate::feed::health::FeedHealth;
-use crate::store::{Alert, Delivery, Labelled, RunSummary};
+use crate::store::{Alert, Delivery, Labelled, RunSummary, StoryArticle, StoryRow};
 use crate::types::DeliveryState;
 
 /// Aligned plain-text columns.
@@ -67,6 +67,8 @@ pub fn alerts_table(alerts: &[Alert]) -> String {
             vec![
                 a.created_at.clone(),
                 a.severity.to_string(),
+                a.state.to_string(),
+                a.outlets.to_string(),
                 format!("{:.2}", a.score),
                 a.feed.clone(),
                 shorten(&a.title, 70),
@@ -75,7 +77,7 @@ pub fn alerts_table(alerts: &[Alert]) -> String {
             ]
         })
         .collect();
-    table(&["CREATED", "SEVERITY", "SCORE", "FEED", "TITLE", "URL", "ID"], &rows)
+    table(&["CREATED", "SEVERITY", "STATE", "OUTLETS", "SCORE", "FEED", "TITLE", "URL", "ID"], &rows)
 }
 
 /// The `deliveries` table.
@@ -90,6 +92,7 @@ pub fn deliveries_table(deliveries: &[Delivery]) -> String {
             vec![
                 d.alert_id.clone(),
                 d.webhook.clone(),
+                format!("{} #{}", d.event, d.sequence),
                 d.state.to_string(),
                 d.attempts.to_string(),
                 if d.state == DeliveryState::Pending { d.next_attempt_at.clone() } else { "-".into() },
@@ -98,7 +101,7 @@ pub fn deliveries_table(deliveries: &[Delivery]) -> String {
             ]
         })
         .collect();
-    table(&["ALERT", "WEBHOOK", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE"], &rows)
+    table(&["ALERT", "WEBHOOK", "EVENT", "STATE", "ATTEMPTS", "NEXT ATTEMPT", "LAST ERROR", "TITLE"], &rows)
 }
 
 /// The `labels` table.
@@ -183,6 +186,81 @@ pub fn status_report(s: &Status) -> String {
         counted(s.inbox, "item", "items"),
         s.rules_hash
     )
+}
+
+/// The `stories` table.
+#[must_use]
+pub fn stories_table(stories: &[StoryRow]) -> String {
+    if stories.is_empty() {
+        return "no stories\n".to_string();
+    }
+    let rows: Vec<Vec<String>> = stories
+        .iter()
+        .map(|s| {
+            vec![
+                s.last_seen.clone(),
+                s.severity.map_or_else(|| "-".into(), |v| v.to_string()),
+                s.state.map_or_else(|| "no alert".into(), |v| v.to_string()),
+                s.outlets.to_string(),
+                s.articles.to_string(),
+                shorten(&s.title, 70),
+                s.id.clone(),
+            ]
+        })
+        .collect();
+    table(&["LAST SEEN", "SEVERITY", "STATE", "OUTLETS", "ARTICLES", "TITLE", "ID"], &rows)
+}
+
+/// `story ID`: the story, its articles by time and outlet, and every event sent for its alert.
+#[must_use]
+pub fn story_report(story: &StoryRow, articles: &[StoryArticle], events: &[Delivery]) -> String {
+    let mut out = format!("story {}: {}\n", story.id, story.title);
+    let alert = match (story.severity, story.state) {
+        (Some(severity), Some(state)) => format!("alert {severity}, {state}"),
+        _ => "no alert".to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{alert}; {}, {}; first seen {}, last seen {}\n",
+        counted(story.outlets, "outlet", "outlets"),
+        counted(story.articles, "article", "articles"),
+        story.first_seen,
+        story.last_seen
+    );
+    let rows: Vec<Vec<String>> = articles
+        .iter()
+        .map(|a| {
+            vec![
+                a.seen_at.clone(),
+                if a.copy { format!("{} (copy)", a.outlet) } else { a.outlet.clone() },
+                a.severity.map_or_else(|| "-".into(), |s| s.to_string()),
+                a.language.clone().unwrap_or_else(|| "-".into()),
+                shorten(&a.title, 60),
+                a.url.clone(),
+            ]
+        })
+        .collect();
+    out.push_str(&table(&["SEEN", "OUTLET", "ALERTED", "LANG", "TITLE", "URL"], &rows));
+    if events.is_empty() {
+        out.push_str("\nno events sent\n");
+        return out;
+    }
+    let rows: Vec<Vec<String>> = events
+        .iter()
+        .map(|d| {
+            vec![
+                d.queued_at.clone(),
+                d.webhook.clone(),
+                format!("alert.{} #{}", d.event, d.sequence),
+                d.state.to_string(),
+                d.attempts.to_string(),
+                d.last_error.clone().unwrap_or_else(|| "-".into()),
+            ]
+        })
+        .collect();
+    out.push('\n');
+    out.push_str(&table(&["QUEUED", "WEBHOOK", "EVENT", "STATE", "ATTEMPTS", "LAST ERROR"], &rows));
+    out
 }
 
 #[cfg(test)]

@@ -358,7 +358,12 @@ pub struct StoriesConfig {
 
 impl Default for StoriesConfig {
     fn default() -> Self {
-        Self { window: "30d".into(), idf_half_life: "365d".into(), max_hamming: 3, resolve_after: "72h".into() }
+        Self {
+            window: "30d".into(),
+            idf_half_life: "365d".into(),
+            max_hamming: 3,
+            resolve_after: "72h".into(),
+        }
     }
 }
 

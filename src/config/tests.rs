@@ -238,7 +238,9 @@ fn webhook_secret_file_is_read_and_kept_out_of_debug_output() {
     let hook = &rt.webhooks[0];
     assert_eq!(hook.name, "hooks.example.org");
     assert_eq!(hook.secret, Some(Secret::parse("whsec_c2VjcmV0").expect("secret")));
-    assert!(!hook.subscriber().takes(Severity::Medium, "any") && hook.subscriber().takes(Severity::High, "any"));
+    assert!(
+        !hook.subscriber().takes(Severity::Medium, "any") && hook.subscriber().takes(Severity::High, "any")
+    );
     assert!(!format!("{rt:?}").contains("c2VjcmV0"), "Debug output hides the secret");
 }
 

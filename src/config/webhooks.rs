@@ -94,7 +94,12 @@ fn cadence(hook: &WebhookConfig, key: &str, problems: &mut Vec<Problem>) -> Cade
     Cadence {
         events,
         group_wait: short_duration(&format!("{key}.group_wait"), &hook.group_wait, MAX_HOLD, problems),
-        update_interval: short_duration(&format!("{key}.update_interval"), &hook.update_interval, MAX_HOLD, problems),
+        update_interval: short_duration(
+            &format!("{key}.update_interval"),
+            &hook.update_interval,
+            MAX_HOLD,
+            problems,
+        ),
     }
 }
 

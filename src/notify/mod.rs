@@ -5,6 +5,7 @@
 //! in order. A delivery is marked done only after a 2xx, so a crash between sending and
 //! recording resends it: receivers deduplicate on its `webhook-id`, the same on every attempt.
 
+mod chat;
 pub mod payload;
 pub mod retry;
 pub mod sign;

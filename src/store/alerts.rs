@@ -1,18 +1,17 @@
 //! Story alerts: raised when a story first has an article at or above the threshold, updated as
 //! the story grows, resolved when it goes quiet. Each change queues its webhook events in the
-//! outbox inside the transaction that makes it, and each event is frozen (what it says, what
-//! changed since the webhook's last event) at its first attempt, so every retry sends the same.
+//! outbox inside the transaction that makes it (see `events` for what each event says).
 
 use std::time::Duration;
 
 use chrono::{DateTime, TimeDelta, Utc};
 use rusqlite::{Connection, OptionalExtension as _, Transaction, params};
-use serde::{Deserialize, Serialize};
 
 use super::articles::{ALERT_COLUMNS, AlertSource, alert_from_row};
+use super::events::{freeze, snapshot};
 use super::{Alert, Store, StoreError, StoryLink, text_enum, timestamp};
 use crate::score::NewAlert;
-use crate::story::lifecycle::{Change, Snapshot, Subscriber, changes, severity_rose};
+use crate::story::lifecycle::{Change, Subscriber, changes, severity_rose};
 use crate::types::{AlertState, DeliveryState, EventKind, Severity};
 
 /// Stories resolved per sweep: the rest wait for the next.
@@ -42,56 +41,6 @@ pub struct Raised {
     pub kind: EventKind,
     /// What changed (empty for a new alert).
     pub changes: Vec<Change>,
-}
-
-/// One webhook event as frozen at its first attempt: what the payload says.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EventRecord {
-    /// The `webhook-id` header: the alert id for `alert.created`, the alert id and the
-    /// sequence number after it for later events.
-    pub webhook_id: String,
-    pub kind: EventKind,
-    /// 1 for `alert.created`, then one more per event to this webhook.
-    pub sequence: u32,
-    /// When it was frozen (its first attempt).
-    pub sent_at: String,
-    pub alert: Alert,
-    pub story: StoryFacts,
-    /// What the webhook is shown; the next event is compared with it.
-    pub snapshot: Snapshot,
-    /// What changed since the last event this webhook was sent.
-    pub changes: Vec<Change>,
-}
-
-/// The story behind an alert, as an event shows it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct StoryFacts {
-    /// Independent outlets and articles.
-    pub outlets: usize,
-    pub articles: usize,
-    /// The independent outlets' sites, first reporter first.
-    pub sites: Vec<String>,
-    /// The story clock of its first and last article.
-    pub first_seen: String,
-    pub last_seen: String,
-}
-
-/// The `webhook-id` of event `sequence` of `alert_id`.
-#[must_use]
-pub fn webhook_id(alert_id: &str, sequence: u32) -> String {
-    if sequence <= 1 { alert_id.to_string() } else { format!("{alert_id}.{sequence}") }
-}
-
-/// What an event shows of `alert`.
-fn snapshot(alert: &Alert) -> Snapshot {
-    Snapshot {
-        state: alert.state,
-        severity: alert.severity,
-        outlets: alert.outlets,
-        articles: alert.articles,
-        pairs: alert.actors.clone(),
-        languages: alert.languages.clone(),
-    }
 }
 
 /// Writes the article → story link inside the caller's transaction, then raises or updates the
@@ -216,7 +165,13 @@ pub(super) fn raise_for_stored(
 
 impl Alert {
     /// A new alert of `id` led by `source`, open, of one outlet until told otherwise.
-    fn raised(id: String, source: &AlertSource<'_>, published: Option<&str>, alert: &NewAlert, now_s: &str) -> Self {
+    fn raised(
+        id: String,
+        source: &AlertSource<'_>,
+        published: Option<&str>,
+        alert: &NewAlert,
+        now_s: &str,
+    ) -> Self {
         let mut out = Self {
             id,
             created_at: now_s.to_string(),
@@ -265,10 +220,8 @@ fn link_story(
     language: Option<&str>,
 ) -> rusqlite::Result<()> {
     let seen = timestamp(link.seen_at);
-    let (articles, outlets) = (
-        i64::try_from(link.articles).unwrap_or(i64::MAX),
-        i64::try_from(link.outlets).unwrap_or(i64::MAX),
-    );
+    let (articles, outlets) =
+        (i64::try_from(link.articles).unwrap_or(i64::MAX), i64::try_from(link.outlets).unwrap_or(i64::MAX));
     tx.execute(
         "INSERT INTO stories (id, title, first_seen, last_seen, articles, outlets) VALUES (?1, ?2, ?3, ?3, ?4, ?5)
          ON CONFLICT (id) DO UPDATE SET last_seen = max(last_seen, excluded.last_seen),
@@ -279,12 +232,20 @@ fn link_story(
     tx.execute(
         "INSERT INTO story_articles (article_id, story_id, seen_at, outlet, copy, severity, language)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![article_id, link.story, seen, link.outlet, link.copy, severity.map(Severity::as_str), language],
+        params![
+            article_id,
+            link.story,
+            seen,
+            link.outlet,
+            link.copy,
+            severity.map(Severity::as_str),
+            language
+        ],
     )?;
     Ok(())
 }
 
-fn read_alert(conn: &Connection, id: &str) -> Result<Option<Alert>, StoreError> {
+pub(super) fn read_alert(conn: &Connection, id: &str) -> Result<Option<Alert>, StoreError> {
     let row = conn
         .query_row(&format!("SELECT {ALERT_COLUMNS} FROM alerts a WHERE a.id = ?1"), [id], |r| {
             alert_from_row(r, 0)
@@ -364,7 +325,12 @@ fn insert_alert(tx: &Transaction<'_>, article_id: i64, alert: &Alert, now_s: &st
 }
 
 /// Writes an alert's new state; `lead` is the article that now leads it, if another.
-fn update_alert(tx: &Transaction<'_>, alert: &Alert, lead: Option<i64>, now_s: &str) -> Result<(), StoreError> {
+fn update_alert(
+    tx: &Transaction<'_>,
+    alert: &Alert,
+    lead: Option<i64>,
+    now_s: &str,
+) -> Result<(), StoreError> {
     tx.execute(
         "UPDATE alerts SET article_id = coalesce(?2, article_id), article_url = ?3, title = ?4, feed = ?5,
              published_at = ?6, score = ?7, severity = ?8, threshold = ?9, matches = ?10, actors = ?11,
@@ -451,7 +417,12 @@ fn insert_event(
 
 /// Queues `alert.created` to `sub`, held for its `group_wait`; a webhook that does not take
 /// `created` events gets it frozen and skipped, so its later events say what changed since.
-fn queue_created(tx: &Transaction<'_>, alert_id: &str, sub: &Subscriber, now: DateTime<Utc>) -> Result<(), StoreError> {
+fn queue_created(
+    tx: &Transaction<'_>,
+    alert_id: &str,
+    sub: &Subscriber,
+    now: DateTime<Utc>,
+) -> Result<(), StoreError> {
     let id = insert_event(tx, alert_id, &sub.name, EventKind::Created, 1, sub.cadence.created_due(now), now)?;
     if !sub.cadence.wants(EventKind::Created) {
         freeze(tx, id, now)?;
@@ -540,65 +511,4 @@ impl Store {
         tx.commit()?;
         Ok(resolved)
     }
-}
-
-/// Freezes delivery `id`: builds its event from the alert as it now stands, compared with the
-/// last event frozen for the same alert and webhook, and stores it with the row.
-pub(super) fn freeze(conn: &Connection, id: i64, now: DateTime<Utc>) -> Result<EventRecord, StoreError> {
-    let (alert_id, webhook, kind, sequence): (String, String, EventKind, u32) = conn.query_row(
-        "SELECT alert_id, webhook, event, sequence FROM deliveries WHERE id = ?1",
-        [id],
-        |r| Ok((r.get(0)?, r.get(1)?, text_enum(r, 2, EventKind::parse)?, r.get(3)?)),
-    )?;
-    let alert = read_alert(conn, &alert_id)?.ok_or(rusqlite::Error::QueryReturnedNoRows)?;
-    let previous: Option<String> = conn
-        .query_row(
-            "SELECT payload FROM deliveries WHERE alert_id = ?1 AND webhook = ?2 AND sequence < ?3 AND payload IS NOT NULL
-             ORDER BY sequence DESC LIMIT 1",
-            params![alert_id, webhook, sequence],
-            |r| r.get(0),
-        )
-        .optional()?;
-    let previous: Option<EventRecord> = previous.as_deref().map(serde_json::from_str).transpose()?;
-    let snapshot = snapshot(&alert);
-    let changes = previous.map(|p| changes(&p.snapshot, &snapshot)).unwrap_or_default();
-    let record = EventRecord {
-        webhook_id: webhook_id(&alert_id, sequence),
-        kind,
-        sequence,
-        sent_at: timestamp(now),
-        story: story_facts(conn, &alert)?,
-        alert,
-        snapshot,
-        changes,
-    };
-    conn.execute(
-        "UPDATE deliveries SET payload = ?2, frozen_at = ?3 WHERE id = ?1",
-        params![id, serde_json::to_string(&record)?, record.sent_at],
-    )?;
-    Ok(record)
-}
-
-/// The story of `alert`; an alert raised before stories is a story of its one article.
-fn story_facts(conn: &Connection, alert: &Alert) -> rusqlite::Result<StoryFacts> {
-    let seen: Option<(String, String)> = conn
-        .query_row("SELECT first_seen, last_seen FROM stories WHERE id = ?1", [&alert.id], |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })
-        .optional()?;
-    let Some((first_seen, last_seen)) = seen else {
-        let at = alert.published_at.clone().unwrap_or_else(|| alert.created_at.clone());
-        return Ok(StoryFacts {
-            outlets: alert.outlets,
-            articles: alert.articles,
-            sites: vec![crate::story::outlet_of(&alert.article_url)],
-            first_seen: at.clone(),
-            last_seen: at,
-        });
-    };
-    let mut stmt = conn.prepare_cached(
-        "SELECT outlet FROM story_articles WHERE story_id = ?1 AND copy = 0 GROUP BY outlet ORDER BY min(seen_at), outlet",
-    )?;
-    let sites: Vec<String> = stmt.query_map([&alert.id], |r| r.get(0))?.collect::<Result<_, _>>()?;
-    Ok(StoryFacts { outlets: alert.outlets, articles: alert.articles, sites, first_seen, last_seen })
 }

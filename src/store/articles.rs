@@ -158,7 +158,11 @@ impl Store {
                     routing,
                     now,
                 )?
-                .map(|alert| Raised { alert, kind: crate::types::EventKind::Created, changes: Vec::new() }),
+                .map(|alert| Raised {
+                    alert,
+                    kind: crate::types::EventKind::Created,
+                    changes: Vec::new(),
+                }),
                 None => None,
             },
         };

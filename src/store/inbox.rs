@@ -208,7 +208,9 @@ mod tests {
         assert_eq!(again.len(), 1);
         assert_eq!(again[0].attempts, 1);
 
-        store.insert_article(&article("b", 0.0), None, &crate::store::Routing::default(), || None).expect("insert");
+        store
+            .insert_article(&article("b", 0.0), None, &crate::store::Routing::default(), || None)
+            .expect("insert");
         assert_eq!(store.inbox_len().expect("len"), 1, "storing the article empties its inbox row");
         assert_eq!(
             store.record_poll("https://f.example/rss", "F", &[item("b")], None).expect("poll"),

@@ -6,9 +6,12 @@
 
 mod alerts;
 mod articles;
+mod events;
 mod feeds;
 mod health;
 mod inbox;
+#[cfg(test)]
+mod lifecycle_tests;
 mod lock;
 mod outbox;
 mod stories;
@@ -21,8 +24,9 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::{Connection, OpenFlags};
 use rusqlite_migration::{M, Migrations};
 
-pub use alerts::{EventRecord, Raised, Routing, StoryFacts, webhook_id};
+pub use alerts::{Raised, Routing};
 pub use articles::{Alert, AlertFilter, NewArticle, StoredArticle, alert_id};
+pub use events::{EventRecord, StoryFacts, webhook_id};
 pub use feeds::Failed;
 pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
@@ -239,10 +243,12 @@ mod tests {
             }),
         };
         let hooks = routing(&["a", "b"]);
-        let first =
-            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks, || None).expect("insert");
-        let second =
-            store.insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks, || None).expect("insert");
+        let first = store
+            .insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks, || None)
+            .expect("insert");
+        let second = store
+            .insert_article(&article("https://x.example/1", 7.0), Some(&alert), &hooks, || None)
+            .expect("insert");
         assert!(first.is_some());
         assert!(second.is_none());
         let all = AlertFilter { limit: 10, ..AlertFilter::default() };
@@ -279,7 +285,9 @@ mod tests {
         assert!(store.insert_article(&fresh, Some(&alert), &hooks, || None).expect("insert").is_some());
         let mut via_canonical = article("https://x.example/2-amp", 9.0);
         via_canonical.aliases = vec!["https://x.example/2-canonical".into()];
-        assert!(store.insert_article(&via_canonical, Some(&alert), &hooks, || None).expect("insert").is_none());
+        assert!(
+            store.insert_article(&via_canonical, Some(&alert), &hooks, || None).expect("insert").is_none()
+        );
     }
 
     const LEASE: chrono::TimeDelta = chrono::TimeDelta::seconds(30);

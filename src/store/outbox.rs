@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
-use super::alerts::{EventRecord, freeze};
+use super::events::{EventRecord, freeze};
 use super::{Store, StoreError, parse_time, text_enum, timestamp};
 use crate::types::{DeliveryState, EventKind};
 
@@ -24,7 +24,8 @@ pub struct DueDelivery {
 
 /// A pending delivery may go only when no earlier event of its alert to its webhook is still
 /// pending: a webhook receives an alert's events in order. (`d` is the candidate row.)
-const IN_ORDER: &str = "NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.alert_id = d.alert_id AND e.webhook = d.webhook
+const IN_ORDER: &str =
+    "NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.alert_id = d.alert_id AND e.webhook = d.webhook
                                    AND e.sequence < d.sequence AND e.state = 'pending')";
 
 /// A row of the `deliveries` table, for `flashpoint deliveries`.
@@ -185,13 +186,11 @@ impl Store {
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
     pub fn deliveries(&self, states: &[DeliveryState], limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let conn = self.lock();
-        let mut stmt = conn.prepare_cached(
-            &format!(
-                "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.id = d.alert_id
                  WHERE d.state IN (SELECT value FROM json_each(?1))
                  ORDER BY d.queued_at, d.id LIMIT ?2"
-            ),
-        )?;
+        ))?;
         let rows = stmt.query_map(
             params![serde_json::to_string(states)?, i64::try_from(limit).unwrap_or(i64::MAX)],
             delivery_from_row,
@@ -246,7 +245,8 @@ impl Store {
 }
 
 /// The columns [`delivery_from_row`] reads, of `deliveries d JOIN alerts a`.
-const DELIVERY_COLUMNS: &str = "d.id, d.alert_id, d.webhook, d.event, d.sequence, d.state, d.attempts, d.queued_at,
+const DELIVERY_COLUMNS: &str =
+    "d.id, d.alert_id, d.webhook, d.event, d.sequence, d.state, d.attempts, d.queued_at,
     d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, a.title";
 
 fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {

@@ -67,7 +67,8 @@ pub struct StoryArticle {
     pub language: Option<String>,
 }
 
-const STORY_COLUMNS: &str = "s.id, s.title, s.first_seen, s.last_seen, s.articles, s.outlets, a.severity, a.state";
+const STORY_COLUMNS: &str =
+    "s.id, s.title, s.first_seen, s.last_seen, s.articles, s.outlets, a.severity, a.state";
 
 fn story_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<StoryRow> {
     let severity: Option<String> = r.get(6)?;
@@ -90,7 +91,12 @@ impl Store {
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn stories(&self, since: DateTime<Utc>, alerted: bool, limit: usize) -> Result<Vec<StoryRow>, StoreError> {
+    pub fn stories(
+        &self,
+        since: DateTime<Utc>,
+        alerted: bool,
+        limit: usize,
+    ) -> Result<Vec<StoryRow>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&format!(
             "SELECT {STORY_COLUMNS} FROM stories s LEFT JOIN alerts a ON a.id = s.id
@@ -112,7 +118,9 @@ impl Store {
         let conn = self.lock();
         let row = conn
             .query_row(
-                &format!("SELECT {STORY_COLUMNS} FROM stories s LEFT JOIN alerts a ON a.id = s.id WHERE s.id = ?1"),
+                &format!(
+                    "SELECT {STORY_COLUMNS} FROM stories s LEFT JOIN alerts a ON a.id = s.id WHERE s.id = ?1"
+                ),
                 [id],
                 story_from_row,
             )
@@ -214,7 +222,10 @@ mod tests {
         let listed = store.stories(now - TimeDelta::days(60), false, 10).expect("stories");
         let ids: Vec<(&str, usize)> = listed.iter().map(|s| (s.id.as_str(), s.articles)).collect();
         assert_eq!(ids, [("sty_2", 2), ("sty_1", 1)], "latest first");
-        assert!(store.stories(now - TimeDelta::days(60), true, 10).expect("stories").is_empty(), "none alerted");
+        assert!(
+            store.stories(now - TimeDelta::days(60), true, 10).expect("stories").is_empty(),
+            "none alerted"
+        );
         let (row, articles) = store.story("sty_2").expect("story").expect("known");
         assert_eq!((row.severity, articles.len()), (None, 2));
         assert!(store.story("sty_9").expect("story").is_none());

@@ -144,7 +144,9 @@ mod tests {
             relevance: None,
         };
         for key in keys {
-            store.insert_article(&article(key, 7.0), Some(&alert), &crate::store::Routing::default(), || None).expect("insert");
+            store
+                .insert_article(&article(key, 7.0), Some(&alert), &crate::store::Routing::default(), || None)
+                .expect("insert");
         }
         (dir, store)
     }

@@ -214,7 +214,10 @@ mod tests {
         let copy = Snapshot { articles: 9, ..base.clone() };
         let higher = snap(Severity::High, 2);
         let lower = snap(Severity::Low, 2);
-        let paired = Snapshot { pairs: vec![pair("Pakistan", "Afghanistan"), pair("India", "Pakistan")], ..base.clone() };
+        let paired = Snapshot {
+            pairs: vec![pair("Pakistan", "Afghanistan"), pair("India", "Pakistan")],
+            ..base.clone()
+        };
         let urdu = Snapshot { languages: vec!["eng".into(), "urd".into()], ..base.clone() };
         let resolved = Snapshot { state: AlertState::Resolved, ..base.clone() };
         let reopened = Snapshot { state: AlertState::Updated, ..base.clone() };
@@ -225,7 +228,11 @@ mod tests {
             (&base, &more, vec![Change::Outlets { from: 2, to: 3 }]),
             (&base, &higher, vec![Change::Severity { from: Severity::Medium, to: Severity::High }]),
             (&base, &lower, vec![Change::Severity { from: Severity::Medium, to: Severity::Low }]),
-            (&base, &paired, vec![Change::Pair { source: Some("India".into()), target: Some("Pakistan".into()) }]),
+            (
+                &base,
+                &paired,
+                vec![Change::Pair { source: Some("India".into()), target: Some("Pakistan".into()) }],
+            ),
             (&base, &urdu, vec![Change::Language { language: "urd".into() }]),
             (&resolved, &reopened, vec![Change::Reopened]),
         ];
@@ -267,14 +274,24 @@ mod tests {
             (EventKind::Created, vec![], "high: 5 outlets"),
             (
                 EventKind::Updated,
-                vec![Change::Severity { from: Severity::Medium, to: Severity::High }, Change::Outlets { from: 3, to: 5 }],
+                vec![
+                    Change::Severity { from: Severity::Medium, to: Severity::High },
+                    Change::Outlets { from: 3, to: 5 },
+                ],
                 "⬆ high: now 5 outlets",
             ),
-            (EventKind::Updated, vec![Change::Severity { from: Severity::High, to: Severity::Low }], "⬇ high: now 5 outlets"),
+            (
+                EventKind::Updated,
+                vec![Change::Severity { from: Severity::High, to: Severity::Low }],
+                "⬇ high: now 5 outlets",
+            ),
             (EventKind::Updated, vec![Change::Outlets { from: 3, to: 5 }], "➕ high: now 5 outlets"),
             (
                 EventKind::Updated,
-                vec![Change::Language { language: "urd".into() }, Change::Pair { source: Some("India".into()), target: None }],
+                vec![
+                    Change::Language { language: "urd".into() },
+                    Change::Pair { source: Some("India".into()), target: None },
+                ],
                 "➕ high: now 5 outlets, now in urd, new pair India → ?",
             ),
             (EventKind::Updated, vec![Change::Reopened], "↺ high: now 5 outlets, reported again"),

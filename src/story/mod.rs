@@ -117,12 +117,17 @@ pub fn story_id(key: &str) -> String {
     })
 }
 
-/// The outlet of an article address: its host without `www.`; the address itself if it has none.
+/// The outlet of an article address: its host without `www.`, with its port when it names one
+/// (two servers on one host are two outlets); the address itself if it has no host.
 #[must_use]
 pub fn outlet_of(url: &str) -> String {
-    let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_ascii_lowercase));
-    let host = host.unwrap_or_else(|| url.to_string());
-    host.strip_prefix("www.").map_or_else(|| host.clone(), str::to_string)
+    let Some(parsed) = url::Url::parse(url).ok() else { return url.to_string() };
+    let Some(host) = parsed.host_str().map(str::to_ascii_lowercase) else { return url.to_string() };
+    let host = host.strip_prefix("www.").map_or_else(|| host.clone(), str::to_string);
+    match parsed.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host,
+    }
 }
 
 /// A publication time: RFC 3339, or a day (`2014-03-02`, taken as its midnight UTC).

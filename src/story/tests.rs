@@ -46,6 +46,8 @@ fn outlets_are_hosts_without_www() {
         ("https://www.dawn.com/news/1", "dawn.com"),
         ("https://tribune.com.pk/story/2", "tribune.com.pk"),
         ("http://WWW.GEO.TV:80/a", "geo.tv"),
+        ("http://127.0.0.1:8081/a", "127.0.0.1:8081"),
+        ("http://127.0.0.1:8082/a", "127.0.0.1:8082"),
         ("not a url", "not a url"),
     ];
     for (url, want) in cases {

@@ -645,3 +645,22 @@ pub fn count(db: &Path, sql: &str) -> i64 {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// The receiver's own check of a Standard Webhooks signature.
+pub fn verify(secret: &[u8], seen: &Seen) -> bool {
+    use base64::Engine as _;
+    use hmac::{KeyInit as _, Mac as _};
+    let header =
+        |name: &str| seen.headers.get(name).and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+    let signed = format!(
+        "{}.{}.{}",
+        header("webhook-id"),
+        header("webhook-timestamp"),
+        String::from_utf8_lossy(&seen.body)
+    );
+    let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
+    mac.update(signed.as_bytes());
+    let expected =
+        format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()));
+    header("webhook-signature").split(' ').any(|sig| sig == expected)
+}
