@@ -146,7 +146,9 @@ pub(super) fn discord_short(event: &EventRecord) -> Value {
         "username": "Flashpoint",
         "allowed_mentions": {"parse": []},
         "embeds": [{
-            "title": clip(&discord_escape(&line(event)), 256),
+            // The line is Flashpoint's own words (severity, counts, configured actor names,
+            // language codes): nothing of the article's to escape.
+            "title": clip(&line(event), 256),
             "url": alert.article_url,
             "description": clip(&discord_escape(shown_title(alert)), 1000),
             "color": color(alert.severity),

@@ -404,4 +404,55 @@ mod tests {
         assert_eq!(clip("abcdef", 4), "abc…");
         assert_eq!(clip("abc", 4), "abc");
     }
+
+    /// README.md's payload example names exactly the fields the payload has.
+    #[test]
+    fn the_readme_example_has_the_payloads_fields() {
+        let readme = include_str!("../../README.md");
+        let example = readme
+            .split("## Webhook payload")
+            .nth(1)
+            .and_then(|rest| rest.split("```json\n").nth(1))
+            .and_then(|block| block.split("```").next())
+            .expect("the README's payload example");
+        let example: Value = serde_json::from_str(example).expect("the example is JSON");
+        let mut a = alert();
+        a.relevance = Some(crate::relevance::Relevance { p: 0.5, top: Vec::new() });
+        a.event = serde_json::from_value(example["event"].clone()).expect("the example's event reads");
+        let real: Value = serde_json::from_str(&json(&created(&a))).expect("json");
+        let keys = |v: &Value| {
+            let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(&example), keys(&real));
+        assert_eq!(keys(&example["story"]), keys(&real["story"]));
+        assert_eq!(keys(&example["article"]), keys(&real["article"]));
+    }
+
+    #[test]
+    fn later_events_are_one_line_in_chat() {
+        let mut event = created(&alert());
+        event.kind = EventKind::Updated;
+        event.sequence = 2;
+        event.snapshot.outlets = 5;
+        event.changes = vec![
+            Change::Severity { from: Severity::Medium, to: Severity::High },
+            Change::Outlets { from: 3, to: 5 },
+        ];
+        let slack: Value = serde_json::from_str(&Format::Slack.render(&event)).expect("json");
+        let text = slack["text"].as_str().expect("text");
+        assert!(text.starts_with("⬆ high: now 5 outlets — Minister warns &lt;Kabul&gt;"), "{text}");
+        let discord: Value = serde_json::from_str(&Format::Discord.render(&event)).expect("json");
+        assert_eq!(discord["embeds"][0]["title"], "⬆ high: now 5 outlets");
+        let body: Value = serde_json::from_str(&Format::Json.render(&event)).expect("json");
+        assert_eq!((body["type"].as_str(), body["sequence"].as_u64()), (Some("alert.updated"), Some(2)));
+        assert_eq!(
+            body["changes"][0],
+            serde_json::json!({"kind": "severity", "from": "medium", "to": "high"})
+        );
+        event.kind = EventKind::Resolved;
+        let discord: Value = serde_json::from_str(&Format::Discord.render(&event)).expect("json");
+        assert!(discord["embeds"][0]["title"].as_str().is_some_and(|t| t.starts_with("✓ resolved")));
+    }
 }
