@@ -28,6 +28,7 @@ use crate::service::{self, Health, Progress, Stage};
 use crate::store::{DbLock, RunSummary, Store, StoreError};
 
 mod control;
+mod retention;
 mod stages;
 mod stories;
 mod watch;
@@ -226,6 +227,11 @@ fn spawn_pipeline(
         Mode::Daemon => {
             tracker.spawn(poller.run(shutdown.clone()));
             tracker.spawn(watch::feed_health(shared.store.clone(), rt.feeds.clone(), shutdown.clone()));
+            tracker.spawn(retention::prune_periodically(
+                shared.store.clone(),
+                rt.retention,
+                shutdown.clone(),
+            ));
         }
         Mode::Once => {
             tracker.spawn(poller.once(shutdown.clone()));

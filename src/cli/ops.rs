@@ -89,6 +89,8 @@ pub struct Status {
     pub inbox: usize,
     /// Hash of the scoring rules in the config (stamped on the alerts they raise).
     pub rules_hash: String,
+    /// The database's size and what retention has left.
+    pub storage: crate::store::StorageFacts,
 }
 
 /// Gathers [`Status`].
@@ -113,5 +115,6 @@ pub fn gather_status(rt: &Runtime, store: &Store, now: DateTime<Utc>) -> Result<
         deliveries_dead,
         inbox,
         rules_hash: rt.scorer.rules_hash().to_string(),
+        storage: store.storage_facts()?,
     })
 }

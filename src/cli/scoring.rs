@@ -333,6 +333,8 @@ pub struct Rescore {
     pub lost: Vec<Lost>,
     /// Alerts written by `--apply`.
     pub applied: usize,
+    /// Articles whose bodies retention dropped: not scored again.
+    pub pruned: usize,
 }
 
 /// Re-scores the articles stored since `since` with `scorer`; with `apply`, inserts the gained
@@ -349,10 +351,29 @@ pub fn rescore_articles(
     apply: bool,
     tick: &dyn Fn(usize, usize),
 ) -> Result<Rescore, crate::store::StoreError> {
+    // No body may be pruned while the articles are read and their alerts written.
+    store.hold_pruning(true, Utc::now())?;
+    let result = rescore_held(store, scorer, routing, since, apply, tick);
+    store.hold_pruning(false, Utc::now())?;
+    result
+}
+
+fn rescore_held(
+    store: &Store,
+    scorer: &Scorer,
+    routing: &crate::store::Routing,
+    since: DateTime<Utc>,
+    apply: bool,
+    tick: &dyn Fn(usize, usize),
+) -> Result<Rescore, crate::store::StoreError> {
     let articles = store.articles_since(since)?;
     let mut report = Rescore { scanned: articles.len(), ..Rescore::default() };
     for (i, article) in articles.into_iter().enumerate() {
         tick(i + 1, report.scanned);
+        if article.pruned {
+            report.pruned += 1;
+            continue;
+        }
         let result = scorer.score(&article.title, &article.body);
         match (scorer.alert(&result), article.alert_id.is_some()) {
             (Some(alert), false) => {
@@ -375,10 +396,17 @@ pub fn rescore_articles(
 pub fn rescore_report(report: &Rescore, apply: bool) -> String {
     let mut out = format!(
         "{} re-scored: {} gained, {} lost\n",
-        counted(report.scanned, "article", "articles"),
+        counted(report.scanned - report.pruned, "article", "articles"),
         counted(report.gained.len(), "alert", "alerts"),
         report.lost.len()
     );
+    if report.pruned > 0 {
+        let _ = writeln!(
+            out,
+            "{} not re-scored: retention dropped their bodies (storage.retention.bodies)",
+            counted(report.pruned, "article", "articles")
+        );
+    }
     for Gained { article, scored, severity } in &report.gained {
         let _ = writeln!(
             out,

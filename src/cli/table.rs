@@ -169,7 +169,30 @@ pub fn feeds_table(feeds: &[FeedHealth]) -> String {
 /// `flashpoint status` for people.
 #[must_use]
 pub fn status_report(s: &Status) -> String {
-    format!(
+    let mb = |bytes: u64| format!("{}.{} MB", bytes >> 20, ((bytes % (1 << 20)) * 10) >> 20);
+    let st = &s.storage;
+    let last = st.last_prune.as_ref().map_or_else(
+        || "never".to_string(),
+        |p| {
+            format!(
+                "{}: {} bodies, {} articles, {} alerts, {} freed",
+                p.at,
+                p.pruned.bodies,
+                p.pruned.articles,
+                p.pruned.alerts,
+                mb(p.freed)
+            )
+        },
+    );
+    let database = format!(
+        "database:    {} ({} free inside{}), WAL {}; oldest body kept {}\n         last prune:  {last}\n",
+        mb(st.file_bytes),
+        mb(st.free_bytes),
+        if st.incremental_vacuum { "" } else { "; incremental vacuum off" },
+        mb(st.wal_bytes),
+        st.oldest_body.as_deref().unwrap_or("-"),
+    );
+    let mut out = format!(
         "feeds:       {} watched, {} healthy, {} failing, {} silent or shrinking\n\
          last 24 h:   {}, {}\n\
          deliveries:  {} pending, {} dead-lettered\n\
@@ -185,7 +208,9 @@ pub fn status_report(s: &Status) -> String {
         s.deliveries_dead,
         counted(s.inbox, "item", "items"),
         s.rules_hash
-    )
+    );
+    out.push_str(&database);
+    out
 }
 
 /// The `stories` table.

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use url::Url;
 
-use super::raw::{DeliveryConfig, FeedConfig, FetchConfig, Settings, SiteConfig, StoriesConfig};
+use super::raw::{
+    DeliveryConfig, FeedConfig, FetchConfig, RetentionConfig, Settings, SiteConfig, StoriesConfig,
+};
 use super::scoring::compile_scoring;
 use super::webhooks::compile_webhooks;
 use super::{ConfigError, Problem, Runtime, problem};
@@ -21,6 +23,7 @@ use crate::extract::{Extractor, SiteRule};
 use crate::feed::Feed;
 use crate::fetch;
 use crate::notify::retry::Policy;
+use crate::store::Retention;
 use crate::story;
 
 /// Validates settings and compiles them into a [`Runtime`], reporting every problem at once.
@@ -62,11 +65,13 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     let webhooks = compile_webhooks(&settings.webhooks, &feed_names, &mut problems);
     let delivery = compile_delivery(&settings.delivery, &mut problems);
     let stories = compile_stories(&settings.stories, &mut problems);
+    let retention = compile_retention(&settings.storage.retention, &mut problems);
     let (http_listen, stop_grace, log_level) = compile_service(settings, &mut problems);
 
     match scorer {
         Some(scorer) if problems.is_empty() => Ok(Runtime {
             storage_path: settings.storage.path.clone(),
+            retention,
             fetch,
             startup_spread,
             default_interval,
@@ -241,6 +246,42 @@ fn compile_stories(s: &StoriesConfig, problems: &mut Vec<Problem>) -> story::Set
         max_hamming: s.max_hamming.min(16),
         resolve_after: duration("stories.resolve_after", &s.resolve_after, problems),
     }
+}
+
+/// `[storage.retention]`: each span empty for ever, else at least a day.
+fn compile_retention(r: &RetentionConfig, problems: &mut Vec<Problem>) -> Retention {
+    let span = |key: &str, text: &str, problems: &mut Vec<Problem>| {
+        let text = text.trim();
+        if text.is_empty() {
+            return None;
+        }
+        match humantime::parse_duration(text) {
+            Ok(d) if d >= Duration::from_hours(24) => Some(d),
+            Ok(_) => {
+                problems.push(problem(key, "must be at least a day; leave it empty to keep for ever"));
+                None
+            }
+            Err(err) => {
+                problems.push(problem(
+                    key,
+                    format!("{text:?} is not a duration ({err}); write e.g. \"90d\" or \"2y\""),
+                ));
+                None
+            }
+        }
+    };
+    let retention = Retention {
+        bodies: span("storage.retention.bodies", &r.bodies, problems),
+        articles: span("storage.retention.articles", &r.articles, problems),
+        alerts: span("storage.retention.alerts", &r.alerts, problems),
+    };
+    if let (Some(bodies), Some(articles)) = (retention.bodies, retention.articles)
+        && articles < bodies
+    {
+        problems
+            .push(problem("storage.retention.articles", "must not be shorter than storage.retention.bodies"));
+    }
+    retention
 }
 
 /// `[http]`, `[service]` and `[log]`.

@@ -165,6 +165,8 @@ pub fn locate(given: Option<&Path>, exists: impl Fn(&Path) -> bool) -> Result<Pa
 #[derive(Debug)]
 pub struct Runtime {
     pub storage_path: PathBuf,
+    /// How long bodies, articles and alerts are kept.
+    pub retention: crate::store::Retention,
     pub fetch: fetch::Settings,
     pub startup_spread: Duration,
     /// `[feeds_defaults] interval`, for feeds that set none.

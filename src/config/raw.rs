@@ -18,11 +18,30 @@ use crate::score::{Context, Events};
 pub struct StorageConfig {
     /// SQLite file; relative paths are taken from the working directory.
     pub path: PathBuf,
+    pub retention: RetentionConfig,
 }
 
 impl Default for StorageConfig {
     fn default() -> Self {
-        Self { path: PathBuf::from("flashpoint.db") }
+        Self { path: PathBuf::from("flashpoint.db"), retention: RetentionConfig::default() }
+    }
+}
+
+/// `[storage.retention]`: how long bodies, articles and alerts are kept; empty for ever.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(default)]
+pub struct RetentionConfig {
+    /// Article bodies older than this are dropped; metadata, scores and matches stay.
+    pub bodies: String,
+    /// Articles older than this that raised no alert are dropped whole.
+    pub articles: String,
+    /// Alerts older than this are dropped with their deliveries and verdicts.
+    pub alerts: String,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        Self { bodies: "90d".into(), articles: "2y".into(), alerts: String::new() }
     }
 }
 

@@ -82,6 +82,8 @@ pub struct StoredArticle {
     pub score: f64,
     /// The alert it raised or joined as an alerting article, if any.
     pub alert_id: Option<String>,
+    /// Its body was dropped by retention: it cannot be scored again.
+    pub pruned: bool,
 }
 
 /// Which alerts `alerts` lists.
@@ -179,7 +181,8 @@ impl Store {
         let mut stmt = conn.prepare_cached(
             "SELECT ar.id, ar.key, ar.url, ar.feed, ar.title, ar.body, ar.published_at, ar.score,
                     coalesce(al.id, (SELECT x.id FROM story_articles sa JOIN alerts x ON x.id = sa.story_id
-                                     WHERE sa.article_id = ar.id AND sa.severity IS NOT NULL))
+                                     WHERE sa.article_id = ar.id AND sa.severity IS NOT NULL)),
+                    ar.pruned_at IS NOT NULL
              FROM articles ar LEFT JOIN alerts al ON al.article_id = ar.id
              WHERE ar.fetched_at >= ?1 ORDER BY ar.fetched_at, ar.id",
         )?;
@@ -194,6 +197,7 @@ impl Store {
                 published_at: r.get(6)?,
                 score: r.get(7)?,
                 alert_id: r.get(8)?,
+                pruned: r.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

@@ -14,6 +14,9 @@ mod inbox;
 mod lifecycle_tests;
 mod lock;
 mod outbox;
+mod retention;
+#[cfg(test)]
+mod retention_tests;
 mod stories;
 mod verdicts;
 
@@ -32,6 +35,7 @@ pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
+pub use retention::{LastPrune, PRUNE_BATCH, Pruned, Retention, StorageFacts, prune_all};
 pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
 
@@ -42,6 +46,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
     include_str!("schema_v5.sql"),
+    include_str!("schema_v8.sql"),
 ];
 
 /// Why a storage operation failed.
@@ -125,7 +130,15 @@ impl Store {
     fn open_with(path: &Path, flags: OpenFlags) -> Result<Self, StoreError> {
         let open_err = |source| StoreError::Open { path: path.to_path_buf(), source };
         let mut conn = Connection::open_with_flags(path, flags).map_err(open_err)?;
+        // A new database gives pages freed by retention back to the file system; an existing
+        // one created without it keeps its mode (switching needs a VACUUM of the whole file).
+        let pages: i64 = conn.query_row("PRAGMA page_count", [], |r| r.get(0)).map_err(open_err)?;
+        if pages == 0 {
+            conn.pragma_update(None, "auto_vacuum", "INCREMENTAL").map_err(open_err)?;
+        }
         conn.pragma_update(None, "journal_mode", "WAL").map_err(open_err)?;
+        // A checkpointed WAL is cut back to this, so it does not stay at its largest.
+        conn.pragma_update(None, "journal_size_limit", 64 * 1024 * 1024).map_err(open_err)?;
         conn.pragma_update(None, "synchronous", "NORMAL").map_err(open_err)?;
         conn.pragma_update(None, "foreign_keys", "ON").map_err(open_err)?;
         conn.busy_timeout(std::time::Duration::from_secs(5)).map_err(open_err)?;
