@@ -95,6 +95,8 @@ fn normalize_unicode(text: &str, out: &mut String) {
 /// (applied after NFKC, to the text and to every term alike); `None` drops the character.
 ///
 /// - Arabic yeh `ي` and alef maksura `ى` → Persian/Urdu yeh `ی`; Arabic kaf `ك` → keheh `ک`.
+/// - Pashto `ې` and `ۍ` → `ی`, and Pashto gaf `ګ` → `گ`: many Pashto writers type on a Persian
+///   keyboard, and a word differs from its Persian-keyboard spelling in these letters alone.
 /// - Urdu heh goal `ہ`, teh marbuta `ة` `ۃ`, ae `ە`, heh with yeh `ۀ` → heh `ه` (the
 ///   aspirating `ھ` of Urdu stays: it spells other words).
 /// - Alef with madda, hamza or wasla (`آ أ إ ٱ`) → alef `ا`.
@@ -107,7 +109,8 @@ fn normalize_unicode(text: &str, out: &mut String) {
 pub fn fold_script(c: char) -> Option<char> {
     let digit = |zero: char| char::from_digit(u32::from(c) - u32::from(zero), 10);
     match c {
-        '\u{064a}' | '\u{0649}' => Some('\u{06cc}'),
+        '\u{064a}' | '\u{0649}' | '\u{06d0}' | '\u{06cd}' => Some('\u{06cc}'),
+        '\u{06ab}' => Some('\u{06af}'),
         '\u{0643}' => Some('\u{06a9}'),
         '\u{06c1}' | '\u{0629}' | '\u{06c3}' | '\u{06d5}' | '\u{06c0}' => Some('\u{0647}'),
         '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Some('\u{0627}'),
@@ -351,6 +354,10 @@ mod tests {
             ("\u{062d}\u{0645}\u{0644}\u{06c1}", "\u{062d}\u{0645}\u{0644}\u{0647}"),
             ("\u{0645}\u{062f}\u{0631}\u{0633}\u{0629}", "\u{0645}\u{062f}\u{0631}\u{0633}\u{0647}"),
             ("\u{0628}\u{06be}\u{0627}\u{0631}\u{062a}", "\u{0628}\u{06be}\u{0627}\u{0631}\u{062a}"),
+            // Pashto typed on a Persian keyboard: ګواښ as گواښ, نښتې as نښتی.
+            ("\u{06ab}\u{0648}\u{0627}\u{069a}", "\u{06af}\u{0648}\u{0627}\u{069a}"),
+            ("\u{0646}\u{069a}\u{062a}\u{06d0}", "\u{0646}\u{069a}\u{062a}\u{06cc}"),
+            ("\u{0644}\u{0648}\u{0628}\u{06cd}", "\u{0644}\u{0648}\u{0628}\u{06cc}"),
             // Alef variants, tatweel and short vowels.
             ("\u{0623}\u{0641}\u{063a}\u{0627}\u{0646}", "\u{0627}\u{0641}\u{063a}\u{0627}\u{0646}"),
             ("\u{0622}\u{062a}\u{0634}", "\u{0627}\u{062a}\u{0634}"),
