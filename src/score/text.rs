@@ -312,7 +312,8 @@ fn is_joiner(c: char) -> bool {
     matches!(c, '\u{200c}' | '\u{200d}' | '\u{064b}'..='\u{065f}' | '\u{0670}' | '\u{0900}'..='\u{0903}' | '\u{093a}'..='\u{094f}')
 }
 
-/// Whether `text[start..end]` stands on word boundaries: a term never matches inside a word.
+/// Whether `text[start..end]` stands on word boundaries: a term never matches inside a word,
+/// except after the letters Arabic joins to the front of a word (see [`after_proclitic`]).
 #[must_use]
 pub fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
@@ -320,9 +321,51 @@ pub fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let first = text[start..end].chars().next();
     let last = text[start..end].chars().next_back();
     // A term that itself begins or ends with a non-word character needs no boundary there.
-    let left_ok = !first.is_some_and(is_word_char) || !before.is_some_and(is_word_char);
+    let left_ok = !first.is_some_and(is_word_char)
+        || !before.is_some_and(is_word_char)
+        || after_proclitic(text, start, end);
     let right_ok = !last.is_some_and(is_word_char) || !after.is_some_and(is_word_char);
     left_ok && right_ok
+}
+
+/// The runs of letters Arabic writes joined to the next word (after folding): the conjunctions
+/// و and ف, the prepositions ب, ل and ک, and the article ال, alone or together ("والهجوم" is
+/// "and the attack", "للجيش" "for the army").
+const PROCLITICS: &[&str] = &[
+    "\u{0648}",
+    "\u{0641}",
+    "\u{0628}",
+    "\u{0644}",
+    "\u{06a9}",
+    "\u{0627}\u{0644}",
+    "\u{0644}\u{0644}",
+    "\u{0648}\u{0627}\u{0644}",
+    "\u{0641}\u{0627}\u{0644}",
+    "\u{0628}\u{0627}\u{0644}",
+    "\u{06a9}\u{0627}\u{0644}",
+    "\u{0648}\u{0628}",
+    "\u{0648}\u{0644}",
+    "\u{0641}\u{0628}",
+    "\u{0641}\u{0644}",
+    "\u{0648}\u{0644}\u{0644}",
+    "\u{0648}\u{0628}\u{0627}\u{0644}",
+    "\u{0641}\u{0644}\u{0644}",
+];
+
+/// Whether the word holding `text[start..end]` begins with a run of [`PROCLITICS`] right before
+/// it, the match being of three letters or more in the Arabic block (two-letter words such as
+/// لا and لم hide inside too many others: بلا, فلم).
+fn after_proclitic(text: &str, start: usize, end: usize) -> bool {
+    let arabic = |c: char| matches!(c, '\u{0620}'..='\u{064a}' | '\u{06a9}' | '\u{06cc}');
+    let term = &text[start..end];
+    if term.chars().count() < 3 || !term.chars().next().is_some_and(arabic) {
+        return false;
+    }
+    let word_start = text[..start].char_indices().rev().take_while(|(_, c)| is_word_char(*c)).last();
+    let Some((word_start, _)) = word_start else { return false };
+    let prefix = &text[word_start..start];
+    (word_start == 0 || !text[..word_start].chars().next_back().is_some_and(is_word_char))
+        && PROCLITICS.contains(&prefix)
 }
 
 /// Words of `text` by the Unicode word-boundary rules, with their byte offsets.
@@ -484,6 +527,12 @@ mod tests {
             ("warned", 0, 3, false),
             ("pre-war", 4, 7, true),
             ("airstrikes", 3, 9, false),
+            // Arabic "and the attack", "for the army": joined letters before a term of three.
+            ("\u{0648}\u{0627}\u{0644}\u{0647}\u{062c}\u{0648}\u{0645}", 6, 14, true),
+            ("\u{0644}\u{0644}\u{062c}\u{06cc}\u{0634}", 4, 10, true),
+            // Not any letters, nor before a two-letter word: بلا is not لا, شهجوم not هجوم.
+            ("\u{0628}\u{0644}\u{0627}", 2, 6, false),
+            ("\u{0634}\u{0647}\u{062c}\u{0648}\u{0645}", 2, 10, false),
         ];
         for (text, start, end, want) in cases {
             assert_eq!(on_word_boundaries(text, start, end), want, "{text} {start}..{end}");
