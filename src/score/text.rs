@@ -101,7 +101,9 @@ fn normalize_unicode(text: &str, out: &mut String) {
 ///   aspirating `ھ` of Urdu stays: it spells other words).
 /// - Alef with madda, hamza or wasla (`آ أ إ ٱ`) → alef `ا`.
 /// - Tatweel, short vowels and other marks (U+064B–065F, U+0670, U+06D6–06ED), Devanagari nukta
-///   (so `फ़` and `फ` are one letter), and the zero-width joiner are dropped.
+///   (so `फ़` and `फ` are one letter), and the zero-width joiner are dropped, as are the marks
+///   that steer the direction of right-to-left text (U+200E–200F, U+061C, U+202A–202E,
+///   U+2066–2069), which pages put between words and punctuation.
 /// - The zero-width non-joiner becomes a space: `می‌خواهد` matches a term written `می خواهد`,
 ///   as a writer without the character types it (the joined spelling is a different word).
 /// - Arabic-Indic, Extended Arabic-Indic and Devanagari digits → ASCII digits.
@@ -119,7 +121,12 @@ pub fn fold_script(c: char) -> Option<char> {
         | '\u{0670}'
         | '\u{06d6}'..='\u{06ed}'
         | '\u{093c}'
-        | '\u{200d}' => None,
+        | '\u{200d}'
+        | '\u{200e}'
+        | '\u{200f}'
+        | '\u{061c}'
+        | '\u{202a}'..='\u{202e}'
+        | '\u{2066}'..='\u{2069}' => None,
         '\u{200c}' => Some(' '),
         '\u{0660}'..='\u{0669}' => digit('\u{0660}'),
         '\u{06f0}'..='\u{06f9}' => digit('\u{06f0}'),
@@ -252,7 +259,11 @@ pub fn unusual_chars(text: &str) -> Vec<usize> {
         }
         let c = text[i..].chars().next().unwrap_or(' ');
         let plain = match c {
-            '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{ad}' | '\u{b7}' | '\u{2000}'..='\u{206f}' => true,
+            // A format character that folding drops (a joiner, a direction mark) may join the
+            // letters around it into a word the raw text does not hold.
+            '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{ad}' | '\u{b7}' | '\u{2000}'..='\u{206f}' => {
+                fold_script(c).is_some()
+            }
             // A combining mark composes with the letter before it: "a" + U+0300 is "à".
             c => {
                 !c.is_alphanumeric()
@@ -411,6 +422,11 @@ mod tests {
                 "\u{0645}\u{06cc}\u{200c}\u{062e}\u{0648}\u{0627}\u{0647}\u{062f}",
                 "\u{0645}\u{06cc} \u{062e}\u{0648}\u{0627}\u{0647}\u{062f}",
             ),
+            // Direction marks go: a right-to-left mark before a comma, an isolate around a name.
+            (
+                "\u{067e}\u{0627}\u{06a9}\u{200f}\u{060c} \u{2067}\u{06a9}\u{0627}\u{0628}\u{0644}\u{2069}",
+                "\u{067e}\u{0627}\u{06a9}\u{060c} \u{06a9}\u{0627}\u{0628}\u{0644}",
+            ),
             // Digits of three scripts.
             (
                 "\u{0661}\u{0669}\u{0667}\u{0661} \u{06f2}\u{06f0}\u{06f2}\u{06f5} \u{0968}\u{0966}\u{0968}\u{096b}",
@@ -507,13 +523,15 @@ mod tests {
 
     #[test]
     fn unusual_chars_are_those_that_may_hide_letters() {
-        let cases: [(&str, &[usize]); 6] = [
+        let cases: [(&str, &[usize]); 7] = [
             ("plain ascii", &[]),
             ("\u{2018}quoted\u{2019} \u{2014} dash\u{a0}space\u{2026}", &[]),
             ("\u{fb01}re", &[0]),
             ("a \u{ff21}", &[2]),
             ("x \u{062d}\u{0645}", &[2, 4]),
             ("a\u{300}", &[1]),
+            // A direction mark inside a word: "air strike" with one is a word of its own.
+            ("air\u{200e}strike", &[3]),
         ];
         for (text, want) in cases {
             assert_eq!(unusual_chars(text), want, "{text}");
