@@ -10,7 +10,8 @@ use super::context::KindSet;
 use super::explain::{Occurrence, Place, snippet};
 use super::rules::{Actor, ActorKind, Events, Frame, FrameScope, Rules, Rung};
 use super::scorer::ScoreError;
-use super::text::{fold_script, normalize};
+use super::text::normalize;
+use crate::lang::fold_script;
 use crate::types::Severity;
 
 /// Words and phrases found in an article's raw text in one pass, ASCII case ignored, whole words

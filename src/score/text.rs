@@ -9,6 +9,8 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::lang::fold_script;
+
 /// Normalises `text` into a new string.
 #[must_use]
 pub fn normalize(text: &str) -> String {
@@ -88,50 +90,6 @@ fn normalize_unicode(text: &str, out: &mut String) {
         }
         space = false;
         out.extend(c.to_lowercase());
-    }
-}
-
-/// One spelling for the letters that Arabic-script and Devanagari text writes several ways
-/// (applied after NFKC, to the text and to every term alike); `None` drops the character.
-///
-/// - Arabic yeh `ي` and alef maksura `ى` → Persian/Urdu yeh `ی`; Arabic kaf `ك` → keheh `ک`.
-/// - Pashto `ې` and `ۍ` → `ی`, and Pashto gaf `ګ` → `گ`: many Pashto writers type on a Persian
-///   keyboard, and a word differs from its Persian-keyboard spelling in these letters alone.
-/// - Urdu heh goal `ہ`, teh marbuta `ة` `ۃ`, ae `ە`, heh with yeh `ۀ` → heh `ه` (the
-///   aspirating `ھ` of Urdu stays: it spells other words).
-/// - Alef with madda, hamza or wasla (`آ أ إ ٱ`) → alef `ا`.
-/// - Tatweel, short vowels and other marks (U+064B–065F, U+0670, U+06D6–06ED), Devanagari nukta
-///   (so `फ़` and `फ` are one letter), and the zero-width joiner are dropped, as are the marks
-///   that steer the direction of right-to-left text (U+200E–200F, U+061C, U+202A–202E,
-///   U+2066–2069), which pages put between words and punctuation.
-/// - The zero-width non-joiner becomes a space: `می‌خواهد` matches a term written `می خواهد`,
-///   as a writer without the character types it (the joined spelling is a different word).
-/// - Arabic-Indic, Extended Arabic-Indic and Devanagari digits → ASCII digits.
-#[must_use]
-pub fn fold_script(c: char) -> Option<char> {
-    let digit = |zero: char| char::from_digit(u32::from(c) - u32::from(zero), 10);
-    match c {
-        '\u{064a}' | '\u{0649}' | '\u{06d0}' | '\u{06cd}' => Some('\u{06cc}'),
-        '\u{06ab}' => Some('\u{06af}'),
-        '\u{0643}' => Some('\u{06a9}'),
-        '\u{06c1}' | '\u{0629}' | '\u{06c3}' | '\u{06d5}' | '\u{06c0}' => Some('\u{0647}'),
-        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Some('\u{0627}'),
-        '\u{0640}'
-        | '\u{064b}'..='\u{065f}'
-        | '\u{0670}'
-        | '\u{06d6}'..='\u{06ed}'
-        | '\u{093c}'
-        | '\u{200d}'
-        | '\u{200e}'
-        | '\u{200f}'
-        | '\u{061c}'
-        | '\u{202a}'..='\u{202e}'
-        | '\u{2066}'..='\u{2069}' => None,
-        '\u{200c}' => Some(' '),
-        '\u{0660}'..='\u{0669}' => digit('\u{0660}'),
-        '\u{06f0}'..='\u{06f9}' => digit('\u{06f0}'),
-        '\u{0966}'..='\u{096f}' => digit('\u{0966}'),
-        c => Some(c),
     }
 }
 
@@ -302,14 +260,6 @@ fn sentence_end(bytes: &[u8], at: usize) -> Option<usize> {
     let initial = word.len() == 1 && word[0].is_ascii_uppercase();
     let abbreviation = ABBREVIATIONS.iter().any(|a| word.eq_ignore_ascii_case(a.as_bytes()));
     (!initial && !abbreviation).then_some(next)
-}
-
-/// Whether `c` is of a script whose languages here put the object before the verb: Arabic
-/// script (Urdu, Persian, Pashto; Arabic itself puts the verb first, and reads the same way when
-/// its object is named after the verb) and Devanagari (Hindi).
-#[must_use]
-pub fn is_object_first_script(c: char) -> bool {
-    matches!(c, '\u{0600}'..='\u{06ff}' | '\u{0750}'..='\u{077f}' | '\u{0900}'..='\u{097f}')
 }
 
 /// Whether `c` can be part of a word.
