@@ -4,7 +4,7 @@
 use std::sync::LazyLock;
 
 use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime};
-use scraper::{Html, Selector};
+use scraper::{ElementRef, Html, Selector};
 use serde_json::Value;
 
 use crate::lang;
@@ -31,9 +31,6 @@ static AUTHOR_META: LazyLock<Selector> = LazyLock::new(|| {
            meta[property="article:author"], meta[name="byl"]"#,
     )
     .expect("static")
-});
-static LANG: LazyLock<Selector> = LazyLock::new(|| {
-    Selector::parse(r#"html[lang], html[xml\:lang], meta[http-equiv="content-language" i]"#).expect("static")
 });
 static AUTHOR_ELEMENT: LazyLock<Selector> =
     LazyLock::new(|| Selector::parse(r#"[itemprop="author"], a[rel="author"]"#).expect("static"));
@@ -74,11 +71,25 @@ pub(super) fn read(doc: &Html) -> Metadata {
             .chain(doc.select(&AUTHOR_ELEMENT).map(|e| e.text().collect::<String>()))
             .find_map(|a| clean_author(&a));
     }
-    meta.language = doc.select(&LANG).find_map(|e| {
-        let v = e.value();
-        v.attr("lang").or_else(|| v.attr("xml:lang")).or_else(|| v.attr("content")).and_then(lang::from_tag)
-    });
+    meta.language = declared_language(doc);
     meta
+}
+
+/// The language `<html lang>` (or `xml:lang`) names, else a `content-language` meta tag in the
+/// head. Only the root and the head's children are read: a page of a million elements costs
+/// no more here than any other.
+fn declared_language(doc: &Html) -> Option<String> {
+    let root = doc.root_element();
+    let v = root.value();
+    if let Some(code) = v.attr("lang").or_else(|| v.attr("xml:lang")).and_then(lang::from_tag) {
+        return Some(code);
+    }
+    let head = root.children().filter_map(ElementRef::wrap).find(|e| e.value().name() == "head")?;
+    head.children().filter_map(ElementRef::wrap).find_map(|e| {
+        let v = e.value();
+        let tag = v.attr("http-equiv").filter(|h| h.eq_ignore_ascii_case("content-language"));
+        tag.and(v.attr("content")).and_then(lang::from_tag)
+    })
 }
 
 /// Whether a JSON-LD `@type` names an article.
