@@ -1,7 +1,8 @@
-//! Articles in Urdu, Persian (Dari), Pashto, Hindi and Arabic (`tests/fixtures/languages/`, written for this project as each
-//! language's press writes): threats, attacks and clashes that must alert with the right actor
-//! pair, and sport, market, disaster, film and history stories that borrow the words of
-//! violence and must not. Scored with the shipped config and its lexicons.
+//! Articles in Urdu, Persian (Dari), Pashto, Hindi and Arabic (`tests/fixtures/languages/`,
+//! written for this project as each language's press writes): threats, attacks and clashes that
+//! must alert with the right actor pair, and sport, market, disaster, film and history stories
+//! that borrow the words of violence and must not. Scored with the shipped config and its
+//! lexicons.
 
 use std::path::Path;
 
