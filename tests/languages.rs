@@ -121,3 +121,26 @@ fn check_config_counts_the_terms_awaiting_review() {
         "{summary}"
     );
 }
+
+/// A built-in lexicon's cues for a frame or names for an actor the config lacks are left out
+/// without a word (a config may drop a shipped frame); read as files beside the shipped config,
+/// every such entry would be a problem, so each built-in one must name only what it ships with.
+#[test]
+fn built_in_lexicons_name_only_the_shipped_frames_and_actors() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let dir = tempfile::tempdir().expect("tempdir");
+    let codes = ["ur", "fa", "ps", "hi", "ar"];
+    for code in codes {
+        let from = root.join(format!("config/lexicons/{code}.toml"));
+        std::fs::copy(from, dir.path().join(format!("{code}.toml"))).expect("copy lexicon");
+    }
+    let shipped = std::fs::read_to_string(root.join("config/flashpoint.toml")).expect("shipped config");
+    let built_in = format!("lexicons = {codes:?}");
+    assert!(shipped.contains(&built_in), "the shipped config loads every built-in lexicon");
+    let as_files = format!("lexicons = {:?}", codes.map(|c| format!("{c}.toml")));
+    let config = dir.path().join("flashpoint.toml");
+    std::fs::write(&config, shipped.replace(&built_in, &as_files)).expect("write config");
+    if let Err(err) = flashpoint::config::load_runtime(&config) {
+        panic!("{err:#}");
+    }
+}
