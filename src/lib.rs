@@ -7,8 +7,8 @@
 //! ```
 //!
 //! Each arrow is a bounded channel between tokio tasks ([`app`]); each stage lives in its own
-//! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`score`], [`story`],
-//! [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are validated and
+//! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`lang`], [`score`],
+//! [`story`], [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are validated and
 //! compiled once ([`config`]) into the [`config::Runtime`] every command runs on.
 //!
 //! The `flashpoint` binary only parses its arguments and calls [`cli::run`]; the daemon's one
@@ -23,6 +23,7 @@ pub mod extract;
 pub mod feed;
 pub mod fetch;
 pub mod http;
+pub mod lang;
 pub mod logging;
 pub mod notify;
 pub mod process;

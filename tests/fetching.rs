@@ -326,6 +326,8 @@ async fn feed_test_shows_what_the_daemon_would_see() {
     );
     assert!(text.contains("2026-11-27T09:05:00+00:00"), "{text}");
     assert!(text.contains("by the site's selector"), "{text}");
+    // Dawn's page is English, by its lang or its words.
+    assert!(text.contains("by the site's selector, language eng"), "{text}");
     let broken = flashpoint(
         &cfg.path,
         &["feed-test", common::fixtures().join("malformed.xml").to_str().expect("utf-8")],

@@ -319,3 +319,54 @@ async fn the_same_story_under_another_address_alerts_once() {
     once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM alerts"), 1);
 }
+
+/// An article's language is its feed's as configured, else as the feed declares it, else the
+/// page's `lang`, else detected: the same Urdu text is stored as Dari, Pashto or Urdu by where
+/// it came from.
+#[tokio::test(flavor = "multi_thread")]
+async fn articles_take_their_feeds_language_then_their_pages() {
+    let urdu = "وزیر دفاع نے جمعہ کے روز کہا کہ ملک کسی بھی حملے کا بھرپور جواب دے گا اور سرحد پر فوجیں ہائی الرٹ پر ہیں۔";
+    let site = Server::start().await;
+    let rss = |language: &str, guid: &str, link: &str| {
+        Reply::ok(
+            "application/rss+xml",
+            format!(
+                "<rss version=\"2.0\"><channel><title>t</title>{language}<item><title>Item {guid}</title>\
+                 <guid>{guid}</guid>{link}<description>{urdu}</description></item></channel></rss>"
+            ),
+        )
+    };
+    site.route("/configured.xml", rss("<language>ur</language>", "configured", ""));
+    site.route("/declared.xml", rss("<language>ps-AF</language>", "declared", ""));
+    site.route("/detected.xml", rss("", "detected", ""));
+    let page = site.url("/page");
+    site.route("/page.xml", rss("", "page", &format!("<link>{page}</link>")));
+    site.route(
+        "/page",
+        Reply::ok(
+            "text/html",
+            format!("<html lang=\"ps\" dir=\"rtl\"><body><article><p>{urdu}</p></article></body></html>"),
+        ),
+    );
+    let extra = format!(
+        "[[feeds]]\nname = \"Configured\"\nurl = \"{}\"\nlanguage = \"prs\"\n",
+        site.url("/configured.xml")
+    );
+    let feeds = [
+        ("Declared", site.url("/declared.xml")),
+        ("Detected", site.url("/detected.xml")),
+        ("Page", site.url("/page.xml")),
+    ];
+    let cfg = TestConfig::new(&feeds, &[], &extra);
+    once(&cfg.path).await;
+    let rows = query(&cfg.db, "SELECT guid, language FROM articles ORDER BY guid");
+    let got: Vec<(String, String)> = rows
+        .iter()
+        .map(|r| match (&r[0], &r[1]) {
+            (Value::Text(guid), Value::Text(language)) => (guid.clone(), language.clone()),
+            other => panic!("{other:?}"),
+        })
+        .collect();
+    let want = [("configured", "prs"), ("declared", "pus"), ("detected", "urd"), ("page", "pus")];
+    assert_eq!(got, want.map(|(g, l)| (g.to_string(), l.to_string())));
+}

@@ -70,6 +70,57 @@ const PAGES: &[Page] = &[
         story: ".entry-content p",
         junk: ".jp-relatedposts a, .sharedaddy a, .sharedaddy h3",
     },
+    // Right-to-left pages (dir="rtl") of the outlets in Urdu, Dari, Pashto and Arabic; a
+    // paragraph of each holds a right-to-left mark.
+    Page {
+        fixture: "sites/tolonews_fa.html",
+        url: "https://tolonews.com/fa/afghanistan-190520",
+        method: Method::Site,
+        story: ".field--name-body p",
+        junk: ".field--name-field-related-news a, .share-buttons a, .views-row a",
+    },
+    Page {
+        fixture: "sites/tolonews_ps.html",
+        url: "https://tolonews.com/ps/afghanistan-190521",
+        method: Method::Site,
+        story: ".field--name-body p",
+        junk: ".field--name-field-related-news a, .share-buttons a, .views-row a",
+    },
+    Page {
+        fixture: "sites/dawnnews.html",
+        url: "https://www.dawnnews.tv/news/1250001",
+        method: Method::Site,
+        story: ".story__content p",
+        junk: ".story__content .ad span, .social-share a, .breaking-ticker a",
+    },
+    Page {
+        fixture: "sites/express_pk.html",
+        url: "https://www.express.pk/story/2700101/",
+        method: Method::Site,
+        story: ".story-text p",
+        junk: ".story-text .ad span, .read-more a, .related-item a",
+    },
+    Page {
+        fixture: "sites/geo_urdu.html",
+        url: "https://urdu.geo.tv/latest/400101-",
+        method: Method::Site,
+        story: ".content-area p",
+        junk: ".content-area .ad span, .content-area .read-more a, .social-share a",
+    },
+    Page {
+        fixture: "sites/bbc_urdu.html",
+        url: "https://www.bbc.com/urdu/articles/c0x1y2z3w4vo",
+        method: Method::Generic,
+        story: "p.bbc-hhl7in",
+        junk: "[data-e2e=\"related-content\"] a, [data-e2e=\"most-read\"] a",
+    },
+    Page {
+        fixture: "sites/bbc_arabic.html",
+        url: "https://www.bbc.com/arabic/articles/c9a8b7c6d5eo",
+        method: Method::Generic,
+        story: "p.bbc-hhl7in",
+        junk: "[data-e2e=\"related-content\"] a, [data-e2e=\"most-read\"] a",
+    },
     Page {
         fixture: "sites/aljazeera.html",
         url: "https://www.aljazeera.com/news/2026/6/18/india-and-pakistan-trade-warnings-as-indus-water-talks-stall",
@@ -132,5 +183,23 @@ fn every_site_rule_has_a_fixture_page() {
             page.method == Method::Site && (page_host == host || page_host.ends_with(&format!(".{host}")))
         });
         assert!(tested, "no fixture page exercises the rule for {host}");
+    }
+}
+
+/// A right-to-left page names its language in `<html lang>`: the article carries it as ISO
+/// 639-3, whatever its script would suggest to a detector.
+#[test]
+fn right_to_left_pages_carry_their_declared_language() {
+    let runtime = flashpoint::config::load_runtime(&shipped()).expect("shipped config compiles");
+    let cases = [
+        ("sites/tolonews_fa.html", "https://tolonews.com/fa/afghanistan-190520", "fas"),
+        ("sites/tolonews_ps.html", "https://tolonews.com/ps/afghanistan-190521", "pus"),
+        ("sites/dawnnews.html", "https://www.dawnnews.tv/news/1250001", "urd"),
+        ("sites/bbc_arabic.html", "https://www.bbc.com/arabic/articles/c9a8b7c6d5eo", "ara"),
+    ];
+    for (fixture, url, want) in cases {
+        let html = std::fs::read_to_string(common::fixtures().join(fixture)).expect("fixture");
+        let article = runtime.extractor.extract(&html, &Url::parse(url).expect("url"), "");
+        assert_eq!(article.language.as_deref(), Some(want), "{fixture}");
     }
 }

@@ -205,7 +205,8 @@ pub(super) fn score_article(scorer: &Scorer, canon: &Canonicalizer, e: Extracted
             method: article.method,
             canonical: article.canonical.map(String::from),
             author: article.author,
-            language: article.language,
+            // The feed's language (configured, else declared), else the page's or detected.
+            language: item.language.or(article.language),
             score: result.score,
             matches: result.matches,
         },

@@ -145,8 +145,9 @@ pub enum FeedTestError {
     Parse(#[from] crate::feed::parse::ParseError),
 }
 
-/// What the daemon would see of one feed: each item's title, canonical link and date, and for the
-/// first item the extracted body length and the method used. `target` is a URL (fetched, and its
+/// What the daemon would see of one feed: the language it declares, each item's title, canonical
+/// link and date, and for the first item the extracted body length, the method used and the
+/// page's language. `target` is a URL (fetched, and its
 /// first item's page too) or a file (its first item's page only with `fetch_page`).
 ///
 /// # Errors
@@ -162,7 +163,8 @@ pub async fn describe_feed(rt: &Runtime, target: &str, fetch_page: bool) -> Resu
     let parsed = crate::feed::parse::parse(&bytes, &base)?;
     let mut out = String::new();
     let ttl = parsed.ttl.map_or_else(String::new, |t| format!(", ttl {}", humantime::format_duration(t)));
-    let _ = writeln!(out, "{}: {} items{ttl}", target, parsed.entries.len());
+    let language = parsed.language.as_deref().map_or_else(String::new, |l| format!(", language {l}"));
+    let _ = writeln!(out, "{}: {} items{ttl}{language}", target, parsed.entries.len());
     for e in &parsed.entries {
         let key = rt.canon.item_key(e.link.as_ref(), &e.guid);
         let date = e.published.map_or_else(|| "(no date)".to_string(), |d| d.to_rfc3339());
@@ -227,7 +229,11 @@ async fn describe_first_item(
         },
         _ => None,
     };
-    let (chars, method) = article
-        .map_or_else(|| (feed_text.chars().count(), Method::Feed), |a| (a.body.chars().count(), a.method));
-    let _ = writeln!(out, "first item: {chars} characters of body, by {}", method.describe());
+    let (chars, method, language) = match article {
+        Some(a) => (a.body.chars().count(), a.method, a.language),
+        None => (feed_text.chars().count(), Method::Feed, crate::lang::detect(&feed_text)),
+    };
+    // The page's declared or detected language, which a feed that declares none would get.
+    let language = language.map_or_else(String::new, |l| format!(", language {l}"));
+    let _ = writeln!(out, "first item: {chars} characters of body, by {}{language}", method.describe());
 }

@@ -22,6 +22,7 @@ use crate::canon::Canonicalizer;
 use crate::extract::{Extractor, SiteRule};
 use crate::feed::Feed;
 use crate::fetch;
+use crate::lang;
 use crate::notify::retry::Policy;
 use crate::store::Retention;
 use crate::story;
@@ -184,6 +185,18 @@ fn compile_feeds(
             .interval
             .as_deref()
             .map_or(default_interval, |t| duration(&format!("{key}.interval"), t, problems));
+        let language = feed.language.as_deref().and_then(|tag| {
+            let code = lang::from_tag(tag).filter(|_| !tag.contains(['-', '_']));
+            if code.is_none() {
+                problems.push(problem(
+                    format!("{key}.language"),
+                    format!(
+                        "{tag:?} is not an ISO 639-1 or 639-3 code (ur, fa, ps, hi, ar, en; prs for Dari)"
+                    ),
+                ));
+            }
+            code
+        });
         let Some(url) = http_url(&format!("{key}.url"), &feed.url, problems) else { continue };
         match urls.entry(canon.canonical(&url)) {
             Entry::Occupied(first) => {
@@ -197,7 +210,7 @@ fn compile_feeds(
                 slot.insert(i);
             }
         }
-        out.push(Feed { name: name.to_string(), url, interval });
+        out.push(Feed { name: name.to_string(), url, interval, language });
     }
     out
 }

@@ -5,16 +5,21 @@
 //! allegation and past cues, cues for the frames `[scoring]` already has (by name), and the
 //! names of actors `[scoring]` already has (by name): "پاکستان" is the same party as
 //! "Pakistan", so pairs line up across languages. An entry is a file (`…/ur.toml`, taken from
-//! the config file's directory) or the code of a lexicon built into the binary (`ur`, `hi`: the
-//! files of `config/lexicons/`), so a copied config needs no files beside it.
+//! the config file's directory) or the code of a lexicon built into the binary (`ur`, `fa`, `ps`,
+//! `hi`, `ar`: the files of `config/lexicons/`), so a copied config needs no files beside it.
+//!
+//! Languages of one script share spellings (Urdu حملہ and Persian حمله fold to one word), and
+//! each lexicon stands alone, so a term an earlier lexicon already gives is kept once, as that
+//! lexicon gives it; a term listed twice within one file or in `[scoring]` is still an error.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 use serde::Deserialize;
 
 use super::raw::{ScoringConfig, TermConfig};
 use super::{Problem, problem};
+use crate::score;
 
 /// One lexicon file.
 #[derive(Debug, Clone, Deserialize)]
@@ -39,6 +44,8 @@ struct Lexicon {
 #[serde(default, deny_unknown_fields)]
 struct Cues {
     negation: Vec<String>,
+    /// Phrases holding a negation cue that negate nothing ("لم تتبن أي جهة": no group claimed).
+    negation_exceptions: Vec<String>,
     conditional: Vec<String>,
     allegation: Vec<String>,
     past: Vec<String>,
@@ -93,9 +100,12 @@ pub(super) fn merge(scoring: &mut ScoringConfig, base: &Path, problems: &mut Vec
 }
 
 /// The lexicons built into the binary, by language code.
-const BUILT_IN: [(&str, &str); 2] = [
+const BUILT_IN: [(&str, &str); 5] = [
     ("ur", include_str!("../../config/lexicons/ur.toml")),
+    ("fa", include_str!("../../config/lexicons/fa.toml")),
+    ("ps", include_str!("../../config/lexicons/ps.toml")),
     ("hi", include_str!("../../config/lexicons/hi.toml")),
+    ("ar", include_str!("../../config/lexicons/ar.toml")),
 ];
 
 fn is_built_in(entry: &Path) -> bool {
@@ -123,6 +133,7 @@ fn read(entry: &Path, file: &Path) -> Result<Lexicon, String> {
 fn add(scoring: &mut ScoringConfig, lexicon: Lexicon, key: &str, problems: &mut Vec<Problem>) {
     let Lexicon { context, frames, actors, terms, .. } = lexicon;
     scoring.context.negation.extend(context.negation);
+    scoring.context.negation_exceptions.extend(context.negation_exceptions);
     scoring.context.conditional.extend(context.conditional);
     scoring.context.allegation.extend(context.allegation);
     scoring.events.past.extend(context.past);
@@ -142,7 +153,13 @@ fn add(scoring: &mut ScoringConfig, lexicon: Lexicon, key: &str, problems: &mut 
             }
         }
     }
-    scoring.terms.extend(terms);
+    let known: HashSet<String> =
+        scoring.terms.iter().filter_map(|t| t.phrase.as_deref()).map(score::normalize).collect();
+    scoring.terms.extend(
+        terms
+            .into_iter()
+            .filter(|t| t.phrase.as_deref().is_none_or(|p| !known.contains(&score::normalize(p)))),
+    );
 }
 
 /// Two or three lowercase ASCII letters.
@@ -198,22 +215,46 @@ terms = [
     #[test]
     fn built_in_lexicons_need_no_file() {
         let mut s = ScoringConfig {
-            lexicons: vec!["ur".into(), "hi".into(), "zz".into()],
+            lexicons: ["ur", "fa", "ps", "hi", "ar", "zz"].map(Into::into).to_vec(),
             ..ScoringConfig::default()
         };
         let mut problems = Vec::new();
         // No actors or frames in these rules: the built-in lexicons name the shipped ones.
         merge(&mut s, Path::new("/nonexistent"), &mut problems);
-        assert!(s.terms.len() > 60, "{}", s.terms.len());
+        assert!(s.terms.len() > 300, "{}", s.terms.len());
         let said: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert!(
-            said.iter().any(|p| p.contains("scoring.lexicons[2]") && p.contains("no lexicon built in")),
+            said.iter().any(|p| p.contains("scoring.lexicons[5]") && p.contains("no lexicon built in")),
             "{said:#?}"
         );
         assert!(
             !said.iter().any(|p| p.contains("scoring.lexicons[0]") && p.contains("No such file")),
             "{said:#?}"
         );
+    }
+
+    #[test]
+    fn a_spelling_two_lexicons_share_is_kept_once() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let write = |name: &str, text: &str| std::fs::write(dir.path().join(name), text).expect("write");
+        // Urdu حملہ (heh goal) and Persian حمله (heh) fold to one word.
+        write(
+            "ur.toml",
+            "language = \"ur\"\nterms = [{ phrase = \"حملہ\", category = \"assault\", reviewed = false }]\n",
+        );
+        write(
+            "fa.toml",
+            "language = \"fa\"\nterms = [{ phrase = \"حمله\", category = \"assault\", reviewed = false }, { phrase = \"درگیری\", category = \"fight\", reviewed = false }]\n",
+        );
+        let mut s = scoring();
+        s.lexicons = vec!["ur.toml".into(), "fa.toml".into()];
+        let mut problems = Vec::new();
+        let merged = merge(&mut s, dir.path(), &mut problems);
+        assert!(problems.is_empty(), "{problems:?}");
+        let phrases: Vec<&str> = s.terms.iter().filter_map(|t| t.phrase.as_deref()).collect();
+        assert_eq!(phrases, ["حملہ", "درگیری"]);
+        // Each lexicon's own terms await review, whether kept or not.
+        assert_eq!(merged.unreviewed, 3);
     }
 
     #[test]

@@ -133,6 +133,9 @@ pub struct FeedConfig {
     pub url: String,
     /// Poll interval (`5m`, `90s`); `[feeds_defaults] interval` when absent.
     pub interval: Option<String>,
+    /// Language of its articles (ISO 639-1 or 639-3: `ur`, `prs`); when absent, the language
+    /// the feed declares, else the page's, else detected.
+    pub language: Option<String>,
 }
 
 /// One `[sites."HOST"]` entry: how to find the article on that host's pages.

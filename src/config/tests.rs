@@ -91,6 +91,18 @@ fn duplicate_feeds_are_found_by_canonical_url() {
 }
 
 #[test]
+fn a_feed_language_is_an_iso_code() {
+    let feed = |i: usize, lang: &str| {
+        format!("[[feeds]]\nname = \"F{i}\"\nurl = \"https://f{i}.example/rss\"\nlanguage = \"{lang}\"\n")
+    };
+    let rt = parse(&(feed(0, "ur") + &feed(1, "prs"))).expect("valid");
+    let languages: Vec<Option<&str>> = rt.feeds.iter().map(|f| f.language.as_deref()).collect();
+    assert_eq!(languages, [Some("urd"), Some("prs")]);
+    let err = parse(&(feed(0, "Urdu") + &feed(1, "en-US") + &feed(2, "zz"))).expect_err("invalid");
+    assert_eq!(keys(&err), ["feeds[0].language", "feeds[1].language", "feeds[2].language"]);
+}
+
+#[test]
 fn every_problem_is_reported_with_its_key() {
     let err = parse(
         r#"

@@ -28,6 +28,7 @@ pub use bound::Overrun;
 pub use charset::decode;
 pub use text::html_to_text;
 
+use crate::lang;
 pub use crate::types::Method;
 
 /// Why a site rule could not be compiled.
@@ -103,7 +104,8 @@ pub struct Article {
     pub published: Option<DateTime<FixedOffset>>,
     /// The byline the page declares (JSON-LD, meta tags), names joined by ", ".
     pub author: Option<String>,
-    /// The body's language as an ISO 639-3 code (`eng`, `urd`), when detection is reliable.
+    /// The language as an ISO 639-3 code (`eng`, `urd`): the page's declared one, else
+    /// detected from the body when detection can tell.
     pub language: Option<String>,
     /// Paragraphs separated by blank lines.
     pub body: String,
@@ -114,7 +116,7 @@ impl Article {
     /// An article known only from its feed entry.
     #[must_use]
     pub fn from_feed(body: String) -> Self {
-        let language = meta::language(&body);
+        let language = lang::detect(&body);
         Self {
             title: None,
             canonical: None,
@@ -205,7 +207,7 @@ impl Extractor {
             }
         };
         let (body, method) = self.choose(site, page_body, feed_text);
-        let language = meta::language(&body);
+        let language = meta.language.or_else(|| lang::detect(&body));
         Ok(Article {
             title,
             canonical,

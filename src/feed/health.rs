@@ -248,6 +248,7 @@ mod tests {
             name: name.into(),
             url: url::Url::parse(&format!("https://{name}.example/rss")).expect("url"),
             interval: Duration::from_mins(10),
+            language: None,
         };
         let feeds = [feed("ok"), feed("dead"), feed("new")];
         let state = |success: Option<&str>, failures| FeedState {

@@ -8,7 +8,7 @@ pub mod schedule;
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -33,6 +33,9 @@ pub struct Feed {
     pub url: Url,
     /// Base time between polls, before jitter, backoff and the feed's own hints.
     pub interval: Duration,
+    /// The language of its articles (ISO 639-3), when the config names it: it overrides what
+    /// the feed declares and what the page says.
+    pub language: Option<String>,
 }
 
 /// Inbox items handed to the pipeline per store query.
@@ -53,6 +56,9 @@ pub struct NewItem {
     pub feed_html: String,
     /// Failed page fetches so far.
     pub attempts: u32,
+    /// The language (ISO 639-3) the config gives the feed, else the one the feed declared
+    /// when last parsed; `None` leaves it to the page.
+    pub language: Option<String>,
 }
 
 /// Why one poll of one feed failed.
@@ -116,6 +122,9 @@ pub struct Poller {
     progress: Arc<Progress>,
     concurrency: usize,
     startup_spread: Duration,
+    /// The language each feed declared when last parsed, by feed URL. Kept in memory: an item
+    /// resumed after a restart, before its feed is parsed again, is left to its page.
+    declared: Arc<Mutex<HashMap<String, String>>>,
 }
 
 impl Poller {
@@ -139,6 +148,7 @@ impl Poller {
             progress: Arc::default(),
             concurrency: pacing.concurrency.max(1),
             startup_spread: pacing.startup_spread,
+            declared: Arc::default(),
         }
     }
 
@@ -280,6 +290,12 @@ impl Poller {
                     .await
                     .map_err(|_| PollError::Parse(parse::ParseError::Crashed))??;
                 let total = parsed.entries.len();
+                if let Some(language) = parsed.language {
+                    self.declared
+                        .lock()
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .insert(url.clone(), language);
+                }
                 let items = inbox_items(&self.canon, feed, parsed.entries);
                 let new = self
                     .store
@@ -318,10 +334,14 @@ impl Poller {
                     url: Url::parse(&item.feed_url)
                         .unwrap_or_else(|_| Url::parse("http://feed.invalid/").expect("static")),
                     interval: self.default_interval,
+                    language: None,
                 })
             },
             Arc::clone,
         );
+        let language = feed.language.clone().or_else(|| {
+            self.declared.lock().unwrap_or_else(PoisonError::into_inner).get(&item.feed_url).cloned()
+        });
         NewItem {
             feed,
             key: item.key,
@@ -331,6 +351,7 @@ impl Poller {
             published: item.published_at,
             feed_html: item.feed_html,
             attempts: item.attempts,
+            language,
         }
     }
 }
@@ -377,6 +398,7 @@ mod tests {
             name: "F".into(),
             url: Url::parse("https://f.example/rss").expect("url"),
             interval: Duration::from_mins(5),
+            language: None,
         };
         let entry = |link: &str, guid: &str| parse::Entry {
             link: Some(Url::parse(link).expect("url")),

@@ -7,6 +7,8 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
+use crate::lang;
+
 /// Why a feed document could not be read.
 #[derive(Debug, thiserror::Error)]
 pub enum ParseError {
@@ -36,6 +38,9 @@ pub struct Parsed {
     pub entries: Vec<Entry>,
     /// RSS `<ttl>`: how long the feed asks to be left alone.
     pub ttl: Option<Duration>,
+    /// The language the feed declares (RSS `<language>`, JSON Feed `language`, Atom `xml:lang`
+    /// on the feed, else on its first entry's content), as an ISO 639-3 code.
+    pub language: Option<String>,
 }
 
 /// Parses a feed document fetched from `base`.
@@ -50,7 +55,12 @@ pub fn parse(bytes: &[u8], base: &Url) -> Result<Parsed, ParseError> {
         .map_err(|_| ParseError::Crashed)?;
     let feed = parsed.map_err(ParseError::Malformed)?;
     let ttl = feed.ttl.map(|minutes| Duration::from_secs(u64::from(minutes) * 60));
-    Ok(Parsed { entries: feed.entries.into_iter().map(|e| entry(e, base)).collect(), ttl })
+    let language = feed
+        .language
+        .as_deref()
+        .or_else(|| feed.entries.first().and_then(|e| e.language.as_deref()))
+        .and_then(lang::from_tag);
+    Ok(Parsed { entries: feed.entries.into_iter().map(|e| entry(e, base)).collect(), ttl, language })
 }
 
 /// UTF-16 documents (by BOM, or by the byte pattern of `<?` per XML's autodetection) become
@@ -137,6 +147,34 @@ mod tests {
         let items = parse(json, &base()).expect("json feed").entries;
         assert_eq!(items[0].link.as_ref().map(Url::as_str), Some("https://j.example/7"));
         assert_eq!(items[0].html, "Text");
+    }
+
+    #[test]
+    fn the_language_a_feed_declares() {
+        let rss = |lang: &str| {
+            format!(
+                "<rss version=\"2.0\"><channel><title>t</title><link>https://a.example</link><description>d</description>{lang}\
+                 <item><title>A</title><link>https://a.example/1</link></item></channel></rss>"
+            )
+        };
+        let atom = |feed: &str, content: &str| {
+            format!(
+                "<feed xmlns=\"http://www.w3.org/2005/Atom\" {feed}><title>t</title><id>x</id><updated>2026-11-27T10:00:00Z</updated>\
+                 <entry><title>A</title><id>urn:a</id><link href=\"https://a.example/1\"/><updated>2026-11-27T10:00:00Z</updated><content {content}>x</content></entry></feed>"
+            )
+        };
+        let cases = [
+            (rss("<language>ur</language>"), Some("urd")),
+            (rss("<language>ps-AF</language>"), Some("pus")),
+            (rss("<language>English</language>"), None),
+            (rss(""), None),
+            (atom(r#"xml:lang="fa""#, ""), Some("fas")),
+            (atom("", r#"xml:lang="ar""#), Some("ara")),
+            (atom("", ""), None),
+        ];
+        for (doc, want) in cases {
+            assert_eq!(parse(doc.as_bytes(), &base()).expect("feed").language.as_deref(), want, "{doc}");
+        }
     }
 
     #[test]

@@ -11,6 +11,7 @@ use super::explain::{Occurrence, Place, snippet};
 use super::rules::{Actor, ActorKind, Events, Frame, FrameScope, Rules, Rung};
 use super::scorer::ScoreError;
 use super::text::normalize;
+use crate::lang::fold_script;
 use crate::types::Severity;
 
 /// Words and phrases found in an article's raw text in one pass, ASCII case ignored, whole words
@@ -102,6 +103,15 @@ impl ArticleWords {
             end -= 1;
         }
         let body = &body[..end];
+        // The cues are folded (Urdu زلزلہ is searched as زلزله, Arabic الإنقاذ as الانقاذ): text
+        // with letters that fold is folded too, which only text in those scripts pays for.
+        let folded;
+        let (title, body) = if needs_folding(title) || needs_folding(body) {
+            folded = (normalize(title), normalize(body));
+            (folded.0.as_str(), folded.1.as_str())
+        } else {
+            (title, body)
+        };
         let mut seen: Vec<Vec<bool>> = frames.iter().map(|f| vec![false; f.cues.len()]).collect();
         let mut parties = KindSet::default();
         self.0.each(title, body, |word| match *word {
@@ -114,6 +124,11 @@ impl ArticleWords {
             .collect();
         ArticleScan { frames, parties }
     }
+}
+
+/// Whether normalising `text` may change a letter beyond ASCII case (see [`fold_script`]).
+fn needs_folding(text: &str) -> bool {
+    !text.is_ascii() && text.chars().any(|c| fold_script(c) != Some(c))
 }
 
 /// Whether `text[start..end]` stands as whole words.

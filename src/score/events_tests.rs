@@ -1,6 +1,6 @@
 //! Table tests of events: conflict parties and standalone acts, frames, the escalation ladder.
 
-use super::tests::phrase;
+use super::tests::{phrase, rules};
 use super::*;
 use crate::types::Severity;
 
@@ -100,6 +100,32 @@ fn a_party_named_in_the_sentence_before_is_in_reach() {
         let m = scored.matches.last().expect("a match");
         assert_eq!(!m.flags.no_actor, event, "{title:?} {body:?}");
     }
+}
+
+/// Regression: article frames were searched in the raw text with folded cues, so a cue with a
+/// letter that folds (Urdu heh goal in زلزلہ, Arabic hamza-alef in الإنقاذ) was never found.
+#[test]
+fn frame_cues_are_found_in_text_whose_letters_fold() {
+    let mut r = rules(vec![Term { rung: Some(Rung::Attack), ..phrase("حملہ", 7.0, "assault") }]);
+    r.actors = vec![Actor {
+        name: "Pakistan".into(),
+        aliases: vec!["پاکستان".into()],
+        kind: ActorKind::Country,
+        country: Some("Pakistan".into()),
+    }];
+    r.frames = vec![Frame {
+        name: "disaster".into(),
+        cues: vec!["زلزلہ".into(), "الإنقاذ".into(), "سیلاب".into()],
+        scope: FrameScope::Article,
+        min_cues: 3,
+        factor: 0.0,
+        unless: Vec::new(),
+    }];
+    let s = Scorer::new(r).expect("compiles");
+    // The text spells them with heh goal and hamza-alef, which fold.
+    let scored = s.score("", "تعارف۔ زلزلہ اور سیلاب کے بعد الإنقاذ۔ پاکستان پر حملہ۔");
+    assert_eq!(scored.frames, ["disaster"], "{scored:?}");
+    assert!(!scored.alert);
 }
 
 #[test]

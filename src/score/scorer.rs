@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use chrono::Datelike as _;
 
+use crate::lang;
 use crate::relevance::{Model, Relevance};
 
 use crate::types::Severity;
@@ -363,7 +364,7 @@ impl Scorer {
         for f in found.iter() {
             let term = &self.rules.terms[f.term];
             let mut flags = view.flags(norm, f, found, &self.rules);
-            let object_first = norm[f.start..f.end].chars().next().is_some_and(text::is_object_first_script);
+            let object_first = norm[f.start..f.end].chars().next().is_some_and(lang::is_object_first_script);
             let (source, target) = view.actors_around(f.start, f.end, object_first);
             let escalation = term.weight > 0.0;
             flags.no_actor = escalation && !term.standalone && !has_party;

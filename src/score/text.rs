@@ -9,6 +9,8 @@
 use unicode_normalization::UnicodeNormalization;
 use unicode_segmentation::UnicodeSegmentation;
 
+use crate::lang::fold_script;
+
 /// Normalises `text` into a new string.
 #[must_use]
 pub fn normalize(text: &str) -> String {
@@ -88,40 +90,6 @@ fn normalize_unicode(text: &str, out: &mut String) {
         }
         space = false;
         out.extend(c.to_lowercase());
-    }
-}
-
-/// One spelling for the letters that Arabic-script and Devanagari text writes several ways
-/// (applied after NFKC, to the text and to every term alike); `None` drops the character.
-///
-/// - Arabic yeh `ي` and alef maksura `ى` → Persian/Urdu yeh `ی`; Arabic kaf `ك` → keheh `ک`.
-/// - Urdu heh goal `ہ`, teh marbuta `ة` `ۃ`, ae `ە`, heh with yeh `ۀ` → heh `ه` (the
-///   aspirating `ھ` of Urdu stays: it spells other words).
-/// - Alef with madda, hamza or wasla (`آ أ إ ٱ`) → alef `ا`.
-/// - Tatweel, short vowels and other marks (U+064B–065F, U+0670, U+06D6–06ED), Devanagari nukta
-///   (so `फ़` and `फ` are one letter), and the zero-width joiner are dropped.
-/// - The zero-width non-joiner becomes a space: `می‌خواهد` matches a term written `می خواهد`,
-///   as a writer without the character types it (the joined spelling is a different word).
-/// - Arabic-Indic, Extended Arabic-Indic and Devanagari digits → ASCII digits.
-#[must_use]
-pub fn fold_script(c: char) -> Option<char> {
-    let digit = |zero: char| char::from_digit(u32::from(c) - u32::from(zero), 10);
-    match c {
-        '\u{064a}' | '\u{0649}' => Some('\u{06cc}'),
-        '\u{0643}' => Some('\u{06a9}'),
-        '\u{06c1}' | '\u{0629}' | '\u{06c3}' | '\u{06d5}' | '\u{06c0}' => Some('\u{0647}'),
-        '\u{0622}' | '\u{0623}' | '\u{0625}' | '\u{0671}' => Some('\u{0627}'),
-        '\u{0640}'
-        | '\u{064b}'..='\u{065f}'
-        | '\u{0670}'
-        | '\u{06d6}'..='\u{06ed}'
-        | '\u{093c}'
-        | '\u{200d}' => None,
-        '\u{200c}' => Some(' '),
-        '\u{0660}'..='\u{0669}' => digit('\u{0660}'),
-        '\u{06f0}'..='\u{06f9}' => digit('\u{06f0}'),
-        '\u{0966}'..='\u{096f}' => digit('\u{0966}'),
-        c => Some(c),
     }
 }
 
@@ -249,7 +217,11 @@ pub fn unusual_chars(text: &str) -> Vec<usize> {
         }
         let c = text[i..].chars().next().unwrap_or(' ');
         let plain = match c {
-            '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{ad}' | '\u{b7}' | '\u{2000}'..='\u{206f}' => true,
+            // A format character that folding drops (a joiner, a direction mark) may join the
+            // letters around it into a word the raw text does not hold.
+            '\u{a0}' | '\u{ab}' | '\u{bb}' | '\u{ad}' | '\u{b7}' | '\u{2000}'..='\u{206f}' => {
+                fold_script(c).is_some()
+            }
             // A combining mark composes with the letter before it: "a" + U+0300 is "à".
             c => {
                 !c.is_alphanumeric()
@@ -290,14 +262,6 @@ fn sentence_end(bytes: &[u8], at: usize) -> Option<usize> {
     (!initial && !abbreviation).then_some(next)
 }
 
-/// Whether `c` is of a script whose languages here put the object before the verb: Arabic
-/// script (Urdu, Persian, Pashto; Arabic itself puts the verb first, and reads the same way when
-/// its object is named after the verb) and Devanagari (Hindi).
-#[must_use]
-pub fn is_object_first_script(c: char) -> bool {
-    matches!(c, '\u{0600}'..='\u{06ff}' | '\u{0750}'..='\u{077f}' | '\u{0900}'..='\u{097f}')
-}
-
 /// Whether `c` can be part of a word.
 #[must_use]
 pub fn is_word_char(c: char) -> bool {
@@ -309,7 +273,8 @@ fn is_joiner(c: char) -> bool {
     matches!(c, '\u{200c}' | '\u{200d}' | '\u{064b}'..='\u{065f}' | '\u{0670}' | '\u{0900}'..='\u{0903}' | '\u{093a}'..='\u{094f}')
 }
 
-/// Whether `text[start..end]` stands on word boundaries: a term never matches inside a word.
+/// Whether `text[start..end]` stands on word boundaries: a term never matches inside a word,
+/// except after the letters Arabic joins to the front of a word (see [`after_proclitic`]).
 #[must_use]
 pub fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let before = text[..start].chars().next_back();
@@ -317,9 +282,51 @@ pub fn on_word_boundaries(text: &str, start: usize, end: usize) -> bool {
     let first = text[start..end].chars().next();
     let last = text[start..end].chars().next_back();
     // A term that itself begins or ends with a non-word character needs no boundary there.
-    let left_ok = !first.is_some_and(is_word_char) || !before.is_some_and(is_word_char);
+    let left_ok = !first.is_some_and(is_word_char)
+        || !before.is_some_and(is_word_char)
+        || after_proclitic(text, start, end);
     let right_ok = !last.is_some_and(is_word_char) || !after.is_some_and(is_word_char);
     left_ok && right_ok
+}
+
+/// The runs of letters Arabic writes joined to the next word (after folding): the conjunctions
+/// و and ف, the prepositions ب, ل and ک, and the article ال, alone or together ("والهجوم" is
+/// "and the attack", "للجيش" "for the army").
+const PROCLITICS: &[&str] = &[
+    "\u{0648}",
+    "\u{0641}",
+    "\u{0628}",
+    "\u{0644}",
+    "\u{06a9}",
+    "\u{0627}\u{0644}",
+    "\u{0644}\u{0644}",
+    "\u{0648}\u{0627}\u{0644}",
+    "\u{0641}\u{0627}\u{0644}",
+    "\u{0628}\u{0627}\u{0644}",
+    "\u{06a9}\u{0627}\u{0644}",
+    "\u{0648}\u{0628}",
+    "\u{0648}\u{0644}",
+    "\u{0641}\u{0628}",
+    "\u{0641}\u{0644}",
+    "\u{0648}\u{0644}\u{0644}",
+    "\u{0648}\u{0628}\u{0627}\u{0644}",
+    "\u{0641}\u{0644}\u{0644}",
+];
+
+/// Whether the word holding `text[start..end]` begins with a run of [`PROCLITICS`] right before
+/// it, the match being of three letters or more in the Arabic block (two-letter words such as
+/// لا and لم hide inside too many others: بلا, فلم).
+fn after_proclitic(text: &str, start: usize, end: usize) -> bool {
+    let arabic = |c: char| matches!(c, '\u{0620}'..='\u{064a}' | '\u{06a9}' | '\u{06cc}');
+    let term = &text[start..end];
+    if term.chars().count() < 3 || !term.chars().next().is_some_and(arabic) {
+        return false;
+    }
+    let word_start = text[..start].char_indices().rev().take_while(|(_, c)| is_word_char(*c)).last();
+    let Some((word_start, _)) = word_start else { return false };
+    let prefix = &text[word_start..start];
+    (word_start == 0 || !text[..word_start].chars().next_back().is_some_and(is_word_char))
+        && PROCLITICS.contains(&prefix)
 }
 
 /// Words of `text` by the Unicode word-boundary rules, with their byte offsets.
@@ -351,6 +358,10 @@ mod tests {
             ("\u{062d}\u{0645}\u{0644}\u{06c1}", "\u{062d}\u{0645}\u{0644}\u{0647}"),
             ("\u{0645}\u{062f}\u{0631}\u{0633}\u{0629}", "\u{0645}\u{062f}\u{0631}\u{0633}\u{0647}"),
             ("\u{0628}\u{06be}\u{0627}\u{0631}\u{062a}", "\u{0628}\u{06be}\u{0627}\u{0631}\u{062a}"),
+            // Pashto typed on a Persian keyboard: ګواښ as گواښ, نښتې as نښتی.
+            ("\u{06ab}\u{0648}\u{0627}\u{069a}", "\u{06af}\u{0648}\u{0627}\u{069a}"),
+            ("\u{0646}\u{069a}\u{062a}\u{06d0}", "\u{0646}\u{069a}\u{062a}\u{06cc}"),
+            ("\u{0644}\u{0648}\u{0628}\u{06cd}", "\u{0644}\u{0648}\u{0628}\u{06cc}"),
             // Alef variants, tatweel and short vowels.
             ("\u{0623}\u{0641}\u{063a}\u{0627}\u{0646}", "\u{0627}\u{0641}\u{063a}\u{0627}\u{0646}"),
             ("\u{0622}\u{062a}\u{0634}", "\u{0627}\u{062a}\u{0634}"),
@@ -360,6 +371,11 @@ mod tests {
             (
                 "\u{0645}\u{06cc}\u{200c}\u{062e}\u{0648}\u{0627}\u{0647}\u{062f}",
                 "\u{0645}\u{06cc} \u{062e}\u{0648}\u{0627}\u{0647}\u{062f}",
+            ),
+            // Direction marks go: a right-to-left mark before a comma, an isolate around a name.
+            (
+                "\u{067e}\u{0627}\u{06a9}\u{200f}\u{060c} \u{2067}\u{06a9}\u{0627}\u{0628}\u{0644}\u{2069}",
+                "\u{067e}\u{0627}\u{06a9}\u{060c} \u{06a9}\u{0627}\u{0628}\u{0644}",
             ),
             // Digits of three scripts.
             (
@@ -457,13 +473,15 @@ mod tests {
 
     #[test]
     fn unusual_chars_are_those_that_may_hide_letters() {
-        let cases: [(&str, &[usize]); 6] = [
+        let cases: [(&str, &[usize]); 7] = [
             ("plain ascii", &[]),
             ("\u{2018}quoted\u{2019} \u{2014} dash\u{a0}space\u{2026}", &[]),
             ("\u{fb01}re", &[0]),
             ("a \u{ff21}", &[2]),
             ("x \u{062d}\u{0645}", &[2, 4]),
             ("a\u{300}", &[1]),
+            // A direction mark inside a word: "air strike" with one is a word of its own.
+            ("air\u{200e}strike", &[3]),
         ];
         for (text, want) in cases {
             assert_eq!(unusual_chars(text), want, "{text}");
@@ -477,6 +495,12 @@ mod tests {
             ("warned", 0, 3, false),
             ("pre-war", 4, 7, true),
             ("airstrikes", 3, 9, false),
+            // Arabic "and the attack", "for the army": joined letters before a term of three.
+            ("\u{0648}\u{0627}\u{0644}\u{0647}\u{062c}\u{0648}\u{0645}", 6, 14, true),
+            ("\u{0644}\u{0644}\u{062c}\u{06cc}\u{0634}", 4, 10, true),
+            // Not any letters, nor before a two-letter word: بلا is not لا, شهجوم not هجوم.
+            ("\u{0628}\u{0644}\u{0627}", 2, 6, false),
+            ("\u{0634}\u{0647}\u{062c}\u{0648}\u{0645}", 2, 10, false),
         ];
         for (text, start, end, want) in cases {
             assert_eq!(on_word_boundaries(text, start, end), want, "{text} {start}..{end}");

@@ -186,12 +186,15 @@ impl Measured {
             .collect()
     }
 
-    /// A sibling paragraph of the best container that reads like more of the story.
+    /// A sibling paragraph of the best container that reads like more of the story: long and
+    /// with few links, or short, without links and ending a sentence (`.`, Urdu `۔`, Hindi `।`).
     fn is_loose_paragraph(&self, el: ElementRef<'_>) -> bool {
         let stats = self.stats(el.id());
         let density = stats.link_density();
         stats.chars > 80 && density < 0.25
-            || stats.chars > 0 && density == 0.0 && el.text().collect::<String>().trim_end().ends_with('.')
+            || stats.chars > 0
+                && density == 0.0
+                && el.text().collect::<String>().trim_end().ends_with(['.', '\u{06d4}', '\u{0964}'])
     }
 
     /// Whether a block inside the article is a widget rather than story (readability's
@@ -282,6 +285,20 @@ mod tests {
 
     fn body_of(html: &str) -> String {
         extract(&Html::parse_document(html), None)
+    }
+
+    /// A short closing paragraph beside the story is kept when it ends a sentence in its own
+    /// script: Urdu ends one with `۔`, not `.`.
+    #[test]
+    fn a_short_paragraph_ending_an_urdu_sentence_is_story() {
+        let html = r#"<body dir="rtl"><div id="menu"><p>صفحہ اول، پاکستان، دنیا، کھیل، کاروبار</p></div>
+            <div class="entry"><p>کراچی: سندھ حکومت نے شہر میں پانی کی فراہمی بہتر بنانے کے لیے منصوبے کا اعلان کیا ہے، جس پر کام اگلے ماہ شروع ہوگا۔</p>
+            <p>صوبائی وزیر نے کہا کہ منصوبے کا ستر فیصد کام مکمل ہو چکا ہے، اور باقی کام کے لیے فنڈز جاری کر دیے گئے ہیں۔</p></div>
+            <p>شہریوں نے اعلان کا خیرمقدم کیا۔</p></body>"#;
+        let got = body_of(html);
+        assert!(got.starts_with("کراچی"), "{got}");
+        assert!(got.contains("شہریوں نے اعلان کا خیرمقدم کیا۔"), "{got}");
+        assert!(!got.contains("صفحہ اول"), "{got}");
     }
 
     #[test]
