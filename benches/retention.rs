@@ -102,7 +102,8 @@ fn main() {
     }
     // Stored three days ago, as far as retention can tell.
     let db = rusqlite::Connection::open(dir.path().join("bench.db")).expect("second connection");
-    let three_days_ago = (Utc::now() - TimeDelta::days(3)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    let three_days_ago =
+        (Utc::now() - TimeDelta::days(3)).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
     db.execute("UPDATE articles SET fetched_at = ?1", [three_days_ago]).expect("backdate");
     drop(db);
     store.checkpoint().expect("checkpoint");

@@ -66,8 +66,12 @@ pub fn changes(before: &Snapshot, now: &Snapshot) -> Vec<Change> {
     for pair in now.pairs.iter().filter(|p| !before.pairs.contains(p)) {
         out.push(Change::Pair { source: pair.source.clone(), target: pair.target.clone() });
     }
-    for language in now.languages.iter().filter(|l| !before.languages.contains(l)) {
-        out.push(Change::Language { language: language.clone() });
+    // A language is news when the story was known in another: the first one learnt (an article
+    // whose language was not told) is not.
+    if !before.languages.is_empty() {
+        for language in now.languages.iter().filter(|l| !before.languages.contains(l)) {
+            out.push(Change::Language { language: language.clone() });
+        }
     }
     out
 }
@@ -240,6 +244,8 @@ mod tests {
             assert_eq!(changes(before, now), want, "case {i}");
         }
         assert_eq!(changes(&base, &fewer), vec![], "outlets never count down");
+        let untold = Snapshot { languages: vec![], ..base.clone() };
+        assert_eq!(changes(&untold, &base), vec![], "the first language learnt is no news");
     }
 
     #[test]
