@@ -205,7 +205,9 @@ async fn bytes_in_flight_are_bounded() {
     });
     let feed = format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>");
     site.route("/feed", Reply::ok("application/rss+xml", feed));
-    let cfg = TestConfig::new(&[("Big", site.url("/feed"))], &[], "");
+    // Each page takes seconds to parse in a debug build on a busy machine: the deadline is not
+    // what this test is about.
+    let cfg = TestConfig::new(&[("Big", site.url("/feed"))], &[], "[extract]\ndeadline = \"2m\"\n");
     let daemon = Daemon::start(&cfg.path);
     wait_until(secs(300), "every page extracted", || {
         count_now(&cfg.db, "SELECT count(*) FROM articles") == 60

@@ -114,7 +114,7 @@ pub(super) async fn fetch_item(fetcher: Fetcher, store: Store, item: NewItem) ->
 }
 
 /// Decodes and extracts on a blocking thread: parsing is CPU work. A page not extracted within
-/// [`extract::DEADLINE`] counts as a failed try of the item, like a failed fetch: it is tried
+/// `extract.deadline` ([`extract::DEADLINE`]) counts as a failed try of the item, like a failed fetch: it is tried
 /// again later, and after the last try the feed's own text is used.
 pub(super) async fn extract_page(
     extractor: Arc<Extractor>,
@@ -123,7 +123,7 @@ pub(super) async fn extract_page(
 ) -> Option<Extracted> {
     let feed = fetched.item.feed.name.clone();
     let result = tokio::task::spawn_blocking(move || {
-        let deadline = std::time::Instant::now() + extract::DEADLINE;
+        let deadline = std::time::Instant::now() + extractor.deadline();
         let Fetched { item, page } = fetched;
         let feed_text = extract::html_to_text(&item.feed_html);
         let final_url = page.as_ref().map(|p| p.final_url.clone());

@@ -13,7 +13,8 @@ use std::time::Duration;
 use url::Url;
 
 use super::raw::{
-    DeliveryConfig, FeedConfig, FetchConfig, RetentionConfig, Settings, SiteConfig, StoriesConfig,
+    DeliveryConfig, ExtractConfig, FeedConfig, FetchConfig, RetentionConfig, Settings, SiteConfig,
+    StoriesConfig,
 };
 use super::scoring::compile_scoring;
 use super::webhooks::compile_webhooks;
@@ -60,7 +61,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
         ));
     }
     let feeds = compile_feeds(&settings.feeds, default_interval, &canon, &mut problems);
-    let extractor = compile_sites(&settings.sites, settings.extract.min_chars, &mut problems);
+    let extractor = compile_sites(&settings.sites, &settings.extract, &mut problems);
     let scorer = compile_scoring(&settings.scoring, &settings.base, &mut problems);
     let feed_names: HashSet<&str> = feeds.iter().map(|f| f.name.as_str()).collect();
     let webhooks = compile_webhooks(&settings.webhooks, &feed_names, &mut problems);
@@ -217,9 +218,10 @@ fn compile_feeds(
 
 fn compile_sites(
     sites: &BTreeMap<String, SiteConfig>,
-    min_chars: usize,
+    extract: &ExtractConfig,
     problems: &mut Vec<Problem>,
 ) -> Extractor {
+    let deadline = duration_at_most("extract.deadline", &extract.deadline, Duration::from_mins(5), problems);
     let mut rules = Vec::new();
     for (host, site) in sites {
         let key = format!("sites.\"{host}\"");
@@ -233,7 +235,7 @@ fn compile_sites(
             Err(err) => problems.push(problem(format!("{key}.{}", err.key()), err.to_string())),
         }
     }
-    Extractor::new(rules, min_chars)
+    Extractor::new(rules, extract.min_chars).with_deadline(deadline)
 }
 
 fn compile_delivery(d: &DeliveryConfig, problems: &mut Vec<Problem>) -> Policy {
@@ -259,6 +261,16 @@ fn compile_stories(s: &StoriesConfig, problems: &mut Vec<Problem>) -> story::Set
         max_hamming: s.max_hamming.min(16),
         resolve_after: duration("stories.resolve_after", &s.resolve_after, problems),
     }
+}
+
+/// A duration longer than zero and at most `max`.
+fn duration_at_most(key: &str, text: &str, max: Duration, problems: &mut Vec<Problem>) -> Duration {
+    let d = duration(key, text, problems);
+    if d > max {
+        problems.push(problem(key, format!("must be at most {}", humantime::format_duration(max))));
+        return max;
+    }
+    d
 }
 
 /// `[storage.retention]`: each span empty for ever, else at least a day.

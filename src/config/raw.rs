@@ -154,11 +154,13 @@ pub struct SiteConfig {
 pub struct ExtractConfig {
     /// Fewest characters a method must yield before the next one is tried.
     pub min_chars: usize,
+    /// Time one page may take before it counts as a failed try.
+    pub deadline: String,
 }
 
 impl Default for ExtractConfig {
     fn default() -> Self {
-        Self { min_chars: 200 }
+        Self { min_chars: 200, deadline: "5s".into() }
     }
 }
 

@@ -129,8 +129,9 @@ impl Article {
     }
 }
 
-/// Time one page may take before it counts as failed; pages take milliseconds, and the caps on
-/// depth and elements keep even hostile ones well under a second.
+/// Time one page may take before it counts as failed, unless `extract.deadline` says otherwise;
+/// pages take milliseconds, and the caps on depth and elements keep even hostile ones well
+/// under a second in a release build.
 pub const DEADLINE: Duration = Duration::from_secs(5);
 
 /// The compiled extraction rules.
@@ -138,6 +139,7 @@ pub const DEADLINE: Duration = Duration::from_secs(5);
 pub struct Extractor {
     sites: Vec<SiteRule>,
     min_chars: usize,
+    deadline: Duration,
 }
 
 static TITLE_META: LazyLock<Selector> = LazyLock::new(|| {
@@ -150,7 +152,19 @@ static CANONICAL: LazyLock<Selector> =
 impl Extractor {
     #[must_use]
     pub fn new(sites: Vec<SiteRule>, min_chars: usize) -> Self {
-        Self { sites, min_chars }
+        Self { sites, min_chars, deadline: DEADLINE }
+    }
+
+    /// The same rules, giving each page `deadline` instead of [`DEADLINE`].
+    #[must_use]
+    pub fn with_deadline(self, deadline: Duration) -> Self {
+        Self { deadline, ..self }
+    }
+
+    /// Time one page may take before it counts as failed.
+    #[must_use]
+    pub fn deadline(&self) -> Duration {
+        self.deadline
     }
 
     /// The site rule for `host`, the most specific one when several apply.
@@ -163,7 +177,7 @@ impl Extractor {
     /// [`DEADLINE`].
     #[must_use]
     pub fn extract(&self, html: &str, url: &Url, feed_text: &str) -> Article {
-        self.extract_by(html, url, feed_text, Instant::now() + DEADLINE)
+        self.extract_by(html, url, feed_text, Instant::now() + self.deadline)
             .unwrap_or_else(|Overrun| Article::from_feed(feed_text.trim().to_string()))
     }
 

@@ -80,14 +80,15 @@ pub struct StorageFacts {
 pub const PRUNE_BATCH: usize = 500;
 
 /// Pages given back per incremental-vacuum step.
-const VACUUM_STEP: i64 = 1024;
+const VACUUM_STEP: i64 = 256;
 
 /// How long a `rescore` holds pruning off unless it says again (it renews as it goes).
 const HOLD: TimeDelta = TimeDelta::minutes(10);
 
 impl Store {
-    /// Prunes at most `batch` rows of each kind that `policy` says are due at `now`, in one
-    /// short transaction; nothing while a `rescore` holds pruning off.
+    /// Prunes at most `batch` rows that `policy` says are due at `now`, of one kind (alerts
+    /// first, then quiet articles, then bodies), in one short transaction; nothing while a
+    /// `rescore` holds pruning off.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`]; nothing is pruned then.
@@ -119,7 +120,7 @@ impl Store {
             pruned.alerts =
                 tx.execute("DELETE FROM alerts WHERE id IN (SELECT value FROM json_each(?1))", [&old])?;
         }
-        if let Some(before) = cutoff(policy.articles) {
+        if let Some(before) = cutoff(policy.articles).filter(|_| pruned.total() == 0) {
             // Articles that raised no alert: neither an alert's lead nor an alerting member of
             // a story whose alert is kept.
             let ids = ids(
@@ -148,7 +149,7 @@ impl Store {
                 [&before],
             )?;
         }
-        if let Some(before) = cutoff(policy.bodies) {
+        if let Some(before) = cutoff(policy.bodies).filter(|_| pruned.total() == 0) {
             pruned.bodies = tx.execute(
                 "UPDATE articles SET body = '', pruned_at = ?3
                  WHERE id IN (SELECT id FROM articles WHERE fetched_at < ?1 AND pruned_at IS NULL
