@@ -202,3 +202,43 @@ fn a_webhook_takes_an_alert_once_it_reaches_its_severity() {
     assert_eq!(sent.len(), 1);
     assert_eq!((sent[0].0, sent[0].1), (EventKind::Created, 2), "created when it first qualifies");
 }
+
+/// A database written before stories (schema v4) keeps its alerts and deliveries: each alert is
+/// an open alert of one outlet, each delivery its `alert.created`, still claimable.
+#[test]
+fn a_database_from_before_stories_carries_over() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("old.db");
+    {
+        let mut conn = rusqlite::Connection::open(&path).expect("open");
+        let old = rusqlite_migration::Migrations::new(
+            super::MIGRATIONS[..4].iter().map(|sql| rusqlite_migration::M::up(sql)).collect(),
+        );
+        old.to_latest(&mut conn).expect("schema v4");
+        conn.execute_batch(
+            "INSERT INTO articles (id, key, url, guid, feed, title, fetched_at, body, method, score, matches)
+             VALUES (1, 'https://x.example/1', 'https://x.example/1', 'g', 'Dawn', 'Old alert',
+                     '2026-11-01T00:00:00.000Z', 'Body', 'site', 9.0, '[]');
+             INSERT INTO alerts (id, article_id, created_at, article_url, title, feed, score, severity, threshold, matches)
+             VALUES ('alrt_old', 1, '2026-11-01T00:00:00.000Z', 'https://x.example/1', 'Old alert', 'Dawn', 9.0,
+                     'high', 6.0, '[]');
+             INSERT INTO deliveries (alert_id, webhook, queued_at, next_attempt_at)
+             VALUES ('alrt_old', 'w', '2026-11-01T00:00:00.000Z', '2026-11-01T00:00:00.000Z');",
+        )
+        .expect("old rows");
+    }
+    let store = Store::open(&path).expect("migrates");
+    let alerts =
+        store.alerts(&super::AlertFilter { limit: 10, ..super::AlertFilter::default() }).expect("alerts");
+    assert_eq!(alerts.len(), 1);
+    assert_eq!((alerts[0].state, alerts[0].outlets, alerts[0].articles), (AlertState::Open, 1, 1));
+    let due = store.claim_delivery("w", Utc::now(), LEASE).expect("claim").expect("still due");
+    assert_eq!(
+        (due.event.kind, due.event.sequence, due.event.webhook_id.as_str()),
+        (EventKind::Created, 1, "alrt_old")
+    );
+    assert_eq!(due.event.story.sites, ["x.example"]);
+    // It has no story, so it never resolves on its own.
+    let routing = routing(vec![hook("w", Cadence::default())]);
+    assert!(store.resolve_quiet(&routing, Utc::now() + TimeDelta::days(30)).expect("sweep").is_empty());
+}
