@@ -77,7 +77,7 @@ pub struct StorageFacts {
 }
 
 /// Rows per batch: each batch is one short transaction.
-pub const PRUNE_BATCH: usize = 500;
+pub const PRUNE_BATCH: usize = 200;
 
 /// Pages given back per incremental-vacuum step.
 const VACUUM_STEP: i64 = 256;
