@@ -31,4 +31,5 @@ pub mod score;
 pub mod service;
 pub mod store;
 pub mod story;
+pub mod trends;
 pub mod types;
