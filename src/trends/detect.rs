@@ -60,6 +60,8 @@ pub struct Settings {
     pub cooldown_days: usize,
     /// The tail probability a day's count must fall under.
     pub alpha: f64,
+    /// The tail probability the sum of a day and the day before must fall under.
+    pub alpha_two_days: f64,
     /// Weight in later baselines of a day that exceeded its bound (others weigh 1).
     pub alarmed_weight: f64,
     /// Stories a spike needs.
@@ -79,7 +81,8 @@ impl Default for Settings {
             rhythm_prior: 10.0,
             min_history_days: 14,
             cooldown_days: 7,
-            alpha: 1e-4,
+            alpha: 3e-5,
+            alpha_two_days: 3e-4,
             alarmed_weight: 0.2,
             min_stories: 2,
             min_outlets: 2,
@@ -88,27 +91,72 @@ impl Default for Settings {
     }
 }
 
-/// The judgement of one day's count.
+/// One count against its bound.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Test {
+    /// Stories counted.
+    pub observed: u32,
+    /// Stories the baseline expects on those weekdays.
+    pub expected: f64,
+    /// The least count that exceeds the baseline.
+    pub upper: u32,
+}
+
+impl Test {
+    /// The count reached the bound.
+    #[must_use]
+    pub fn exceeded(&self) -> bool {
+        self.observed >= self.upper
+    }
+}
+
+/// The judgement of one day.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Assessment {
     /// Under `min_history_days` of history: the pair is too new to have a normal.
     Insufficient { days: usize },
     /// Tested against its baseline.
     Tested {
-        /// Stories of the day.
-        observed: u32,
-        /// Stories the baseline expects on that weekday.
-        expected: f64,
-        /// The least count that exceeds the baseline.
-        upper: u32,
+        /// The day alone.
+        day: Test,
+        /// The day and the day before, summed: an outbreak that starts in the evening, or
+        /// rises over two days, stands out in the sum before it does in either day.
+        two_days: Test,
     },
 }
 
 impl Assessment {
-    /// The count reached the upper bound.
+    /// The day alone exceeded its bound, or it was above expectation and the two days' sum
+    /// exceeded theirs.
     #[must_use]
     pub fn exceeded(&self) -> bool {
-        matches!(self, Self::Tested { observed, upper, .. } if observed >= upper)
+        match self {
+            Self::Insufficient { .. } => false,
+            Self::Tested { day, two_days } => {
+                day.exceeded() || (two_days.exceeded() && f64::from(day.observed) > day.expected)
+            }
+        }
+    }
+}
+
+/// What the history before a day says to expect.
+#[derive(Debug, Clone, Copy)]
+struct Baseline {
+    /// Stories on an average weekday, rhythm taken out.
+    level: f64,
+    /// Each weekday's factor, Monday first.
+    factors: [f64; 7],
+    /// Variance over mean of the rhythm-adjusted counts, at least 1 (Poisson).
+    dispersion: f64,
+    /// The variance of `level` as an estimate.
+    level_var: f64,
+}
+
+impl Baseline {
+    /// The mean and variance of the stories over days whose weekday factors sum to `f`.
+    fn predict(&self, f: f64) -> (f64, f64) {
+        let expected = self.level * f;
+        (expected, expected * self.dispersion + f * f * self.level_var)
     }
 }
 
@@ -123,8 +171,10 @@ pub struct Signal {
     pub observed: f64,
     /// Stories expected (spike) or the highest level of the window before (level-up).
     pub expected: f64,
-    /// The least count that signals (spike) or the level that did (level-up).
+    /// The day's least count that signals (spike) or the level that did (level-up).
     pub upper: f64,
+    /// The spike showed in the sum of the day and the day before, not in the day alone.
+    pub two_days: bool,
 }
 
 /// Judges series with fixed settings.
@@ -160,8 +210,8 @@ impl Detector {
                 continue;
             }
             let assessment = self.assess(series, &alarmed, t);
-            let Assessment::Tested { observed, expected, upper } = assessment else { continue };
-            if observed < upper {
+            let Assessment::Tested { day: test, two_days } = assessment else { continue };
+            if !assessment.exceeded() {
                 continue;
             }
             alarmed[t] = true;
@@ -172,9 +222,10 @@ impl Detector {
                     day: t,
                     date: series.date(t),
                     kind: SignalKind::Spike,
-                    observed: f64::from(observed),
-                    expected,
-                    upper: f64::from(upper),
+                    observed: f64::from(test.observed),
+                    expected: test.expected,
+                    upper: f64::from(test.upper),
+                    two_days: !test.exceeded() && two_days.exceeded(),
                 });
             }
         }
@@ -188,46 +239,51 @@ impl Detector {
         if t < s.min_history_days {
             return Assessment::Insufficient { days: t };
         }
-        let end = t.saturating_sub(s.lag_days);
-        let weight = |i: usize| if alarmed.get(i).copied().unwrap_or(false) { s.alarmed_weight } else { 1.0 };
-        let factors = self.rhythm(series, end, &weight);
-        let factor = |i: usize| factors[series.weekday(i)];
-        let start = end.saturating_sub(s.baseline_days);
-        let (mut sum_w, mut sum) = (0.0, 0.0);
-        for i in start..end {
-            let w = weight(i);
-            sum_w += w;
-            sum += w * f64::from(series.days[i].stories()) / factor(i);
-        }
-        let mean = (sum / sum_w).max(0.5 / sum_w);
-        let mut squares = 0.0;
-        for i in start..end {
-            let d = f64::from(series.days[i].stories()) / factor(i) - mean;
-            squares += weight(i) * d * d;
-        }
-        let var = squares / (sum_w - 1.0).max(1.0);
-        let dispersion = (var / mean).max(1.0);
-        let f = factor(t);
-        let expected = mean * f;
-        let var_pred = expected * dispersion + f * f * var.max(mean) / sum_w;
-        let upper = nb::upper(expected, var_pred, s.alpha).max(s.min_stories);
-        Assessment::Tested { observed: series.days[t].stories(), expected, upper }
+        let baseline = self.baseline(series, alarmed, t.saturating_sub(s.lag_days));
+        let f = baseline.factors[series.weekday(t)];
+        let observed = series.days[t].stories();
+        let (expected, var) = baseline.predict(f);
+        let day = Test { observed, expected, upper: nb::upper(expected, var, s.alpha).max(s.min_stories) };
+        let f2 = f + baseline.factors[series.weekday(t - 1)];
+        let observed = observed + series.days[t - 1].stories();
+        let (expected, var) = baseline.predict(f2);
+        let two_days = Test { observed, expected, upper: nb::upper(expected, var, s.alpha_two_days) };
+        Assessment::Tested { day, two_days }
     }
 
-    /// Each weekday's factor (Monday first), from the rhythm window ending before day `end`.
-    fn rhythm(&self, series: &Series, end: usize, weight: &impl Fn(usize) -> f64) -> [f64; 7] {
+    /// The baseline of the days before `end`: its level from the last `baseline_days`, its
+    /// weekly rhythm and dispersion from the last `rhythm_weeks`.
+    fn baseline(&self, series: &Series, alarmed: &[bool], end: usize) -> Baseline {
         let s = &self.settings;
+        let weight = |i: usize| if alarmed.get(i).copied().unwrap_or(false) { s.alarmed_weight } else { 1.0 };
+        let long = end.saturating_sub(7 * s.rhythm_weeks)..end;
         let (mut stories, mut days) = ([0.0; 7], [0.0; 7]);
-        for i in end.saturating_sub(7 * s.rhythm_weeks)..end {
-            let wd = series.weekday(i);
-            let w = weight(i);
+        for i in long.clone() {
+            let (wd, w) = (series.weekday(i), weight(i));
             stories[wd] += w * f64::from(series.days[i].stories());
             days[wd] += w;
         }
         let total_days: f64 = days.iter().sum();
-        let rate = if total_days > 0.0 { stories.iter().sum::<f64>() / total_days } else { 0.0 };
+        let rate = stories.iter().sum::<f64>() / total_days.max(1.0);
         let prior = s.rhythm_prior;
-        std::array::from_fn(|wd| (stories[wd] + prior) / (days[wd] * rate + prior))
+        let factors: [f64; 7] = std::array::from_fn(|wd| (stories[wd] + prior) / (days[wd] * rate + prior));
+        // Rhythm-adjusted counts: their weighted mean and variance over a window.
+        let moments = |range: std::ops::Range<usize>| {
+            let (mut sum_w, mut sum, mut squares) = (0.0, 0.0, 0.0);
+            for i in range {
+                let (x, w) = (f64::from(series.days[i].stories()) / factors[series.weekday(i)], weight(i));
+                sum_w += w;
+                sum += w * x;
+                squares += w * x * x;
+            }
+            let mean = (sum / sum_w.max(1.0)).max(0.5 / sum_w.max(1.0));
+            let var = ((squares - sum_w * mean * mean) / (sum_w - 1.0).max(1.0)).max(0.0);
+            (sum_w, mean, var)
+        };
+        let (_, long_mean, long_var) = moments(long);
+        let (sum_w, level, _) = moments(end.saturating_sub(s.baseline_days)..end);
+        let dispersion = (long_var / long_mean).max(1.0);
+        Baseline { level, factors, dispersion, level_var: level * dispersion / sum_w.max(1.0) }
     }
 
     /// The level-up of day `t`, if it is one.
@@ -245,6 +301,7 @@ impl Detector {
             observed: f64::from(level),
             expected: f64::from(before),
             upper: f64::from(before + 1),
+            two_days: false,
         })
     }
 }

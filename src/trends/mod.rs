@@ -14,7 +14,7 @@ pub mod nb;
 #[cfg(test)]
 mod tests;
 
-pub use detect::{Assessment, Detector, Settings, Signal, SignalKind};
+pub use detect::{Assessment, Detector, Settings, Signal, SignalKind, Test};
 pub use index::{Day, Index, Series, story_score};
 
 use chrono::NaiveDate;

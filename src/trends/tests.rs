@@ -59,7 +59,9 @@ fn under_14_days_is_insufficient_history_not_a_guess() {
     let detector = Detector::default();
     let alarmed = vec![false; 30];
     assert_eq!(detector.assess(&series, &alarmed, 13), Assessment::Insufficient { days: 13 });
-    assert!(matches!(detector.assess(&series, &alarmed, 14), Assessment::Tested { observed: 3, .. }));
+    assert!(
+        matches!(detector.assess(&series, &alarmed, 14), Assessment::Tested { day, .. } if day.observed == 3)
+    );
 }
 
 #[test]
@@ -68,7 +70,7 @@ fn a_day_that_signalled_weighs_less_in_later_baselines() {
     let detector = Detector::default();
     let mut alarmed = vec![false; 60];
     let judged = |alarmed: &[bool]| match detector.assess(&series, alarmed, 50) {
-        Assessment::Tested { expected, upper, .. } => (expected, upper),
+        Assessment::Tested { day, .. } => (day.expected, day.upper),
         Assessment::Insufficient { .. } => panic!("enough history"),
     };
     let plain = judged(&alarmed);
@@ -85,7 +87,7 @@ fn weekends_expect_fewer_stories_than_weekdays() {
     let detector = Detector::default();
     let alarmed = vec![false; 112];
     let expected = |t| match detector.assess(&series, &alarmed, t) {
-        Assessment::Tested { expected, .. } => expected,
+        Assessment::Tested { day, .. } => day.expected,
         Assessment::Insufficient { .. } => panic!("enough history"),
     };
     let (monday, sunday) = (expected(105), expected(111));
