@@ -47,12 +47,12 @@ impl Draw {
         (-2.0 * u.ln()).sqrt() * (std::f64::consts::TAU * v).cos()
     }
 
-    /// Gamma of shape `k` and scale 1 (Marsaglia and Tsang).
-    fn gamma(&mut self, k: f64) -> f64 {
-        if k < 1.0 {
-            return self.gamma(k + 1.0) * self.0.f64().powf(1.0 / k);
+    /// Gamma of shape `shape` and scale 1 (Marsaglia and Tsang).
+    fn gamma(&mut self, shape: f64) -> f64 {
+        if shape < 1.0 {
+            return self.gamma(shape + 1.0) * self.0.f64().powf(1.0 / shape);
         }
-        let d = k - 1.0 / 3.0;
+        let d = shape - 1.0 / 3.0;
         let c = 1.0 / (9.0 * d).sqrt();
         loop {
             let x = self.normal();
@@ -267,7 +267,7 @@ fn write_replay(path: &Path, years: usize, pairs: usize) -> usize {
     for pair in 0..pairs {
         let spikes: Vec<(usize, f64)> = (0..years).map(|y| (365 * y + draw.0.usize(30..362), 5.0)).collect();
         simulate(&mut draw, days, &spikes, None, |day, rung, outlets| {
-            by_day[day].push((pair, rung, outlets))
+            by_day[day].push((pair, rung, outlets));
         });
     }
     let mut out = BufWriter::new(std::fs::File::create(path).expect("create replay file"));
@@ -305,8 +305,8 @@ fn replay_speed() {
         .expect("run flashpoint");
     let wall = start.elapsed();
     assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let signals = out.stdout.iter().filter(|&&b| b == b'\n').count();
-    let mb = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0) / 1_000_000;
+    let signals = out.stdout.split(|&b| b == b'\n').filter(|l| !l.is_empty()).count();
+    let mb = std::fs::metadata(&file).map_or(0, |m| m.len()) / 1_000_000;
     println!(
         "replay: 10 years × 200 pairs, {lines} stories ({mb} MB) → {signals} signals in {:.2} s",
         wall.as_secs_f64()

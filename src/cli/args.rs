@@ -153,6 +153,15 @@ pub enum Command {
         #[arg(long, value_name = "FILE", required = true)]
         replay: PathBuf,
     },
+    /// Escalation trends per actor pair. With `--replay FILE`: read `{"date","source","target",
+    /// "rung","outlets"}` lines (one per story), build the daily index and run the spike and
+    /// level-up detector over every pair, print `{"date","source","target","kind","observed",
+    /// "expected"}` lines; no database is touched.
+    Trends {
+        /// JSONL file of stories to replay.
+        #[arg(long, value_name = "FILE", required = true)]
+        replay: PathBuf,
+    },
     /// Extract the article text of saved HTML pages.
     Extract {
         /// HTML files; with `--out-dir`, any number.

@@ -39,6 +39,7 @@ mod scoring;
 mod stories;
 mod table;
 mod train;
+mod trends;
 
 pub use args::{Args, Command, TrainArgs};
 pub use daemon::config_summary;
@@ -131,6 +132,7 @@ fn database_use(command: &Command) -> Database {
         | Command::FeedTest { .. }
         | Command::Extract { .. }
         | Command::Stories { .. }
+        | Command::Trends { .. }
         | Command::Train(_) => Database::Unused,
     }
 }
@@ -172,6 +174,7 @@ fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
         Command::Labels { json } => labels::labels(&rt, json),
         Command::Train(train) => train::train(&rt, config, &train),
         Command::Stories { replay } => stories::replay(&rt, &replay),
+        Command::Trends { replay } => trends::replay(&replay),
     }
 }
 

@@ -168,11 +168,11 @@ pub struct Signal {
     pub date: NaiveDate,
     pub kind: SignalKind,
     /// Stories of the day (spike) or the rung level reached (level-up).
-    pub observed: f64,
+    pub observed: u32,
     /// Stories expected (spike) or the highest level of the window before (level-up).
     pub expected: f64,
     /// The day's least count that signals (spike) or the level that did (level-up).
-    pub upper: f64,
+    pub upper: u32,
     /// The spike showed in the sum of the day and the day before, not in the day alone.
     pub two_days: bool,
 }
@@ -222,9 +222,9 @@ impl Detector {
                     day: t,
                     date: series.date(t),
                     kind: SignalKind::Spike,
-                    observed: f64::from(test.observed),
+                    observed: test.observed,
                     expected: test.expected,
-                    upper: f64::from(test.upper),
+                    upper: test.upper,
                     two_days: !test.exceeded() && two_days.exceeded(),
                 });
             }
@@ -298,9 +298,9 @@ impl Detector {
             day: t,
             date: series.date(t),
             kind: SignalKind::LevelUp,
-            observed: f64::from(level),
+            observed: u32::from(level),
             expected: f64::from(before),
-            upper: f64::from(before + 1),
+            upper: u32::from(before + 1),
             two_days: false,
         })
     }

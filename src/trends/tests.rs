@@ -96,30 +96,32 @@ fn weekends_expect_fewer_stories_than_weekdays() {
 
 #[test]
 fn level_up_on_the_day_of_a_crossing() {
-    type Days<'a> = &'a [(usize, Rung, u32)];
-    let cases: &[(&str, Days<'_>, &[(usize, f64, f64)])] = &[
+    /// Stories as (day, rung, outlets); level-ups as (day, level, level before).
+    type Stories<'a> = &'a [(usize, Rung, u32)];
+    type LevelUps<'a> = &'a [(usize, u32, f64)];
+    let cases: &[(&str, Stories<'_>, LevelUps<'_>)] = &[
         (
             "threats, then an assault two outlets carried",
             &[(0, Rung::Threaten, 1), (5, Rung::Assault, 2)],
-            &[(5, 3.0, 1.0)],
+            &[(5, 3, 1.0)],
         ),
         ("the assault only one outlet carried", &[(0, Rung::Threaten, 1), (5, Rung::Assault, 1)], &[]),
         ("a first story is no crossing", &[(3, Rung::Fight, 3)], &[]),
         (
             "step by step",
             &[(0, Rung::Threaten, 1), (2, Rung::Coerce, 2), (4, Rung::Fight, 2)],
-            &[(2, 2.0, 1.0), (4, 4.0, 2.0)],
+            &[(2, 2, 1.0), (4, 4, 2.0)],
         ),
         ("mobilize and coerce are one rung", &[(0, Rung::Mobilize, 1), (2, Rung::Coerce, 2)], &[]),
         (
             "again within 28 days",
             &[(0, Rung::Threaten, 1), (5, Rung::Assault, 2), (20, Rung::Assault, 2)],
-            &[(5, 3.0, 1.0)],
+            &[(5, 3, 1.0)],
         ),
         (
             "again after 28 quiet days",
             &[(0, Rung::Threaten, 1), (5, Rung::Assault, 2), (30, Rung::Threaten, 1), (40, Rung::Assault, 2)],
-            &[(5, 3.0, 1.0), (40, 3.0, 1.0)],
+            &[(5, 3, 1.0), (40, 3, 1.0)],
         ),
     ];
     for (name, stories, want) in cases {
@@ -128,7 +130,7 @@ fn level_up_on_the_day_of_a_crossing() {
             let date = first() + chrono::TimeDelta::days(i64::try_from(day).expect("small"));
             index.add(&Story { date, source: "A", target: "B", rung, outlets }).expect("valid");
         }
-        let got: Vec<(usize, f64, f64)> = Detector::default()
+        let got: Vec<(usize, u32, f64)> = Detector::default()
             .scan(index.pair("A", "B").expect("pair"))
             .iter()
             .filter(|s| s.kind == SignalKind::LevelUp)
