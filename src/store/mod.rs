@@ -11,6 +11,7 @@ mod inbox;
 mod lock;
 mod outbox;
 mod stories;
+mod trends;
 mod verdicts;
 
 use std::path::{Path, PathBuf};
@@ -36,6 +37,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema_v2.sql"),
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
+    // Version 5 is another change's, in flight: it goes before this one when both are in.
+    include_str!("schema_v6.sql"),
 ];
 
 /// Why a storage operation failed.

@@ -70,6 +70,75 @@ pub struct Story<'a> {
     pub outlets: u32,
 }
 
+/// One story's part in one pair's index, as it is kept: the story's date, the highest rung the
+/// alerts of its articles gave the pair, and its outlets.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct StoryPart {
+    /// The story's id.
+    pub story: String,
+    pub source: String,
+    pub target: String,
+    pub date: NaiveDate,
+    pub rung: Rung,
+    pub outlets: u32,
+}
+
+impl StoryPart {
+    /// The story as the index counts it.
+    #[must_use]
+    pub fn as_story(&self) -> Story<'_> {
+        Story {
+            date: self.date,
+            source: &self.source,
+            target: &self.target,
+            rung: self.rung,
+            outlets: self.outlets,
+        }
+    }
+
+    /// This part grown by `other` (the same story and pair seen again): the higher rung, the
+    /// most outlets, the earlier date.
+    #[must_use]
+    pub fn merged(mut self, other: &Self) -> Self {
+        if other.rung.level() > self.rung.level() {
+            self.rung = other.rung;
+        }
+        self.outlets = self.outlets.max(other.outlets);
+        self.date = self.date.min(other.date);
+        self
+    }
+}
+
+/// One part per story and pair: the alerts of a story's articles may name its pair many times.
+#[must_use]
+pub fn merge_parts(mut parts: Vec<StoryPart>) -> Vec<StoryPart> {
+    parts.sort_unstable();
+    let mut out: Vec<StoryPart> = Vec::with_capacity(parts.len());
+    for part in parts {
+        match out.last_mut() {
+            Some(last)
+                if (&last.story, &last.source, &last.target) == (&part.story, &part.source, &part.target) =>
+            {
+                *last = last.clone().merged(&part);
+            }
+            _ => out.push(part),
+        }
+    }
+    out
+}
+
+/// The index's rung for an alert's event: the scorer files coercion with mobilisation, so an
+/// event's mobilisation is counted as `mobilize`.
+#[must_use]
+pub fn rung_of_event(rung: crate::score::Rung) -> Rung {
+    match rung {
+        crate::score::Rung::Threat => Rung::Threaten,
+        crate::score::Rung::Mobilisation => Rung::Mobilize,
+        crate::score::Rung::Attack => Rung::Assault,
+        crate::score::Rung::Clash => Rung::Fight,
+    }
+}
+
 /// Why a story could not be counted.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum TrendsError {
