@@ -2,7 +2,9 @@
 
 mod common;
 
-use common::{TestConfig, fixtures, flashpoint};
+use std::fmt::Write as _;
+
+use common::{Reply, Server, TestConfig, fixtures, flashpoint, once, query};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_signals_the_spike_and_the_crossing_and_nothing_else() {
@@ -71,4 +73,74 @@ async fn replay_names_the_line_of_a_bad_story() {
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains("line 2") && err.contains(says), "{bad}: {err}");
     }
+}
+
+/// An RSS feed of linkless items `(guid, title, text)`: the daemon stores each item's own text.
+fn feed(items: &[(&str, &str, &str)]) -> Reply {
+    let items = items.iter().fold(String::new(), |mut out, (guid, title, text)| {
+        let _ = write!(
+            out,
+            "<item><title>{title}</title><guid>{guid}</guid><description>{text}</description></item>"
+        );
+        out
+    });
+    Reply::ok(
+        "application/rss+xml",
+        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+    )
+}
+
+const THREAT: (&str, &str, &str) = (
+    "threat-1",
+    "Pakistan will strike deep inside Afghanistan, defence minister warns",
+    "Pakistan will strike deep inside Afghanistan if attacks from across the border continue, the defence \
+     minister warned on Tuesday. He said the armed forces were ready to hit militant hideouts in Kunar and \
+     Nangarhar provinces and that the Afghan Taliban government had been told so.",
+);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rebuild_fills_the_index_that_trends_shows() {
+    let site = Server::start().await;
+    site.route("/feed", feed(&[THREAT]));
+    let cfg = TestConfig::new(&[("Wire", site.url("/feed"))], &[], "");
+    let before = flashpoint(&cfg.path, &["trends"]).await;
+    assert_eq!(before.status.code(), Some(1), "no database yet, and trends does not create one");
+    assert!(!cfg.db.exists());
+    once(&cfg.path).await;
+    let events = query(&cfg.db, "SELECT event FROM alerts");
+    assert_eq!(events.len(), 1, "the threat raised an alert");
+
+    let rebuilt = flashpoint(&cfg.path, &["trends", "--rebuild"]).await;
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let said = String::from_utf8_lossy(&rebuilt.stdout);
+    assert!(said.contains("1 stories counted for 1 pairs"), "{said} (events: {events:?})");
+
+    let shown = flashpoint(&cfg.path, &["trends", "--json", "--days", "7"]).await;
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&shown.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one pair");
+    let pair = &lines[0];
+    assert_eq!((pair["source"].as_str(), pair["target"].as_str()), (Some("Pakistan"), Some("Afghanistan")));
+    let days = pair["days"].as_array().expect("days");
+    assert_eq!(days.len(), 7);
+    let today = &days[6];
+    assert_eq!((today["stories"].as_u64(), today["highest"].as_str()), (Some(1), Some("threaten")));
+    assert_eq!(pair["history_days"].as_u64(), Some(1));
+
+    let text = flashpoint(&cfg.path, &["trends", "--pair", "Pakistan>Afghanistan"]).await;
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.starts_with("Pakistan>Afghanistan  ▁"), "{text}");
+    assert!(
+        text.contains("1 stories, highest threaten") && text.contains("too few to judge a spike"),
+        "{text}"
+    );
+    let other = flashpoint(&cfg.path, &["trends", "--pair", "India>Pakistan"]).await;
+    assert!(
+        String::from_utf8_lossy(&other.stdout).contains("no stories in the last 30 days for India>Pakistan")
+    );
+    let bad = flashpoint(&cfg.path, &["trends", "--pair", "India"]).await;
+    assert_eq!(bad.status.code(), Some(2), "a pair without '>' is a usage error");
 }

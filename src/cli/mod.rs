@@ -125,14 +125,15 @@ fn database_use(command: &Command) -> Database {
         | Command::Feeds { .. }
         | Command::Rescore { .. }
         | Command::Label { .. }
-        | Command::Labels { .. } => Database::Existing,
+        | Command::Labels { .. }
+        | Command::Trends { replay: None, .. } => Database::Existing,
         Command::Train(train) if train.with_labels => Database::Existing,
         Command::Score { .. }
         | Command::Eval { .. }
         | Command::FeedTest { .. }
         | Command::Extract { .. }
         | Command::Stories { .. }
-        | Command::Trends { .. }
+        | Command::Trends { replay: Some(_), .. }
         | Command::Train(_) => Database::Unused,
     }
 }
@@ -174,7 +175,9 @@ fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
         Command::Labels { json } => labels::labels(&rt, json),
         Command::Train(train) => train::train(&rt, config, &train),
         Command::Stories { replay } => stories::replay(&rt, &replay),
-        Command::Trends { replay } => trends::replay(&replay),
+        Command::Trends { replay: Some(file), .. } => trends::replay(&file),
+        Command::Trends { rebuild: true, .. } => trends::rebuild(&rt),
+        Command::Trends { pair, days, json, .. } => trends::show(&rt, pair.as_deref(), days, json),
     }
 }
 

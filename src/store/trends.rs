@@ -150,7 +150,7 @@ mod tests {
     use crate::types::Severity;
 
     /// Stores an alerted article in `story` with the event `(source, target, rung)`.
-    fn alerted(store: &Store, key: &str, story: &str, outlets: usize, event: Option<(&str, &str, &str)>) {
+    fn alerted(store: &Store, key: &str, story_id: &str, outlets: usize, event: Option<(&str, &str, &str)>) {
         let alert = NewAlert {
             severity: Severity::Medium,
             threshold: 6.0,
@@ -163,7 +163,7 @@ mod tests {
         let id = store.unclustered_article(key).expect("query").expect("stored");
         let seen_at = Utc.with_ymd_and_hms(2026, 4, 6, 23, 30, 0).single().expect("time");
         let link = StoryLink {
-            story: story.into(),
+            story: story_id.into(),
             title: "T".into(),
             outlet: format!("outlet{outlets}"),
             seen_at,
