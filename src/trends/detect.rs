@@ -177,6 +177,22 @@ pub struct Signal {
     pub two_days: bool,
 }
 
+impl Signal {
+    /// A stable id for the signal of the pair `source>target`: the same pair, day and kind
+    /// always get the same id, so a receiver (or the outbox) can deliver it once however often
+    /// the index is rebuilt or the day re-judged.
+    #[must_use]
+    pub fn id(&self, source: &str, target: &str) -> String {
+        use sha2::{Digest as _, Sha256};
+        use std::fmt::Write as _;
+        let key = format!("{source}\u{1f}{target}\u{1f}{}\u{1f}{}", self.date, self.kind);
+        Sha256::digest(key.as_bytes()).iter().take(12).fold(String::from("dyad_"), |mut id, b| {
+            let _ = write!(id, "{b:02x}");
+            id
+        })
+    }
+}
+
 /// Judges series with fixed settings.
 #[derive(Debug, Clone, Default)]
 pub struct Detector {

@@ -198,3 +198,15 @@ fn replay_fields_parse_or_say_why() {
     assert_eq!(super::parse_rung("coerce"), Ok(Rung::Coerce));
     assert!(super::parse_rung("attack").unwrap_err().to_string().contains("threaten, mobilize"));
 }
+
+#[test]
+fn a_signal_id_names_its_pair_day_and_kind() {
+    let series = Series::from_counts(first(), &counts(&[3], 150, &[(100, 20), (120, 20)]), Rung::Threaten, 2);
+    let signals = Detector::default().scan(&series);
+    assert_eq!(signals.len(), 2);
+    let id = signals[0].id("Pakistan", "Afghanistan");
+    assert!(id.starts_with("dyad_") && id.len() == 5 + 24, "{id}");
+    assert_eq!(id, Detector::default().scan(&series)[0].id("Pakistan", "Afghanistan"), "stable");
+    assert_ne!(id, signals[1].id("Pakistan", "Afghanistan"), "another day");
+    assert_ne!(id, signals[0].id("Afghanistan", "Pakistan"), "the pair is ordered");
+}
