@@ -13,6 +13,7 @@
 //! ```sh
 //! cargo bench --bench trends                 # all of it
 //! cargo bench --bench trends -- --no-replay  # detection figures only
+//! cargo bench --bench trends -- --scale 1 --no-curve --keep /tmp/ten-years.jsonl  # keep the replay file
 //! # other settings of the detector; a smaller second experiment (×20 instead of ×100)
 //! cargo bench --bench trends -- --no-replay --no-curve --scale 20 --alpha 3e-4 --alpha-two-days 1e-4
 //! ```
@@ -288,10 +289,11 @@ fn write_replay(path: &Path, years: usize, pairs: usize) -> usize {
     lines
 }
 
-/// Times the release binary's replay of 10 years × 200 pairs.
-fn replay_speed() {
+/// Times the release binary's replay of 10 years × 200 pairs; the file is written to `keep`
+/// when given (to time it again by hand), else to a temporary directory.
+fn replay_speed(keep: Option<&Path>) {
     let dir = tempfile::tempdir().expect("temp dir");
-    let file = dir.path().join("ten-years.jsonl");
+    let file = keep.map_or_else(|| dir.path().join("ten-years.jsonl"), Path::to_path_buf);
     let lines = write_replay(&file, 10, 200);
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("config/flashpoint.toml");
     let start = Instant::now();
@@ -336,6 +338,6 @@ fn main() {
     }
     if !args.iter().any(|a| a == "--no-replay") {
         println!();
-        replay_speed();
+        replay_speed(option::<String>(&args, "--keep").as_deref().map(Path::new));
     }
 }

@@ -89,7 +89,7 @@ fn replay_file(file: &Path) -> anyhow::Result<()> {
 /// The index of every story in `file`; an error names the line.
 fn read_index(file: &Path) -> anyhow::Result<Index> {
     let mut input = BufReader::with_capacity(1 << 16, std::fs::File::open(file)?);
-    let mut index = Index::new();
+    let mut index = Index::pairs_only();
     let mut line = String::new();
     for n in 1.. {
         line.clear();

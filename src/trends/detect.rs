@@ -306,6 +306,9 @@ impl Detector {
     #[must_use]
     pub fn level_up(&self, series: &Series, t: usize) -> Option<Signal> {
         let s = &self.settings;
+        if t < s.min_history_days {
+            return None;
+        }
         let day: &Day = &series.days[t];
         let level = day.level();
         let before = series.days[t.saturating_sub(s.level_window_days)..t].iter().map(Day::level).max()?;

@@ -138,12 +138,20 @@ pub struct Index {
     pairs: HashMap<String, HashMap<String, Series>>,
     /// Each actor's stories, as source or target.
     actors: HashMap<String, Series>,
+    /// Actors alone are not counted (a replay signals pairs only: half the memory).
+    pairs_only: bool,
 }
 
 impl Index {
     #[must_use]
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An index of pairs alone; [`Index::actor`] finds nothing in it.
+    #[must_use]
+    pub fn pairs_only() -> Self {
+        Self { pairs_only: true, ..Self::default() }
     }
 
     /// Counts a story for its pair and for each of its actors.
@@ -163,6 +171,9 @@ impl Index {
         entry(targets, story.target, || Series::new(story.date))
             .day_mut(story.date)
             .add(story.rung, story.outlets);
+        if self.pairs_only {
+            return Ok(());
+        }
         let mut actors = vec![story.source];
         if story.target != story.source {
             actors.push(story.target);

@@ -102,26 +102,37 @@ fn level_up_on_the_day_of_a_crossing() {
     let cases: &[(&str, Stories<'_>, LevelUps<'_>)] = &[
         (
             "threats, then an assault two outlets carried",
-            &[(0, Rung::Threaten, 1), (5, Rung::Assault, 2)],
-            &[(5, 3, 1.0)],
+            &[(0, Rung::Threaten, 1), (20, Rung::Assault, 2)],
+            &[(20, 3, 1.0)],
         ),
-        ("the assault only one outlet carried", &[(0, Rung::Threaten, 1), (5, Rung::Assault, 1)], &[]),
+        ("the assault only one outlet carried", &[(0, Rung::Threaten, 1), (20, Rung::Assault, 1)], &[]),
         ("a first story is no crossing", &[(3, Rung::Fight, 3)], &[]),
+        ("a crossing under 14 days of history", &[(0, Rung::Threaten, 1), (5, Rung::Assault, 2)], &[]),
         (
             "step by step",
-            &[(0, Rung::Threaten, 1), (2, Rung::Coerce, 2), (4, Rung::Fight, 2)],
-            &[(2, 2, 1.0), (4, 4, 2.0)],
+            &[(0, Rung::Threaten, 1), (15, Rung::Threaten, 1), (20, Rung::Coerce, 2), (22, Rung::Fight, 2)],
+            &[(20, 2, 1.0), (22, 4, 2.0)],
         ),
-        ("mobilize and coerce are one rung", &[(0, Rung::Mobilize, 1), (2, Rung::Coerce, 2)], &[]),
+        ("mobilize and coerce are one rung", &[(10, Rung::Mobilize, 1), (20, Rung::Coerce, 2)], &[]),
         (
             "again within 28 days",
-            &[(0, Rung::Threaten, 1), (5, Rung::Assault, 2), (20, Rung::Assault, 2)],
-            &[(5, 3, 1.0)],
+            &[(0, Rung::Threaten, 1), (20, Rung::Assault, 2), (35, Rung::Assault, 2)],
+            &[(20, 3, 1.0)],
         ),
         (
             "again after 28 quiet days",
-            &[(0, Rung::Threaten, 1), (5, Rung::Assault, 2), (30, Rung::Threaten, 1), (40, Rung::Assault, 2)],
-            &[(5, 3, 1.0), (40, 3, 1.0)],
+            &[
+                (0, Rung::Threaten, 1),
+                (20, Rung::Assault, 2),
+                (50, Rung::Threaten, 1),
+                (60, Rung::Assault, 2),
+            ],
+            &[(20, 3, 1.0), (60, 3, 1.0)],
+        ),
+        (
+            "nothing in the 28 days before: no crossing",
+            &[(0, Rung::Threaten, 1), (40, Rung::Assault, 2)],
+            &[],
         ),
     ];
     for (name, stories, want) in cases {
