@@ -239,24 +239,34 @@ fn experiment(detector: &Detector, scale: usize, alphas: &[f64]) {
     }
 }
 
-/// Detection against spike size `s` (s× background + s a day), for both tests.
-fn curve(detector: &Detector, pairs: usize, plain_alpha: f64) {
-    println!(
-        "detection on day 1 or 2 against spike size ({pairs} pair-years each; plain at alpha {plain_alpha:.0e}):"
-    );
-    println!("  {:>5}  {:>10}  {:>10}", "size", "flashpoint", "plain");
+/// Detection against spike size `s` (s× background + s a day), for the detector and the plain
+/// test at each of `plain_alphas`.
+fn curve(detector: &Detector, pairs: usize, plain_alphas: &[f64]) {
+    println!("detection on day 1 or 2 against spike size ({pairs} pair-years each):");
+    print!("  {:>5}  {:>10}", "size", "flashpoint");
+    for a in plain_alphas {
+        print!("  {:>12}", format!("plain {a:.0e}"));
+    }
+    println!();
     for size in [1.5, 2.0, 2.5, 3.0, 3.5, 4.0, 5.0] {
         let mut draw = Draw(fastrand::Rng::with_seed(SEED));
-        let (mut ours, mut theirs) = (Tally::default(), Tally::default());
+        let mut ours = Tally::default();
+        let mut theirs: Vec<Tally> = plain_alphas.iter().map(|_| Tally::default()).collect();
         for _ in 0..pairs {
             let pair = pair_year(&mut draw, Some(size), false);
             ours.count(&pair, &spike_days(detector, &pair.series));
             let counts: Vec<u32> = pair.series.days.iter().map(flashpoint::trends::Day::stories).collect();
-            theirs.count(&pair, &plain(&counts, plain_alpha));
+            for (tally, &alpha) in theirs.iter_mut().zip(plain_alphas) {
+                tally.count(&pair, &plain(&counts, alpha));
+            }
         }
         #[expect(clippy::cast_precision_loss, reason = "counts of a few thousand")]
         let rate = |t: &Tally| 100.0 * t.detected as f64 / t.spikes as f64;
-        println!("  {size:>5}  {:>9.1}%  {:>9.1}%", rate(&ours), rate(&theirs));
+        print!("  {size:>5}  {:>9.1}%", rate(&ours));
+        for t in &theirs {
+            print!("  {:>11.1}%", rate(t));
+        }
+        println!();
     }
 }
 
@@ -327,6 +337,8 @@ fn main() {
     settings.alpha = option(&args, "--alpha").unwrap_or(settings.alpha);
     settings.alpha_two_days = option(&args, "--alpha-two-days").unwrap_or(settings.alpha_two_days);
     settings.alarmed_weight = option(&args, "--alarmed-weight").unwrap_or(settings.alarmed_weight);
+    settings.rhythm_weeks = option(&args, "--rhythm-weeks").unwrap_or(settings.rhythm_weeks);
+    settings.rhythm_prior = option(&args, "--rhythm-prior").unwrap_or(settings.rhythm_prior);
     let detector = Detector::new(settings);
     let alphas = [3e-3, 1e-3, 5e-4, 3e-4, 1e-4];
     experiment(&detector, 1, &alphas);
@@ -334,7 +346,7 @@ fn main() {
     experiment(&detector, option(&args, "--scale").unwrap_or(100), &alphas);
     if !args.iter().any(|a| a == "--no-curve") {
         println!();
-        curve(&detector, 2000, 1e-3);
+        curve(&detector, 2000, &[1e-3, 1e-4]);
     }
     if !args.iter().any(|a| a == "--no-replay") {
         println!();

@@ -3,29 +3,33 @@
 //! **Spike.** A day is tested against a baseline of the 28 days that end 2 days before it (so
 //! the first days of an outbreak do not raise the bar for the next), with a negative-binomial
 //! upper bound (`nb`), not EARS-C2's normal one: counts of a few stories a day are skewed and
-//! over-dispersed, and a normal bound on them is either blind or noisy. Three refinements over
-//! the plain tail test:
+//! over-dispersed, and a normal bound on them is either blind or noisy. Four refinements over
+//! the plain tail test (README.md, "Trends", measures each):
 //!
 //! - *Weekly rhythm.* Outlets publish less at weekends. Each weekday's share is estimated over
-//!   the last 12 weeks of the same lagged history and shrunk toward 1 by 10 pseudo-stories, so a
-//!   sparse pair keeps a flat week; the baseline mean is taken on rhythm-adjusted counts and the
-//!   day's expectation is that mean times its weekday's factor.
-//! - *Estimation error.* The bound's variance is the baseline's dispersion times the expected
-//!   count, plus the variance of the mean estimated from the window: a pair with three stories
-//!   in four weeks does not get a confident bound from them. An empty window counts as half a
-//!   story.
-//! - *Memory of signals.* A day that exceeded its bound weighs `alarmed_weight` in every later
-//!   baseline, so one outbreak does not mask the next; it still weighs something, so a lasting
-//!   rise is learnt as the new normal within weeks.
+//!   the last 12 weeks of the same lagged history and shrunk toward 1 by 30 pseudo-stories, so a
+//!   sparse pair keeps a flat week; the baseline level is the mean of rhythm-adjusted counts and
+//!   the day's expectation is that level times its weekday's factor.
+//! - *Dispersion over 12 weeks.* Over-dispersion is a property of the pair, and four weeks are
+//!   too few to measure it: estimated on the same 12 weeks, it halves the false signals.
+//! - *Estimation error.* The bound's variance is the dispersion times the expected count, plus
+//!   the variance of the 28-day level as an estimate: a pair with three stories in four weeks
+//!   does not get a confident bound from them. An empty window counts as half a story.
+//! - *Two days.* The day summed with the day before is tested too (its own alpha) when the day
+//!   itself is above expectation: an outbreak that starts in the evening, or rises over two
+//!   days, stands out in the sum before it does in either day.
 //!
-//! A spike then needs at least `min_stories` stories, one of them carried by at least
-//! `min_outlets` independent outlets, and no spike of the same series in the `cooldown_days`
-//! before. A series with fewer than `min_history_days` days has [`Assessment::Insufficient`]
-//! history: no guess is made.
+//! A day that exceeded its bound weighs `alarmed_weight` in every later baseline, so one
+//! outbreak does not mask the next; it still weighs something, so a lasting rise is learnt as
+//! the new normal within weeks. A spike then needs at least `min_stories` stories, one of them
+//! carried by at least `min_outlets` independent outlets, and no spike of the same series in the
+//! `cooldown_days` before. A series with fewer than `min_history_days` days has
+//! [`Assessment::Insufficient`] history: no guess is made.
 //!
 //! **Level-up.** A day whose highest rung stands above every rung of the 28 days before it, with
 //! at least one earlier story in those days (a first story is no crossing), and a story at the
-//! new height carried by `min_outlets` outlets.
+//! new height carried by `min_outlets` outlets. Under `min_history_days` no level-up is judged
+//! either: the first rungs of a new pair are where it starts, not a crossing.
 
 use chrono::NaiveDate;
 
@@ -78,7 +82,7 @@ impl Default for Settings {
             baseline_days: 28,
             lag_days: 2,
             rhythm_weeks: 12,
-            rhythm_prior: 10.0,
+            rhythm_prior: 30.0,
             min_history_days: 14,
             cooldown_days: 7,
             alpha: 3e-5,
