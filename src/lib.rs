@@ -8,8 +8,8 @@
 //!
 //! Each arrow is a bounded channel between tokio tasks ([`app`]); each stage lives in its own
 //! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`score`], [`story`],
-//! [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are validated and
-//! compiled once ([`config`]) into the [`config::Runtime`] every command runs on.
+//! [`trends`], [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are
+//! validated and compiled once ([`config`]) into the [`config::Runtime`] every command runs on.
 //!
 //! The `flashpoint` binary only parses its arguments and calls [`cli::run`]; the daemon's one
 //! entry point is [`app::run`], steered by an [`app::Control`] (shutdown and reload) that the

@@ -71,7 +71,7 @@ fn replay_file(file: &Path) -> anyhow::Result<()> {
             target,
             kind: s.kind.as_str(),
             observed: s.observed,
-            expected: (s.expected * 1000.0).round() / 1000.0,
+            expected: thousandths(s.expected),
         }));
     }
     signals.sort_unstable_by(|a, b| a.partial_cmp(b).unwrap_or(std::cmp::Ordering::Equal));
@@ -111,6 +111,11 @@ fn read_index(file: &Path) -> anyhow::Result<Index> {
         index.add(&story).map_err(|e| at_line(&e))?;
     }
     Ok(index)
+}
+
+/// An expectation as printed: three decimals are more than a count of stories needs.
+fn thousandths(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
 }
 
 /// The reader of standard output went away (`… | head -1`): the rest has nobody to read it.
@@ -177,7 +182,7 @@ pub fn show(rt: &Runtime, pair: Option<&str>, days: u32, json: bool) -> Exit {
     let last = Utc::now().date_naive();
     let first = last - TimeDelta::days(i64::from(days) - 1);
     with_store(rt, |store| {
-        let mut index = Index::new();
+        let mut index = Index::pairs_only();
         // All of it: the detector needs each pair's history from its first story.
         for part in store.trend_parts(None)? {
             index.add(&part.as_story())?;
@@ -232,7 +237,7 @@ fn pair_view<'a>(
             date: s.date,
             kind: s.kind.as_str(),
             observed: s.observed,
-            expected: (s.expected * 1000.0).round() / 1000.0,
+            expected: thousandths(s.expected),
         })
         .collect();
     let history_days = usize::try_from((last - series.first).num_days() + 1).unwrap_or(0);
