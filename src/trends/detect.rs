@@ -256,7 +256,8 @@ impl Detector {
     #[must_use]
     pub fn assess(&self, series: &Series, alarmed: &[bool], t: usize) -> Assessment {
         let s = &self.settings;
-        if t < s.min_history_days {
+        // Day 0 has no day before it to sum with, whatever the settings say.
+        if t < s.min_history_days.max(1) {
             return Assessment::Insufficient { days: t };
         }
         let baseline = self.baseline(series, alarmed, t.saturating_sub(s.lag_days));

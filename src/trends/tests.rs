@@ -26,6 +26,7 @@ fn spikes(series: &Series) -> Vec<usize> {
 #[test]
 fn spikes_on_hand_made_series() {
     let rising: Vec<u32> = (0..150u32).map(|i| 1 + i / 25).collect();
+    let stepped: Vec<u32> = (0..200).map(|i| if i < 100 { 2 } else { 10 }).collect();
     let cases: &[(&str, Vec<u32>, u32, &[usize])] = &[
         ("flat, nothing happens", counts(&[3], 150, &[]), 2, &[]),
         ("flat with a spike", counts(&[3], 150, &[(100, 20)]), 2, &[100]),
@@ -45,7 +46,11 @@ fn spikes_on_hand_made_series() {
         ),
         ("two spikes in a week: cool-down", counts(&[3], 150, &[(100, 20), (105, 20)]), 2, &[100]),
         ("two spikes eight days apart", counts(&[3], 150, &[(100, 20), (108, 20)]), 2, &[100, 108]),
-        ("a new pair with nothing before", counts(&[0], 150, &[(120, 2)]), 2, &[]),
+        ("two stories after four silent months", counts(&[0], 150, &[(120, 2)]), 2, &[]),
+        ("four stories after four silent months", counts(&[0], 150, &[(120, 4)]), 2, &[120]),
+        // The sum of days 100 and 101 signals; after the cool-down the new level still stands
+        // out once, then the baseline has learnt it.
+        ("a lasting rise from 2 to 10 a day", stepped, 2, &[101, 108]),
     ];
     for (name, series, outlets, want) in cases {
         let series = Series::from_counts(first(), series, Rung::Threaten, *outlets);
