@@ -110,6 +110,11 @@ async fn rebuild_fills_the_index_that_trends_shows() {
     let events = query(&cfg.db, "SELECT event FROM alerts");
     assert_eq!(events.len(), 1, "the threat raised an alert");
 
+    let empty = flashpoint(&cfg.path, &["trends"]).await;
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("trends --rebuild"),
+        "an empty index says how to fill it"
+    );
     let rebuilt = flashpoint(&cfg.path, &["trends", "--rebuild"]).await;
     assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
     let said = String::from_utf8_lossy(&rebuilt.stdout);

@@ -184,7 +184,13 @@ pub fn show(rt: &Runtime, pair: Option<&str>, days: u32, json: bool) -> Exit {
     with_store(rt, |store| {
         let mut index = Index::pairs_only();
         // All of it: the detector needs each pair's history from its first story.
-        for part in store.trend_parts(None)? {
+        let parts = store.trend_parts(None)?;
+        if parts.is_empty() {
+            eprintln!(
+                "the trend index is empty: `flashpoint trends --rebuild` fills it from the stored alerts"
+            );
+        }
+        for part in &parts {
             index.add(&part.as_story())?;
         }
         let detector = Detector::default();
