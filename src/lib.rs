@@ -8,8 +8,9 @@
 //!
 //! Each arrow is a bounded channel between tokio tasks ([`app`]); each stage lives in its own
 //! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`lang`], [`score`],
-//! [`story`], [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL. Settings are validated and
-//! compiled once ([`config`]) into the [`config::Runtime`] every command runs on.
+//! [`story`], [`trends`], [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL.
+//! Settings are validated and compiled once ([`config`]) into the [`config::Runtime`] every
+//! command runs on.
 //!
 //! The `flashpoint` binary only parses its arguments and calls [`cli::run`]; the daemon's one
 //! entry point is [`app::run`], steered by an [`app::Control`] (shutdown and reload) that the
@@ -32,4 +33,5 @@ pub mod score;
 pub mod service;
 pub mod store;
 pub mod story;
+pub mod trends;
 pub mod types;

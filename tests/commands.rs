@@ -26,7 +26,7 @@ fn with_config(cfg: &TestConfig, args: &[&str]) -> Output {
     run_in(cfg.dir(), &all, &[])
 }
 
-const READERS: [&[&str]; 7] = [
+const READERS: [&[&str]; 9] = [
     &["status"],
     &["alerts"],
     &["deliveries"],
@@ -34,6 +34,8 @@ const READERS: [&[&str]; 7] = [
     &["labels"],
     &["rescore"],
     &["train", "--with-labels", "--out", "m.model"],
+    &["trends"],
+    &["trends", "--rebuild"],
 ];
 
 /// Issue 20: `status` on a config whose database is not where it says created an empty one and
@@ -65,8 +67,9 @@ fn every_command_names_its_config_and_database_first() {
     let lines = lines.to_str().expect("utf-8");
     let with_db = format!("config {}, database {}", cfg.path.display(), cfg.db.display());
     let without_db = format!("config {}, no database", cfg.path.display());
-    let cases: [(&[&str], &str, bool); 7] = [
+    let cases: [(&[&str], &str, bool); 8] = [
         (&["status", "--json"], &with_db, true),
+        (&["trends", "--json"], &with_db, true),
         (&["alerts", "--json"], &with_db, true),
         (&["deliveries", "--json"], &with_db, true),
         (&["feeds", "--json"], &with_db, true),

@@ -174,6 +174,28 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Escalation trends per actor pair: each pair's recent daily index with a sparkline, and
+    /// its spike and level-up signals. `--rebuild` recomputes the index from the stored alerts
+    /// and stories. With `--replay FILE`: read `{"date","source","target","rung","outlets"}`
+    /// lines (one per story), run the same index and detector without a database, and print
+    /// `{"date","source","target","kind","observed","expected"}` lines.
+    Trends {
+        /// Only this ordered pair, as `SOURCE>TARGET` ("Pakistan>Afghanistan").
+        #[arg(long, value_name = "SOURCE>TARGET")]
+        pair: Option<String>,
+        /// Days shown, ending today (UTC).
+        #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
+        days: u32,
+        /// One JSON object per pair per line.
+        #[arg(long)]
+        json: bool,
+        /// Recompute the index from the stored alerts and stories.
+        #[arg(long, conflicts_with_all = ["pair", "json"])]
+        rebuild: bool,
+        /// JSONL file of stories to replay; no database is touched.
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["pair", "json", "rebuild"])]
+        replay: Option<PathBuf>,
+    },
     /// Extract the article text of saved HTML pages.
     Extract {
         /// HTML files; with `--out-dir`, any number.

@@ -39,6 +39,7 @@ mod scoring;
 mod stories;
 mod table;
 mod train;
+mod trends;
 
 pub use args::{Args, Command, TrainArgs};
 pub use daemon::config_summary;
@@ -126,13 +127,15 @@ fn database_use(command: &Command) -> Database {
         | Command::Label { .. }
         | Command::Labels { .. }
         | Command::Story { .. }
-        | Command::Stories { replay: None, .. } => Database::Existing,
+        | Command::Stories { replay: None, .. }
+        | Command::Trends { replay: None, .. } => Database::Existing,
         Command::Train(train) if train.with_labels => Database::Existing,
         Command::Score { .. }
         | Command::Eval { .. }
         | Command::FeedTest { .. }
         | Command::Extract { .. }
         | Command::Stories { replay: Some(_), .. }
+        | Command::Trends { replay: Some(_), .. }
         | Command::Train(_) => Database::Unused,
     }
 }
@@ -178,6 +181,9 @@ fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
             stories::list(&rt, &since, all, limit, json)
         }
         Command::Story { id, json } => stories::show(&rt, &id, json),
+        Command::Trends { replay: Some(file), .. } => trends::replay(&file),
+        Command::Trends { rebuild: true, .. } => trends::rebuild(&rt),
+        Command::Trends { pair, days, json, .. } => trends::show(&rt, pair.as_deref(), days, json),
     }
 }
 

@@ -57,7 +57,7 @@ pub(super) fn story_article(
     routing: &Routing,
     now: DateTime<Utc>,
 ) -> Result<Option<Raised>, StoreError> {
-    link_story(tx, article_id, link, alert.map(|a| a.severity), source.language)?;
+    link_story(tx, article_id, link, alert, source.language)?;
     let existing = read_alert(tx, &link.story)?;
     if existing.is_none() && alert.is_none() {
         return Ok(None);
@@ -152,8 +152,12 @@ pub(super) fn raise_for_stored(
         raised.outlets = usize::try_from(*outlets).unwrap_or(1);
         raised.languages = story_languages(tx, story)?;
         tx.execute(
-            "UPDATE story_articles SET severity = ?2 WHERE article_id = ?1",
-            params![article_id, alert.severity.as_str()],
+            "UPDATE story_articles SET severity = ?2, event = ?3 WHERE article_id = ?1",
+            params![
+                article_id,
+                alert.severity.as_str(),
+                alert.event.as_ref().map(serde_json::to_string).transpose()?
+            ],
         )?;
     }
     insert_alert(tx, article_id, &raised, &now_s)?;
@@ -216,9 +220,11 @@ fn link_story(
     tx: &Transaction<'_>,
     article_id: i64,
     link: &StoryLink,
-    severity: Option<Severity>,
+    alert: Option<&NewAlert>,
     language: Option<&str>,
-) -> rusqlite::Result<()> {
+) -> Result<(), StoreError> {
+    let severity = alert.map(|a| a.severity);
+    let event = alert.and_then(|a| a.event.as_ref()).map(serde_json::to_string).transpose()?;
     let seen = timestamp(link.seen_at);
     let (articles, outlets) =
         (i64::try_from(link.articles).unwrap_or(i64::MAX), i64::try_from(link.outlets).unwrap_or(i64::MAX));
@@ -230,8 +236,8 @@ fn link_story(
         params![link.story, link.title, seen, articles, outlets],
     )?;
     tx.execute(
-        "INSERT INTO story_articles (article_id, story_id, seen_at, outlet, copy, severity, language)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+        "INSERT INTO story_articles (article_id, story_id, seen_at, outlet, copy, severity, language, event)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
         params![
             article_id,
             link.story,
@@ -239,7 +245,8 @@ fn link_story(
             link.outlet,
             link.copy,
             severity.map(Severity::as_str),
-            language
+            language,
+            event
         ],
     )?;
     Ok(())

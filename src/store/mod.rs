@@ -18,6 +18,7 @@ mod retention;
 #[cfg(test)]
 mod retention_tests;
 mod stories;
+mod trends;
 mod verdicts;
 
 use std::path::{Path, PathBuf};
@@ -46,7 +47,8 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("schema_v3.sql"),
     include_str!("schema_v4.sql"),
     include_str!("schema_v5.sql"),
-    include_str!("schema_v8.sql"),
+    include_str!("schema_v6.sql"),
+    include_str!("schema_v7.sql"),
 ];
 
 /// Why a storage operation failed.

@@ -1,0 +1,151 @@
+//! Trends end to end: `flashpoint trends --replay` on a small file of made-up stories.
+
+mod common;
+
+use std::fmt::Write as _;
+
+use common::{Reply, Server, TestConfig, fixtures, flashpoint, once, query};
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_signals_the_spike_and_the_crossing_and_nothing_else() {
+    let cfg = TestConfig::new(&[], &[], "");
+    let file = fixtures().join("trends.jsonl");
+    let file = file.to_str().expect("utf-8 path");
+    let first = flashpoint(&cfg.path, &["trends", "--replay", file]).await;
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&first.stdout)
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every stdout line is JSON"))
+        .collect();
+    let got: Vec<(&str, &str, &str, &str, u64)> = lines
+        .iter()
+        .map(|v| {
+            let text = |k: &str| v[k].as_str().expect("a string");
+            (
+                text("date"),
+                text("source"),
+                text("target"),
+                text("kind"),
+                v["observed"].as_u64().expect("observed"),
+            )
+        })
+        .collect();
+    // Pakistan>Afghanistan: a border clash reported everywhere on 6 April, its first attack on
+    // 9 April. India>Pakistan bursts on its ninth day (too little history); Afghanistan>Pakistan
+    // is sparse and single-sourced.
+    assert_eq!(
+        got,
+        [
+            ("2026-04-06", "Pakistan", "Afghanistan", "spike", 14),
+            ("2026-04-09", "Pakistan", "Afghanistan", "level_up", 3),
+        ]
+    );
+    let expected = lines[0]["expected"].as_f64().expect("expected");
+    assert!(expected > 1.0 && expected < 2.0, "the pair's ordinary Monday: {expected}");
+    assert_eq!(lines[1]["expected"].as_f64(), Some(2.0), "the rung before: mobilisation");
+    assert_eq!(
+        lines[0].as_object().map(|o| o.keys().cloned().collect::<Vec<_>>()),
+        Some(["date", "expected", "kind", "observed", "source", "target"].map(String::from).to_vec()),
+        "the fields the issue names, and no others"
+    );
+
+    let second = flashpoint(&cfg.path, &["trends", "--replay", file]).await;
+    assert_eq!(first.stdout, second.stdout, "the same input gives the same signals");
+    assert!(!cfg.db.exists(), "a replay writes no database");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn replay_names_the_line_of_a_bad_story() {
+    let cfg = TestConfig::new(&[], &[], "");
+    let cases = [
+        (r#"{"date":"6 April","source":"A","target":"B","rung":"threaten","outlets":1}"#, "6 April"),
+        (r#"{"date":"2026-04-06","source":"A","target":"B","rung":"attack","outlets":1}"#, "attack"),
+        (r#"{"date":"2026-04-06","source":"A","target":"B","rung":"fight","outlets":0}"#, "outlet"),
+        (r#"{"date":"2026-04-06","source":"A","target":"B","rung":"fight"}"#, "outlets"),
+    ];
+    for (bad, says) in cases {
+        let file = cfg.dir().join("bad.jsonl");
+        let good = r#"{"date":"2026-04-05","source":"A","target":"B","rung":"threaten","outlets":1}"#;
+        std::fs::write(&file, format!("{good}\n{bad}\n")).expect("write");
+        let out = flashpoint(&cfg.path, &["trends", "--replay", file.to_str().expect("utf-8")]).await;
+        assert_eq!(out.status.code(), Some(1), "{bad}");
+        assert!(out.stdout.is_empty(), "{bad}: nothing on stdout");
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("line 2") && err.contains(says), "{bad}: {err}");
+    }
+}
+
+/// An RSS feed of linkless items `(guid, title, text)`: the daemon stores each item's own text.
+fn feed(items: &[(&str, &str, &str)]) -> Reply {
+    let items = items.iter().fold(String::new(), |mut out, (guid, title, text)| {
+        let _ = write!(
+            out,
+            "<item><title>{title}</title><guid>{guid}</guid><description>{text}</description></item>"
+        );
+        out
+    });
+    Reply::ok(
+        "application/rss+xml",
+        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+    )
+}
+
+const THREAT: (&str, &str, &str) = (
+    "threat-1",
+    "Pakistan will strike deep inside Afghanistan, defence minister warns",
+    "Pakistan will strike deep inside Afghanistan if attacks from across the border continue, the defence \
+     minister warned on Tuesday. He said the armed forces were ready to hit militant hideouts in Kunar and \
+     Nangarhar provinces and that the Afghan Taliban government had been told so.",
+);
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rebuild_fills_the_index_that_trends_shows() {
+    let site = Server::start().await;
+    site.route("/feed", feed(&[THREAT]));
+    let cfg = TestConfig::new(&[("Wire", site.url("/feed"))], &[], "");
+    let before = flashpoint(&cfg.path, &["trends"]).await;
+    assert_eq!(before.status.code(), Some(1), "no database yet, and trends does not create one");
+    assert!(!cfg.db.exists());
+    once(&cfg.path).await;
+    let events = query(&cfg.db, "SELECT event FROM alerts");
+    assert_eq!(events.len(), 1, "the threat raised an alert");
+
+    let empty = flashpoint(&cfg.path, &["trends"]).await;
+    assert!(
+        String::from_utf8_lossy(&empty.stderr).contains("trends --rebuild"),
+        "an empty index says how to fill it"
+    );
+    let rebuilt = flashpoint(&cfg.path, &["trends", "--rebuild"]).await;
+    assert!(rebuilt.status.success(), "{}", String::from_utf8_lossy(&rebuilt.stderr));
+    let said = String::from_utf8_lossy(&rebuilt.stdout);
+    assert!(said.contains("1 stories counted for 1 pairs"), "{said} (events: {events:?})");
+
+    let shown = flashpoint(&cfg.path, &["trends", "--json", "--days", "7"]).await;
+    assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&shown.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("JSON line"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one pair");
+    let pair = &lines[0];
+    assert_eq!((pair["source"].as_str(), pair["target"].as_str()), (Some("Pakistan"), Some("Afghanistan")));
+    let days = pair["days"].as_array().expect("days");
+    assert_eq!(days.len(), 7);
+    let today = &days[6];
+    assert_eq!((today["stories"].as_u64(), today["highest"].as_str()), (Some(1), Some("threaten")));
+    assert_eq!(pair["history_days"].as_u64(), Some(1));
+
+    let text = flashpoint(&cfg.path, &["trends", "--pair", "Pakistan>Afghanistan"]).await;
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.starts_with("Pakistan>Afghanistan  ▁"), "{text}");
+    assert!(
+        text.contains("1 stories, highest threaten") && text.contains("too few to judge a spike"),
+        "{text}"
+    );
+    let other = flashpoint(&cfg.path, &["trends", "--pair", "India>Pakistan"]).await;
+    assert!(
+        String::from_utf8_lossy(&other.stdout).contains("no stories in the last 30 days for India>Pakistan")
+    );
+    let bad = flashpoint(&cfg.path, &["trends", "--pair", "India"]).await;
+    assert_eq!(bad.status.code(), Some(2), "a pair without '>' is a usage error");
+}
