@@ -62,6 +62,7 @@ pub(super) fn story_article(
     if existing.is_none() && alert.is_none() {
         return Ok(None);
     }
+    super::trends::count_article(tx, &link.story, alert.and_then(|a| a.event.as_ref()), link.outlets)?;
     let languages = story_languages(tx, &link.story)?;
     let severity = story_severity(tx, &link.story, routing.resolve_after)?;
     let now_s = timestamp(now);

@@ -104,6 +104,40 @@ impl Store {
     }
 }
 
+/// Counts an article of an alerted story in the index, inside the transaction that stores it:
+/// its own event's pair when it names both sides (merged with what the story already counts
+/// there), and the story's outlets, now `outlets`, in every pair it counts in.
+pub(super) fn count_article(
+    tx: &Connection,
+    story: &str,
+    event: Option<&score::Event>,
+    outlets: usize,
+) -> Result<(), StoreError> {
+    let outlets = u32::try_from(outlets.max(1)).unwrap_or(u32::MAX);
+    tx.execute(
+        "UPDATE trend_parts SET outlets = max(outlets, ?2) WHERE story_id = ?1",
+        params![story, outlets],
+    )?;
+    let Some((source, target, rung)) =
+        event.and_then(|e| Some((e.source.clone()?, e.target.clone()?, rung_of_event(e.rung))))
+    else {
+        return Ok(());
+    };
+    let first_seen: String =
+        tx.query_row("SELECT first_seen FROM stories WHERE id = ?1", [story], |r| r.get(0))?;
+    let date = parse_time(&first_seen).unwrap_or_default().date_naive();
+    let part = StoryPart { story: story.to_string(), source, target, date, rung, outlets };
+    let stored = tx
+        .query_row(
+            "SELECT day, rung, outlets FROM trend_parts WHERE story_id = ?1 AND source = ?2 AND target = ?3",
+            params![part.story, part.source, part.target],
+            |r| part_row(r, 0, part.story.clone(), part.source.clone(), part.target.clone()),
+        )
+        .optional()?;
+    put(tx, &stored.map_or_else(|| part.clone(), |stored| stored.merged(&part)))?;
+    Ok(())
+}
+
 /// Writes `part` over the part of the same story and pair.
 fn put(conn: &Connection, part: &StoryPart) -> rusqlite::Result<usize> {
     let day = part.date.to_string();
@@ -151,12 +185,19 @@ mod tests {
 
     /// Stores an alerted article in `story` with the event `(source, target, rung)`.
     fn alerted(store: &Store, key: &str, story_id: &str, outlets: usize, event: Option<(&str, &str, &str)>) {
+        let event = event.map(|(source, target, rung)| {
+            let json = serde_json::json!({
+                "source": source, "target": target, "rung": rung, "act": "x",
+                "level": 1, "why": [], "place": "body", "sentence": "s"
+            });
+            serde_json::from_value(json).expect("an event")
+        });
         let alert = NewAlert {
             severity: Severity::Medium,
             threshold: 6.0,
             actors: Vec::new(),
             rules_hash: "h".into(),
-            event: None,
+            event,
             relevance: None,
         };
         let seen_at = Utc.with_ymd_and_hms(2026, 4, 6, 23, 30, 0).single().expect("time");
@@ -171,16 +212,6 @@ mod tests {
         };
         let routing = crate::store::Routing::default();
         store.insert_article(&article(key, 7.0), Some(&alert), &routing, || Some(link)).expect("insert");
-        if let Some((source, target, rung)) = event {
-            let json = serde_json::json!({ "source": source, "target": target, "rung": rung, "act": "x" });
-            store
-                .lock()
-                .execute(
-                    "UPDATE story_articles SET event = ?1 WHERE article_id = (SELECT id FROM articles WHERE key = ?2)",
-                    rusqlite::params![json.to_string(), key],
-                )
-                .expect("event");
-        }
     }
 
     /// Three stories: one naming two pairs as it grows, one a clash, one without a pair.
@@ -200,6 +231,7 @@ mod tests {
         let raw = store.alerted_story_parts().expect("parts");
         assert_eq!(raw.len(), 4, "one per alert with a pair: {raw:?}");
         let rebuilt = merge_parts(raw.clone());
+        assert_eq!(store.trend_parts(None).expect("read"), rebuilt, "the daemon's index, article by article");
         let day = chrono::NaiveDate::from_ymd_opt(2026, 4, 6).expect("date");
         let part = |story: &str, source: &str, target: &str, rung, outlets| StoryPart {
             story: story.into(),
