@@ -11,10 +11,10 @@ story) pair the clustering would score is one example, positive when the article
 that story. A logistic regression (Newton's method, L2 0.01) on the twelve features gives the
 weights, printed in the order of `WEIGHTS` (title, body, entities, rare entity, decay, gap of
 1-3 days, gap of more, rare entity at 1-3 days, rare entity at more, same outlet on the day,
-latest title, latest body, intercept). The features mirror the Rust code (tokens, stopwords, online IDF, candidates from
-the inverted index, 30-day window); the IDF halving and the near-duplicate shortcut are left
-out, and the figures it prints are within 0.002 of `flashpoint stories --replay`'s, which are
-the ones to report. Standard library only.
+latest title, latest body, intercept). The features mirror the Rust code (tokens, stopwords,
+online IDF, candidates from the inverted index, 30-day window); the IDF halving and the
+near-duplicate shortcut are left out, and the figures it prints are within 0.005 of
+`flashpoint stories --replay`'s, which are the ones to report. Standard library only.
 """
 import collections
 import datetime
