@@ -22,6 +22,9 @@ const REWEIGH_EVERY: f32 = 50.0;
 struct Member {
     /// The site that published it.
     outlet: String,
+    /// When, in seconds of the clock: an outlet's second article on a story the same day is
+    /// more likely another event.
+    at: i64,
     /// Its body's simhash, to find copies of it.
     fingerprint: Option<u64>,
     /// A near-duplicate of an earlier article of the story from another site: not independent.
@@ -39,6 +42,8 @@ struct Story {
     /// Its bags weighed with the IDF of `weighed_at` articles; `None` when stale.
     vectors: Option<[TermMap<f32>; FIELDS]>,
     weighed_at: f32,
+    /// Title and body vectors of its latest article, as weighed when it arrived.
+    latest: [TermMap<f32>; 2],
     members: Vec<Member>,
 }
 
@@ -72,6 +77,8 @@ pub struct Clusterer {
 /// The article being placed.
 struct Incoming<'a> {
     doc: Doc,
+    /// Its bags weighed with the IDF as it arrived.
+    vectors: [TermMap<f32>; FIELDS],
     outlet: &'a str,
     now: i64,
 }
@@ -104,10 +111,7 @@ impl Clusterer {
     /// Places the article keyed `key` (its first article's key names a new story), published on
     /// `outlet` at `now` (seconds).
     pub(super) fn place(&mut self, key: &str, title: &str, body: &str, outlet: &str, now: i64) -> Placement {
-        let doc = Doc::new(title, body);
-        self.vocab.observe(&doc, now);
-        self.evict(now);
-        let incoming = Incoming { doc, outlet, now };
+        let incoming = self.arrive(title, body, outlet, now);
         let candidates = self.candidates(&incoming.doc);
         let (slot, copy) = match self.copy_of(&incoming, &candidates) {
             Some((slot, other_site)) => (Some(slot), other_site),
@@ -127,14 +131,23 @@ impl Clusterer {
         now: i64,
         copy: bool,
     ) {
-        let doc = Doc::new(title, body);
-        self.vocab.observe(&doc, now);
-        self.evict(now);
+        let incoming = self.arrive(title, body, outlet, now);
         let slot = match self.slots.get(story) {
             Some(slot) => *slot,
             None => self.open(story.to_string(), now),
         };
-        self.join(slot, Incoming { doc, outlet, now }, copy);
+        self.join(slot, incoming, copy);
+    }
+
+    /// Counts the article in the document frequencies, weighs it, and moves the window to `now`.
+    fn arrive<'a>(&mut self, title: &str, body: &str, outlet: &'a str, now: i64) -> Incoming<'a> {
+        let doc = Doc::new(title, body);
+        self.vocab.observe(&doc, now);
+        self.evict(now);
+        let fields = &self.vocab.fields;
+        let bags = doc.bags();
+        let vectors = [0, 1, 2].map(|i| weigh(bags[i], &fields[i]));
+        Incoming { doc, vectors, outlet, now }
     }
 
     fn open(&mut self, id: String, now: i64) -> u64 {
@@ -146,6 +159,7 @@ impl Clusterer {
             bags: Default::default(),
             vectors: None,
             weighed_at: 0.0,
+            latest: Default::default(),
             members: Vec::new(),
         };
         self.stories.insert(slot, story);
@@ -154,7 +168,7 @@ impl Clusterer {
     }
 
     fn join(&mut self, slot: u64, incoming: Incoming<'_>, copy: bool) -> Placement {
-        let Incoming { doc, outlet, now } = incoming;
+        let Incoming { doc, vectors: [title, body, _], outlet, now } = incoming;
         let story = self.stories.get_mut(&slot).expect("a slot names a story in the window");
         let opened = story.members.is_empty();
         for (field, (into, bag)) in story.bags.iter_mut().zip(doc.bags()).enumerate() {
@@ -168,8 +182,14 @@ impl Clusterer {
             }
         }
         story.vectors = None;
+        story.latest = [title, body];
         story.last_seen = story.last_seen.max(now);
-        story.members.push(Member { outlet: outlet.to_string(), fingerprint: doc.fingerprint, copy });
+        story.members.push(Member {
+            outlet: outlet.to_string(),
+            at: now,
+            fingerprint: doc.fingerprint,
+            copy,
+        });
         Placement {
             story: story.id.clone(),
             opened,
@@ -236,11 +256,9 @@ impl Clusterer {
 
     /// The candidate the article joins, if any: the best score above zero.
     fn best(&mut self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<u64> {
-        let vectors: Vec<TermMap<f32>> =
-            incoming.doc.bags().iter().zip(&self.vocab.fields).map(|(b, f)| weigh(b, f)).collect();
         let mut best: Option<(f32, u64)> = None;
         for slot in candidates {
-            let features = self.features(*slot, incoming, &vectors);
+            let features = self.features(*slot, incoming);
             let score = features.score();
             if features.joins() && best.is_none_or(|(s, _)| score > s) {
                 best = Some((score, *slot));
@@ -249,7 +267,8 @@ impl Clusterer {
         best.map(|(_, slot)| slot)
     }
 
-    fn features(&mut self, slot: u64, incoming: &Incoming<'_>, doc: &[TermMap<f32>]) -> Features {
+    fn features(&mut self, slot: u64, incoming: &Incoming<'_>) -> Features {
+        const DAY: i64 = 86_400;
         let docs = self.vocab.fields[0].docs();
         let story = self.stories.get_mut(&slot).expect("candidates are in the window");
         if story.vectors.is_none() || docs - story.weighed_at >= REWEIGH_EVERY {
@@ -267,13 +286,20 @@ impl Clusterer {
             .map(|t| entities.idf(*t))
             .fold(0.0, f32::max);
         #[expect(clippy::cast_precision_loss, reason = "a gap in days needs no more than f32")]
-        let gap_days = (incoming.now - story.last_seen) as f32 / 86_400.0;
+        let gap_days = (incoming.now - story.last_seen) as f32 / DAY as f32;
+        let doc = &incoming.vectors;
         Features {
             title: cosine(&doc[0], &vectors[0]),
             body: cosine(&doc[1], &vectors[1]),
             entities: cosine(&doc[2], &vectors[2]),
             rare_entity: rare / (entities.docs() + 2.0).ln(),
             gap_days,
+            latest_title: cosine(&doc[0], &story.latest[0]),
+            latest_body: cosine(&doc[1], &story.latest[1]),
+            same_outlet_day: story
+                .members
+                .iter()
+                .any(|m| m.outlet == incoming.outlet && (incoming.now - m.at).abs() < DAY),
         }
     }
 }
