@@ -110,6 +110,12 @@ async fn rebuild_fills_the_index_that_trends_shows() {
     let events = query(&cfg.db, "SELECT event FROM alerts");
     assert_eq!(events.len(), 1, "the threat raised an alert");
 
+    // The daemon counted the story as it stored it; a rebuild finds the same index.
+    let counted = flashpoint(&cfg.path, &["trends", "--json", "--days", "7"]).await;
+    assert!(counted.status.success(), "{}", String::from_utf8_lossy(&counted.stderr));
+    assert!(!counted.stdout.is_empty(), "the daemon filled the index");
+    // An index emptied (a database from before it) says how to fill it.
+    rusqlite::Connection::open(&cfg.db).expect("open").execute("DELETE FROM trend_parts", []).expect("empty");
     let empty = flashpoint(&cfg.path, &["trends"]).await;
     assert!(
         String::from_utf8_lossy(&empty.stderr).contains("trends --rebuild"),
@@ -122,6 +128,7 @@ async fn rebuild_fills_the_index_that_trends_shows() {
 
     let shown = flashpoint(&cfg.path, &["trends", "--json", "--days", "7"]).await;
     assert!(shown.status.success(), "{}", String::from_utf8_lossy(&shown.stderr));
+    assert_eq!(shown.stdout, counted.stdout, "the rebuild equals what the daemon counted");
     let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&shown.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).expect("JSON line"))
