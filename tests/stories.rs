@@ -58,21 +58,6 @@ async fn replay_names_the_line_of_a_bad_date() {
     assert!(err.contains("line 1") && err.contains("May 7"), "{err}");
 }
 
-/// An RSS feed of linkless items `(guid, title, text)`: the daemon stores each item's own text.
-fn feed(items: &[(&str, &str, &str)]) -> Reply {
-    let items = items.iter().fold(String::new(), |mut out, (guid, title, text)| {
-        let _ = write!(
-            out,
-            "<item><title>{title}</title><guid>{guid}</guid><description>{text}</description></item>"
-        );
-        out
-    });
-    Reply::ok(
-        "application/rss+xml",
-        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
-    )
-}
-
 const BUS: (&str, &str, &str) = (
     "bus-1",
     "Gunmen kill 14 on Quetta bus",
@@ -98,13 +83,13 @@ const FLOODS: (&str, &str, &str) = (
 #[tokio::test(flavor = "multi_thread")]
 async fn a_restart_between_articles_continues_the_same_story() {
     let site = Server::start().await;
-    site.route("/feed", feed(&[BUS]));
+    site.route("/feed", common::linkless_feed(&[BUS]));
     let cfg = TestConfig::new(&[("Wire", site.url("/feed"))], &[], "");
     once(&cfg.path).await;
     assert_eq!(count(&cfg.db, "SELECT count(*) FROM stories"), 1);
 
     // A new process: the window comes back from the database, and the later report joins.
-    site.route("/feed", feed(&[BUS, BUS_LATER, FLOODS]));
+    site.route("/feed", common::linkless_feed(&[BUS, BUS_LATER, FLOODS]));
     let log = once(&cfg.path).await;
     assert!(log.contains("story window reloaded"), "{log}");
     let rows = query(

@@ -2,9 +2,7 @@
 
 mod common;
 
-use std::fmt::Write as _;
-
-use common::{Reply, Server, TestConfig, fixtures, flashpoint, once, query};
+use common::{Server, TestConfig, fixtures, flashpoint, once, query};
 
 #[tokio::test(flavor = "multi_thread")]
 async fn replay_signals_the_spike_and_the_crossing_and_nothing_else() {
@@ -75,21 +73,6 @@ async fn replay_names_the_line_of_a_bad_story() {
     }
 }
 
-/// An RSS feed of linkless items `(guid, title, text)`: the daemon stores each item's own text.
-fn feed(items: &[(&str, &str, &str)]) -> Reply {
-    let items = items.iter().fold(String::new(), |mut out, (guid, title, text)| {
-        let _ = write!(
-            out,
-            "<item><title>{title}</title><guid>{guid}</guid><description>{text}</description></item>"
-        );
-        out
-    });
-    Reply::ok(
-        "application/rss+xml",
-        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
-    )
-}
-
 const THREAT: (&str, &str, &str) = (
     "threat-1",
     "Pakistan will strike deep inside Afghanistan, defence minister warns",
@@ -101,7 +84,7 @@ const THREAT: (&str, &str, &str) = (
 #[tokio::test(flavor = "multi_thread")]
 async fn rebuild_fills_the_index_that_trends_shows() {
     let site = Server::start().await;
-    site.route("/feed", feed(&[THREAT]));
+    site.route("/feed", common::linkless_feed(&[THREAT]));
     let cfg = TestConfig::new(&[("Wire", site.url("/feed"))], &[], "");
     let before = flashpoint(&cfg.path, &["trends"]).await;
     assert_eq!(before.status.code(), Some(1), "no database yet, and trends does not create one");

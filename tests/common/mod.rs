@@ -664,3 +664,18 @@ pub fn verify(secret: &[u8], seen: &Seen) -> bool {
         format!("v1,{}", base64::engine::general_purpose::STANDARD.encode(mac.finalize().into_bytes()));
     header("webhook-signature").split(' ').any(|sig| sig == expected)
 }
+
+/// An RSS feed of linkless items `(guid, title, text)`: the daemon stores each item's own text.
+pub fn linkless_feed(items: &[(&str, &str, &str)]) -> Reply {
+    let items = items.iter().fold(String::new(), |mut out, (guid, title, text)| {
+        let _ = write!(
+            out,
+            "<item><title>{title}</title><guid>{guid}</guid><description>{text}</description></item>"
+        );
+        out
+    });
+    Reply::ok(
+        "application/rss+xml",
+        format!("<rss version=\"2.0\"><channel><title>t</title>{items}</channel></rss>"),
+    )
+}
