@@ -217,3 +217,46 @@ async fn bytes_in_flight_are_bounded() {
     assert!(peak < 512 << 20, "peak RSS {} MB", peak >> 20);
     assert_eq!(daemon.stop().await, Some(0));
 }
+
+/// Issue 21 (1): a page that outlives the extraction deadline counts as a failed try of its
+/// item, like a failed fetch: the item waits in the inbox with the error, and after the last try
+/// the feed's own text is stored instead.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_page_past_the_deadline_is_a_failed_try_then_the_feed_text() {
+    let site = Server::start().await;
+    // Some 300 kB of ordinary paragraphs: far more than a millisecond of parsing.
+    let page = format!(
+        "<html><body><article>{}</article></body></html>",
+        format!("<p>{}</p>", story()).repeat(1200)
+    );
+    site.route("/slow", Reply::ok("text/html; charset=utf-8", page));
+    let link = site.url("/slow");
+    site.route(
+        "/feed",
+        Reply::ok(
+            "application/rss+xml",
+            format!(
+                "<rss version=\"2.0\"><channel><title>t</title><item><title>Army warns</title><link>{link}</link>\
+                 <guid>slow-1</guid><description>{}</description></item></channel></rss>",
+                story()
+            ),
+        ),
+    );
+    let cfg = TestConfig::new(&[("Feed", site.url("/feed"))], &[], "[extract]\ndeadline = \"1ms\"\n");
+    let (out, _) = timed(&cfg, &["once"]).await;
+    assert!(stderr(&out).contains("extraction did not finish in time"), "{}", stderr(&out));
+    assert_eq!(count_now(&cfg.db, "SELECT count(*) FROM articles"), 0, "not stored from a page cut short");
+    assert_eq!(count_now(&cfg.db, "SELECT attempts FROM inbox"), 1, "a failed try, counted");
+    let error = common::query(&cfg.db, "SELECT last_error FROM inbox");
+    assert!(format!("{error:?}").contains("did not finish in time"), "{error:?}");
+
+    // Its last try, due now: the feed's own text is stored.
+    let db = rusqlite::Connection::open(&cfg.db).expect("open");
+    db.execute("UPDATE inbox SET attempts = 2, next_attempt_at = '2000-01-01T00:00:00.000Z'", [])
+        .expect("due");
+    drop(db);
+    let (out, _) = timed(&cfg, &["once"]).await;
+    assert!(out.status.success(), "{}", stderr(&out));
+    assert_eq!(count_now(&cfg.db, "SELECT count(*) FROM inbox"), 0);
+    assert_eq!(count_now(&cfg.db, "SELECT count(*) FROM articles WHERE method = 'feed'"), 1);
+}
