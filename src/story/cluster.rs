@@ -71,7 +71,22 @@ pub struct Clusterer {
     slots: HashMap<String, u64>,
     /// Title and entity term → slots of the stories holding it.
     index: TermMap<Vec<u64>>,
+    /// A band of a body's simhash → slots of the stories holding a body with it: a copy of a
+    /// text is found whatever its words, even words too common for `index`.
+    bands: HashMap<(u8, u64), Vec<u64>>,
     next_slot: u64,
+}
+
+/// The bands of `print`: `max_hamming + 1` slices of its bits, so two prints within
+/// `max_hamming` bits of each other share at least one band whole.
+pub(super) fn bands(print: u64, max_hamming: u32) -> impl Iterator<Item = (u8, u64)> {
+    let count = max_hamming.min(16) + 1;
+    let width = 64 / count;
+    (0..count).map(move |b| {
+        let bits = if b + 1 == count { 64 - width * b } else { width };
+        let value = if bits >= 64 { print } else { (print >> (width * b)) & ((1 << bits) - 1) };
+        (u8::try_from(b).unwrap_or(u8::MAX), value)
+    })
 }
 
 /// The article being placed.
@@ -93,6 +108,7 @@ impl Clusterer {
             stories: HashMap::new(),
             slots: HashMap::new(),
             index: TermMap::default(),
+            bands: HashMap::new(),
             next_slot: 0,
         }
     }
@@ -181,6 +197,14 @@ impl Clusterer {
                 *count += n;
             }
         }
+        if let Some(print) = doc.fingerprint {
+            for band in bands(print, self.settings.max_hamming) {
+                let slots = self.bands.entry(band).or_default();
+                if slots.last() != Some(&slot) {
+                    slots.push(slot);
+                }
+            }
+        }
         story.vectors = None;
         story.latest = [title, body];
         story.last_seen = story.last_seen.max(now);
@@ -218,6 +242,16 @@ impl Clusterer {
                     }
                 }
             }
+            for print in story.members.iter().filter_map(|m| m.fingerprint) {
+                for band in bands(print, self.settings.max_hamming) {
+                    if let Some(slots) = self.bands.get_mut(&band) {
+                        slots.retain(|s| *s != slot);
+                        if slots.is_empty() {
+                            self.bands.remove(&band);
+                        }
+                    }
+                }
+            }
             self.slots.remove(&story.id);
         }
     }
@@ -247,7 +281,15 @@ impl Clusterer {
         let near = |m: &&Member| {
             m.fingerprint.is_some_and(|f| (f ^ print).count_ones() <= self.settings.max_hamming)
         };
-        candidates.iter().find_map(|slot| {
+        let mut slots: Vec<u64> = bands(print, self.settings.max_hamming)
+            .filter_map(|band| self.bands.get(&band))
+            .flatten()
+            .chain(candidates)
+            .copied()
+            .collect();
+        slots.sort_unstable();
+        slots.dedup();
+        slots.iter().find_map(|slot| {
             let mut twins = self.stories[slot].members.iter().filter(near).peekable();
             twins.peek()?;
             Some((*slot, twins.any(|m| m.outlet != incoming.outlet)))

@@ -141,3 +141,31 @@ fn a_reloaded_window_continues_its_stories() {
     assert_eq!(next.story, first.story);
     assert_eq!((next.articles, next.outlets), (2, 2));
 }
+
+#[test]
+fn prints_a_few_bits_apart_share_a_band() {
+    let print = 0x0123_4567_89ab_cdef_u64;
+    for max in [0, 3, 7, 16] {
+        let mine: Vec<(u8, u64)> = super::cluster::bands(print, max).collect();
+        assert_eq!(mine.len(), usize::try_from(max + 1).expect("small"), "{max}");
+        // Flip `max` bits spread over the print: at least one band is untouched.
+        let flipped = (0..max).fold(print, |p, i| p ^ (1 << ((i * 64 / (max + 1)) % 64)));
+        let theirs: Vec<(u8, u64)> = super::cluster::bands(flipped, max).collect();
+        assert!(mine.iter().any(|b| theirs.contains(b)), "{max} bits apart share a band");
+    }
+}
+
+/// A text repeated under new addresses while it makes up a large share of all articles: its
+/// words are too common to find candidates by, yet each repeat joins the story it repeats.
+#[test]
+fn a_repeated_text_joins_its_story_even_when_its_words_are_common() {
+    let mut c = Clusterer::new(Settings::default());
+    let first = add(&mut c, "q0", "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2014-03-02");
+    for i in 1..40 {
+        let key = format!("q{i}");
+        let again = add(&mut c, &key, "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2014-03-02");
+        assert_eq!(again.story, first.story, "repeat {i}");
+        let other = format!("other{i}");
+        add(&mut c, &other, "Floods", &format!("{FLOODS} {i}"), "geo.tv", "2014-03-02");
+    }
+}
