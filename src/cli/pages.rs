@@ -97,7 +97,15 @@ pub fn extract_many(
                         .file_stem()
                         .map_or_else(|| format!("page{i}"), |s| s.to_string_lossy().into_owned());
                     let result = extract_file(extractor, path, None).and_then(|article| {
-                        std::fs::write(out_dir.join(format!("{stem}.txt")), article.body)
+                        let out = out_dir.join(format!("{stem}.txt"));
+                        // Truncating a file that still has unwritten data makes ext4 flush it
+                        // on close (`auto_da_alloc`): rewriting the outputs of a run just made
+                        // waited on the disk longer than the extraction took. A new file does not.
+                        match std::fs::remove_file(&out) {
+                            Err(err) if err.kind() != std::io::ErrorKind::NotFound => return Err(err),
+                            _ => {}
+                        }
+                        std::fs::write(out, article.body)
                     });
                     if let Err(err) = result {
                         failures

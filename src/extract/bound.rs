@@ -2,7 +2,9 @@
 //! elements for many start tags, so a page of 100,000 nested `<div>`s (600 kB) took minutes, and
 //! a 9 MB page of `<i></i>` built a tree of 360 MB. Before parsing, [`bound`] drops the tags that
 //! would nest deeper than [`MAX_DEPTH`] or come after the first [`MAX_ELEMENTS`] (their text is
-//! kept), and the comments, scripts, styles and inline SVG nothing reads (JSON-LD is kept);
+//! kept), the comments, scripts, styles and inline SVG nothing reads (JSON-LD is kept), and,
+//! unless a site rule's selectors are to read the page, the attributes nothing reads (image
+//! sources, `data-*`, link targets: over a third of what is left of a news page);
 //! [`parse_document`] then parses in slices and gives up at a deadline.
 
 use std::borrow::Cow;
@@ -50,10 +52,42 @@ const SIBLING_CLOSED: &[&str] = &[
 /// How far down the stack a sibling-closing start tag looks for its namesake.
 const SIBLING_REACH: usize = 8;
 
+/// Which attributes the parser is given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Attributes {
+    /// Every one: a site rule's selectors may name any.
+    All,
+    /// Those the generic extractor, the metadata and the hidden-element test read.
+    Read,
+}
+
+/// Attributes read on any element (see [`Attributes::Read`]); `href` is read on `<link>` only
+/// and `style` only when it hides the element.
+const READ: &[&str] = &[
+    "class",
+    "id",
+    "role",
+    "hidden",
+    "aria-hidden",
+    "lang",
+    "xml:lang",
+    "http-equiv",
+    "content",
+    "property",
+    "name",
+    "itemprop",
+    "pubdate",
+    "datetime",
+    "rel",
+    "type",
+];
+
 /// One tag found by the scan.
 struct Tag<'a> {
     /// Lowercased name.
     name: Cow<'a, str>,
+    /// Byte just past the name, where the attributes start.
+    attributes: usize,
     end: bool,
     self_closing: bool,
     /// Byte just past the tag's `>`.
@@ -112,9 +146,10 @@ impl<'a> Nesting<'a> {
 
 /// `html` with the tags dropped that would nest deeper than [`MAX_DEPTH`] or come after the
 /// first [`MAX_ELEMENTS`], and without comments or the content of [`UNREAD`] elements (JSON-LD
-/// kept); borrowed unchanged when there was nothing to leave out.
+/// kept), nor with [`Attributes::Read`] the attributes nothing reads; borrowed unchanged when
+/// there was nothing to leave out.
 #[must_use]
-pub(super) fn bound(html: &str) -> Cow<'_, str> {
+pub(super) fn bound(html: &str, attributes: Attributes) -> Cow<'_, str> {
     let bytes = html.as_bytes();
     let mut nesting = Nesting::default();
     let mut out = String::new();
@@ -140,6 +175,10 @@ pub(super) fn bound(html: &str) -> Cow<'_, str> {
             if tag.end { nesting.end(&tag.name) } else { nesting.start(tag.name.clone(), tag.self_closing) };
         if !kept {
             cut(&mut out, &mut copied, start, tag.next);
+        } else if !tag.end && attributes == Attributes::Read {
+            for (from, to) in unread_attributes(html, &tag) {
+                cut(&mut out, &mut copied, from, to);
+            }
         }
         at = tag.next;
         // A slash does not close an HTML raw-text element (`<script src=x />` runs on); it
@@ -185,7 +224,73 @@ fn scan_tag(html: &str, start: usize) -> Option<Tag<'_>> {
     };
     let close = tag_close(bytes, name_start + name_len);
     let self_closing = close > name_start + name_len && bytes[close - 1] == b'/';
-    Some(Tag { name, end, self_closing, next: (close + 1).min(bytes.len()) })
+    Some(Tag {
+        name,
+        attributes: name_start + name_len,
+        end,
+        self_closing,
+        next: (close + 1).min(bytes.len()),
+    })
+}
+
+/// The byte ranges of the attributes of a start tag that nothing reads, each with the space
+/// before it, in order. Attributes are split as the HTML tokenizer splits them.
+fn unread_attributes<'a>(html: &'a str, tag: &'a Tag<'a>) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let bytes = html.as_bytes();
+    // The `>`, or the end of the input.
+    let close = if tag.next > 0 && bytes.get(tag.next - 1) == Some(&b'>') { tag.next - 1 } else { tag.next };
+    let is_space = |b: u8| b.is_ascii_whitespace() || b == b'/';
+    let mut at = tag.attributes;
+    std::iter::from_fn(move || {
+        while at < close {
+            let from = at;
+            let name_start = at + bytes[at..close].iter().position(|&b| !is_space(b))?;
+            let name_end = bytes[name_start + 1..close]
+                .iter()
+                .position(|&b| is_space(b) || b == b'=')
+                .map_or(close, |n| name_start + 1 + n);
+            at = name_end;
+            let equals = bytes[at..close].iter().position(|b| !b.is_ascii_whitespace()).map(|n| at + n);
+            let mut value = None;
+            if let Some(eq) = equals.filter(|&eq| bytes[eq] == b'=') {
+                let value_start = bytes[eq + 1..close]
+                    .iter()
+                    .position(|b| !b.is_ascii_whitespace())
+                    .map_or(close, |n| eq + 1 + n);
+                at = match bytes.get(value_start) {
+                    Some(&q @ (b'"' | b'\'')) if value_start < close => {
+                        memchr::memchr(q, &bytes[value_start + 1..close])
+                            .map_or(close, |n| value_start + 2 + n)
+                    }
+                    _ => bytes[value_start..close]
+                        .iter()
+                        .position(u8::is_ascii_whitespace)
+                        .map_or(close, |n| value_start + n),
+                };
+                value = Some(&html[value_start..at]);
+            }
+            if !is_read(&tag.name, &html[name_start..name_end], value) {
+                return Some((from, at));
+            }
+        }
+        None
+    })
+}
+
+/// Whether the attribute `name` (as written) of an element `element` is read, given its raw
+/// `value`.
+fn is_read(element: &str, name: &str, value: Option<&str>) -> bool {
+    // No read name is longer; lowercased on the stack, for this runs on every attribute.
+    let mut lower = [0u8; 16];
+    let Some(lower) = lower.get_mut(..name.len()) else { return false };
+    lower.copy_from_slice(name.as_bytes());
+    lower.make_ascii_lowercase();
+    match &*lower {
+        b"href" => element == "link",
+        // An entity could spell the hiding rule: kept for the hidden-element test to decide.
+        b"style" => value.is_some_and(|v| v.contains('&') || super::text::hides(v)),
+        lower => READ.iter().any(|n| n.as_bytes() == lower),
+    }
 }
 
 /// The `>` ending a tag whose attributes start at `from` (a quoted value may hold `>`); the end
@@ -240,8 +345,8 @@ fn raw_text_end(bytes: &[u8], from: usize, name: &str) -> usize {
 ///
 /// # Errors
 /// [`Overrun`] when the deadline passes first.
-pub(super) fn parse_document(html: &str, deadline: Instant) -> Result<Html, Overrun> {
-    let html = bound(html);
+pub(super) fn parse_document(html: &str, attributes: Attributes, deadline: Instant) -> Result<Html, Overrun> {
+    let html = bound(html, attributes);
     let mut parser =
         driver::parse_document(HtmlTreeSink::new(Html::new_document()), driver::ParseOpts::default());
     let mut rest: &str = &html;
@@ -262,7 +367,7 @@ pub(super) fn parse_document(html: &str, deadline: Instant) -> Result<Html, Over
 
 /// Parses a bounded fragment (a feed item's HTML).
 pub(super) fn parse_fragment(html: &str) -> Html {
-    Html::parse_fragment(&bound(html))
+    Html::parse_fragment(&bound(html, Attributes::Read))
 }
 
 #[cfg(test)]
@@ -282,7 +387,7 @@ mod tests {
             "<!doctype html><?xml x?><P>upper</P> a < b <3",
         ];
         for html in cases {
-            assert!(matches!(bound(html), Cow::Borrowed(_)), "{html}");
+            assert!(matches!(bound(html, Attributes::All), Cow::Borrowed(_)), "{html}");
         }
     }
 
@@ -301,7 +406,34 @@ mod tests {
             ),
         ];
         for (html, want) in cases {
-            assert_eq!(bound(html), want, "{html}");
+            assert_eq!(bound(html, Attributes::All), want, "{html}");
+        }
+    }
+
+    #[test]
+    fn unread_attributes_are_left_out_unless_all_are_kept() {
+        let cases = [
+            (
+                r#"<div class="a b" data-x='{"k": ">"}' id=main><img src=x.jpg srcset="a 1x, b 2x"/>t</div>"#,
+                r#"<div class="a b" id=main><img/>t</div>"#,
+            ),
+            (
+                r#"<a HREF="/x" Rel=author onclick=go()>n</a><link rel=canonical href="/c">"#,
+                r#"<a Rel=author>n</a><link rel=canonical href="/c">"#,
+            ),
+            (
+                r#"<p style="color: red">a</p><p style="DISPLAY: none">b</p><p style="&#100;isplay:none">c</p>"#,
+                r#"<p>a</p><p style="DISPLAY: none">b</p><p style="&#100;isplay:none">c</p>"#,
+            ),
+            (
+                r#"<meta property=og:title content="x > y"><html lang=ur dir=rtl><p hidden data-a>x</p>"#,
+                r#"<meta property=og:title content="x > y"><html lang=ur><p hidden>x</p>"#,
+            ),
+            ("<p a b=1 c = '2'   d>x</p><br/ x>", "<p>x</p><br>"),
+        ];
+        for (html, want) in cases {
+            assert_eq!(bound(html, Attributes::Read), want, "{html}");
+            assert_eq!(bound(html, Attributes::All), html, "{html}");
         }
     }
 
@@ -319,7 +451,8 @@ mod tests {
         ];
         for html in cases {
             let doc =
-                parse_document(&html, Instant::now() + std::time::Duration::from_hours(1)).expect("parsed");
+                parse_document(&html, Attributes::Read, Instant::now() + std::time::Duration::from_hours(1))
+                    .expect("parsed");
             assert!(depth(&doc) <= MAX_DEPTH + 4, "depth {}", depth(&doc));
             assert!(doc.root_element().text().collect::<String>().contains(text));
         }
@@ -329,13 +462,13 @@ mod tests {
     #[test]
     fn elements_past_the_cap_are_dropped() {
         let html = format!("<body>{}<p>end</p></body>", "<i>a</i>".repeat(MAX_ELEMENTS * 2));
-        let doc = Html::parse_document(&bound(&html));
+        let doc = Html::parse_document(&bound(&html, Attributes::Read));
         assert!(doc.tree.nodes().filter(|n| n.value().is_element()).count() <= MAX_ELEMENTS + 3);
         assert!(doc.root_element().text().collect::<String>().ends_with("aaend"));
     }
 
     #[test]
     fn a_passed_deadline_stops_the_parse() {
-        assert_eq!(parse_document("<p>x</p>", Instant::now()).map(|_| ()), Err(Overrun));
+        assert_eq!(parse_document("<p>x</p>", Attributes::Read, Instant::now()).map(|_| ()), Err(Overrun));
     }
 }

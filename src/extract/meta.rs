@@ -47,28 +47,53 @@ pub(super) struct Metadata {
     pub language: Option<String>,
 }
 
-/// Reads the metadata of `doc`: JSON-LD first, then meta tags, then the page's elements.
-pub(super) fn read(doc: &Html) -> Metadata {
+/// The elements a metadata selector can match (`<script>`, `<meta>`, `<time>`, `<title>`,
+/// `<link>`, any with `itemprop` or `rel`), found in one walk: matching each selector against
+/// every element of the page cost more than measuring its text.
+pub(super) struct Tagged<'a>(Vec<ElementRef<'a>>);
+
+impl<'a> Tagged<'a> {
+    pub(super) fn of(doc: &'a Html) -> Self {
+        // In the order, and with the attached nodes only, that `Html::select` gives.
+        let tagged = doc.tree.nodes().filter_map(ElementRef::wrap).filter(|e| {
+            let v = e.value();
+            e.parent().is_some()
+                && (matches!(v.name(), "script" | "meta" | "time" | "title" | "link")
+                    || v.attr("itemprop").is_some()
+                    || v.attr("rel").is_some())
+        });
+        Self(tagged.collect())
+    }
+
+    /// The elements matching `selector`, which must match only tagged ones.
+    pub(super) fn select<'s>(&'s self, selector: &'s Selector) -> impl Iterator<Item = ElementRef<'a>> + 's {
+        self.0.iter().copied().filter(|e| selector.matches(e))
+    }
+}
+
+/// Reads the metadata of `doc`, whose [`Tagged`] elements are `tagged`: JSON-LD first, then meta
+/// tags, then the page's elements.
+pub(super) fn read(doc: &Html, tagged: &Tagged<'_>) -> Metadata {
     let mut meta = Metadata::default();
-    for script in doc.select(&JSON_LD) {
+    for script in tagged.select(&JSON_LD) {
         let raw: String = script.text().collect();
         if let Ok(value) = serde_json::from_str::<Value>(raw.trim()) {
             from_json_ld(&value, &mut meta);
         }
     }
     if meta.published.is_none() {
-        meta.published = doc
+        meta.published = tagged
             .select(&PUBLISHED_META)
             .filter_map(|e| e.value().attr("content"))
-            .chain(doc.select(&TIME).filter_map(|e| e.value().attr("datetime")))
+            .chain(tagged.select(&TIME).filter_map(|e| e.value().attr("datetime")))
             .find_map(parse_date);
     }
     if meta.author.is_none() {
-        meta.author = doc
+        meta.author = tagged
             .select(&AUTHOR_META)
             .filter_map(|e| e.value().attr("content"))
             .map(str::to_string)
-            .chain(doc.select(&AUTHOR_ELEMENT).map(|e| e.text().collect::<String>()))
+            .chain(tagged.select(&AUTHOR_ELEMENT).map(|e| e.text().collect::<String>()))
             .find_map(|a| clean_author(&a));
     }
     meta.language = declared_language(doc);
@@ -233,6 +258,11 @@ mod tests {
         }
     }
 
+    fn read_page(html: &str) -> Metadata {
+        let doc = Html::parse_document(html);
+        read(&doc, &Tagged::of(&doc))
+    }
+
     #[test]
     fn json_ld_graph_and_types() {
         let html = r#"<html><head><script type="application/ld+json">
@@ -241,7 +271,7 @@ mod tests {
               {"@type": ["NewsArticle"], "datePublished": "2024-03-01T10:15:00+05:00",
                "author": {"name": "Jane Doe"}, "articleBody": "<p>First.</p><p>Second.</p>"}]}
             </script><meta name="author" content="Someone Else"></head><body></body></html>"#;
-        let meta = read(&Html::parse_document(html));
+        let meta = read_page(html);
         assert_eq!(meta.published.map(|d| d.to_rfc3339()).as_deref(), Some("2024-03-01T10:15:00+05:00"));
         assert_eq!(meta.author.as_deref(), Some("Jane Doe"));
         assert_eq!(meta.article_body.as_deref(), Some("First.\n\nSecond."));
@@ -252,7 +282,7 @@ mod tests {
         let html = r#"<html><head><meta name="author" content="By Asad Khan">
             <script type="application/ld+json">{not json</script></head>
             <body><article><time datetime="2024-03-01T08:00:00+05:00">1 March</time></article></body></html>"#;
-        let meta = read(&Html::parse_document(html));
+        let meta = read_page(html);
         assert_eq!(meta.published.map(|d| d.to_rfc3339()).as_deref(), Some("2024-03-01T08:00:00+05:00"));
         assert_eq!(meta.author.as_deref(), Some("Asad Khan"));
         assert_eq!(meta.article_body, None);
@@ -268,7 +298,7 @@ mod tests {
             ("<html><body></body></html>", None),
         ];
         for (html, want) in cases {
-            assert_eq!(read(&Html::parse_document(html)).language.as_deref(), want, "{html}");
+            assert_eq!(read_page(html).language.as_deref(), want, "{html}");
         }
     }
 }

@@ -192,15 +192,18 @@ impl Extractor {
         feed_text: &str,
         deadline: Instant,
     ) -> Result<Article, Overrun> {
-        let doc = bound::parse_document(html, deadline)?;
-        let title = page_title(&doc);
-        let canonical = doc
+        let rule = url.host_str().and_then(|h| self.rule_for(&h.to_ascii_lowercase()));
+        let attributes = if rule.is_some() { bound::Attributes::All } else { bound::Attributes::Read };
+        let doc = bound::parse_document(html, attributes, deadline)?;
+        let tagged = meta::Tagged::of(&doc);
+        let title = page_title(&tagged);
+        let canonical = tagged
             .select(&CANONICAL)
             .find_map(|e| e.value().attr("href"))
             .and_then(|href| url.join(href.trim()).ok())
             .filter(|u| matches!(u.scheme(), "http" | "https"));
 
-        let site = url.host_str().and_then(|h| self.rule_for(&h.to_ascii_lowercase())).map(|rule| {
+        let site = rule.map(|rule| {
             let strip: std::collections::HashSet<_> =
                 rule.strip.iter().flat_map(|s| doc.select(s)).map(|e| e.id()).collect();
             let parts: Vec<String> = doc
@@ -210,7 +213,7 @@ impl Extractor {
                 .collect();
             parts.join("\n\n")
         });
-        let meta = meta::read(&doc);
+        let meta = meta::read(&doc, &tagged);
         let page_body = || {
             let generic = generic::extract(&doc, title.as_deref());
             match meta.article_body.as_deref() {
@@ -274,10 +277,10 @@ fn is_on_page(doc: &Html, text: &str) -> bool {
 }
 
 /// `og:title` (or `twitter:title`), else `<title>`: the first that is not blank.
-fn page_title(doc: &Html) -> Option<String> {
+fn page_title(tagged: &meta::Tagged<'_>) -> Option<String> {
     let tidy = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
-    let meta = doc.select(&TITLE_META).filter_map(|e| e.value().attr("content")).map(tidy);
-    let title = doc.select(&TITLE).map(|e| tidy(&e.text().collect::<String>()));
+    let meta = tagged.select(&TITLE_META).filter_map(|e| e.value().attr("content")).map(tidy);
+    let title = tagged.select(&TITLE).map(|e| tidy(&e.text().collect::<String>()));
     meta.chain(title).find(|t| !t.is_empty())
 }
 
@@ -347,7 +350,7 @@ mod tests {
         ];
         for (head, want) in cases {
             let doc = Html::parse_document(&format!("<html><head>{head}</head><body></body></html>"));
-            assert_eq!(page_title(&doc).as_deref(), want, "{head}");
+            assert_eq!(page_title(&meta::Tagged::of(&doc)).as_deref(), want, "{head}");
         }
     }
 

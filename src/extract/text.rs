@@ -151,12 +151,13 @@ pub(super) fn element_text(root: ElementRef<'_>, skip: &dyn Fn(ElementRef<'_>) -
 
 /// Elements a reader never sees.
 pub(super) fn is_hidden(e: &scraper::node::Element) -> bool {
-    e.attr("hidden").is_some()
-        || e.attr("aria-hidden") == Some("true")
-        || e.attr("style").is_some_and(|s| {
-            let s: String = s.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
-            s.contains("display:none") || s.contains("visibility:hidden")
-        })
+    e.attr("hidden").is_some() || e.attr("aria-hidden") == Some("true") || e.attr("style").is_some_and(hides)
+}
+
+/// Whether a `style` attribute hides its element.
+pub(super) fn hides(style: &str) -> bool {
+    let style: String = style.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+    style.contains("display:none") || style.contains("visibility:hidden")
 }
 
 /// Plain text of an HTML fragment (a feed's `content:encoded` or summary).

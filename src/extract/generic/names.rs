@@ -1,7 +1,20 @@
 //! What class and id names say about an element: navigation and sidebars are unlikely to hold
 //! the story, "story" and "content" likely, captions and bylines are furniture.
 
+use std::sync::LazyLock;
+
+use aho_corasick::AhoCorasick;
+
 use super::Rules;
+
+/// A list of fragments compiled once, matched ignoring ASCII case: every element with a class
+/// or id is asked about it.
+fn fragments(list: &[&str]) -> AhoCorasick {
+    AhoCorasick::builder().ascii_case_insensitive(true).build(list).expect("static fragments")
+}
+
+static UNLIKELY_IN: LazyLock<AhoCorasick> = LazyLock::new(|| fragments(UNLIKELY));
+static MAYBE_IN: LazyLock<AhoCorasick> = LazyLock::new(|| fragments(MAYBE));
 
 /// Class/id fragments of containers that never hold the article (readability's list).
 pub(super) const UNLIKELY: &[&str] = &[
@@ -126,12 +139,10 @@ pub(super) fn is_unlikely(el: &scraper::node::Element) -> bool {
     {
         return true;
     }
-    if el.attr("class").is_none() && el.attr("id").is_none() {
-        // Most elements have neither: no need to build and search their names.
-        return false;
-    }
-    let names = names(el);
-    has_any(&names, UNLIKELY) && !has_any(&names, MAYBE)
+    // No fragment holds a space, so searching the class and the id apart is searching both.
+    let names = [el.attr("class"), el.attr("id")];
+    let any_in = |list: &AhoCorasick| names.iter().flatten().any(|n| list.is_match(n));
+    any_in(&UNLIKELY_IN) && !any_in(&MAYBE_IN)
 }
 
 /// The vote of an element's class and id names.
