@@ -301,11 +301,42 @@ fn lead_severity(conn: &Connection, alert_id: &str) -> rusqlite::Result<Option<S
 }
 
 fn insert_alert(tx: &Transaction<'_>, article_id: i64, alert: &Alert, now_s: &str) -> Result<(), StoreError> {
+    write_alert(tx, article_id, true, alert, now_s)
+}
+
+/// Writes an alert's new state; `lead` is the article that now leads it, if another.
+fn update_alert(
+    tx: &Transaction<'_>,
+    alert: &Alert,
+    lead: Option<i64>,
+    now_s: &str,
+) -> Result<(), StoreError> {
+    write_alert(tx, lead.unwrap_or(0), lead.is_some(), alert, now_s)
+}
+
+/// Inserts `alert`, or writes its new state over the stored one (keeping `created_at`, and its
+/// lead article unless `lead` says `article_id` leads it now).
+fn write_alert(
+    tx: &Transaction<'_>,
+    article_id: i64,
+    lead: bool,
+    alert: &Alert,
+    now_s: &str,
+) -> Result<(), StoreError> {
     tx.execute(
         "INSERT INTO alerts (id, article_id, created_at, article_url, title, feed, published_at, score, severity, threshold,
                              matches, actors, rules_hash, event, relevance, state, outlets, articles, languages,
                              updated_at, last_article_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?20)",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21)
+         ON CONFLICT (id) DO UPDATE SET
+             article_id = CASE WHEN ?22 THEN excluded.article_id ELSE alerts.article_id END,
+             article_url = excluded.article_url, title = excluded.title, feed = excluded.feed,
+             published_at = excluded.published_at, score = excluded.score, severity = excluded.severity,
+             threshold = excluded.threshold, matches = excluded.matches, actors = excluded.actors,
+             rules_hash = excluded.rules_hash, event = excluded.event, relevance = excluded.relevance,
+             state = excluded.state, outlets = excluded.outlets, articles = excluded.articles,
+             languages = excluded.languages, updated_at = excluded.updated_at,
+             last_article_at = excluded.last_article_at",
         params![
             alert.id,
             article_id,
@@ -326,46 +357,9 @@ fn insert_alert(tx: &Transaction<'_>, article_id: i64, alert: &Alert, now_s: &st
             i64::try_from(alert.outlets).unwrap_or(i64::MAX),
             i64::try_from(alert.articles).unwrap_or(i64::MAX),
             serde_json::to_string(&alert.languages)?,
+            alert.updated_at.as_deref().unwrap_or(now_s),
             now_s,
-        ],
-    )?;
-    Ok(())
-}
-
-/// Writes an alert's new state; `lead` is the article that now leads it, if another.
-fn update_alert(
-    tx: &Transaction<'_>,
-    alert: &Alert,
-    lead: Option<i64>,
-    now_s: &str,
-) -> Result<(), StoreError> {
-    tx.execute(
-        "UPDATE alerts SET article_id = coalesce(?2, article_id), article_url = ?3, title = ?4, feed = ?5,
-             published_at = ?6, score = ?7, severity = ?8, threshold = ?9, matches = ?10, actors = ?11,
-             rules_hash = ?12, event = ?13, relevance = ?14, state = ?15, outlets = ?16, articles = ?17,
-             languages = ?18, updated_at = ?19, last_article_at = ?20
-         WHERE id = ?1",
-        params![
-            alert.id,
             lead,
-            alert.article_url,
-            alert.title,
-            alert.feed,
-            alert.published_at,
-            alert.score,
-            alert.severity.as_str(),
-            alert.threshold,
-            serde_json::to_string(&alert.matches)?,
-            serde_json::to_string(&alert.actors)?,
-            alert.rules_hash,
-            alert.event.as_ref().map(serde_json::to_string).transpose()?,
-            alert.relevance.as_ref().map(serde_json::to_string).transpose()?,
-            alert.state.as_str(),
-            i64::try_from(alert.outlets).unwrap_or(i64::MAX),
-            i64::try_from(alert.articles).unwrap_or(i64::MAX),
-            serde_json::to_string(&alert.languages)?,
-            alert.updated_at,
-            now_s,
         ],
     )?;
     Ok(())

@@ -201,6 +201,13 @@ fn a_webhook_takes_an_alert_once_it_reaches_its_severity() {
     let sent = deliver(&store, "h", now + LEASE);
     assert_eq!(sent.len(), 1);
     assert_eq!((sent[0].0, sent[0].1), (EventKind::Created, 2), "created when it first qualifies");
+    let alerts =
+        store.alerts(&super::AlertFilter { limit: 5, ..super::AlertFilter::default() }).expect("alerts");
+    assert_eq!(alerts[0].article_url, "https://geo.tv/a2", "the graver article leads the alert now");
+    let lead: i64 = store.lock().query_row("SELECT article_id FROM alerts", [], |r| r.get(0)).expect("lead");
+    let a2: i64 =
+        store.lock().query_row("SELECT id FROM articles WHERE key = 'a2'", [], |r| r.get(0)).expect("a2");
+    assert_eq!(lead, a2);
 }
 
 /// A database written before stories (schema v4) keeps its alerts and deliveries: each alert is
