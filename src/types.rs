@@ -175,11 +175,29 @@ text_enum! {
 }
 
 text_enum! {
-    /// What a webhook event says of an alert: `alert.created`, `alert.updated`, `alert.resolved`.
+    /// What a webhook event says: of an alert (`alert.created`, `alert.updated`,
+    /// `alert.resolved`), or of an actor pair's trend (`dyad.spike`, `dyad.level_up`).
     EventKind {
         Created => "created",
         Updated => "updated",
         Resolved => "resolved",
+        /// More stories of a pair than its baseline allows.
+        #[serde(rename = "dyad.spike")]
+        Spike => "dyad.spike",
+        /// A pair reached a higher rung of the ladder than in the weeks before.
+        #[serde(rename = "dyad.level_up")]
+        LevelUp => "dyad.level_up",
+    }
+}
+
+impl EventKind {
+    /// The events of an alert's life, which a webhook takes unless its `events` say otherwise.
+    pub const ALERT: &[Self] = &[Self::Created, Self::Updated, Self::Resolved];
+
+    /// An event of an actor pair's trend, not of an alert.
+    #[must_use]
+    pub fn is_signal(self) -> bool {
+        matches!(self, Self::Spike | Self::LevelUp)
     }
 }
 

@@ -244,12 +244,17 @@ pub(super) struct StoreSink {
 const RESOLVE_SWEEP_MIN: Duration = Duration::from_secs(1);
 const RESOLVE_SWEEP_MAX: Duration = Duration::from_mins(1);
 
+/// How often the trend detector judges the rolling day; once more when the pipeline drains.
+const SIGNAL_SWEEP: Duration = Duration::from_mins(5);
+
 impl StoreSink {
     pub(super) async fn run(self, mut rx: mpsc::Receiver<Scored>) {
         let stories = Stories::load(&self.store, self.stories.clone()).await;
         let every = (self.routing.resolve_after / 10).clamp(RESOLVE_SWEEP_MIN, RESOLVE_SWEEP_MAX);
         let mut sweep = tokio::time::interval(every);
         sweep.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut signals = tokio::time::interval(SIGNAL_SWEEP);
+        signals.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         loop {
             tokio::select! {
                 scored = rx.recv() => match scored {
@@ -257,8 +262,11 @@ impl StoreSink {
                     None => break,
                 },
                 _ = sweep.tick() => self.resolve_quiet().await,
+                _ = signals.tick() => self.raise_signals().await,
             }
         }
+        // What this run stored is judged before the notifier's last pass (`once` ends here).
+        self.raise_signals().await;
     }
 
     async fn store_one(&self, stories: &Stories, scored: Scored) {
@@ -326,6 +334,33 @@ impl StoreSink {
                 self.wakers.wake_all();
             }
             Err(err) => warn!(error = %chain(&err), "cannot resolve quiet stories"),
+        }
+    }
+
+    /// Raises the trend signals of the rolling day that ends now; an error costs a log line and
+    /// waits for the next sweep.
+    async fn raise_signals(&self) {
+        let routing = Arc::clone(&self.routing);
+        let detector = crate::trends::Detector::default();
+        match self.store.blocking(move |s| s.raise_signals(&routing, &detector, chrono::Utc::now())).await {
+            Ok(raised) if raised.is_empty() => {}
+            Ok(raised) => {
+                for signal in &raised {
+                    info!(
+                        signal = %signal.id,
+                        kind = %signal.kind,
+                        source = %signal.source,
+                        target = %signal.target,
+                        observed = signal.observed,
+                        expected = signal.expected,
+                        stories = signal.stories.len(),
+                        headline = %signal.headline,
+                        "trend signal raised"
+                    );
+                }
+                self.wakers.wake_all();
+            }
+            Err(err) => warn!(error = %chain(&err), "cannot judge the trend index"),
         }
     }
 }

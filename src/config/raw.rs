@@ -315,7 +315,8 @@ pub struct WebhookConfig {
     pub secret_env: Option<String>,
     /// File holding the signing secret (systemd `LoadCredential=`).
     pub secret_file: Option<PathBuf>,
-    /// Alert events sent: any of `created`, `updated`, `resolved`.
+    /// Events sent: any of `created`, `updated`, `resolved` (an alert's), `dyad.spike`,
+    /// `dyad.level_up` (an actor pair's trend signals).
     pub events: Vec<String>,
     /// How long a new alert is held so other outlets can join it before the first message.
     pub group_wait: String,

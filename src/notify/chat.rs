@@ -1,10 +1,11 @@
 //! Chat messages (pure): a Slack incoming-webhook message and a Discord embed per alert event.
 //! A new alert gets the whole message; later events one short line ("⬆ high: now 5 outlets").
+//! A trend signal gets its headline and the titles of the stories behind it.
 //! Article text is escaped for each service's markup, so it can write no link or mention.
 
 use serde_json::{Value, json};
 
-use crate::store::{Alert, EventRecord};
+use crate::store::{Alert, EventRecord, SignalRecord};
 use crate::story::lifecycle::headline;
 use crate::types::Severity;
 
@@ -191,6 +192,62 @@ pub(super) fn discord(event: &EventRecord) -> Value {
             ],
             "timestamp": alert.created_at,
             "footer": {"text": format!("Flashpoint alert {}", alert.id)},
+        }],
+    })
+}
+
+/// Stories a chat message of a signal lists.
+const SIGNAL_STORIES: usize = 3;
+
+/// A trend signal's mark: 📈 for a spike, 🔺 for a level-up.
+fn signal_mark(signal: &SignalRecord) -> &'static str {
+    if signal.kind == crate::types::EventKind::LevelUp { "🔺" } else { "📈" }
+}
+
+/// A trend signal in Slack: its headline, then the stories behind it as links.
+pub(super) fn slack_signal(signal: &SignalRecord) -> Value {
+    // The headline is Flashpoint's own words, but actor names come from the config: escaped.
+    let text = format!("{} {}", signal_mark(signal), slack_escape(&signal.headline));
+    let stories: Vec<String> = signal
+        .stories
+        .iter()
+        .take(SIGNAL_STORIES)
+        .map(|s| {
+            let title = slack_escape(&clip(if s.title.trim().is_empty() { &s.url } else { &s.title }, 150));
+            format!("• <{}|{title}> ({}, {} outlets)", slack_url(&s.url), s.rung, s.outlets)
+        })
+        .collect();
+    json!({
+        "text": text,
+        "blocks": [
+            {"type": "section", "text": {"type": "mrkdwn", "text": text}},
+            {"type": "section", "text": {"type": "mrkdwn", "text": clip(&stories.join("\n"), 3000)}},
+            {"type": "context", "elements": [{"type": "mrkdwn", "text": format!("Flashpoint signal `{}`", signal.id)}]},
+        ],
+    })
+}
+
+/// A trend signal in Discord: one embed, its headline as the title.
+pub(super) fn discord_signal(signal: &SignalRecord) -> Value {
+    let stories: Vec<String> = signal
+        .stories
+        .iter()
+        .take(SIGNAL_STORIES)
+        .map(|s| {
+            let title = if s.title.trim().is_empty() { &s.url } else { &s.title };
+            format!("• {} ({}, {} outlets)", clip(&discord_escape(title), 300), s.rung, s.outlets)
+        })
+        .collect();
+    let color = if signal.kind == crate::types::EventKind::LevelUp { 0x00d3_2f2f } else { 0x00f5_7c00 };
+    json!({
+        "username": "Flashpoint",
+        "allowed_mentions": {"parse": []},
+        "embeds": [{
+            "title": clip(&format!("{} {}", signal_mark(signal), discord_escape(&signal.headline)), 256),
+            "description": clip(&stories.join("\n"), 4000),
+            "color": color,
+            "timestamp": signal.raised_at,
+            "footer": {"text": format!("Flashpoint signal {}", signal.id)},
         }],
     })
 }

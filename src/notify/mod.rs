@@ -294,13 +294,13 @@ impl Worker {
             let id = delivery.id;
             match &result {
                 AttemptResult::Delivered => {
-                    info!(webhook = %self.hook.name, alert = %delivery.event.alert.id, event = %delivery.event.kind, sequence = delivery.event.sequence, attempts = delivery.attempts + 1, "alert delivered");
+                    info!(webhook = %self.hook.name, alert = %delivery.event.subject(), event = %delivery.event.kind(), sequence = delivery.event.sequence(), attempts = delivery.attempts + 1, "alert delivered");
                 }
                 AttemptResult::Retry { next_at, error, .. } => {
-                    warn!(webhook = %self.hook.name, alert = %delivery.event.alert.id, event = %delivery.event.kind, error = %error, retry_at = %crate::store::timestamp(*next_at), "delivery failed; will retry");
+                    warn!(webhook = %self.hook.name, alert = %delivery.event.subject(), event = %delivery.event.kind(), error = %error, retry_at = %crate::store::timestamp(*next_at), "delivery failed; will retry");
                 }
                 AttemptResult::Dead { error, .. } => {
-                    warn!(webhook = %self.hook.name, alert = %delivery.event.alert.id, event = %delivery.event.kind, error = %error, "delivery dead-lettered");
+                    warn!(webhook = %self.hook.name, alert = %delivery.event.subject(), event = %delivery.event.kind(), error = %error, "delivery dead-lettered");
                 }
             }
             self.record(id, result).await?;
@@ -329,17 +329,17 @@ impl Worker {
 
     async fn attempt(&self, delivery: &DueDelivery) -> AttemptResult {
         let event = &delivery.event;
-        let body = self.hook.format.render(event);
-        debug!(webhook = %self.hook.name, alert = %event.alert.id, event = %event.kind, "posting alert event");
+        let body = self.hook.format.render_outgoing(event);
+        debug!(webhook = %self.hook.name, alert = %event.subject(), event = %event.kind(), "posting alert event");
         let timestamp = Utc::now().timestamp();
         let mut request = self
             .client
             .post(self.hook.url.clone())
             .header(reqwest::header::CONTENT_TYPE, "application/json")
-            .header("webhook-id", &event.webhook_id)
+            .header("webhook-id", event.webhook_id())
             .header("webhook-timestamp", timestamp.to_string());
         if let Some(secret) = &self.hook.secret {
-            request = request.header("webhook-signature", secret.sign(&event.webhook_id, timestamp, &body));
+            request = request.header("webhook-signature", secret.sign(event.webhook_id(), timestamp, &body));
         }
         let response = request.body(body).send().await;
         let outcome = match response {

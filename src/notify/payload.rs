@@ -4,10 +4,10 @@
 
 use serde::Serialize;
 
-use super::chat::{discord, discord_short, slack, slack_short};
+use super::chat::{discord, discord_short, discord_signal, slack, slack_short, slack_signal};
 use crate::relevance::Relevance;
 use crate::score::{ActorPair, Event, Match};
-use crate::store::EventRecord;
+use crate::store::{EventRecord, Outgoing, SignalRecord};
 use crate::story::lifecycle::Change;
 use crate::types::{AlertState, EventKind, Severity};
 
@@ -37,6 +37,25 @@ impl Format {
     #[must_use]
     pub fn spellings() -> String {
         Self::ALL.map(|(_, name)| name).join(", ")
+    }
+
+    /// The body of what a delivery carries: an alert's event, or a trend signal.
+    #[must_use]
+    pub fn render_outgoing(self, outgoing: &Outgoing) -> String {
+        match outgoing {
+            Outgoing::Alert(event) => self.render(event),
+            Outgoing::Signal(signal) => self.render_signal(signal),
+        }
+    }
+
+    /// The body of a trend signal: its record as JSON, or a chat message.
+    #[must_use]
+    pub fn render_signal(self, signal: &SignalRecord) -> String {
+        match self {
+            Self::Json => signal_json(signal),
+            Self::Slack => slack_signal(signal).to_string(),
+            Self::Discord => discord_signal(signal).to_string(),
+        }
     }
 
     /// The body for `event`. The same event always gives the same bytes, so every retry
@@ -102,6 +121,15 @@ struct ArticleRef<'a> {
     title: &'a str,
     feed: &'a str,
     published_at: Option<&'a str>,
+}
+
+/// The JSON body of a trend signal (README.md, "Trends"): the record as it was frozen.
+///
+/// # Panics
+/// Never: the record holds only strings and finite numbers.
+#[must_use]
+pub fn signal_json(signal: &SignalRecord) -> String {
+    serde_json::to_string(signal).expect("a signal serialises")
 }
 
 /// The JSON body of an alert event.

@@ -17,6 +17,7 @@ mod outbox;
 mod retention;
 #[cfg(test)]
 mod retention_tests;
+mod signals;
 mod stories;
 mod trends;
 mod verdicts;
@@ -35,8 +36,9 @@ pub use feeds::Failed;
 pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use lock::{DbLock, lock_path};
-pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
+pub use outbox::{AttemptResult, Delivery, DueDelivery, Outgoing, PendingWebhook};
 pub use retention::{LastPrune, PRUNE_BATCH, Pruned, Retention, StorageFacts, prune_all};
+pub use signals::{Baseline, SignalRecord, SignalStory, Span};
 pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
 
@@ -49,6 +51,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("schema_v5.sql"),
     include_str!("schema_v6.sql"),
     include_str!("schema_v7.sql"),
+    include_str!("schema_v8.sql"),
 ];
 
 /// Why a storage operation failed.

@@ -1,11 +1,12 @@
-//! The outbox: one delivery row per alert and webhook, leased for each attempt, moved along by
-//! its result, listed and re-queued by the operator.
+//! The outbox: one delivery row per event and webhook (an alert's events, or a trend signal),
+//! leased for each attempt, moved along by its result, listed and re-queued by the operator.
 
 use chrono::{DateTime, Utc};
 use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 
 use super::events::{EventRecord, freeze};
+use super::signals::SignalRecord;
 use super::{Store, StoreError, parse_time, text_enum, timestamp};
 use crate::types::{DeliveryState, EventKind};
 
@@ -19,11 +20,58 @@ pub struct DueDelivery {
     /// When the delivery was queued (or re-queued by `redeliver`): its age counts from here.
     pub queued_at: DateTime<Utc>,
     /// The event, as frozen at its first attempt.
-    pub event: EventRecord,
+    pub event: Outgoing,
+}
+
+/// What one delivery carries.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outgoing {
+    /// An event of an alert's life.
+    Alert(EventRecord),
+    /// A trend signal.
+    Signal(SignalRecord),
+}
+
+impl Outgoing {
+    /// The `webhook-id` header, the same on every attempt.
+    #[must_use]
+    pub fn webhook_id(&self) -> &str {
+        match self {
+            Self::Alert(e) => &e.webhook_id,
+            Self::Signal(s) => &s.id,
+        }
+    }
+
+    /// The alert's id, or the signal's.
+    #[must_use]
+    pub fn subject(&self) -> &str {
+        match self {
+            Self::Alert(e) => &e.alert.id,
+            Self::Signal(s) => &s.id,
+        }
+    }
+
+    #[must_use]
+    pub fn kind(&self) -> EventKind {
+        match self {
+            Self::Alert(e) => e.kind,
+            Self::Signal(s) => s.kind,
+        }
+    }
+
+    /// Its place among the alert's events to the webhook; 1 for a signal.
+    #[must_use]
+    pub fn sequence(&self) -> u32 {
+        match self {
+            Self::Alert(e) => e.sequence,
+            Self::Signal(_) => 1,
+        }
+    }
 }
 
 /// A pending delivery may go only when no earlier event of its alert to its webhook is still
-/// pending: a webhook receives an alert's events in order. (`d` is the candidate row.)
+/// pending: a webhook receives an alert's events in order. (`d` is the candidate row; a
+/// signal's row has no alert, and nothing before it.)
 const IN_ORDER: &str =
     "NOT EXISTS (SELECT 1 FROM deliveries e WHERE e.alert_id = d.alert_id AND e.webhook = d.webhook
                                    AND e.sequence < d.sequence AND e.state = 'pending')";
@@ -32,9 +80,11 @@ const IN_ORDER: &str =
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Delivery {
     pub id: i64,
+    /// The alert's id, or the signal's for a `dyad.*` event.
     pub alert_id: String,
     pub webhook: String,
-    /// `created`, `updated` or `resolved`, and its place among the alert's events to this webhook.
+    /// `created`, `updated`, `resolved` or a signal's kind, and its place among the alert's
+    /// events to this webhook.
     pub event: EventKind,
     pub sequence: u32,
     pub state: DeliveryState,
@@ -86,7 +136,7 @@ impl Store {
                                  WHERE d.webhook = ?1 AND d.state = 'pending' AND d.next_attempt_at <= ?2
                                    AND (d.leased_until IS NULL OR d.leased_until <= ?2) AND {IN_ORDER}
                                  ORDER BY d.next_attempt_at, d.id LIMIT 1)
-                     RETURNING id, attempts, queued_at, payload"
+                     RETURNING id, attempts, queued_at, payload, event"
                 ),
                 params![webhook, now_s, timestamp(now + lease)],
                 |r| {
@@ -95,14 +145,16 @@ impl Store {
                         r.get::<_, u32>(1)?,
                         r.get::<_, String>(2)?,
                         r.get::<_, Option<String>>(3)?,
+                        text_enum(r, 4, EventKind::parse)?,
                     ))
                 },
             )
             .optional()?;
-        let Some((id, attempts, queued_at, payload)) = claimed else { return Ok(None) };
+        let Some((id, attempts, queued_at, payload, kind)) = claimed else { return Ok(None) };
         let event = match payload {
-            Some(json) => serde_json::from_str(&json)?,
-            None => freeze(&tx, id, now)?,
+            Some(json) if kind.is_signal() => Outgoing::Signal(serde_json::from_str(&json)?),
+            Some(json) => Outgoing::Alert(serde_json::from_str(&json)?),
+            None => Outgoing::Alert(freeze(&tx, id, now)?),
         };
         tx.commit()?;
         let queued_at = parse_time(&queued_at).unwrap_or(now);
@@ -187,7 +239,7 @@ impl Store {
     pub fn deliveries(&self, states: &[DeliveryState], limit: usize) -> Result<Vec<Delivery>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.id = d.alert_id
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_TABLES}
                  WHERE d.state IN (SELECT value FROM json_each(?1))
                  ORDER BY d.queued_at, d.id LIMIT ?2"
         ))?;
@@ -198,28 +250,28 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Every event of alert `alert_id`, in the order they were queued.
+    /// Every event of alert (or signal) `alert_id`, in the order they were queued.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
     pub fn alert_deliveries(&self, alert_id: &str) -> Result<Vec<Delivery>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {DELIVERY_COLUMNS} FROM deliveries d JOIN alerts a ON a.id = d.alert_id
-             WHERE d.alert_id = ?1 ORDER BY d.queued_at, d.sequence, d.webhook"
+            "SELECT {DELIVERY_COLUMNS} FROM {DELIVERY_TABLES}
+             WHERE d.alert_id = ?1 OR d.signal_id = ?1 ORDER BY d.queued_at, d.sequence, d.webhook"
         ))?;
         let rows = stmt.query_map([alert_id], delivery_from_row)?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// Queues every delivery of alert `alert_id` again, whatever its state (a skipped event
+    /// Queues every delivery of alert (or signal) `alert_id` again, whatever its state (a skipped event
     /// stays skipped); each carries what it carried the first time: attempts start over
     /// and its age counts from now. Returns how many deliveries were queued.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
     pub fn redeliver_alert(&self, alert_id: &str) -> Result<usize, StoreError> {
-        self.requeue("alert_id = ?1", alert_id)
+        self.requeue("(alert_id = ?1 OR signal_id = ?1)", alert_id)
     }
 
     /// Queues every dead-lettered delivery again. Returns how many.
@@ -244,10 +296,16 @@ impl Store {
     }
 }
 
-/// The columns [`delivery_from_row`] reads, of `deliveries d JOIN alerts a`.
+/// The columns [`delivery_from_row`] reads, of [`DELIVERY_TABLES`]; a signal's title is its
+/// headline.
 const DELIVERY_COLUMNS: &str =
-    "d.id, d.alert_id, d.webhook, d.event, d.sequence, d.state, d.attempts, d.queued_at,
-    d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error, a.title";
+    "d.id, coalesce(d.alert_id, d.signal_id), d.webhook, d.event, d.sequence, d.state, d.attempts, d.queued_at,
+    d.next_attempt_at, d.last_attempt_at, d.last_status, d.last_error,
+    coalesce(a.title, json_extract(s.record, '$.headline'), '')";
+
+/// Deliveries with their alert or signal.
+const DELIVERY_TABLES: &str =
+    "deliveries d LEFT JOIN alerts a ON a.id = d.alert_id LEFT JOIN signals s ON s.id = d.signal_id";
 
 fn delivery_from_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<Delivery> {
     Ok(Delivery {

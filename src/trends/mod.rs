@@ -9,6 +9,7 @@
 
 mod detect;
 mod index;
+pub mod live;
 pub mod nb;
 
 #[cfg(test)]
