@@ -139,3 +139,121 @@ async fn rebuild_fills_the_index_that_trends_shows() {
     let bad = flashpoint(&cfg.path, &["trends", "--pair", "India"]).await;
     assert_eq!(bad.status.code(), Some(2), "a pair without '>' is a usage error");
 }
+
+const SECRET: &str = "whsec_c2VjcmV0LWtleS1mb3ItdGVzdHM=";
+
+/// Six weeks of one threat a day between the pair, and a burst in the last hours: eight attacks
+/// carried by three outlets each. Written as the daemon writes stories and their trend parts.
+fn seed_history(db: &std::path::Path) {
+    let conn = rusqlite::Connection::open(db).expect("open");
+    let now = chrono::Utc::now();
+    let put = |id: String, at: chrono::DateTime<chrono::Utc>, rung: &str, outlets: i64| {
+        let at_s = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        conn.execute(
+            "INSERT INTO stories (id, title, first_seen, last_seen, articles, outlets) VALUES (?1, 'T', ?2, ?2, 1, ?3)",
+            rusqlite::params![id, at_s, outlets],
+        )
+        .expect("story");
+        conn.execute(
+            "INSERT INTO trend_parts (story_id, source, target, day, rung, outlets)
+             VALUES (?1, 'Pakistan', 'Afghanistan', substr(?2, 1, 10), ?3, ?4)",
+            rusqlite::params![id, at_s, rung, outlets],
+        )
+        .expect("part");
+    };
+    for day in 1..=42 {
+        put(format!("alrt_history{day}"), now - chrono::TimeDelta::hours(24 * day + 3), "threaten", 1);
+    }
+    for i in 0..8 {
+        put(format!("alrt_burst{i}"), now - chrono::TimeDelta::minutes(30 + i), "assault", 3);
+    }
+}
+
+/// A level-up and a spike of Pakistan → Afghanistan, as their webhook received them: what was
+/// observed and expected, the baseline, the change, and the stories that drove them.
+fn says_what_drove_it(signals: &[(String, serde_json::Value)]) {
+    for (id, v) in signals {
+        assert_eq!(v["id"].as_str(), Some(id.as_str()), "the webhook-id is the signal's id");
+        assert!(id.starts_with("dyad_"));
+        assert_eq!((v["source"].as_str(), v["target"].as_str()), (Some("Pakistan"), Some("Afghanistan")));
+        let stories = v["stories"].as_array().expect("stories");
+        assert_eq!(stories.len(), 5, "the five weightiest of the day's nine");
+        assert!(stories.iter().all(|s| s["rung"] == "assault" && s["outlets"] == 3), "{stories:?}");
+    }
+    let (_, level) = &signals[0];
+    assert_eq!(
+        (level["rung"].as_str(), level["previous_rung"].as_str()),
+        (Some("assault"), Some("threaten"))
+    );
+    let (_, spike) = &signals[1];
+    assert_eq!(spike["observed"].as_u64(), Some(9), "eight attacks and the threat the daemon stored");
+    let expected = spike["expected"].as_f64().expect("expected");
+    assert!((0.5..2.0).contains(&expected), "{expected}");
+    assert!(spike["upper"].as_u64().expect("upper") <= 9);
+    assert_eq!(spike["baseline"]["days"].as_u64(), Some(28));
+    assert_eq!(spike["baseline"]["lag_days"].as_u64(), Some(2));
+    assert!(spike["change_pct"].as_f64().expect("change") > 500.0, "{spike}");
+    assert!(
+        spike["headline"]
+            .as_str()
+            .expect("headline")
+            .starts_with("Pakistan → Afghanistan: 9 stories in 24 h")
+    );
+}
+
+/// A burst of stories between a pair signals a spike and a level-up through the outbox: each
+/// to the webhook that asked for it, signed, under its own id, once, however often the daemon
+/// runs again.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_signal_is_delivered_once_by_id() {
+    let site = Server::start().await;
+    site.route("/feed", common::linkless_feed(&[THREAT]));
+    let hook = Server::start().await;
+    let quiet = Server::start().await;
+    let extra = format!(
+        "[[webhooks]]\nurl = \"{}\"\nname = \"analysts\"\nsecret = \"{SECRET}\"\n\
+         events = [\"created\", \"dyad.spike\", \"dyad.level_up\"]\n\
+         [[webhooks]]\nurl = \"{}\"\nname = \"alerts-only\"\n",
+        hook.url("/hook"),
+        quiet.url("/hook")
+    );
+    let cfg = TestConfig::new(&[("Wire", site.url("/feed"))], &[], &extra);
+    once(&cfg.path).await;
+    let posts = |s: &Server| s.seen().into_iter().filter(|r| r.method == "POST").collect::<Vec<_>>();
+    let types = |s: &Server| -> Vec<String> {
+        posts(s)
+            .iter()
+            .map(|r| {
+                let v: serde_json::Value = serde_json::from_slice(&r.body).expect("JSON");
+                v["type"].as_str().expect("type").to_string()
+            })
+            .collect()
+    };
+    assert_eq!(types(&hook), ["alert.created"], "one story, too little history for a signal");
+
+    seed_history(&cfg.db);
+    let log = once(&cfg.path).await;
+    assert_eq!(log.matches("trend signal raised").count(), 2, "{log}");
+    let got = posts(&hook);
+    let mut signals: Vec<(String, serde_json::Value)> = got[1..]
+        .iter()
+        .map(|r| {
+            assert!(common::verify(b"secret-key-for-tests", r), "every signal is signed");
+            let id = r.headers.get("webhook-id").and_then(|h| h.to_str().ok()).expect("webhook-id");
+            (id.to_string(), serde_json::from_slice(&r.body).expect("JSON"))
+        })
+        .collect();
+    signals.sort_by(|a, b| a.1["type"].as_str().cmp(&b.1["type"].as_str()));
+    let kinds: Vec<&str> = signals.iter().map(|(_, v)| v["type"].as_str().expect("type")).collect();
+    assert_eq!(kinds, ["dyad.level_up", "dyad.spike"]);
+    says_what_drove_it(&signals);
+    assert_eq!(types(&quiet), ["alert.created"], "a webhook that did not ask gets no signal");
+
+    // Run again, and again: nothing new, nothing sent twice.
+    let again = once(&cfg.path).await;
+    assert!(!again.contains("trend signal raised"), "{again}");
+    assert_eq!(posts(&hook).len(), 3);
+    let rows =
+        query(&cfg.db, "SELECT count(*) FROM deliveries WHERE signal_id IS NOT NULL AND state = 'delivered'");
+    assert_eq!(rows[0][0], rusqlite::types::Value::Integer(2));
+}

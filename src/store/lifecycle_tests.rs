@@ -68,7 +68,8 @@ fn deliver(store: &Store, webhook: &str, at: DateTime<Utc>) -> Vec<(EventKind, u
     let mut out = Vec::new();
     while let Some(due) = store.claim_delivery(webhook, at, LEASE).expect("claim") {
         store.record_attempt(due.id, &AttemptResult::Delivered).expect("record");
-        out.push((due.event.kind, due.event.story.outlets, due.event.changes));
+        let event = due.event.as_alert().expect("an alert's event").clone();
+        out.push((event.kind, event.story.outlets, event.changes));
     }
     out
 }
@@ -181,10 +182,11 @@ fn an_event_is_frozen_at_its_first_attempt() {
     let again = store.claim_delivery("w", now + LEASE, LEASE).expect("claim").expect("due");
     assert_eq!(again.id, first.id);
     assert_eq!(again.event, first.event);
-    assert_eq!(again.event.webhook_id, "alrt_s1");
+    assert_eq!(again.event.webhook_id(), "alrt_s1");
     store.record_attempt(again.id, &AttemptResult::Delivered).expect("record");
     let update = store.claim_delivery("w", now + LEASE, LEASE).expect("claim").expect("due");
-    assert_eq!((update.event.webhook_id.as_str(), update.event.story.outlets), ("alrt_s1.2", 2));
+    let outlets = update.event.as_alert().expect("an alert's event").story.outlets;
+    assert_eq!((update.event.webhook_id(), outlets), ("alrt_s1.2", 2));
 }
 
 #[test]
@@ -241,10 +243,10 @@ fn a_database_from_before_stories_carries_over() {
     assert_eq!((alerts[0].state, alerts[0].outlets, alerts[0].articles), (AlertState::Open, 1, 1));
     let due = store.claim_delivery("w", Utc::now(), LEASE).expect("claim").expect("still due");
     assert_eq!(
-        (due.event.kind, due.event.sequence, due.event.webhook_id.as_str()),
+        (due.event.kind(), due.event.sequence(), due.event.webhook_id()),
         (EventKind::Created, 1, "alrt_old")
     );
-    assert_eq!(due.event.story.sites, ["x.example"]);
+    assert_eq!(due.event.as_alert().expect("an alert's event").story.sites, ["x.example"]);
     // It has no story, so it never resolves on its own.
     let routing = routing(vec![hook("w", Cadence::default())]);
     assert!(store.resolve_quiet(&routing, Utc::now() + TimeDelta::days(30)).expect("sweep").is_empty());

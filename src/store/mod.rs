@@ -283,7 +283,7 @@ mod tests {
         let later = AlertFilter { since: Some(Utc::now() + chrono::Duration::seconds(5)), ..all };
         assert!(store.alerts(&later).expect("alerts").is_empty());
         let due = store.claim_delivery("a", Utc::now(), LEASE).expect("claim").expect("due");
-        assert_eq!(due.event.alert.id, alert_id("https://x.example/1"));
+        assert_eq!(due.event.subject(), alert_id("https://x.example/1"));
         assert!(store.claim_delivery("a", Utc::now(), LEASE).expect("claim").is_none(), "one alert, one row");
         assert!(store.claim_delivery("b", Utc::now(), LEASE).expect("claim").is_some());
         let mut copy = article("https://x.example/other-path", 9.0);
@@ -355,7 +355,7 @@ mod tests {
                 .is_empty()
         );
         assert!(store.pending_webhooks().expect("pending").is_empty());
-        assert_eq!(store.redeliver_alert(&due.event.alert.id).expect("requeue"), 1);
+        assert_eq!(store.redeliver_alert(due.event.subject()).expect("requeue"), 1);
         assert_eq!(store.redeliver_alert("alrt_none").expect("requeue"), 0);
         assert_eq!(
             store.pending_webhooks().expect("pending"),

@@ -27,9 +27,9 @@ pub struct DueDelivery {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Outgoing {
     /// An event of an alert's life.
-    Alert(EventRecord),
+    Alert(Box<EventRecord>),
     /// A trend signal.
-    Signal(SignalRecord),
+    Signal(Box<SignalRecord>),
 }
 
 impl Outgoing {
@@ -56,6 +56,15 @@ impl Outgoing {
         match self {
             Self::Alert(e) => e.kind,
             Self::Signal(s) => s.kind,
+        }
+    }
+
+    /// The alert's event, when it is one.
+    #[must_use]
+    pub fn as_alert(&self) -> Option<&EventRecord> {
+        match self {
+            Self::Alert(e) => Some(e),
+            Self::Signal(_) => None,
         }
     }
 
@@ -152,9 +161,9 @@ impl Store {
             .optional()?;
         let Some((id, attempts, queued_at, payload, kind)) = claimed else { return Ok(None) };
         let event = match payload {
-            Some(json) if kind.is_signal() => Outgoing::Signal(serde_json::from_str(&json)?),
-            Some(json) => Outgoing::Alert(serde_json::from_str(&json)?),
-            None => Outgoing::Alert(freeze(&tx, id, now)?),
+            Some(json) if kind.is_signal() => Outgoing::Signal(Box::new(serde_json::from_str(&json)?)),
+            Some(json) => Outgoing::Alert(Box::new(serde_json::from_str(&json)?)),
+            None => Outgoing::Alert(Box::new(freeze(&tx, id, now)?)),
         };
         tx.commit()?;
         let queued_at = parse_time(&queued_at).unwrap_or(now);

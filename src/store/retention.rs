@@ -109,21 +109,12 @@ impl Store {
         }
         let mut pruned = Pruned::default();
         if let Some(before) = cutoff(policy.alerts) {
-            let old = ids(
-                &tx,
-                "SELECT id FROM alerts WHERE created_at < ?1 ORDER BY created_at LIMIT ?2",
-                &before,
-                limit,
-            )?;
-            tx.execute("DELETE FROM deliveries WHERE alert_id IN (SELECT value FROM json_each(?1))", [&old])?;
-            tx.execute("DELETE FROM verdicts WHERE alert_id IN (SELECT value FROM json_each(?1))", [&old])?;
-            pruned.alerts =
-                tx.execute("DELETE FROM alerts WHERE id IN (SELECT value FROM json_each(?1))", [&old])?;
+            pruned.alerts = prune_alerts(&tx, &before, limit)?;
         }
         if let Some(before) = cutoff(policy.articles).filter(|_| pruned.total() == 0) {
             // Articles that raised no alert: neither an alert's lead nor an alerting member of
             // a story whose alert is kept.
-            let ids = ids(
+            let articles = ids(
                 &tx,
                 "SELECT ar.id FROM articles ar
                  WHERE ar.fetched_at < ?1
@@ -134,20 +125,32 @@ impl Store {
                 &before,
                 limit,
             )?;
-            tx.execute("DELETE FROM aliases WHERE article_id IN (SELECT value FROM json_each(?1))", [&ids])?;
+            tx.execute(
+                "DELETE FROM aliases WHERE article_id IN (SELECT value FROM json_each(?1))",
+                [&articles],
+            )?;
             tx.execute(
                 "DELETE FROM story_articles WHERE article_id IN (SELECT value FROM json_each(?1))",
-                [&ids],
+                [&articles],
             )?;
-            pruned.articles =
-                tx.execute("DELETE FROM articles WHERE id IN (SELECT value FROM json_each(?1))", [&ids])?;
-            // Stories left with no article and no alert go too.
-            tx.execute(
-                "DELETE FROM stories WHERE last_seen < ?1
+            pruned.articles = tx
+                .execute("DELETE FROM articles WHERE id IN (SELECT value FROM json_each(?1))", [&articles])?;
+            // Stories left with no article and no alert go too, with their part in the trend
+            // index (their alert was pruned: `storage.retention.alerts` is set).
+            let stories = ids(
+                &tx,
+                "SELECT id FROM stories WHERE last_seen < ?1
                    AND NOT EXISTS (SELECT 1 FROM story_articles sa WHERE sa.story_id = stories.id)
-                   AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.id = stories.id)",
-                [&before],
+                   AND NOT EXISTS (SELECT 1 FROM alerts al WHERE al.id = stories.id)
+                 LIMIT ?2",
+                &before,
+                i64::MAX,
             )?;
+            tx.execute(
+                "DELETE FROM trend_parts WHERE story_id IN (SELECT value FROM json_each(?1))",
+                [&stories],
+            )?;
+            tx.execute("DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?1))", [&stories])?;
         }
         if let Some(before) = cutoff(policy.bodies).filter(|_| pruned.total() == 0) {
             pruned.bodies = tx.execute(
@@ -253,6 +256,23 @@ impl Store {
 }
 
 /// The ids `sql` selects (`?1` a cutoff, `?2` a limit), as a JSON array for `json_each`.
+/// Prunes at most `limit` alerts raised before `before`, with their deliveries and verdicts,
+/// and as many trend signals raised before it, with theirs; returns how many of both.
+fn prune_alerts(tx: &rusqlite::Connection, before: &str, limit: i64) -> Result<usize, StoreError> {
+    let old =
+        ids(tx, "SELECT id FROM alerts WHERE created_at < ?1 ORDER BY created_at LIMIT ?2", before, limit)?;
+    tx.execute("DELETE FROM deliveries WHERE alert_id IN (SELECT value FROM json_each(?1))", [&old])?;
+    tx.execute("DELETE FROM verdicts WHERE alert_id IN (SELECT value FROM json_each(?1))", [&old])?;
+    let mut pruned =
+        tx.execute("DELETE FROM alerts WHERE id IN (SELECT value FROM json_each(?1))", [&old])?;
+    // Trend signals go with the alerts of their time.
+    let signals =
+        ids(tx, "SELECT id FROM signals WHERE raised_at < ?1 ORDER BY raised_at LIMIT ?2", before, limit)?;
+    tx.execute("DELETE FROM deliveries WHERE signal_id IN (SELECT value FROM json_each(?1))", [&signals])?;
+    pruned += tx.execute("DELETE FROM signals WHERE id IN (SELECT value FROM json_each(?1))", [&signals])?;
+    Ok(pruned)
+}
+
 fn ids(conn: &rusqlite::Connection, sql: &str, before: &str, limit: i64) -> Result<String, StoreError> {
     let mut stmt = conn.prepare_cached(sql)?;
     let rows = stmt.query_map(params![before, limit], |r| r.get::<_, rusqlite::types::Value>(0))?;

@@ -110,3 +110,51 @@ fn a_rescore_holds_pruning_off() {
     store.hold_pruning(false, lapsed).expect("release");
     assert_eq!(count(&store, "SELECT count(*) FROM meta WHERE key = 'prune_hold'"), 0);
 }
+
+#[test]
+fn alerts_pruned_take_their_stories_trend_parts_and_signals() {
+    let (_dir, store) = open();
+    let now = Utc::now();
+    let mut a = article("https://x.example/story", 1.0);
+    a.body = "body ".repeat(50);
+    let link = super::StoryLink {
+        story: "alrt_story".into(),
+        title: "Title".into(),
+        outlet: "x.example".into(),
+        seen_at: now,
+        copy: false,
+        articles: 1,
+        outlets: 1,
+    };
+    store.insert_article(&a, Some(&alert()), &Routing::default(), || Some(link)).expect("insert");
+    {
+        let conn = store.lock();
+        conn.execute(
+            "INSERT INTO trend_parts (story_id, source, target, day, rung, outlets)
+             SELECT id, 'Pakistan', 'Afghanistan', substr(first_seen, 1, 10), 'threaten', 1 FROM stories",
+            [],
+        )
+        .expect("part");
+        conn.execute(
+            "INSERT INTO signals (id, kind, source, target, day, raised_at, observed, expected, record)
+             VALUES ('dyad_1', 'dyad.spike', 'Pakistan', 'Afghanistan', '2026-01-01', ?1, 9, 1.0, '{}')",
+            [super::timestamp(now)],
+        )
+        .expect("signal");
+        conn.execute(
+            "INSERT INTO deliveries (signal_id, webhook, event, queued_at, next_attempt_at, payload)
+             VALUES ('dyad_1', 'w', 'dyad.spike', ?1, ?1, '{}')",
+            [super::timestamp(now)],
+        )
+        .expect("delivery");
+    }
+    assert_eq!(count(&store, "SELECT count(*) FROM stories"), 1);
+    let policy = Retention { bodies: Some(days(90)), articles: Some(days(730)), alerts: Some(days(365)) };
+    let kept = prune_all(&store, &policy, now + TimeDelta::days(364), || true).expect("prune").pruned;
+    assert_eq!((kept.alerts, kept.articles), (0, 0), "the alert is not due yet");
+    let all = prune_all(&store, &policy, now + TimeDelta::days(800), || true).expect("prune").pruned;
+    assert_eq!((all.alerts, all.articles), (2, 1), "the alert and the signal, then the article");
+    for table in ["stories", "trend_parts", "signals", "deliveries", "articles"] {
+        assert_eq!(count(&store, &format!("SELECT count(*) FROM {table}")), 0, "{table}");
+    }
+}

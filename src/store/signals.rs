@@ -196,11 +196,14 @@ fn timed_parts(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<TimedPart>
 
 /// The signal is stored already, or its pair is cooling down: a spike within the detector's
 /// `cooldown_days` of another, a level-up within a day of one as high.
-fn already_raised(conn: &Connection, found: &Found, detector: &Detector, now: DateTime<Utc>) -> rusqlite::Result<bool> {
-    let stored = conn
-        .query_row("SELECT 1 FROM signals WHERE id = ?1", [found.id()], |_| Ok(()))
-        .optional()?
-        .is_some();
+fn already_raised(
+    conn: &Connection,
+    found: &Found,
+    detector: &Detector,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<bool> {
+    let stored =
+        conn.query_row("SELECT 1 FROM signals WHERE id = ?1", [found.id()], |_| Ok(())).optional()?.is_some();
     if stored {
         return Ok(true);
     }
@@ -220,7 +223,12 @@ fn already_raised(conn: &Connection, found: &Found, detector: &Detector, now: Da
 }
 
 /// The record of a signal found at `now`, with its stories' titles from their alerts.
-fn record(conn: &Connection, found: &Found, detector: &Detector, now: DateTime<Utc>) -> rusqlite::Result<SignalRecord> {
+fn record(
+    conn: &Connection,
+    found: &Found,
+    detector: &Detector,
+    now: DateTime<Utc>,
+) -> rusqlite::Result<SignalRecord> {
     let s = detector.settings();
     let mut stories = Vec::with_capacity(found.stories.len());
     for part in &found.stories {
@@ -276,12 +284,152 @@ pub fn headline(found: &Found) -> String {
     let key = format!("{} → {}", found.source, found.target);
     let signal = &found.signal;
     match (signal.kind, found.rungs) {
-        (SignalKind::LevelUp, Some((reached, previous))) => format!("{key}: up to {reached}, from {previous}"),
+        (SignalKind::LevelUp, Some((reached, previous))) => {
+            format!("{key}: up to {reached}, from {previous}")
+        }
         (SignalKind::LevelUp, None) => format!("{key}: up to level {}", signal.observed),
         (SignalKind::Spike, _) => {
             let stories = if signal.observed == 1 { "story" } else { "stories" };
             let change = found.change_pct.map(|p| format!(" ({p:+.0} % on 4 weeks)")).unwrap_or_default();
             format!("{key}: {} {stories} in 24 h, {:.1} expected{change}", signal.observed, signal.expected)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeDelta, Utc};
+    use rusqlite::params;
+
+    use super::super::testing::{open, routing};
+    use super::super::{AttemptResult, Outgoing, Store, timestamp};
+    use crate::story::lifecycle::Cadence;
+    use crate::trends::{Detector, Rung};
+    use crate::types::{DeliveryState, EventKind};
+
+    const LEASE: TimeDelta = TimeDelta::seconds(30);
+
+    /// `n` stories of Pakistan → Afghanistan at `rung`, carried by `outlets`, first seen at `at`.
+    fn stories(store: &Store, at: DateTime<Utc>, n: u32, rung: Rung, outlets: u32) {
+        let conn = store.lock();
+        for i in 0..n {
+            let first_seen = at - TimeDelta::minutes(i64::from(i));
+            let id = format!("alrt_{}_{i}_{}", first_seen.timestamp(), rung.as_str());
+            conn.execute(
+                "INSERT INTO stories (id, title, first_seen, last_seen, articles, outlets) VALUES (?1, 'T', ?2, ?2, 1, ?3)",
+                params![id, timestamp(first_seen), outlets],
+            )
+            .expect("story");
+            conn.execute(
+                "INSERT INTO trend_parts (story_id, source, target, day, rung, outlets)
+                 VALUES (?1, 'Pakistan', 'Afghanistan', ?2, ?3, ?4)",
+                params![id, first_seen.date_naive().to_string(), rung.as_str(), outlets],
+            )
+            .expect("part");
+        }
+    }
+
+    /// Six weeks of one threat a day before `now`.
+    fn history(store: &Store, now: DateTime<Utc>) {
+        for day in 1..=42 {
+            stories(store, now - TimeDelta::days(day) - TimeDelta::hours(3), 1, Rung::Threaten, 1);
+        }
+    }
+
+    /// Webhook "trends" takes every event; "alerts" the default, an alert's events.
+    fn two_hooks() -> super::Routing {
+        let mut routing = routing(&["trends", "alerts"]);
+        routing.subscribers[0].cadence = Cadence { events: EventKind::ALL.to_vec(), ..Cadence::default() };
+        routing
+    }
+
+    fn raise(store: &Store, now: DateTime<Utc>) -> Vec<(EventKind, String)> {
+        store
+            .raise_signals(&two_hooks(), &Detector::default(), now)
+            .expect("raise")
+            .into_iter()
+            .map(|s| (s.kind, s.id))
+            .collect()
+    }
+
+    #[test]
+    fn a_spike_is_raised_once_and_delivered_once_by_id() {
+        let (_dir, store) = open();
+        let now = "2026-03-10T10:00:00Z".parse::<DateTime<Utc>>().expect("time");
+        history(&store, now);
+        assert!(raise(&store, now).is_empty(), "an ordinary day");
+        stories(&store, now - TimeDelta::hours(2), 9, Rung::Threaten, 3);
+        let raised = raise(&store, now);
+        assert_eq!(raised.len(), 1, "{raised:?}");
+        let (kind, id) = raised[0].clone();
+        assert_eq!(kind, EventKind::Spike);
+        assert!(id.starts_with("dyad_"));
+
+        // Judged again, within the hour and the next day: the same signal, or a pair cooling down.
+        assert!(raise(&store, now).is_empty());
+        assert!(raise(&store, now + TimeDelta::hours(1)).is_empty());
+        stories(&store, now + TimeDelta::hours(20), 9, Rung::Threaten, 3);
+        assert!(raise(&store, now + TimeDelta::hours(22)).is_empty(), "a week's cool-down");
+
+        // Only the webhook that asked for it has a row; the record is what it receives.
+        assert!(store.claim_delivery("alerts", now, LEASE).expect("claim").is_none());
+        let due = store.claim_delivery("trends", now, LEASE).expect("claim").expect("due");
+        let Outgoing::Signal(signal) = &due.event else { panic!("a signal: {:?}", due.event) };
+        assert_eq!((signal.id.as_str(), due.event.webhook_id()), (id.as_str(), id.as_str()));
+        assert_eq!((signal.source.as_str(), signal.target.as_str()), ("Pakistan", "Afghanistan"));
+        assert_eq!(signal.observed, 9);
+        assert!(signal.expected < f64::from(signal.upper) && f64::from(signal.upper) <= 9.0);
+        assert_eq!(signal.stories.len(), 5);
+        assert!(
+            signal.headline.starts_with("Pakistan → Afghanistan: 9 stories in 24 h"),
+            "{}",
+            signal.headline
+        );
+        store
+            .record_attempt(
+                due.id,
+                &AttemptResult::Retry { next_at: now, error: "503".into(), status: Some(503) },
+            )
+            .expect("record");
+        let again = store.claim_delivery("trends", now + LEASE, LEASE).expect("claim").expect("retried");
+        assert_eq!(again.event, due.event, "a retry carries the same bytes");
+        store.record_attempt(again.id, &AttemptResult::Delivered).expect("record");
+        assert!(store.claim_delivery("trends", now + LEASE * 2, LEASE).expect("claim").is_none());
+
+        // The operator sees it, and can send it again.
+        let all = [DeliveryState::Pending, DeliveryState::Delivered, DeliveryState::Dead];
+        let listed = store.deliveries(&all, 10).expect("deliveries");
+        assert_eq!(listed.len(), 1);
+        assert_eq!((listed[0].alert_id.as_str(), listed[0].event), (id.as_str(), EventKind::Spike));
+        assert!(listed[0].title.starts_with("Pakistan → Afghanistan"), "{}", listed[0].title);
+        assert_eq!(store.alert_deliveries(&id).expect("events").len(), 1);
+        assert_eq!(store.redeliver_alert(&id).expect("requeue"), 1);
+
+        // After the cool-down a new outbreak is a new signal.
+        let week = now + TimeDelta::days(8);
+        stories(&store, week - TimeDelta::hours(1), 12, Rung::Threaten, 3);
+        let later = raise(&store, week);
+        assert_eq!(later.iter().map(|r| r.0).collect::<Vec<_>>(), [EventKind::Spike]);
+        assert_ne!(later[0].1, id);
+        assert_eq!(store.signals(now - TimeDelta::days(1)).expect("signals").len(), 2);
+    }
+
+    #[test]
+    fn a_level_up_is_raised_once_unless_it_climbs_again() {
+        let (_dir, store) = open();
+        let now = "2026-03-10T10:00:00Z".parse::<DateTime<Utc>>().expect("time");
+        history(&store, now);
+        stories(&store, now - TimeDelta::hours(1), 1, Rung::Assault, 2);
+        let raised = raise(&store, now);
+        assert_eq!(raised.iter().map(|r| r.0).collect::<Vec<_>>(), [EventKind::LevelUp]);
+        let record = &store.signals(now).expect("signals")[0];
+        assert_eq!((record.rung, record.previous_rung), (Some(Rung::Assault), Some(Rung::Threaten)));
+        assert_eq!(record.headline, "Pakistan → Afghanistan: up to assault, from threaten");
+        // Past midnight the same attack is still in the rolling day: not raised again.
+        assert!(raise(&store, now + TimeDelta::hours(15)).is_empty());
+        // A clash is a higher rung still.
+        stories(&store, now + TimeDelta::hours(16), 1, Rung::Fight, 2);
+        let fight = raise(&store, now + TimeDelta::hours(17));
+        assert_eq!(fight.iter().map(|r| r.0).collect::<Vec<_>>(), [EventKind::LevelUp]);
     }
 }

@@ -96,7 +96,11 @@ pub struct Cadence {
 
 impl Default for Cadence {
     fn default() -> Self {
-        Self { events: EventKind::ALERT.to_vec(), group_wait: Duration::ZERO, update_interval: Duration::ZERO }
+        Self {
+            events: EventKind::ALERT.to_vec(),
+            group_wait: Duration::ZERO,
+            update_interval: Duration::ZERO,
+        }
     }
 }
 
@@ -162,10 +166,9 @@ pub fn headline(kind: EventKind, now: &Snapshot, changes: &[Change]) -> String {
         n => format!("{n} outlets"),
     };
     match kind {
-        EventKind::Created => format!("{}: {outlets}", now.severity),
-        EventKind::Resolved => format!("✓ resolved: quiet now, {outlets} in all"),
         // A trend signal has its own headline (`store::signals`); an alert never gets one.
-        EventKind::Spike | EventKind::LevelUp => format!("{}: {outlets}", now.severity),
+        EventKind::Created | EventKind::Spike | EventKind::LevelUp => format!("{}: {outlets}", now.severity),
+        EventKind::Resolved => format!("✓ resolved: quiet now, {outlets} in all"),
         EventKind::Updated => {
             let arrow = changes
                 .iter()

@@ -77,7 +77,13 @@ pub fn current(detector: &Detector, parts: &[TimedPart], now: DateTime<Utc>) -> 
     for timed in parts.iter().filter(|t| t.first_seen <= now) {
         let date = rolling_day(timed.first_seen, now);
         let part = &timed.part;
-        let story = Story { date, source: &part.source, target: &part.target, rung: part.rung, outlets: part.outlets };
+        let story = Story {
+            date,
+            source: &part.source,
+            target: &part.target,
+            rung: part.rung,
+            outlets: part.outlets,
+        };
         if index.add(&story).is_ok() {
             dated.push((date, part));
         }
@@ -97,7 +103,12 @@ pub fn current(detector: &Detector, parts: &[TimedPart], now: DateTime<Utc>) -> 
 }
 
 /// The stories of `day` of the pair, most weighty first.
-fn top_stories(dated: &[(NaiveDate, &StoryPart)], day: NaiveDate, source: &str, target: &str) -> Vec<StoryPart> {
+fn top_stories(
+    dated: &[(NaiveDate, &StoryPart)],
+    day: NaiveDate,
+    source: &str,
+    target: &str,
+) -> Vec<StoryPart> {
     let mut stories: Vec<&StoryPart> = dated
         .iter()
         .filter(|(d, p)| *d == day && p.source == source && p.target == target)

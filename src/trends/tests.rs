@@ -226,3 +226,145 @@ fn a_signal_id_names_its_pair_day_and_kind() {
     assert_ne!(id, signals[1].id("Pakistan", "Afghanistan"), "another day");
     assert_ne!(id, signals[0].id("Afghanistan", "Pakistan"), "the pair is ordered");
 }
+
+mod live {
+    use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
+
+    use super::super::live::{TimedPart, current, rolling_day, rolling_start};
+    use super::super::{Detector, Rung, SignalKind, StoryPart};
+
+    fn at(text: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(text).expect("time").with_timezone(&Utc)
+    }
+
+    fn date(text: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(text, "%Y-%m-%d").expect("date")
+    }
+
+    #[test]
+    fn the_last_rolling_day_is_the_24_hours_up_to_now() {
+        let now = at("2026-03-10T15:30:00Z");
+        let cases = [
+            ("now itself", "2026-03-10T15:30:00Z", "2026-03-10"),
+            ("an hour before", "2026-03-10T14:30:00Z", "2026-03-10"),
+            ("yesterday evening, within 24 h", "2026-03-09T16:00:00Z", "2026-03-10"),
+            ("just within 24 h", "2026-03-09T15:30:00.001Z", "2026-03-10"),
+            ("exactly 24 h before", "2026-03-09T15:30:00Z", "2026-03-09"),
+            ("yesterday morning", "2026-03-09T09:00:00Z", "2026-03-09"),
+            ("two days before", "2026-03-08T15:00:00Z", "2026-03-08"),
+        ];
+        for (what, story, day) in cases {
+            assert_eq!(rolling_day(at(story), now), date(day), "{what}");
+        }
+        assert_eq!(rolling_start(date("2026-03-10"), now), at("2026-03-09T15:30:00Z"));
+        assert_eq!(rolling_start(date("2026-03-01"), now), at("2026-02-28T15:30:00Z"));
+        // At midnight the rolling day is the calendar day before.
+        let midnight = at("2026-03-10T00:00:00Z");
+        assert_eq!(rolling_day(at("2026-03-09T00:00:00.001Z"), midnight), date("2026-03-10"));
+        assert_eq!(rolling_day(at("2026-03-09T00:00:00Z"), midnight), date("2026-03-09"));
+    }
+
+    /// `n` stories of `rung` carried by `outlets`, first seen `hours_ago` before `now`.
+    fn stories(
+        out: &mut Vec<TimedPart>,
+        now: DateTime<Utc>,
+        hours_ago: i64,
+        n: u32,
+        rung: Rung,
+        outlets: u32,
+    ) {
+        for i in 0..n {
+            let first_seen = now - TimeDelta::hours(hours_ago) - TimeDelta::minutes(i64::from(i));
+            out.push(TimedPart {
+                part: StoryPart {
+                    story: format!("alrt_{}_{i}", out.len()),
+                    source: "Pakistan".into(),
+                    target: "Afghanistan".into(),
+                    date: first_seen.date_naive(),
+                    rung,
+                    outlets,
+                },
+                first_seen,
+            });
+        }
+    }
+
+    /// Six weeks of one threat a day, then `today` (hours ago, count, rung, outlets).
+    fn history(now: DateTime<Utc>, today: &[(i64, u32, Rung, u32)]) -> Vec<TimedPart> {
+        let mut out = Vec::new();
+        for day in 1..=42 {
+            stories(&mut out, now, 24 * day + 3, 1, Rung::Threaten, 1);
+        }
+        for &(hours, n, rung, outlets) in today {
+            stories(&mut out, now, hours, n, rung, outlets);
+        }
+        out
+    }
+
+    #[test]
+    fn signals_of_the_rolling_day() {
+        let now = at("2026-03-10T01:00:00Z");
+        let detector = Detector::default();
+        let kinds = |parts: &[TimedPart]| -> Vec<SignalKind> {
+            current(&detector, parts, now).iter().map(|f| f.signal.kind).collect()
+        };
+        let cases: &[(&str, Vec<TimedPart>, &[SignalKind])] = &[
+            ("an ordinary day", history(now, &[(2, 1, Rung::Threaten, 1)]), &[]),
+            (
+                // Last evening's stories are today's: the calendar day has barely begun.
+                "nine threats since yesterday evening, three outlets",
+                history(now, &[(5, 9, Rung::Threaten, 3)]),
+                &[SignalKind::Spike],
+            ),
+            ("nine threats from one outlet each", history(now, &[(5, 9, Rung::Threaten, 1)]), &[]),
+            (
+                "two attacks carried by two outlets",
+                history(now, &[(2, 2, Rung::Assault, 2)]),
+                &[SignalKind::LevelUp],
+            ),
+            (
+                "attacks and threats in a burst",
+                history(now, &[(2, 3, Rung::Assault, 2), (3, 6, Rung::Threaten, 2)]),
+                &[SignalKind::LevelUp, SignalKind::Spike],
+            ),
+            ("the burst was two days ago", history(now, &[(50, 9, Rung::Threaten, 3)]), &[]),
+            ("a burst in the future is not counted", history(now, &[(-5, 9, Rung::Threaten, 3)]), &[]),
+            (
+                "a new pair has no history",
+                {
+                    let mut parts = Vec::new();
+                    stories(&mut parts, now, 2, 9, Rung::Assault, 3);
+                    parts
+                },
+                &[],
+            ),
+        ];
+        for (what, parts, want) in cases {
+            assert_eq!(kinds(parts), *want, "{what}");
+        }
+    }
+
+    #[test]
+    fn a_signal_says_what_drove_it() {
+        let now = at("2026-03-10T01:00:00Z");
+        let parts = history(now, &[(2, 2, Rung::Assault, 4), (3, 7, Rung::Threaten, 2)]);
+        let found = current(&Detector::default(), &parts, now);
+        let spike = found.iter().find(|f| f.signal.kind == SignalKind::Spike).expect("a spike");
+        assert_eq!((spike.source.as_str(), spike.target.as_str()), ("Pakistan", "Afghanistan"));
+        assert_eq!(spike.signal.observed, 9);
+        assert!(spike.signal.expected > 0.5 && spike.signal.expected < 2.0, "{}", spike.signal.expected);
+        assert_eq!(spike.window, (now - TimeDelta::days(1), now));
+        // The baseline is the 28 rolling days that end 2 days before this one.
+        assert_eq!(spike.baseline, (now - TimeDelta::days(31), now - TimeDelta::days(3)));
+        // Nine stories against one a day over four weeks.
+        assert_eq!(spike.change_pct, Some(800.0));
+        assert_eq!(spike.stories.len(), 5, "the five weightiest");
+        assert!(spike.stories[..2].iter().all(|s| s.rung == Rung::Assault && s.outlets == 4));
+        let level = found.iter().find(|f| f.signal.kind == SignalKind::LevelUp).expect("a level-up");
+        assert_eq!(level.rungs, Some((Rung::Assault, Rung::Threaten)));
+        assert_ne!(level.id(), spike.id());
+        // The same day judged an hour later is the same signal.
+        let later = current(&Detector::default(), &parts, now + TimeDelta::hours(1));
+        assert!(later.iter().any(|f| f.id() == spike.id()));
+    }
+}
