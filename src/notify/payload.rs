@@ -458,6 +458,53 @@ mod tests {
         assert_eq!(keys(&example["article"]), keys(&real["article"]));
     }
 
+    /// The README's signal example, as a record.
+    fn readme_signal() -> (Value, SignalRecord) {
+        let readme = include_str!("../../README.md");
+        let example = readme
+            .split("**Signals as webhook events.**")
+            .nth(1)
+            .and_then(|rest| rest.split("```json\n").nth(1))
+            .and_then(|block| block.split("```").next())
+            .expect("the README's signal example");
+        let value: Value = serde_json::from_str(example).expect("the example is JSON");
+        let record = serde_json::from_value(value.clone()).expect("the example is a signal");
+        (value, record)
+    }
+
+    #[test]
+    fn the_readme_signal_example_is_the_payload() {
+        let (example, record) = readme_signal();
+        let real: Value = serde_json::from_str(&Format::Json.render_signal(&record)).expect("json");
+        assert_eq!(real, example, "every field, no more");
+    }
+
+    #[test]
+    fn signals_in_chat_say_their_headline_and_escape_titles() {
+        let (_, mut record) = readme_signal();
+        record.stories[0].title =
+            "Raid <http://evil.example|official> [x](http://evil.example) @everyone".into();
+        let slack: Value = serde_json::from_str(&Format::Slack.render_signal(&record)).expect("json");
+        assert!(
+            slack["text"].as_str().expect("text").starts_with("📈 Pakistan → Afghanistan: 9 stories in 24 h")
+        );
+        let stories = slack["blocks"][1]["text"]["text"].as_str().expect("stories");
+        assert!(stories.contains("Raid &lt;http://evil.example|official&gt;"), "{stories}");
+        assert!(stories.contains("(assault, 4 outlets)"), "{stories}");
+        let discord: Value = serde_json::from_str(&Format::Discord.render_signal(&record)).expect("json");
+        let embed = &discord["embeds"][0];
+        assert!(embed["title"].as_str().expect("title").starts_with("📈 Pakistan → Afghanistan"));
+        let description = embed["description"].as_str().expect("description");
+        assert!(
+            description.contains("\\[x\\]\\(http\\://evil.example\\)") && description.contains("\\@everyone"),
+            "{description}"
+        );
+        assert_eq!(discord["allowed_mentions"]["parse"], serde_json::json!([]));
+        record.kind = EventKind::LevelUp;
+        let slack: Value = serde_json::from_str(&Format::Slack.render_signal(&record)).expect("json");
+        assert!(slack["text"].as_str().expect("text").starts_with("🔺"));
+    }
+
     #[test]
     fn later_events_are_one_line_in_chat() {
         let mut event = created(&alert());
