@@ -132,6 +132,14 @@ async fn rebuild_fills_the_index_that_trends_shows() {
         text.contains("1 stories, highest threaten") && text.contains("too few to judge a spike"),
         "{text}"
     );
+    // An actor alone: its stories with any other, as source or target.
+    let actor = flashpoint(&cfg.path, &["trends", "--actor", "Afghanistan", "--json", "--days", "7"]).await;
+    let actor: serde_json::Value =
+        serde_json::from_str(String::from_utf8_lossy(&actor.stdout).trim()).expect("one JSON line");
+    assert_eq!((actor["actor"].as_str(), actor["source"].as_str()), (Some("Afghanistan"), None));
+    assert_eq!(actor["days"][6]["stories"].as_u64(), Some(1));
+    let text = flashpoint(&cfg.path, &["trends", "--actor", "Pakistan"]).await;
+    assert!(String::from_utf8_lossy(&text.stdout).starts_with("Pakistan (every pair)  ▁"));
     let other = flashpoint(&cfg.path, &["trends", "--pair", "India>Pakistan"]).await;
     assert!(
         String::from_utf8_lossy(&other.stdout).contains("no stories in the last 30 days for India>Pakistan")

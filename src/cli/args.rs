@@ -183,6 +183,9 @@ pub enum Command {
         /// Only this ordered pair, as `SOURCE>TARGET` ("Pakistan>Afghanistan").
         #[arg(long, value_name = "SOURCE>TARGET")]
         pair: Option<String>,
+        /// Only this actor's index alone: its stories with any other, as source or target.
+        #[arg(long, value_name = "NAME", conflicts_with = "pair")]
+        actor: Option<String>,
         /// Days shown, ending today (UTC).
         #[arg(long, default_value_t = 30, value_parser = clap::value_parser!(u32).range(1..=3650))]
         days: u32,
@@ -190,10 +193,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
         /// Recompute the index from the stored alerts and stories.
-        #[arg(long, conflicts_with_all = ["pair", "json"])]
+        #[arg(long, conflicts_with_all = ["pair", "actor", "json"])]
         rebuild: bool,
         /// JSONL file of stories to replay; no database is touched.
-        #[arg(long, value_name = "FILE", conflicts_with_all = ["pair", "json", "rebuild"])]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["pair", "actor", "json", "rebuild"])]
         replay: Option<PathBuf>,
     },
     /// Extract the article text of saved HTML pages.

@@ -183,7 +183,9 @@ fn dispatch(rt: Runtime, config: &Path, command: Command) -> Exit {
         Command::Story { id, json } => stories::show(&rt, &id, json),
         Command::Trends { replay: Some(file), .. } => trends::replay(&file),
         Command::Trends { rebuild: true, .. } => trends::rebuild(&rt),
-        Command::Trends { pair, days, json, .. } => trends::show(&rt, pair.as_deref(), days, json),
+        Command::Trends { pair, actor, days, json, .. } => {
+            trends::show(&rt, pair.as_deref(), actor.as_deref(), days, json)
+        }
     }
 }
 

@@ -140,10 +140,15 @@ pub fn rebuild(rt: &Runtime) -> Exit {
 }
 
 /// One pair's days on screen.
+/// One series as `trends` shows it: a pair's, or an actor's alone (`--actor`).
 #[derive(Debug, Serialize)]
 struct PairView<'a> {
-    source: &'a str,
-    target: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    source: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    target: Option<&'a str>,
     /// Days since the pair's first story: under 14, no spike is judged.
     history_days: usize,
     days: Vec<DayView>,
@@ -166,8 +171,8 @@ struct SignalView {
     expected: f64,
 }
 
-/// `trends [--pair SOURCE>TARGET] [--days N] [--json]`.
-pub fn show(rt: &Runtime, pair: Option<&str>, days: u32, json: bool) -> Exit {
+/// `trends [--pair SOURCE>TARGET | --actor NAME] [--days N] [--json]`.
+pub fn show(rt: &Runtime, pair: Option<&str>, actor: Option<&str>, days: u32, json: bool) -> Exit {
     let wanted = match pair.map(|p| p.split_once('>').map(|(s, t)| (s.trim(), t.trim()))) {
         Some(None) => {
             eprintln!(
@@ -182,7 +187,7 @@ pub fn show(rt: &Runtime, pair: Option<&str>, days: u32, json: bool) -> Exit {
     let last = Utc::now().date_naive();
     let first = last - TimeDelta::days(i64::from(days) - 1);
     with_store(rt, |store| {
-        let mut index = Index::pairs_only();
+        let mut index = if actor.is_some() { Index::new() } else { Index::pairs_only() };
         // All of it: the detector needs each pair's history from its first story.
         let parts = store.trend_parts(None)?;
         if parts.is_empty() {
@@ -195,11 +200,17 @@ pub fn show(rt: &Runtime, pair: Option<&str>, days: u32, json: bool) -> Exit {
         }
         let detector = Detector::default();
         let mut shown = 0;
-        for (source, target, series) in index.pairs() {
-            if wanted.is_some_and(|w| w != (source, target)) {
-                continue;
-            }
-            let view = pair_view(source, target, series, &detector.scan(series), first, last);
+        let keyed: Vec<(Key<'_>, &Series)> = match actor {
+            Some(name) => index.actor(name).map(|series| (Key::Actor(name), series)).into_iter().collect(),
+            None => index
+                .pairs()
+                .into_iter()
+                .filter(|(s, t, _)| wanted.is_none_or(|w| w == (*s, *t)))
+                .map(|(s, t, series)| (Key::Pair(s, t), series))
+                .collect(),
+        };
+        for (key, series) in keyed {
+            let view = pair_view(key, series, &detector.scan(series), first, last);
             if view.days.iter().all(|d| d.stories == 0) && view.signals.is_empty() {
                 continue;
             }
@@ -211,17 +222,23 @@ pub fn show(rt: &Runtime, pair: Option<&str>, days: u32, json: bool) -> Exit {
             }
         }
         if shown == 0 && !json {
-            let which = pair.map(|p| format!(" for {p}")).unwrap_or_default();
+            let which = pair.or(actor).map(|p| format!(" for {p}")).unwrap_or_default();
             outln!("no stories in the last {days} days{which}");
         }
         Ok(())
     })
 }
 
+/// Whose series: a pair's, or an actor's alone.
+#[derive(Debug, Clone, Copy)]
+enum Key<'a> {
+    Pair(&'a str, &'a str),
+    Actor(&'a str),
+}
+
 /// The days `first..=last` of a series and the signals among them.
 fn pair_view<'a>(
-    source: &'a str,
-    target: &'a str,
+    key: Key<'a>,
     series: &Series,
     signals: &[Signal],
     first: NaiveDate,
@@ -247,7 +264,11 @@ fn pair_view<'a>(
         })
         .collect();
     let history_days = usize::try_from((last - series.first).num_days() + 1).unwrap_or(0);
-    PairView { source, target, history_days, days, signals }
+    let (actor, source, target) = match key {
+        Key::Pair(s, t) => (None, Some(s), Some(t)),
+        Key::Actor(a) => (Some(a), None, None),
+    };
+    PairView { actor, source, target, history_days, days, signals }
 }
 
 /// A pair's block of text: the sparkline of stories a day, the totals, each signal.
@@ -262,7 +283,11 @@ fn pair_text(view: &PairView<'_>) -> String {
     let stories: u32 = view.days.iter().map(|d| d.stories).sum();
     let highest = view.days.iter().filter_map(|d| d.highest).max_by_key(|r| r.level());
     let score: f64 = view.days.iter().map(|d| d.score).sum();
-    let mut text = format!("{}>{}  {spark}  {stories} stories", view.source, view.target);
+    let label = match (view.actor, view.source, view.target) {
+        (Some(actor), ..) => format!("{actor} (every pair)"),
+        (None, source, target) => format!("{}>{}", source.unwrap_or("?"), target.unwrap_or("?")),
+    };
+    let mut text = format!("{label}  {spark}  {stories} stories");
     if let Some(rung) = highest {
         let _ = write!(text, ", highest {rung}");
     }
