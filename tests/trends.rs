@@ -129,7 +129,7 @@ async fn rebuild_fills_the_index_that_trends_shows() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.starts_with("Pakistan>Afghanistan  ▁"), "{text}");
     assert!(
-        text.contains("1 stories, highest threaten") && text.contains("too few to judge a spike"),
+        text.contains("1 stories, highest threaten") && text.contains("insufficient history: 1 days"),
         "{text}"
     );
     // An actor alone: its stories with any other, as source or target.

@@ -293,7 +293,8 @@ fn pair_text(view: &PairView<'_>) -> String {
     }
     let _ = writeln!(text, ", score {score:.1}");
     if view.history_days < Detector::default().settings().min_history_days {
-        let _ = writeln!(text, "  {} days of history: too few to judge a spike", view.history_days);
+        let _ =
+            writeln!(text, "  insufficient history: {} days, too few to judge a spike", view.history_days);
     }
     for s in &view.signals {
         let _ = if s.kind == SignalKind::Spike.as_str() {
