@@ -73,8 +73,14 @@ fn bench(c: &mut Criterion) {
         b.iter(|| {
             let mut clusterer = Clusterer::new(Settings::default());
             for a in &articles {
-                let article =
-                    Article { key: &a.key, title: &a.title, body: &a.body, outlet: &a.outlet, at: a.at };
+                let article = Article {
+                    key: &a.key,
+                    title: &a.title,
+                    body: &a.body,
+                    outlet: &a.outlet,
+                    at: a.at,
+                    names: &[],
+                };
                 black_box(clusterer.add(&article));
             }
             clusterer.len()

@@ -311,3 +311,64 @@ async fn the_commands_show_it(cfg: &TestConfig, alert: &str) {
     assert_eq!(listed.len(), 2, "{listed:?}");
     assert!(listed.iter().all(|s| s["state"] == "resolved"));
 }
+
+/// The defence minister's threat as an English outlet and an Urdu one report it, in their own
+/// words: no word in common, one event.
+const THREAT_EN: (&str, &str, &str) = (
+    "en-threat",
+    "Pakistan will strike deep inside Afghanistan, defence minister warns",
+    "Pakistan will strike deep inside Afghanistan if attacks from across the border do not stop, the \
+     defence minister warned on Tuesday. He told state television that the Afghan Taliban had been warned \
+     repeatedly, yet fighters of the banned Tehreek-i-Taliban Pakistan still attack from across the border.",
+);
+const THREAT_UR: (&str, &str, &str) = (
+    "ur-threat",
+    "پاکستان افغانستان کے اندر گھس کر کارروائی کرے گا، وزیر دفاع کا انتباہ",
+    "اسلام آباد: وزیر دفاع نے کہا ہے کہ اگر افغان سرزمین سے حملے بند نہ ہوئے تو پاکستان افغانستان کے اندر گھس کر \
+     دہشت گردوں کے ٹھکانوں کو نشانہ بنائے گا۔ سرکاری ٹی وی سے گفتگو کرتے ہوئے انہوں نے کہا کہ افغان طالبان کو \
+     بارہا خبردار کیا گیا مگر کالعدم تحریک طالبان پاکستان کے جنگجو اب بھی سرحد پار سے کارروائیاں کر رہے ہیں۔",
+);
+
+/// An English and an Urdu report of one event are one story, joined through the actors the
+/// scorer names in both (Pakistan, Afghanistan: one name in either script), across a restart:
+/// one alert, two outlets, two languages.
+#[tokio::test(flavor = "multi_thread")]
+async fn an_urdu_and_an_english_report_of_one_event_are_one_story() {
+    let (mut outlets, mut feeds) = (Vec::new(), Vec::new());
+    for (lang, (guid, title, text)) in [("en", THREAT_EN), ("ur", THREAT_UR)] {
+        let server = Server::start().await;
+        let page = format!(
+            "<html lang=\"{lang}\"><head><title>{title}</title></head><body><h1>{title}</h1>\
+             <div class=\"story__content\"><p>{text}</p></div></body></html>"
+        );
+        server.route("/news/1", Reply::ok("text/html; charset=utf-8", page));
+        let item = format!(
+            "<item><title>{title}</title><link>{}</link><guid>{guid}</guid></item>",
+            server.url("/news/1")
+        );
+        let feed = format!("<rss version=\"2.0\"><channel><title>t</title>{item}</channel></rss>");
+        server.route("/feed", Reply::ok("application/rss+xml", feed.clone()));
+        feeds.push(feed);
+        outlets.push(server);
+    }
+    let extra =
+        format!("[[feeds]]\nname = \"Geo Urdu\"\nurl = \"{}\"\nlanguage = \"ur\"\n", outlets[1].url("/feed"));
+    let cfg = TestConfig::new(&[("Dawn", outlets[0].url("/feed"))], &[], &extra);
+    // The Urdu report comes a run later: the story it joins is one reloaded from the database.
+    let urdu_feed = outlets[1].seen().len();
+    let empty = "<rss version=\"2.0\"><channel><title>t</title></channel></rss>";
+    let full = std::mem::replace(&mut feeds[1], empty.to_string());
+    outlets[1].route("/feed", Reply::ok("application/rss+xml", feeds[1].clone()));
+    once(&cfg.path).await;
+    assert!(outlets[1].seen().len() > urdu_feed, "the Urdu feed was polled, empty");
+    outlets[1].route("/feed", Reply::ok("application/rss+xml", full));
+    once(&cfg.path).await;
+    let stories = query(&cfg.db, "SELECT story_id, language FROM story_articles ORDER BY language");
+    assert_eq!(stories.len(), 2, "both reports stored");
+    assert_eq!(stories[0][0], stories[1][0], "one story: {stories:?}");
+    let alerts = query(&cfg.db, "SELECT outlets, languages, articles FROM alerts");
+    assert_eq!(alerts.len(), 1, "one alert");
+    assert_eq!(alerts[0][0], Value::Integer(2), "two outlets");
+    assert_eq!(alerts[0][1], Value::Text(r#"["eng","urd"]"#.into()));
+    assert_eq!(alerts[0][2], Value::Integer(2));
+}

@@ -32,6 +32,7 @@ impl Stories {
                         body: &row.body,
                         outlet: &row.outlet,
                         at: row.seen_at,
+                        names: &row.names,
                     };
                     clusterer.reload(&row.story, &article, row.copy);
                 }
@@ -50,12 +51,14 @@ impl Stories {
         let now = Utc::now();
         let at = article.published_at.filter(|t| *t <= now).unwrap_or(now);
         let outlet = outlet_of(&article.url);
+        let names = actor_names(&article.matches);
         let placed = self.clusterer.lock().unwrap_or_else(PoisonError::into_inner).add(&Article {
             key: &article.key,
             title: &article.title,
             body: &article.body,
             outlet: &outlet,
             at,
+            names: &names,
         });
         StoryLink {
             story: placed.story,
@@ -67,4 +70,14 @@ impl Stories {
             outlets: placed.outlets,
         }
     }
+}
+
+/// The canonical names of the actors an article's matches name, each once: the same in every
+/// language, so reports of one event in two scripts can meet.
+fn actor_names(matches: &[crate::score::Match]) -> Vec<String> {
+    let mut names: Vec<String> =
+        matches.iter().flat_map(|m| [&m.source, &m.target]).flatten().cloned().collect();
+    names.sort_unstable();
+    names.dedup();
+    names
 }

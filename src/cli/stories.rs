@@ -82,7 +82,8 @@ fn replay_file(settings: &Settings, file: &Path) -> anyhow::Result<()> {
             other => other.to_string(),
         };
         let outlet = outlet_of(&row.url);
-        let article = Article { key: &key, title: &row.title, body: &row.text, outlet: &outlet, at };
+        let article =
+            Article { key: &key, title: &row.title, body: &row.text, outlet: &outlet, at, names: &[] };
         let placed = clusterer.add(&article);
         serde_json::to_writer(&mut out, &serde_json::json!({ "id": row.id, "story": placed.story }))?;
         out.write_all(b"\n")?;

@@ -34,6 +34,8 @@ pub struct WindowArticle {
     pub outlet: String,
     pub seen_at: DateTime<Utc>,
     pub copy: bool,
+    /// The actors its matches name (their canonical names).
+    pub names: Vec<String>,
 }
 
 /// A story as `flashpoint stories` lists it.
@@ -154,12 +156,17 @@ impl Store {
     pub fn story_window(&self, since: DateTime<Utc>) -> Result<Vec<WindowArticle>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT s.story_id, a.key, a.title, a.body, s.outlet, s.seen_at, s.copy
+            "SELECT s.story_id, a.key, a.title, a.body, s.outlet, s.seen_at, s.copy,
+                    (SELECT json_group_array(name) FROM (
+                        SELECT json_extract(m.value, '$.source') AS name FROM json_each(a.matches) m
+                        UNION SELECT json_extract(m.value, '$.target') FROM json_each(a.matches) m)
+                     WHERE name IS NOT NULL)
              FROM story_articles s JOIN stories t ON t.id = s.story_id JOIN articles a ON a.id = s.article_id
              WHERE t.last_seen >= ?1 ORDER BY s.seen_at, s.article_id",
         )?;
         let rows = stmt.query_map([timestamp(since)], |r| {
             let seen: String = r.get(5)?;
+            let names: String = r.get(7)?;
             Ok(WindowArticle {
                 story: r.get(0)?,
                 key: r.get(1)?,
@@ -168,6 +175,7 @@ impl Store {
                 outlet: r.get(4)?,
                 seen_at: parse_time(&seen).unwrap_or_default(),
                 copy: r.get(6)?,
+                names: serde_json::from_str(&names).unwrap_or_default(),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)

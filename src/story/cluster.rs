@@ -2,13 +2,27 @@
 //! holding them, so an article is compared with the few stories it shares a distinctive word
 //! with, whatever the number of stories; stories whose last article left the window are evicted
 //! with their index entries. Pure: the clock is each article's time.
+//!
+//! Across scripts the words differ, so an article that joins no story of its own script (Latin,
+//! Arabic, Devanagari) may join a story written in others through what translation does not
+//! change: the actors the scorer
+//! named (by their canonical names, the same for "Pakistan" and "پاکستان") and the numbers of
+//! its title and lede ("۱۲" and "12" alike). It needs both actors of a story, within a day of
+//! its last article, and no disagreeing numbers ([`Clusterer::across_languages`]).
 
 use std::collections::HashMap;
 
 use super::decide::Features;
 use super::text::{Bag, Doc, Term, TermMap};
+use super::text::{numbers, script};
 use super::vocab::{FIELDS, Vocabulary, cosine, weigh};
-use super::{Placement, Settings, story_id};
+use super::{Article, Placement, Settings, story_id};
+
+/// Longest gap between an article and a story in other scripts it joins by actors and numbers.
+const ACROSS_LANGUAGES: i64 = 86_400;
+
+/// Bytes of a body, after its title, whose numbers are an article's anchors: its lede.
+const LEDE_BYTES: usize = 1_000;
 
 /// A term indexes candidates only while it occurs in fewer than this share of articles (plus
 /// a few): "shooting" or "Biden" would make every story a candidate and decide nothing.
@@ -45,6 +59,50 @@ struct Story {
     /// Title and body vectors of its latest article, as weighed when it arrived.
     latest: [TermMap<f32>; 2],
     members: Vec<Member>,
+    /// The scripts its articles are written in.
+    scripts: Vec<&'static str>,
+    /// The actors the scorer named in its articles, and the numbers of their titles and ledes.
+    anchors: Anchors,
+}
+
+/// What an article's language does not change: the canonical names of the actors it names,
+/// and the numbers of its title and lede.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+struct Anchors {
+    names: Vec<String>,
+    numbers: Vec<u32>,
+}
+
+impl Anchors {
+    fn of(article: &Article<'_>) -> Self {
+        let mut names: Vec<String> = article.names.iter().map(|n| n.to_lowercase()).collect();
+        names.sort_unstable();
+        names.dedup();
+        let mut cut = article.body.len().min(LEDE_BYTES);
+        while !article.body.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let mut numbers: Vec<u32> = numbers(article.title).chain(numbers(&article.body[..cut])).collect();
+        numbers.sort_unstable();
+        numbers.dedup();
+        Self { names, numbers }
+    }
+
+    fn merge(&mut self, other: &Self) {
+        self.names.extend(other.names.iter().cloned());
+        self.names.sort_unstable();
+        self.names.dedup();
+        self.numbers.extend(&other.numbers);
+        self.numbers.sort_unstable();
+        self.numbers.dedup();
+    }
+
+    /// Names and numbers shared with `other`.
+    fn shared(&self, other: &Self) -> (usize, usize) {
+        let names = self.names.iter().filter(|n| other.names.contains(n)).count();
+        let numbers = self.numbers.iter().filter(|n| other.numbers.contains(n)).count();
+        (names, numbers)
+    }
 }
 
 impl Story {
@@ -96,6 +154,9 @@ struct Incoming<'a> {
     vectors: [TermMap<f32>; FIELDS],
     outlet: &'a str,
     now: i64,
+    /// The script it is written in: two articles in one script are compared by their words.
+    script: &'static str,
+    anchors: Anchors,
 }
 
 impl Clusterer {
@@ -124,30 +185,22 @@ impl Clusterer {
         self.stories.is_empty()
     }
 
-    /// Places the article keyed `key` (its first article's key names a new story), published on
-    /// `outlet` at `now` (seconds).
-    pub(super) fn place(&mut self, key: &str, title: &str, body: &str, outlet: &str, now: i64) -> Placement {
-        let incoming = self.arrive(title, body, outlet, now);
+    /// Places `article` (its key names a new story): it joins a story of the window or opens one.
+    pub(super) fn place(&mut self, article: &Article<'_>) -> Placement {
+        let incoming = self.arrive(article);
         let candidates = self.candidates(&incoming.doc);
         let (slot, copy) = match self.copy_of(&incoming, &candidates) {
             Some((slot, other_site)) => (Some(slot), other_site),
-            None => (self.best(&incoming, &candidates), false),
+            None => (self.best(&incoming, &candidates).or_else(|| self.across_languages(&incoming)), false),
         };
-        let slot = slot.unwrap_or_else(|| self.open(story_id(key), now));
+        let slot = slot.unwrap_or_else(|| self.open(story_id(article.key), incoming.now));
         self.join(slot, incoming, copy)
     }
 
     /// Puts a stored article back into its known story, as at start-up: no decision is taken.
-    pub(super) fn restore(
-        &mut self,
-        story: &str,
-        title: &str,
-        body: &str,
-        outlet: &str,
-        now: i64,
-        copy: bool,
-    ) {
-        let incoming = self.arrive(title, body, outlet, now);
+    pub(super) fn restore(&mut self, story: &str, article: &Article<'_>, copy: bool) {
+        let incoming = self.arrive(article);
+        let now = incoming.now;
         let slot = match self.slots.get(story) {
             Some(slot) => *slot,
             None => self.open(story.to_string(), now),
@@ -155,15 +208,18 @@ impl Clusterer {
         self.join(slot, incoming, copy);
     }
 
-    /// Counts the article in the document frequencies, weighs it, and moves the window to `now`.
-    fn arrive<'a>(&mut self, title: &str, body: &str, outlet: &'a str, now: i64) -> Incoming<'a> {
-        let doc = Doc::new(title, body);
+    /// Counts the article in the document frequencies, weighs it, and moves the window to its
+    /// time.
+    fn arrive<'a>(&mut self, article: &Article<'a>) -> Incoming<'a> {
+        let now = article.at.timestamp();
+        let doc = Doc::new(article.title, article.body);
         self.vocab.observe(&doc, now);
         self.evict(now);
         let fields = &self.vocab.fields;
         let bags = doc.bags();
         let vectors = [0, 1, 2].map(|i| weigh(bags[i], &fields[i]));
-        Incoming { doc, vectors, outlet, now }
+        let script = script(&[article.title, article.body]);
+        Incoming { doc, vectors, outlet: article.outlet, now, script, anchors: Anchors::of(article) }
     }
 
     fn open(&mut self, id: String, now: i64) -> u64 {
@@ -177,6 +233,8 @@ impl Clusterer {
             weighed_at: 0.0,
             latest: Default::default(),
             members: Vec::new(),
+            scripts: Vec::new(),
+            anchors: Anchors::default(),
         };
         self.stories.insert(slot, story);
         self.slots.insert(id, slot);
@@ -184,9 +242,13 @@ impl Clusterer {
     }
 
     fn join(&mut self, slot: u64, incoming: Incoming<'_>, copy: bool) -> Placement {
-        let Incoming { doc, vectors: [title, body, _], outlet, now } = incoming;
+        let Incoming { doc, vectors: [title, body, _], outlet, now, script, anchors } = incoming;
         let story = self.stories.get_mut(&slot).expect("a slot names a story in the window");
         let opened = story.members.is_empty();
+        if !story.scripts.contains(&script) {
+            story.scripts.push(script);
+        }
+        story.anchors.merge(&anchors);
         for (field, (into, bag)) in story.bags.iter_mut().zip(doc.bags()).enumerate() {
             for (term, n) in bag {
                 let count = into.entry(*term).or_default();
@@ -294,6 +356,35 @@ impl Clusterer {
             twins.peek()?;
             Some((*slot, twins.any(|m| m.outlet != incoming.outlet)))
         })
+    }
+
+    /// A story in other scripts only that the article joins by its anchors, if any: one that
+    /// names both actors the article names (at least two), whose last article is within a day,
+    /// and whose numbers do not disagree with the article's (when both have numbers, they share
+    /// one); the one sharing most numbers, then most names, then the latest.
+    fn across_languages(&self, incoming: &Incoming<'_>) -> Option<u64> {
+        let mine = &incoming.anchors;
+        if mine.names.len() < 2 {
+            return None;
+        }
+        let mut best: Option<((usize, usize, i64), u64)> = None;
+        for (slot, story) in &self.stories {
+            if story.scripts.contains(&incoming.script)
+                || (incoming.now - story.last_seen).abs() > ACROSS_LANGUAGES
+            {
+                continue;
+            }
+            let (names, numbers) = mine.shared(&story.anchors);
+            let disagree = !mine.numbers.is_empty() && !story.anchors.numbers.is_empty() && numbers == 0;
+            if names < 2 || disagree {
+                continue;
+            }
+            let key = (numbers, names, story.last_seen);
+            if best.is_none_or(|(k, s)| key > k || (key == k && *slot < s)) {
+                best = Some((key, *slot));
+            }
+        }
+        best.map(|(_, slot)| slot)
     }
 
     /// The candidate the article joins, if any: the best score above zero.

@@ -88,18 +88,21 @@ pub struct Article<'a> {
     pub outlet: &'a str,
     /// Its time: the story clock.
     pub at: DateTime<Utc>,
+    /// The canonical names of the actors the scorer found in it ("Pakistan" for "پاکستان"): what
+    /// lets reports of one event in two languages meet.
+    pub names: &'a [String],
 }
 
 impl Clusterer {
     /// Places `article`: it joins a story of the window or opens one.
     pub fn add(&mut self, article: &Article<'_>) -> Placement {
-        self.place(article.key, article.title, article.body, article.outlet, article.at.timestamp())
+        self.place(article)
     }
 
     /// Puts back a stored article of story `story` (whether it was a copy), rebuilding the
     /// window at start; call in time order.
     pub fn reload(&mut self, story: &str, article: &Article<'_>, copy: bool) {
-        self.restore(story, article.title, article.body, article.outlet, article.at.timestamp(), copy);
+        self.restore(story, article, copy);
     }
 }
 

@@ -3,7 +3,7 @@
 
 use chrono::{DateTime, Utc};
 
-use super::text::{Doc, hash, simhash};
+use super::text::{Doc, hash, numbers, script, simhash};
 use super::{Article, Clusterer, Settings, outlet_of, parse_time};
 
 const QUETTA: &str = "Gunmen opened fire on a passenger bus near Quetta on Tuesday, killing 14 people, \
@@ -22,7 +22,7 @@ fn at(text: &str) -> DateTime<Utc> {
 }
 
 fn add(c: &mut Clusterer, key: &str, title: &str, body: &str, outlet: &str, when: &str) -> super::Placement {
-    c.add(&Article { key, title, body, outlet, at: at(when) })
+    c.add(&Article { key, title, body, outlet, at: at(when), names: &[] })
 }
 
 #[test]
@@ -135,6 +135,7 @@ fn a_reloaded_window_continues_its_stories() {
         body: QUETTA,
         outlet: "dawn.com",
         at: at("2024-05-07T08:00:00Z"),
+        names: &[],
     };
     after.reload(&first.story, &stored, false);
     let next = add(&mut after, "b", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-05-07T11:00:00Z");
@@ -168,4 +169,100 @@ fn a_repeated_text_joins_its_story_even_when_its_words_are_common() {
         let other = format!("other{i}");
         add(&mut c, &other, "Floods", &format!("{FLOODS} {i}"), "geo.tv", "2014-03-02");
     }
+}
+
+#[test]
+fn scripts_and_numbers_read_alike_in_every_language() {
+    let cases = [
+        ("Pakistan warns Kabul", "latn"),
+        ("پاکستان کی افغانستان کو دھمکی", "arab"),
+        ("पाकिस्तान ने अफ़ग़ानिस्तान को चेतावनी दी", "deva"),
+        ("Пакистан", "other"),
+        ("12 34", "latn"),
+        ("Pakistan: پاکستان کی افغانستان کو دھمکی", "arab"),
+    ];
+    for (text, want) in cases {
+        assert_eq!(script(&[text]), want, "{text}");
+    }
+    let cases: [(&str, &[u32]); 6] = [
+        ("12 soldiers killed", &[12]),
+        ("۱۲ فوجی ہلاک", &[12]),
+        ("١٢ جنديا", &[12]),
+        ("१२ सैनिक", &[12]),
+        ("in 2024, 1 man and 10,000 troops", &[10]),
+        ("on 3 March, 250 families", &[3, 250]),
+    ];
+    for (text, want) in cases {
+        assert_eq!(numbers(text).collect::<Vec<_>>(), want, "{text}");
+    }
+}
+
+const THREAT_EN: (&str, &str) = (
+    "Pakistan warns it will strike inside Afghanistan after 12 soldiers killed",
+    "Pakistan will strike deep inside Afghanistan if attacks from across the border continue, the \
+     defence minister said on Tuesday after 12 soldiers were killed in an ambush in North Waziristan.",
+);
+const THREAT_UR: (&str, &str) = (
+    "۱۲ فوجیوں کی ہلاکت کے بعد پاکستان کی افغانستان کو کارروائی کی دھمکی",
+    "وزیر دفاع نے کہا ہے کہ اگر سرحد پار سے حملے جاری رہے تو پاکستان افغانستان کے اندر کارروائی کرے گا۔ \
+     شمالی وزیرستان میں گھات لگا کر کیے گئے حملے میں ۱۲ فوجی ہلاک ہوئے تھے۔",
+);
+
+#[test]
+fn reports_in_two_scripts_meet_through_their_actors_and_numbers() {
+    let both = ["Pakistan".to_string(), "Afghanistan".to_string()];
+    let other_pair = ["India".to_string(), "Pakistan".to_string()];
+    let one = ["Pakistan".to_string()];
+    let urdu = |c: &mut Clusterer, key: &str, title: &str, names: &[String], when: &str| {
+        c.add(&Article { key, title, body: THREAT_UR.1, outlet: "urdu.geo.tv", at: at(when), names })
+    };
+    let start = |c: &mut Clusterer| {
+        c.add(&Article {
+            key: "en",
+            title: THREAT_EN.0,
+            body: THREAT_EN.1,
+            outlet: "dawn.com",
+            at: at("2026-03-10T08:00:00Z"),
+            names: &both,
+        })
+    };
+    let cases: [(&str, &str, &[String], &str, bool); 6] = [
+        ("the same event in Urdu, hours later", THREAT_UR.0, &both, "2026-03-10T11:00:00Z", true),
+        ("written before the English report", THREAT_UR.0, &both, "2026-03-10T06:00:00Z", true),
+        ("another pair", THREAT_UR.0, &other_pair, "2026-03-10T11:00:00Z", false),
+        ("one actor is not a pair", THREAT_UR.0, &one, "2026-03-10T11:00:00Z", false),
+        ("two days later", THREAT_UR.0, &both, "2026-03-12T11:00:00Z", false),
+        ("30 killed, not 12", "۳۰ فوجیوں کی ہلاکت کے بعد دھمکی", &both, "2026-03-10T11:00:00Z", false),
+    ];
+    for (what, title, names, when, joins) in cases {
+        let mut c = Clusterer::new(Settings::default());
+        let first = start(&mut c);
+        let body = if title == THREAT_UR.0 {
+            THREAT_UR.1
+        } else {
+            "سرحد پار سے حملے جاری رہے۔"
+        };
+        let placed = c.add(&Article { key: "ur", title, body, outlet: "urdu.geo.tv", at: at(when), names });
+        assert_eq!(placed.story == first.story, joins, "{what}");
+        if joins {
+            assert_eq!((placed.articles, placed.outlets), (2, 2), "{what}");
+        }
+    }
+    // A second English report of the pair that the words say is another event stays apart:
+    // actors and numbers speak only across scripts.
+    let mut c = Clusterer::new(Settings::default());
+    let first = start(&mut c);
+    let other = c.add(&Article {
+        key: "en2",
+        title: "Pakistan and Afghanistan agree to reopen Torkham crossing",
+        body: "Pakistan and Afghanistan agreed to reopen the Torkham border crossing for trade on weekdays.",
+        outlet: "tribune.com.pk",
+        at: at("2026-03-10T09:00:00Z"),
+        names: &both,
+    });
+    assert_ne!(other.story, first.story);
+    // The Urdu report then joins the story that shares its number as well as both actors, though
+    // the other is the later.
+    let placed = urdu(&mut c, "ur", THREAT_UR.0, &both, "2026-03-10T11:00:00Z");
+    assert_eq!(placed.story, first.story);
 }

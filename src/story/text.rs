@@ -234,3 +234,56 @@ pub(crate) fn simhash(body: &str) -> Option<u64> {
     }
     Some(votes.iter().enumerate().filter(|(_, v)| **v > 0).fold(0, |acc, (bit, _)| acc | 1 << bit))
 }
+
+/// The writing system most letters of `texts` are in (of their first 2,000): `latn`, `arab`,
+/// `deva` or `other`.
+#[must_use]
+pub(crate) fn script(texts: &[&str]) -> &'static str {
+    let (mut latin, mut arabic, mut devanagari, mut other) = (0u32, 0u32, 0u32, 0u32);
+    for c in texts.iter().flat_map(|t| t.chars()).filter(|c| c.is_alphabetic()).take(2000) {
+        match u32::from(c) {
+            0..=0x024F => latin += 1,
+            0x0600..=0x06FF | 0x0750..=0x077F | 0x08A0..=0x08FF | 0xFB50..=0xFDFF | 0xFE70..=0xFEFF => {
+                arabic += 1;
+            }
+            0x0900..=0x097F => devanagari += 1,
+            _ => other += 1,
+        }
+    }
+    let most = latin.max(arabic).max(devanagari).max(other);
+    if most == 0 || most == latin {
+        "latn"
+    } else if most == arabic {
+        "arab"
+    } else if most == devanagari {
+        "deva"
+    } else {
+        "other"
+    }
+}
+
+/// A decimal digit of any script the lexicons cover, as its value: ASCII, Arabic-Indic,
+/// Extended Arabic-Indic (Persian, Urdu) and Devanagari.
+fn digit_value(c: char) -> Option<u32> {
+    let n = u32::from(c);
+    match n {
+        0x30..=0x39 => Some(n - 0x30),
+        0x0660..=0x0669 => Some(n - 0x0660),
+        0x06F0..=0x06F9 => Some(n - 0x06F0),
+        0x0966..=0x096F => Some(n - 0x0966),
+        _ => None,
+    }
+}
+
+/// The numbers of a text that can tell one event from another (casualty counts, ages): 2 to
+/// 9,999, years (1900–2100) left out, digits of every script read alike, so "۱۲" in an Urdu
+/// report and "12" in an English one are one number.
+pub(crate) fn numbers(text: &str) -> impl Iterator<Item = u32> + '_ {
+    text.split(|c: char| digit_value(c).is_none()).filter_map(|run| {
+        let mut value: u32 = 0;
+        for c in run.chars() {
+            value = value.checked_mul(10)?.checked_add(digit_value(c)?)?;
+        }
+        (!run.is_empty() && (2..10_000).contains(&value) && !(1900..=2100).contains(&value)).then_some(value)
+    })
+}
