@@ -199,19 +199,66 @@ impl SentenceContext {
     }
 
     /// The first actor named before the span, and the first other one after it. In a language
-    /// that puts the object before the verb too (`object_first`: Urdu, Hindi, Persian, Pashto),
-    /// with nobody named after the act the target is the next party between the subject and it.
+    /// that puts the object before the verb too ([`Order::ObjectFirst`]: Urdu, Hindi, Persian,
+    /// Pashto), with nobody named after the act the target is the next party between the
+    /// subject and it. In one that opens a sentence with its verb ([`Order::VerbFirst`]:
+    /// Arabic), with nobody named before the act its subject is the first named after it and
+    /// the target the next.
     pub(super) fn actors_around(
         &self,
         start: usize,
         end: usize,
-        object_first: bool,
+        order: Order,
     ) -> (Option<usize>, Option<usize>) {
-        let source = self.actors.iter().find(|a| a.1 <= start).map(|a| a.2);
+        let mut source = self.actors.iter().find(|a| a.1 <= start).map(|a| a.2);
+        if source.is_none() && order == Order::VerbFirst {
+            source = self.actors.iter().find(|a| a.0 >= end).map(|a| a.2);
+        }
         let after = self.actors.iter().find(|a| a.0 >= end && Some(a.2) != source);
         let before = || self.actors.iter().find(|a| a.1 <= start && Some(a.2) != source);
-        let target = if object_first { after.or_else(before) } else { after };
+        let target = if order == Order::ObjectFirst { after.or_else(before) } else { after };
         (source, target.map(|a| a.2))
+    }
+}
+
+/// Where a language puts the actors of a sentence around its verb, as far as finding who acts
+/// on whom needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[expect(clippy::enum_variant_names, reason = "the orders are named by what comes first")]
+pub(super) enum Order {
+    /// Subject, verb, object: English.
+    SubjectFirst,
+    /// Subject, object, verb: Urdu, Hindi, Persian, Pashto.
+    ObjectFirst,
+    /// An Arabic sentence that opens with its verb: verb, subject, object. (Arabic that names
+    /// its subject first reads as the object-first languages do when its object follows.)
+    VerbFirst,
+}
+
+impl Order {
+    /// The order around the term at `start..end` of a normalised sentence: by the term's script
+    /// and, in Arabic script, whether the sentence is Arabic (two or more words with its article
+    /// `ال`, which Urdu, Persian and Pashto borrow rarely twice in a sentence) and opens with the
+    /// term (at most one word before it: "وقد هددت باكستان").
+    pub(super) fn of(sentence: &str, start: usize, end: usize) -> Self {
+        let term = &sentence[start..end];
+        if !term.chars().next().is_some_and(crate::lang::is_object_first_script) {
+            return Self::SubjectFirst;
+        }
+        let arabic = term.chars().any(|c| ('\u{0600}'..='\u{06ff}').contains(&c))
+            && sentence
+                .split_whitespace()
+                .filter(|w| w.starts_with("ال") && w.chars().count() > 3)
+                .nth(1)
+                .is_some();
+        if !arabic {
+            return Self::ObjectFirst;
+        }
+        if sentence[..start].split_whitespace().nth(1).is_none() {
+            Self::VerbFirst
+        } else {
+            Self::ObjectFirst
+        }
     }
 }
 
@@ -237,5 +284,28 @@ impl KindSet {
     /// Whether any kind in the set satisfies `test`.
     pub(super) fn any(self, test: impl Fn(ActorKind) -> bool) -> bool {
         ActorKind::ALL.iter().any(|(k, _)| self.contains(*k) && test(*k))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Order;
+
+    #[test]
+    fn the_order_of_a_sentence_around_its_term() {
+        let cases = [
+            ("Pakistan threatens Afghanistan", "threatens", Order::SubjectFirst),
+            ("پاکستان نے افغانستان کو دھمکی دی", "دھمکی", Order::ObjectFirst),
+            ("पाकिस्तान ने अफगानिस्तान को धमकी दी", "धमकी", Order::ObjectFirst),
+            ("هددت باكستان بضرب المسلحين داخل الأراضي الأفغانية", "هددت", Order::VerbFirst),
+            ("وقد هددت باكستان بضرب المسلحين داخل الأراضي الأفغانية", "هددت", Order::VerbFirst),
+            ("وقال الوزير إن بلاده هددت المسلحين في الأراضي الأفغانية", "هددت", Order::ObjectFirst),
+            // One word with the article is not yet Arabic: Urdu borrows some.
+            ("الزام ہے کہ پاکستان نے حملہ کیا", "حملہ", Order::ObjectFirst),
+        ];
+        for (sentence, term, want) in cases {
+            let start = sentence.find(term).expect("term in sentence");
+            assert_eq!(Order::of(sentence, start, start + term.len()), want, "{sentence}");
+        }
     }
 }

@@ -6,12 +6,11 @@ use std::sync::Arc;
 
 use chrono::Datelike as _;
 
-use crate::lang;
 use crate::relevance::{Model, Relevance};
 
 use crate::types::Severity;
 
-use super::context::{Cues, KindSet};
+use super::context::{Cues, KindSet, Order};
 use super::events::{
     ArticleScan, ArticleWords, Event, article_frame, is_past, level_of, reference_year, years,
 };
@@ -364,8 +363,8 @@ impl Scorer {
         for f in found.iter() {
             let term = &self.rules.terms[f.term];
             let mut flags = view.flags(norm, f, found, &self.rules);
-            let object_first = norm[f.start..f.end].chars().next().is_some_and(lang::is_object_first_script);
-            let (source, target) = view.actors_around(f.start, f.end, object_first);
+            let order = Order::of(norm, f.start, f.end);
+            let (source, target) = view.actors_around(f.start, f.end, order);
             let escalation = term.weight > 0.0;
             flags.no_actor = escalation && !term.standalone && !has_party;
             flags.past = escalation && past;
