@@ -14,6 +14,7 @@
 //! cargo bench --bench trends                 # all of it
 //! cargo bench --bench trends -- --no-replay  # detection figures only
 //! cargo bench --bench trends -- --scale 1 --no-curve --keep /tmp/ten-years.jsonl  # keep the replay file
+//! cargo bench --bench trends -- --sweep         # only the daemon's signal sweep over a stored index
 //! # other settings of the detector; a smaller second experiment (×20 instead of ×100)
 //! cargo bench --bench trends -- --no-replay --no-curve --scale 20 --alpha 3e-4 --alpha-two-days 1e-4
 //! ```
@@ -331,8 +332,61 @@ fn option<T: std::str::FromStr>(args: &[String], name: &str) -> Option<T> {
     args.get(at + 1)?.parse().ok()
 }
 
+/// The daemon's sweep (`Store::raise_signals`) over a stored index of `pairs` pairs with about
+/// `per_day` stories a day each for the 100 days it reads: how long one sweep takes.
+fn sweep(pairs: usize, per_day: f64) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("sweep.db");
+    let store = flashpoint::store::Store::open(&path).expect("open");
+    let now = chrono::Utc::now();
+    let mut draw = Draw(fastrand::Rng::with_seed(SEED));
+    let mut conn = rusqlite::Connection::open(&path).expect("open");
+    let tx = conn.transaction().expect("tx");
+    let mut stories = 0;
+    for pair in 0..pairs {
+        for day in 0..100 {
+            for n in 0..draw.poisson(per_day) {
+                let at = now - TimeDelta::hours(24 * day + 1) - TimeDelta::minutes(i64::from(n));
+                let at_s = at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                let id = format!("alrt_{pair}_{day}_{n}");
+                tx.execute(
+                    "INSERT INTO stories (id, title, first_seen, last_seen, articles, outlets) VALUES (?1, 'T', ?2, ?2, 1, 2)",
+                    rusqlite::params![id, at_s],
+                )
+                .expect("story");
+                tx.execute(
+                    "INSERT INTO trend_parts (story_id, source, target, day, rung, outlets)
+                     VALUES (?1, ?2, 'B', substr(?3, 1, 10), 'threaten', 2)",
+                    rusqlite::params![id, format!("A{pair}"), at_s],
+                )
+                .expect("part");
+                stories += 1;
+            }
+        }
+    }
+    tx.commit().expect("commit");
+    let detector = Detector::default();
+    let routing = flashpoint::store::Routing::default();
+    let mut times = Vec::new();
+    let mut raised = 0;
+    for _ in 0..5 {
+        let start = Instant::now();
+        raised += store.raise_signals(&routing, &detector, now).expect("sweep").len();
+        times.push(start.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "signal sweep over {pairs} pairs, {stories} stories in 100 days: median {:.1} ms, max {:.1} ms a sweep ({raised} signals raised)",
+        times[2], times[4]
+    );
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
+    if args.iter().any(|a| a == "--sweep") {
+        sweep(option(&args, "--pairs").unwrap_or(200), option(&args, "--per-day").unwrap_or(2.0));
+        return;
+    }
     let mut settings = Settings::default();
     settings.alpha = option(&args, "--alpha").unwrap_or(settings.alpha);
     settings.alpha_two_days = option(&args, "--alpha-two-days").unwrap_or(settings.alpha_two_days);

@@ -97,11 +97,24 @@ impl Store {
         detector: &Detector,
         now: DateTime<Utc>,
     ) -> Result<Vec<SignalRecord>, StoreError> {
+        // Only pairs with a story in the last two days can signal today. Each one's history is
+        // read under the lock on its own and judged outside it: the pipeline's writes wait for
+        // one pair's read or the short write at the end, never for the whole index or the
+        // detector.
+        let since = horizon(detector, now);
+        let active = active_pairs(&self.lock(), now)?;
+        let mut parts = Vec::new();
+        for (source, target) in &active {
+            parts.extend(timed_parts(&self.lock(), source, target, since)?);
+        }
+        let found = current(detector, &parts, now);
+        if found.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut conn = self.lock();
         let tx = conn.transaction()?;
-        let parts = timed_parts(&tx, horizon(detector, now))?;
         let mut raised = Vec::new();
-        for found in current(detector, &parts, now) {
+        for found in found {
             if already_raised(&tx, &found, detector, now)? {
                 continue;
             }
@@ -160,15 +173,28 @@ fn horizon(detector: &Detector, now: DateTime<Utc>) -> DateTime<Utc> {
     now - TimeDelta::days(i64::try_from(days).unwrap_or(i64::MAX / 2))
 }
 
-/// The trend parts of stories first seen since `since`, with that time.
-fn timed_parts(conn: &Connection, since: DateTime<Utc>) -> Result<Vec<TimedPart>, StoreError> {
+/// The pairs with a story counted on the last two calendar days.
+fn active_pairs(conn: &Connection, now: DateTime<Utc>) -> Result<Vec<(String, String)>, StoreError> {
+    let mut stmt = conn.prepare_cached("SELECT DISTINCT source, target FROM trend_parts WHERE day >= ?1")?;
+    let day = (now - TimeDelta::days(1)).date_naive().to_string();
+    let rows = stmt.query_map([day], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The trend parts of the pair's stories first seen since `since`, with that time.
+fn timed_parts(
+    conn: &Connection,
+    source: &str,
+    target: &str,
+    since: DateTime<Utc>,
+) -> Result<Vec<TimedPart>, StoreError> {
     let mut stmt = conn.prepare_cached(
         "SELECT tp.story_id, tp.source, tp.target, tp.rung, tp.outlets, s.first_seen
          FROM trend_parts tp JOIN stories s ON s.id = tp.story_id
-         WHERE tp.day >= ?1",
+         WHERE tp.source = ?1 AND tp.target = ?2 AND tp.day >= ?3",
     )?;
     let day = (since - TimeDelta::days(1)).date_naive().to_string();
-    let rows = stmt.query_map([day], |r| {
+    let rows = stmt.query_map(params![source, target, day], |r| {
         let first_seen: String = r.get(5)?;
         let rung = super::text_enum(r, 3, Rung::parse)?;
         let outlets: i64 = r.get(4)?;
