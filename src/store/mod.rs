@@ -14,6 +14,7 @@ mod inbox;
 mod lifecycle_tests;
 mod lock;
 mod outbox;
+mod page;
 mod retention;
 #[cfg(test)]
 mod retention_tests;
@@ -36,6 +37,7 @@ pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
+pub use page::{AlertCard, AlertQuery, FeedExtraction, Poll, PollResult};
 pub use retention::{LastPrune, PRUNE_BATCH, Pruned, Retention, StorageFacts, prune_all};
 pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
@@ -49,6 +51,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("schema_v5.sql"),
     include_str!("schema_v6.sql"),
     include_str!("schema_v7.sql"),
+    include_str!("schema_v8.sql"),
 ];
 
 /// Why a storage operation failed.

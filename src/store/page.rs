@@ -1,0 +1,280 @@
+//! What the page reads beyond the commands' queries: alert cards with their story's span and the
+//! analyst's verdict, filtered the ways the page filters; the last polls of every feed; the
+//! extraction methods of a feed's latest articles.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OptionalExtension as _, params};
+
+use super::articles::{ALERT_COLUMNS, alert_from_row};
+use super::{Alert, Store, StoreError, text_enum, timestamp};
+use crate::types::{AlertState, Method, Severity, Verdict};
+
+/// Polls kept per feed: the strip on `/feeds` shows no more.
+pub const POLLS_KEPT: usize = 48;
+
+/// Which alerts the page lists.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AlertQuery {
+    /// Alerts of exactly this severity.
+    pub severity: Option<Severity>,
+    /// Alerts whose lead article came from this feed (by name).
+    pub feed: Option<String>,
+    /// Alerts naming this actor pair (source, target).
+    pub pair: Option<(String, String)>,
+    pub state: Option<AlertState>,
+    /// Alerts raised at or after this time.
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// An alert as a card shows it: the alert, its story's span, and the analyst's verdict.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AlertCard {
+    pub alert: Alert,
+    /// The story clock of its first and last article (the alert's own times for an alert
+    /// raised before stories).
+    pub first_seen: String,
+    pub last_seen: String,
+    pub verdict: Option<Verdict>,
+}
+
+crate::types::text_enum! {
+    /// How one poll of a feed ended.
+    PollResult {
+        /// The feed answered (a 304 included).
+        Ok => "ok",
+        /// The poll failed.
+        Error => "error",
+    }
+}
+
+/// One poll of a feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Poll {
+    pub at: String,
+    pub result: PollResult,
+}
+
+/// How a feed's latest articles were extracted: each method and how many used it, most first.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct FeedExtraction {
+    pub methods: Vec<(Method, usize)>,
+}
+
+const CARD_COLUMNS: &str = "coalesce(s.first_seen, a.published_at, a.created_at),
+    coalesce(s.last_seen, a.updated_at, a.created_at), v.verdict";
+
+const CARD_FROM: &str =
+    "alerts a LEFT JOIN stories s ON s.id = a.id LEFT JOIN verdicts v ON v.alert_id = a.id";
+
+fn card_from_row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(super::articles::AlertRow, String, String, Option<String>)> {
+    let at = 19;
+    Ok((alert_from_row(r, 0)?, r.get(at)?, r.get(at + 1)?, r.get(at + 2)?))
+}
+
+fn card(
+    (row, first_seen, last_seen, verdict): (super::articles::AlertRow, String, String, Option<String>),
+) -> Result<AlertCard, StoreError> {
+    Ok(AlertCard {
+        alert: row.parse()?,
+        first_seen,
+        last_seen,
+        verdict: verdict.as_deref().and_then(Verdict::parse),
+    })
+}
+
+impl Store {
+    /// The alerts `query` selects, newest first, as cards.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`].
+    pub fn alert_cards(&self, query: &AlertQuery) -> Result<Vec<AlertCard>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {ALERT_COLUMNS}, {CARD_COLUMNS} FROM {CARD_FROM}
+             WHERE a.created_at >= ?1 AND (?2 IS NULL OR a.feed = ?2) AND (?3 IS NULL OR a.severity = ?3)
+               AND (?4 IS NULL OR a.state = ?4)
+               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(a.actors) j
+                                          WHERE json_extract(j.value, '$.source') = ?5
+                                            AND json_extract(j.value, '$.target') = ?6))
+             ORDER BY a.created_at DESC, a.id LIMIT ?7"
+        ))?;
+        let (source, target) = query.pair.clone().unzip();
+        let rows = stmt.query_map(
+            params![
+                query.since.map_or_else(String::new, timestamp),
+                query.feed,
+                query.severity.map(Severity::as_str),
+                query.state.map(AlertState::as_str),
+                source,
+                target,
+                i64::try_from(query.limit).unwrap_or(i64::MAX),
+            ],
+            card_from_row,
+        )?;
+        rows.map(|row| card(row?)).collect()
+    }
+
+    /// Alert `id` as a card; `None` when there is no such alert.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`] or [`StoreError::Json`].
+    pub fn alert_card(&self, id: &str) -> Result<Option<AlertCard>, StoreError> {
+        let conn = self.lock();
+        let row = conn
+            .query_row(
+                &format!("SELECT {ALERT_COLUMNS}, {CARD_COLUMNS} FROM {CARD_FROM} WHERE a.id = ?1"),
+                [id],
+                card_from_row,
+            )
+            .optional()?;
+        row.map(card).transpose()
+    }
+
+    /// Every actor pair the trend index counts, in name order: the choices of the pair filter.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn trend_pairs(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT DISTINCT source, target FROM trend_parts ORDER BY source, target")?;
+        let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The last [`POLLS_KEPT`] polls of every feed, by feed URL, oldest first.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn recent_polls(&self) -> Result<HashMap<String, Vec<Poll>>, StoreError> {
+        let conn = self.lock();
+        let mut stmt =
+            conn.prepare_cached("SELECT feed_url, at, result FROM polls ORDER BY feed_url, rowid")?;
+        let mut out: HashMap<String, Vec<Poll>> = HashMap::new();
+        let rows = stmt.query_map([], |r| {
+            Ok((r.get::<_, String>(0)?, Poll { at: r.get(1)?, result: text_enum(r, 2, PollResult::parse)? }))
+        })?;
+        for row in rows {
+            let (url, poll) = row?;
+            out.entry(url).or_default().push(poll);
+        }
+        Ok(out)
+    }
+
+    /// How the latest `limit` articles of feed `name` were extracted.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn feed_extraction(&self, name: &str, limit: usize) -> Result<FeedExtraction, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT method, count(*) AS n FROM
+               (SELECT method FROM articles WHERE feed = ?1 ORDER BY fetched_at DESC LIMIT ?2)
+             GROUP BY method ORDER BY n DESC, method",
+        )?;
+        let rows = stmt.query_map(params![name, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
+            Ok((text_enum(r, 0, Method::parse)?, usize::try_from(r.get::<_, i64>(1)?).unwrap_or(0)))
+        })?;
+        Ok(FeedExtraction { methods: rows.collect::<Result<_, _>>()? })
+    }
+}
+
+/// Records a poll of `feed_url` and forgets its polls older than the last [`POLLS_KEPT`].
+pub(super) fn log_poll(
+    conn: &Connection,
+    feed_url: &str,
+    result: PollResult,
+    at: &str,
+) -> rusqlite::Result<()> {
+    conn.prepare_cached("INSERT INTO polls (feed_url, at, result) VALUES (?1, ?2, ?3)")?.execute(params![
+        feed_url,
+        at,
+        result.as_str()
+    ])?;
+    conn.prepare_cached(
+        "DELETE FROM polls WHERE feed_url = ?1
+           AND rowid < (SELECT rowid FROM polls WHERE feed_url = ?1 ORDER BY rowid DESC LIMIT 1 OFFSET ?2)",
+    )?
+    .execute(params![feed_url, i64::try_from(POLLS_KEPT - 1).unwrap_or(0)])?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::score::{ActorPair, NewAlert};
+    use crate::store::testing::{article, open};
+
+    fn raise(store: &Store, key: &str, severity: Severity, pair: Option<(&str, &str)>) -> String {
+        let alert = NewAlert {
+            severity,
+            threshold: 6.0,
+            actors: pair
+                .map(|(s, t)| vec![ActorPair { source: Some(s.into()), target: Some(t.into()) }])
+                .unwrap_or_default(),
+            rules_hash: "h".into(),
+            event: None,
+            relevance: None,
+        };
+        let raised = store
+            .insert_article(&article(key, 9.0), Some(&alert), &crate::store::Routing::default(), || None)
+            .expect("insert")
+            .expect("raised");
+        raised.alert.id
+    }
+
+    #[test]
+    fn cards_filter_by_severity_pair_state_and_carry_the_verdict() {
+        let (_dir, store) = open();
+        let a = raise(&store, "a", Severity::High, Some(("India", "Pakistan")));
+        let b = raise(&store, "b", Severity::Low, Some(("Pakistan", "India")));
+        let _c = raise(&store, "c", Severity::High, None);
+        store.label(&b, Verdict::Noise, None).expect("label");
+        let all = AlertQuery { limit: 10, ..AlertQuery::default() };
+        let ids = |q: &AlertQuery| -> Vec<String> {
+            store.alert_cards(q).expect("cards").into_iter().map(|c| c.alert.id).collect()
+        };
+        assert_eq!(ids(&all).len(), 3);
+        let cases: Vec<(&str, AlertQuery, usize)> = vec![
+            ("high", AlertQuery { severity: Some(Severity::High), ..all.clone() }, 2),
+            (
+                "pair, ordered",
+                AlertQuery { pair: Some(("India".into(), "Pakistan".into())), ..all.clone() },
+                1,
+            ),
+            ("state", AlertQuery { state: Some(AlertState::Resolved), ..all.clone() }, 0),
+            ("feed", AlertQuery { feed: Some("Feed".into()), ..all.clone() }, 3),
+            ("limit", AlertQuery { limit: 1, ..all.clone() }, 1),
+        ];
+        for (name, q, n) in cases {
+            assert_eq!(ids(&q).len(), n, "{name}");
+        }
+        assert_eq!(ids(&AlertQuery { pair: Some(("India".into(), "Pakistan".into())), ..all.clone() }), [a]);
+        let card = store.alert_card(&b).expect("card").expect("known");
+        assert_eq!(card.verdict, Some(Verdict::Noise));
+        assert!(store.alert_card("alrt_none").expect("card").is_none());
+    }
+
+    #[test]
+    fn a_feed_keeps_its_last_polls_only() {
+        let (_dir, store) = open();
+        for i in 0..POLLS_KEPT + 5 {
+            if i % 7 == 0 {
+                store.record_feed_error("u", "F", "boom", crate::store::Failed::Poll).expect("error");
+            } else {
+                store.record_poll("u", "F", &[], None).expect("poll");
+            }
+        }
+        store.record_feed_error("u", "F", "page", crate::store::Failed::Page).expect("a page is no poll");
+        let polls = store.recent_polls().expect("polls");
+        let polls = &polls["u"];
+        assert_eq!(polls.len(), POLLS_KEPT);
+        assert!(polls.iter().any(|p| p.result == PollResult::Error));
+        assert!(polls.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");
+    }
+}
