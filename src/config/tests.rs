@@ -369,7 +369,10 @@ fn the_page_needs_a_token_off_loopback() {
             Ok(rt) => {
                 assert!(ok, "{name}: accepted");
                 assert_eq!(rt.http_token.is_some(), token.is_some(), "{name}");
-                assert!(!format!("{rt:?}").contains("0123456789abcdef"), "{name}: the token is never printed");
+                assert!(
+                    !format!("{rt:?}").contains("0123456789abcdef"),
+                    "{name}: the token is never printed"
+                );
             }
             Err(err) => {
                 assert!(!ok, "{name}: refused: {err:?}");
