@@ -170,11 +170,11 @@ impl Page {
         Ok(askama::Template::render(&page)?)
     }
 
-    /// `/feeds` (or, with `rows_only`, the table's rows alone).
+    /// Page `page` (from 1) of `/feeds` (or, with `rows_only`, the table's rows alone).
     ///
     /// # Errors
     /// The store's.
-    pub fn feeds_html(&self, rows_only: bool) -> Result<String, WebError> {
+    pub fn feeds_html(&self, page: usize, rows_only: bool) -> Result<String, WebError> {
         let Inner { store, feeds, bounds, .. } = &*self.inner;
         let report = crate::feed::health::report(store, feeds, Utc::now())?;
         let polls = store.recent_polls()?;
@@ -190,7 +190,7 @@ impl Page {
                 Ok(FeedRow::of(health, polls, &extraction, backoff))
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
-        let table = FeedTable { rows };
+        let table = FeedTable::page(rows, page);
         if rows_only {
             return Ok(askama::Template::render(&FeedRows { table })?);
         }
@@ -257,12 +257,19 @@ async fn trends(State(page): State<Page>) -> Page200 {
     page.blocking(Page::trends_html).await.map(Html)
 }
 
-async fn feeds(State(page): State<Page>) -> Page200 {
-    page.blocking(|p| p.feeds_html(false)).await.map(Html)
+/// Which page of `/feeds`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(default)]
+struct FeedsParams {
+    page: usize,
 }
 
-async fn feed_rows(State(page): State<Page>) -> Page200 {
-    page.blocking(|p| p.feeds_html(true)).await.map(Html)
+async fn feeds(State(page): State<Page>, Query(params): Query<FeedsParams>) -> Page200 {
+    page.blocking(move |p| p.feeds_html(params.page, false)).await.map(Html)
+}
+
+async fn feed_rows(State(page): State<Page>, Query(params): Query<FeedsParams>) -> Page200 {
+    page.blocking(move |p| p.feeds_html(params.page, true)).await.map(Html)
 }
 
 /// The verdict form.

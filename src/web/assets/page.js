@@ -4,7 +4,7 @@
   function draw(fig) {
     var d = JSON.parse(fig.getAttribute("data-chart"));
     var opts = {
-      width: Math.max(320, fig.clientWidth || 640),
+      width: Math.max(320, (fig.clientWidth || 656) - 16),
       height: 220,
       scales: { x: { time: true } },
       series: [

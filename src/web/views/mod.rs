@@ -2,28 +2,20 @@
 //! passed in), and the templates that render it. Every text from the database goes through a
 //! template's HTML escaping; nothing here builds markup by hand.
 
-use std::collections::HashMap;
+mod feeds;
+mod trends;
 
 use askama::Template;
-use chrono::{DateTime, NaiveDate, TimeDelta, Utc};
-use serde::Serialize;
+use chrono::{DateTime, TimeDelta, Utc};
 
-use crate::feed::health::{FeedHealth, Flag};
-use crate::store::{AlertCard, Delivery, FeedExtraction, Poll, PollResult, StoryArticle};
-use crate::trends::{Detector, Series, SignalKind};
+use crate::store::{AlertCard, Delivery, StoryArticle};
 use crate::types::{AlertState, Severity};
+
+pub use feeds::{Cell, FeedRow, FeedRows, FeedTable, FeedsPage, PAGE_FEEDS, STRIP_CELLS, strip};
+pub use trends::{CHART_DAYS, CHARTED_PAIRS, ChartView, PairRow, TrendsPage};
 
 /// Alerts listed on one page.
 pub const PAGE_ALERTS: usize = 50;
-
-/// Cells in a feed's strip of recent polls.
-pub const STRIP_CELLS: usize = 24;
-
-/// Days a trend chart shows.
-pub const CHART_DAYS: i64 = 90;
-
-/// Pairs charted on `/trends`: the ones that changed most.
-pub const CHARTED_PAIRS: usize = 12;
 
 /// One choice of a filter's `<select>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -192,7 +184,7 @@ pub struct CardView {
     pub verdict: &'static str,
 }
 
-fn plural(n: usize, one: &str, many: &str) -> String {
+pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
@@ -418,257 +410,6 @@ impl AlertPage {
     }
 }
 
-/// One pair's row of the ranking on `/trends`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct PairRow {
-    pub source: String,
-    pub target: String,
-    /// Stories of the last 7 days.
-    pub week: u32,
-    /// Stories a week over the four weeks before.
-    pub usual: String,
-    /// `+150 %`, `new`, `−20 %`.
-    pub change: String,
-    /// The signals of the last 7 days: `spike 2026-04-06`.
-    pub signals: Vec<String>,
-    /// Anchor of its chart, when charted.
-    pub chart: Option<String>,
-    /// The sort key: stories this week less the usual week.
-    rise: f64,
-}
-
-/// One pair's chart: the data uPlot draws, as JSON in an attribute.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ChartView {
-    pub anchor: String,
-    pub title: String,
-    pub json: String,
-}
-
-/// The series of one chart, column by column as uPlot takes them.
-#[derive(Debug, Serialize)]
-struct ChartData {
-    /// Unix seconds of each day.
-    x: Vec<i64>,
-    stories: Vec<u32>,
-    /// What the baseline expected, and the least count that signals: the band.
-    expected: Vec<Option<f64>>,
-    upper: Vec<Option<u32>>,
-    /// The day's stories on days with a signal, else null.
-    signals: Vec<Option<u32>>,
-}
-
-/// `/trends`.
-#[derive(Debug, Template)]
-#[template(path = "trends.html")]
-pub struct TrendsPage {
-    pub rows: Vec<PairRow>,
-    pub charts: Vec<ChartView>,
-}
-
-impl TrendsPage {
-    /// The ranking and the charts of every pair, on `today`.
-    #[must_use]
-    pub fn of(pairs: &[(&str, &str, &Series)], detector: &Detector, today: NaiveDate) -> Self {
-        let stories_on = |series: &Series, date: NaiveDate| -> u32 {
-            usize::try_from((date - series.first).num_days())
-                .ok()
-                .and_then(|i| series.days.get(i))
-                .map_or(0, crate::trends::Day::stories)
-        };
-        let mut rows: Vec<PairRow> = pairs
-            .iter()
-            .map(|(source, target, series)| {
-                let week: u32 = (0..7).map(|d| stories_on(series, today - TimeDelta::days(d))).sum();
-                let before: u32 = (7..35).map(|d| stories_on(series, today - TimeDelta::days(d))).sum();
-                let usual = f64::from(before) / 4.0;
-                let change = if usual == 0.0 {
-                    if week > 0 { "new".to_string() } else { "—".to_string() }
-                } else {
-                    format!("{:+.0} %", (f64::from(week) / usual - 1.0) * 100.0)
-                };
-                let signals = detector
-                    .scan(series)
-                    .iter()
-                    .filter(|s| s.date > today - TimeDelta::days(7) && s.date <= today)
-                    .map(|s| format!("{} {}", s.kind.as_str().replace('_', "-"), s.date))
-                    .collect();
-                PairRow {
-                    source: (*source).to_string(),
-                    target: (*target).to_string(),
-                    week,
-                    usual: format!("{usual:.1}"),
-                    change,
-                    signals,
-                    chart: None,
-                    rise: f64::from(week) - usual,
-                }
-            })
-            .collect();
-        rows.sort_by(|a, b| {
-            b.rise.total_cmp(&a.rise).then_with(|| (&a.source, &a.target).cmp(&(&b.source, &b.target)))
-        });
-        let by_pair: HashMap<(&str, &str), &Series> =
-            pairs.iter().map(|(s, t, series)| ((*s, *t), *series)).collect();
-        let mut charts = Vec::new();
-        for (i, row) in rows.iter_mut().take(CHARTED_PAIRS).enumerate() {
-            let Some(series) = by_pair.get(&(row.source.as_str(), row.target.as_str())) else { continue };
-            let anchor = format!("chart-{i}");
-            let data = chart_data(series, detector, today);
-            charts.push(ChartView {
-                anchor: anchor.clone(),
-                title: format!("{} → {}", row.source, row.target),
-                json: serde_json::to_string(&data).unwrap_or_default(),
-            });
-            row.chart = Some(anchor);
-        }
-        Self { rows, charts }
-    }
-}
-
-/// The last [`CHART_DAYS`] of a series up to `today`, with its band and its signals.
-fn chart_data(series: &Series, detector: &Detector, today: NaiveDate) -> ChartData {
-    let tests = detector.tests(series);
-    let signalled: HashMap<NaiveDate, SignalKind> =
-        detector.scan(series).iter().map(|s| (s.date, s.kind)).collect();
-    let mut data = ChartData {
-        x: Vec::new(),
-        stories: Vec::new(),
-        expected: Vec::new(),
-        upper: Vec::new(),
-        signals: Vec::new(),
-    };
-    let first = today - TimeDelta::days(CHART_DAYS - 1);
-    for date in first.iter_days().take_while(|d| *d <= today) {
-        let i = usize::try_from((date - series.first).num_days()).ok();
-        let stories = i.and_then(|i| series.days.get(i)).map_or(0, crate::trends::Day::stories);
-        let test = i.and_then(|i| tests.get(i).copied().flatten());
-        data.x.push(date.and_hms_opt(0, 0, 0).map_or(0, |t| t.and_utc().timestamp()));
-        data.stories.push(stories);
-        data.expected.push(test.map(|t| (t.expected * 100.0).round() / 100.0));
-        data.upper.push(test.map(|t| t.upper));
-        data.signals.push(signalled.contains_key(&date).then_some(stories));
-    }
-    data
-}
-
-/// One cell of a feed's strip: the worst of its polls.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Cell {
-    /// `ok`, `error`, or `none` (no poll in it).
-    pub state: &'static str,
-    /// `2026-04-06 23:30 – 23:35: 2 polls, 1 failed`.
-    pub title: String,
-}
-
-/// `polls` (oldest first) in `cells` cells of equal numbers of polls, the newest at the end;
-/// a cell's state is its worst poll's. Missing cells (too few polls) come first, empty.
-#[must_use]
-pub fn strip(polls: &[Poll], cells: usize) -> Vec<Cell> {
-    let per = polls.len().div_ceil(cells).max(1);
-    let mut out: Vec<Cell> = polls
-        .rchunks(per)
-        .map(|chunk| {
-            let failed = chunk.iter().filter(|p| p.result == PollResult::Error).count();
-            let worst = chunk.iter().map(|p| p.result).max().unwrap_or(PollResult::Ok);
-            let (first, last) = (&chunk[0].at, &chunk[chunk.len() - 1].at);
-            let span = if chunk.len() == 1 {
-                short_time(first)
-            } else {
-                format!("{} – {}", short_time(first), short_time(last))
-            };
-            Cell {
-                state: worst.as_str(),
-                title: format!("{span}: {}, {failed} failed", plural(chunk.len(), "poll", "polls")),
-            }
-        })
-        .collect();
-    out.resize(cells, Cell { state: "none", title: "no poll".to_string() });
-    out.reverse();
-    out
-}
-
-/// One feed's row on `/feeds`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedRow {
-    pub name: String,
-    pub url: String,
-    pub strip: Vec<Cell>,
-    pub last_success: String,
-    pub last_error: String,
-    pub last_error_at: String,
-    pub failures: u32,
-    /// The wait before the next poll while failing, `40m`; empty while healthy.
-    pub backoff: String,
-    pub items_24h: usize,
-    /// `site 45 · feed 5`.
-    pub methods: String,
-    pub mean_body: String,
-    pub flags: Vec<&'static str>,
-    /// The worst thing about it, for its row's colour: `failing`, `flagged` or `ok`.
-    pub status: &'static str,
-}
-
-impl FeedRow {
-    #[must_use]
-    pub fn of(
-        health: &FeedHealth,
-        polls: &[Poll],
-        extraction: &FeedExtraction,
-        backoff: Option<std::time::Duration>,
-    ) -> Self {
-        let status = if health.flags.contains(&Flag::Failing) {
-            "failing"
-        } else if health.flags.is_empty() {
-            "ok"
-        } else {
-            "flagged"
-        };
-        Self {
-            name: health.name.clone(),
-            url: health.url.clone(),
-            strip: strip(polls, STRIP_CELLS),
-            last_success: health.last_success_at.as_deref().map_or_else(|| "never".to_string(), short_time),
-            last_error: health.last_error.clone().unwrap_or_default(),
-            last_error_at: health.last_error_at.as_deref().map(short_time).unwrap_or_default(),
-            failures: health.consecutive_failures,
-            backoff: backoff
-                .map(|d| humantime::format_duration(std::time::Duration::from_secs(d.as_secs())).to_string())
-                .unwrap_or_default(),
-            items_24h: health.items_24h,
-            methods: extraction
-                .methods
-                .iter()
-                .map(|(m, n)| format!("{m} {n}"))
-                .collect::<Vec<_>>()
-                .join(" · "),
-            mean_body: health.mean_body_chars.map(|n| n.to_string()).unwrap_or_default(),
-            flags: health.flags.iter().map(|f| f.as_str()).collect(),
-            status,
-        }
-    }
-}
-
-/// `/feeds`.
-#[derive(Debug, Template)]
-#[template(path = "feeds.html")]
-pub struct FeedsPage {
-    pub table: FeedTable,
-}
-
-/// The feed table's rows alone, for their live updates.
-#[derive(Debug, Template)]
-#[template(path = "feed_rows.html")]
-pub struct FeedRows {
-    pub table: FeedTable,
-}
-
-/// The feed table's rows.
-#[derive(Debug, Clone, PartialEq)]
-pub struct FeedTable {
-    pub rows: Vec<FeedRow>,
-}
-
 /// `/login`.
 #[derive(Debug, Template)]
 #[template(path = "login.html")]
@@ -684,3 +425,6 @@ pub struct ErrorPage {
     pub status: u16,
     pub message: String,
 }
+
+#[cfg(test)]
+mod tests;
