@@ -131,8 +131,10 @@ async fn the_page_in_a_browser() {
     let site = Server::start().await;
     publish(&site, &[(THREAT_TITLE, THREAT), (THREAT_TRIBUNE_TITLE, THREAT_TRIBUNE)]);
     let port = free_port();
+    // A second feed that fails: /feeds shows it first, with its error.
+    site.route("/broken", Reply::status(503));
     let cfg = TestConfig::new(
-        &[("Dawn", site.url("/feed"))],
+        &[("Dawn", site.url("/feed")), ("Tribune", site.url("/broken"))],
         &[],
         &format!("[http]\nlisten = \"127.0.0.1:{port}\"\n"),
     );
@@ -226,6 +228,9 @@ async fn trends_and_feeds(client: &Client, base: &str, dir: &Path) {
     let strip = client.wait().for_element(Locator::Css("tbody .strip .poll-ok")).await.expect("a poll");
     assert!(strip.rectangle().await.expect("size").2 > 0.0);
     let text = client.find(Locator::Css("table.feeds")).await.expect("table").text().await.expect("text");
-    assert!(text.contains("Dawn"), "{text}");
+    assert!(text.contains("Dawn") && text.contains("503"), "both feeds, the failing one's error: {text}");
+    let first = client.find(Locator::Css("table.feeds tbody tr")).await.expect("a row");
+    assert_eq!(first.attr("class").await.expect("class").as_deref(), Some("feed-failing"), "the worst first");
+    client.find(Locator::Css("tbody .strip .poll-error")).await.expect("a failed poll in its strip");
     screenshot(client, dir, "feeds").await;
 }

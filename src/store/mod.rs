@@ -37,7 +37,7 @@ pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, PendingWebhook};
-pub use page::{AlertCard, AlertQuery, FeedExtraction, POLLS_KEPT, Poll, PollResult};
+pub use page::{AlertCard, AlertQuery, FeedExtraction, POLLS_KEPT, Poll, PollResult, TrendCount};
 pub use retention::{LastPrune, PRUNE_BATCH, Pruned, Retention, StorageFacts, prune_all};
 pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};

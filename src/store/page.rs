@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
 use super::articles::{ALERT_COLUMNS, alert_from_row};
@@ -57,6 +57,18 @@ pub struct Poll {
     pub result: PollResult,
 }
 
+/// Stories of the trend index with the same pair, day, rung and outlets, and how many: the
+/// index built from these equals the one built from every story's part, from far fewer rows.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TrendCount {
+    pub source: String,
+    pub target: String,
+    pub date: NaiveDate,
+    pub rung: crate::trends::Rung,
+    pub outlets: u32,
+    pub stories: u32,
+}
+
 /// How a feed's latest articles were extracted: each method and how many used it, most first.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FeedExtraction {
@@ -93,29 +105,37 @@ impl Store {
     /// # Errors
     /// [`StoreError::Sqlite`] or [`StoreError::Json`].
     pub fn alert_cards(&self, query: &AlertQuery) -> Result<Vec<AlertCard>, StoreError> {
+        // Only the filters given become conditions: `(?1 IS NULL OR a.feed = ?1)` would keep
+        // SQLite from the feed's index.
+        let mut conditions: Vec<&str> = Vec::new();
+        let mut values: Vec<rusqlite::types::Value> = Vec::new();
+        let mut given = |condition: &'static str, value: Option<String>| {
+            if let Some(value) = value {
+                conditions.push(condition);
+                values.push(rusqlite::types::Value::Text(value));
+            }
+        };
+        given("a.created_at >= ?", query.since.map(timestamp));
+        given("a.feed = ?", query.feed.clone());
+        given("a.severity = ?", query.severity.map(|s| s.as_str().to_string()));
+        given("a.state = ?", query.state.map(|s| s.as_str().to_string()));
+        if let Some((source, target)) = query.pair.clone() {
+            conditions.push(
+                "EXISTS (SELECT 1 FROM json_each(a.actors) j
+                         WHERE json_extract(j.value, '$.source') = ? AND json_extract(j.value, '$.target') = ?)",
+            );
+            values.push(rusqlite::types::Value::Text(source));
+            values.push(rusqlite::types::Value::Text(target));
+        }
+        let filter =
+            if conditions.is_empty() { String::new() } else { format!("WHERE {}", conditions.join(" AND ")) };
+        values.push(rusqlite::types::Value::Integer(i64::try_from(query.limit).unwrap_or(i64::MAX)));
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(&format!(
-            "SELECT {ALERT_COLUMNS}, {CARD_COLUMNS} FROM {CARD_FROM}
-             WHERE a.created_at >= ?1 AND (?2 IS NULL OR a.feed = ?2) AND (?3 IS NULL OR a.severity = ?3)
-               AND (?4 IS NULL OR a.state = ?4)
-               AND (?5 IS NULL OR EXISTS (SELECT 1 FROM json_each(a.actors) j
-                                          WHERE json_extract(j.value, '$.source') = ?5
-                                            AND json_extract(j.value, '$.target') = ?6))
-             ORDER BY a.created_at DESC, a.id LIMIT ?7"
+            "SELECT {ALERT_COLUMNS}, {CARD_COLUMNS} FROM {CARD_FROM} {filter}
+             ORDER BY a.created_at DESC, a.id LIMIT ?"
         ))?;
-        let (source, target) = query.pair.clone().unzip();
-        let rows = stmt.query_map(
-            params![
-                query.since.map_or_else(String::new, timestamp),
-                query.feed,
-                query.severity.map(Severity::as_str),
-                query.state.map(AlertState::as_str),
-                source,
-                target,
-                i64::try_from(query.limit).unwrap_or(i64::MAX),
-            ],
-            card_from_row,
-        )?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(values), card_from_row)?;
         rows.map(|row| card(row?)).collect()
     }
 
@@ -144,6 +164,33 @@ impl Store {
         let mut stmt =
             conn.prepare_cached("SELECT DISTINCT source, target FROM trend_parts ORDER BY source, target")?;
         let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The trend index's stories, counted per pair, day, rung and outlets.
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn trend_counts(&self) -> Result<Vec<TrendCount>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT source, target, day, rung, outlets, count(*) FROM trend_parts
+             GROUP BY source, target, day, rung, outlets",
+        )?;
+        let rows = stmt.query_map([], |r| {
+            let day: String = r.get(2)?;
+            let date = day.parse::<NaiveDate>().map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(2, rusqlite::types::Type::Text, Box::new(e))
+            })?;
+            Ok(TrendCount {
+                source: r.get(0)?,
+                target: r.get(1)?,
+                date,
+                rung: text_enum(r, 3, crate::trends::Rung::parse)?,
+                outlets: r.get(4)?,
+                stories: r.get(5)?,
+            })
+        })?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
@@ -258,6 +305,54 @@ mod tests {
         let card = store.alert_card(&b).expect("card").expect("known");
         assert_eq!(card.verdict, Some(Verdict::Noise));
         assert!(store.alert_card("alrt_none").expect("card").is_none());
+    }
+
+    #[test]
+    fn trend_counts_build_the_index_the_parts_do() {
+        use crate::trends::{Index, Rung, StoryPart};
+        let (_dir, store) = open();
+        let day = NaiveDate::from_ymd_opt(2026, 4, 6).expect("date");
+        let part = |story: &str, rung, outlets, date| StoryPart {
+            story: story.into(),
+            source: "India".into(),
+            target: "Pakistan".into(),
+            date,
+            rung,
+            outlets,
+        };
+        let parts = [
+            part("s1", Rung::Threaten, 1, day),
+            part("s2", Rung::Threaten, 1, day),
+            part("s3", Rung::Fight, 3, day),
+            part("s4", Rung::Threaten, 1, day.succ_opt().expect("date")),
+        ];
+        for p in &parts {
+            store.lock().execute(
+                "INSERT INTO stories (id, title, first_seen, last_seen, articles, outlets) VALUES (?1, 't', '', '', 1, 1)",
+                [&p.story],
+            ).expect("story");
+        }
+        store.replace_trend_parts(&parts).expect("parts");
+        let counts = store.trend_counts().expect("counts");
+        assert_eq!(counts.len(), 3, "{counts:?}");
+        let mut by_parts = Index::pairs_only();
+        for p in &parts {
+            by_parts.add(&p.as_story()).expect("add");
+        }
+        let mut by_counts = Index::pairs_only();
+        for c in &counts {
+            let counted = crate::trends::Story {
+                date: c.date,
+                source: &c.source,
+                target: &c.target,
+                rung: c.rung,
+                outlets: c.outlets,
+            };
+            for _ in 0..c.stories {
+                by_counts.add(&counted).expect("add");
+            }
+        }
+        assert_eq!(by_parts.pair("India", "Pakistan"), by_counts.pair("India", "Pakistan"));
     }
 
     #[test]

@@ -33,7 +33,7 @@ pub use auth::{Token, TokenError};
 
 use crate::feed::{Feed, schedule};
 use crate::store::{Recorded, Store, StoreError};
-use crate::trends::{Detector, Index, TrendsError};
+use crate::trends::{Detector, Index, Story, TrendsError};
 use crate::types::Verdict;
 use auth::{Access, SESSION_COOKIE};
 use views::{
@@ -163,8 +163,17 @@ impl Page {
     /// The store's, or a stored part the index refuses.
     pub fn trends_html(&self) -> Result<String, WebError> {
         let mut index = Index::pairs_only();
-        for part in &self.inner.store.trend_parts(None)? {
-            index.add(&part.as_story())?;
+        for count in &self.inner.store.trend_counts()? {
+            let story = Story {
+                date: count.date,
+                source: &count.source,
+                target: &count.target,
+                rung: count.rung,
+                outlets: count.outlets,
+            };
+            for _ in 0..count.stories {
+                index.add(&story)?;
+            }
         }
         let page = views::TrendsPage::of(&index.pairs(), &Detector::default(), Utc::now().date_naive());
         Ok(askama::Template::render(&page)?)
