@@ -2,8 +2,6 @@
 //! analyst's verdict, filtered the ways the page filters; the last polls of every feed; the
 //! extraction methods of a feed's latest articles.
 
-use std::collections::HashMap;
-
 use chrono::{DateTime, NaiveDate, Utc};
 use rusqlite::{Connection, OptionalExtension as _, params};
 
@@ -194,23 +192,17 @@ impl Store {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
-    /// The last [`POLLS_KEPT`] polls of every feed, by feed URL, oldest first.
+    /// The last [`POLLS_KEPT`] polls of the feed at `feed_url`, oldest first.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn recent_polls(&self) -> Result<HashMap<String, Vec<Poll>>, StoreError> {
+    pub fn polls(&self, feed_url: &str) -> Result<Vec<Poll>, StoreError> {
         let conn = self.lock();
-        let mut stmt =
-            conn.prepare_cached("SELECT feed_url, at, result FROM polls ORDER BY feed_url, rowid")?;
-        let mut out: HashMap<String, Vec<Poll>> = HashMap::new();
-        let rows = stmt.query_map([], |r| {
-            Ok((r.get::<_, String>(0)?, Poll { at: r.get(1)?, result: text_enum(r, 2, PollResult::parse)? }))
+        let mut stmt = conn.prepare_cached("SELECT at, result FROM polls WHERE feed_url = ?1 ORDER BY at")?;
+        let rows = stmt.query_map([feed_url], |r| {
+            Ok(Poll { at: r.get(0)?, result: text_enum(r, 1, PollResult::parse)? })
         })?;
-        for row in rows {
-            let (url, poll) = row?;
-            out.entry(url).or_default().push(poll);
-        }
-        Ok(out)
+        Ok(rows.collect::<Result<_, _>>()?)
     }
 
     /// How the latest `limit` articles of feed `name` were extracted.
@@ -366,8 +358,7 @@ mod tests {
             }
         }
         store.record_feed_error("u", "F", "page", crate::store::Failed::Page).expect("a page is no poll");
-        let polls = store.recent_polls().expect("polls");
-        let polls = &polls["u"];
+        let polls = store.polls("u").expect("polls");
         assert_eq!(polls.len(), POLLS_KEPT);
         assert!(polls.iter().any(|p| p.result == PollResult::Error));
         assert!(polls.windows(2).all(|w| w[0].at <= w[1].at), "oldest first");

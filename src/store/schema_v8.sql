@@ -5,7 +5,7 @@ CREATE TABLE polls (
     at       TEXT NOT NULL,
     result   TEXT NOT NULL CHECK (result IN ('ok', 'error'))
 ) STRICT;
-CREATE INDEX polls_feed_at ON polls (feed_url, at);
+CREATE INDEX polls_feed_at ON polls (feed_url, at, result);
 
 -- Each article's body length in characters, written with it: feed health compares recent bodies
 -- with earlier ones, and reading the length from here spares reading every body (and a body

@@ -17,6 +17,7 @@ mod assets;
 mod auth;
 pub mod views;
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use axum::Router;
@@ -186,20 +187,17 @@ impl Page {
     pub fn feeds_html(&self, page: usize, rows_only: bool) -> Result<String, WebError> {
         let Inner { store, feeds, bounds, .. } = &*self.inner;
         let report = crate::feed::health::report(store, feeds, Utc::now())?;
-        let polls = store.recent_polls()?;
-        let rows = report
-            .iter()
-            .zip(feeds)
-            .map(|(health, feed)| {
-                let extraction = store.feed_extraction(&health.name, EXTRACTION_SAMPLE)?;
-                let failures = health.consecutive_failures;
-                let backoff =
-                    (failures > 0).then(|| schedule::next_delay(feed.interval, failures, None, *bounds, 0.5));
-                let polls = polls.get(&health.url).map_or(&[][..], Vec::as_slice);
-                Ok(FeedRow::of(health, polls, &extraction, backoff))
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        let table = FeedTable::page(rows, page);
+        let intervals: HashMap<&str, std::time::Duration> =
+            feeds.iter().map(|f| (f.url.as_str(), f.interval)).collect();
+        let table = FeedTable::page(report, page, |health| {
+            let extraction = store.feed_extraction(&health.name, EXTRACTION_SAMPLE)?;
+            let failures = health.consecutive_failures;
+            let interval = intervals.get(health.url.as_str()).copied().unwrap_or_default();
+            let backoff =
+                (failures > 0).then(|| schedule::next_delay(interval, failures, None, *bounds, 0.5));
+            let polls = store.polls(&health.url)?;
+            Ok::<_, StoreError>(FeedRow::of(health, &polls, &extraction, backoff))
+        })?;
         if rows_only {
             return Ok(askama::Template::render(&FeedRows { table })?);
         }

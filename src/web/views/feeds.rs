@@ -70,13 +70,6 @@ impl FeedRow {
         extraction: &FeedExtraction,
         backoff: Option<std::time::Duration>,
     ) -> Self {
-        let status = if health.flags.contains(&Flag::Failing) {
-            "failing"
-        } else if health.flags.is_empty() {
-            "ok"
-        } else {
-            "flagged"
-        };
         Self {
             name: health.name.clone(),
             url: health.url.clone(),
@@ -97,7 +90,7 @@ impl FeedRow {
                 .join(" · "),
             mean_body: health.mean_body_chars.map(|n| n.to_string()).unwrap_or_default(),
             flags: health.flags.iter().map(|f| f.as_str()).collect(),
-            status,
+            status: status(health),
         }
     }
 }
@@ -131,22 +124,46 @@ pub struct FeedTable {
     pub flagged: usize,
 }
 
+/// What is worst about a feed: `failing`, `flagged` (silent or shrinking) or `ok`.
+#[must_use]
+pub fn status(health: &FeedHealth) -> &'static str {
+    if health.flags.contains(&Flag::Failing) {
+        "failing"
+    } else if health.flags.is_empty() {
+        "ok"
+    } else {
+        "flagged"
+    }
+}
+
 impl FeedTable {
-    /// Page `page` (from 1) of `rows`, failing feeds first, then flagged ones, then by name.
-    #[must_use]
-    pub fn page(mut rows: Vec<FeedRow>, page: usize) -> Self {
-        let rank = |r: &FeedRow| match r.status {
+    /// Page `page` (from 1) of `report`, failing feeds first, then flagged ones, then by name,
+    /// each made a row by `row`: only the page's feeds are looked at further.
+    ///
+    /// # Errors
+    /// Whatever `row` returns.
+    pub fn page<E>(
+        mut report: Vec<FeedHealth>,
+        page: usize,
+        row: impl FnMut(&FeedHealth) -> Result<FeedRow, E>,
+    ) -> Result<Self, E> {
+        let rank = |h: &FeedHealth| match status(h) {
             "failing" => 0,
             "flagged" => 1,
             _ => 2,
         };
-        rows.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
-        let total = rows.len();
-        let failing = rows.iter().filter(|r| r.status == "failing").count();
-        let flagged = rows.iter().filter(|r| r.status == "flagged").count();
+        report.sort_by(|a, b| rank(a).cmp(&rank(b)).then_with(|| a.name.cmp(&b.name)));
+        let total = report.len();
+        let failing = report.iter().filter(|h| status(h) == "failing").count();
+        let flagged = report.iter().filter(|h| status(h) == "flagged").count();
         let pages = total.div_ceil(PAGE_FEEDS).max(1);
         let page = page.clamp(1, pages);
-        let rows = rows.into_iter().skip((page - 1) * PAGE_FEEDS).take(PAGE_FEEDS).collect();
-        Self { rows, page, pages, total, failing, flagged }
+        let rows = report
+            .iter()
+            .skip((page - 1) * PAGE_FEEDS)
+            .take(PAGE_FEEDS)
+            .map(row)
+            .collect::<Result<_, E>>()?;
+        Ok(Self { rows, page, pages, total, failing, flagged })
     }
 }

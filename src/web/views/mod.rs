@@ -11,7 +11,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use crate::store::{AlertCard, Delivery, StoryArticle};
 use crate::types::{AlertState, Severity};
 
-pub use feeds::{Cell, FeedRow, FeedRows, FeedTable, FeedsPage, PAGE_FEEDS, STRIP_CELLS, strip};
+pub use feeds::{Cell, FeedRow, FeedRows, FeedTable, FeedsPage, PAGE_FEEDS, STRIP_CELLS, status, strip};
 pub use trends::{CHART_DAYS, CHARTED_PAIRS, ChartView, PairRow, TrendsPage};
 
 /// Alerts listed on one page.

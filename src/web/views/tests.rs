@@ -73,30 +73,38 @@ fn filters_parse_into_a_query_or_say_which_is_wrong() {
 
 #[test]
 fn the_feed_table_puts_the_worst_first_and_pages() {
-    let row = |name: &str, status: &'static str| FeedRow {
+    use crate::feed::health::{FeedHealth, Flag};
+    let health = |name: &str, flags: Vec<Flag>| FeedHealth {
         name: name.into(),
-        url: String::new(),
-        strip: Vec::new(),
-        last_success: String::new(),
-        last_error: String::new(),
-        last_error_at: String::new(),
-        failures: 0,
-        backoff: String::new(),
+        url: format!("https://{name}.example/rss"),
+        last_success_at: None,
+        last_error: None,
+        last_error_at: None,
+        consecutive_failures: 0,
+        page_errors: 0,
         items_24h: 0,
-        methods: String::new(),
-        mean_body: String::new(),
-        flags: Vec::new(),
-        status,
+        mean_body_chars: None,
+        flags,
     };
-    let mut rows: Vec<FeedRow> = (0..PAGE_FEEDS + 5).map(|i| row(&format!("ok{i:03}"), "ok")).collect();
-    rows.push(row("b", "flagged"));
-    rows.push(row("z", "failing"));
-    let first = FeedTable::page(rows.clone(), 1);
+    let mut report: Vec<FeedHealth> =
+        (0..PAGE_FEEDS + 5).map(|i| health(&format!("ok{i:03}"), vec![])).collect();
+    report.push(health("b", vec![Flag::Silent]));
+    report.push(health("z", vec![Flag::Failing, Flag::Shrinking]));
+    let mut looked_at = 0;
+    let row = |h: &FeedHealth| {
+        looked_at += 1;
+        Ok::<_, ()>(FeedRow::of(h, &[], &crate::store::FeedExtraction::default(), None))
+    };
+    let first = FeedTable::page(report.clone(), 1, row).expect("page");
+    assert_eq!(looked_at, PAGE_FEEDS, "only the page's feeds are looked at");
     assert_eq!((first.pages, first.total, first.failing, first.flagged), (2, PAGE_FEEDS + 7, 1, 1));
-    assert_eq!((first.rows[0].name.as_str(), first.rows[1].name.as_str()), ("z", "b"));
+    assert_eq!((first.rows[0].name.as_str(), first.rows[0].status), ("z", "failing"));
+    assert_eq!((first.rows[1].name.as_str(), first.rows[1].status), ("b", "flagged"));
     assert_eq!(first.rows.len(), PAGE_FEEDS);
-    assert_eq!(FeedTable::page(rows.clone(), 2).rows.len(), 7);
-    assert_eq!(FeedTable::page(rows, 99).page, 2, "past the end: the last page");
+    let plain =
+        |h: &FeedHealth| Ok::<_, ()>(FeedRow::of(h, &[], &crate::store::FeedExtraction::default(), None));
+    assert_eq!(FeedTable::page(report.clone(), 2, plain).expect("page").rows.len(), 7);
+    assert_eq!(FeedTable::page(report, 99, plain).expect("page").page, 2, "past the end: the last page");
 }
 
 #[test]
