@@ -341,7 +341,8 @@ fn compile_http_token(
     listen: Option<SocketAddr>,
     problems: &mut Vec<Problem>,
 ) -> Option<crate::web::Token> {
-    let Some(path) = settings.http.token_file.as_ref().filter(|p| !p.as_os_str().is_empty()) else {
+    let path = std::path::Path::new(settings.http.token_file.trim());
+    if path.as_os_str().is_empty() {
         if listen.is_some_and(|addr| !addr.ip().is_loopback()) {
             problems.push(problem(
                 "http.token_file",
@@ -349,7 +350,7 @@ fn compile_http_token(
             ));
         }
         return None;
-    };
+    }
     let text = match std::fs::read_to_string(path) {
         Ok(text) => text,
         Err(err) => {

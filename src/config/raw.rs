@@ -397,9 +397,9 @@ impl Default for StoriesConfig {
 pub struct HttpConfig {
     /// Address of `/metrics`, `/healthz` and the page (`127.0.0.1:9464`); empty for none.
     pub listen: String,
-    /// File holding the token the page asks for; required when `listen` is not a loopback
-    /// address, so that the alerts and the verdict buttons are not open to the network.
-    pub token_file: Option<std::path::PathBuf>,
+    /// File holding the token the page asks for (empty for none); required when `listen` is not
+    /// a loopback address, so that the alerts and the verdict buttons are not open to the network.
+    pub token_file: String,
 }
 
 /// `[service]`: life under a service manager.

@@ -188,6 +188,18 @@ pub(super) fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
+/// `url` when it is an http(s) address, else empty: a feed could give a `javascript:` link,
+/// which escaping does not defuse.
+#[must_use]
+pub fn web_link(url: &str) -> String {
+    let lower = url.trim_start().get(..8).unwrap_or("").to_ascii_lowercase();
+    if lower.starts_with("http://") || lower.starts_with("https://") {
+        url.trim_start().to_string()
+    } else {
+        String::new()
+    }
+}
+
 /// `2026-04-06T23:30:00.000Z` as `2026-04-06 23:30`; anything else as it is.
 #[must_use]
 pub fn short_time(at: &str) -> String {
@@ -239,7 +251,7 @@ impl CardView {
             severity: a.severity.as_str(),
             state: a.state.as_str(),
             title: a.title.clone(),
-            url: a.article_url.clone(),
+            url: web_link(&a.article_url),
             feed: a.feed.clone(),
             outlets,
             pairs,
@@ -372,7 +384,7 @@ impl AlertPage {
                 outlet: s.outlet.clone(),
                 copy: s.copy,
                 title: s.title.clone(),
-                url: s.url.clone(),
+                url: web_link(&s.url),
                 language: s.language.clone().unwrap_or_default(),
                 severity: s.severity.map_or("", Severity::as_str),
             })

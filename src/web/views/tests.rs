@@ -112,3 +112,18 @@ fn times_are_shortened_to_the_minute() {
     assert_eq!(short_time("2026-04-06T23:30:12.345Z"), "2026-04-06 23:30");
     assert_eq!(short_time("yesterday"), "yesterday");
 }
+
+#[test]
+fn only_web_addresses_become_links() {
+    let cases = [
+        ("https://www.dawn.com/news/1", "https://www.dawn.com/news/1"),
+        ("HTTP://x.example/", "HTTP://x.example/"),
+        ("javascript:alert(1)", ""),
+        (" javascript:alert(1)", ""),
+        ("data:text/html,x", ""),
+        ("guid:123", ""),
+    ];
+    for (url, want) in cases {
+        assert_eq!(web_link(url), want, "{url:?}");
+    }
+}
