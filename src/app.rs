@@ -110,7 +110,8 @@ pub async fn run(
     let shared = Shared { store, live, progress: Arc::default(), health: Arc::default() };
     let service_stop = CancellationToken::new();
     if let Some(addr) = rt.http_listen {
-        serve_http(addr, metrics, &shared.health, &service_stop).await?;
+        let page = page(&rt)?;
+        serve_http(addr, metrics, &shared.health, page, &service_stop).await?;
     }
     announce(&rt, &shared, mode);
     control::rules_in_force(None, shared.live.current().rules_hash());
@@ -170,19 +171,28 @@ fn open_store(rt: &Runtime) -> Result<Store, AppError> {
     Ok(store)
 }
 
-/// Serves `/metrics` and `/healthz` on `addr` until `stop`.
+/// The page, over a database connection of its own so that page views and pipeline writes
+/// never queue behind each other (WAL lets them run at once).
+fn page(rt: &Runtime) -> Result<crate::web::Page, AppError> {
+    let store = Store::open_existing(&rt.storage_path)?;
+    let bounds = crate::feed::schedule::Bounds { min: rt.min_interval, max: rt.max_interval };
+    Ok(crate::web::Page::new(store, rt.feeds.clone(), bounds, rt.http_token.clone()))
+}
+
+/// Serves `/metrics`, `/healthz` and the page on `addr` until `stop`.
 async fn serve_http(
     addr: std::net::SocketAddr,
     metrics: Option<metrics_exporter_prometheus::PrometheusHandle>,
     health: &Arc<Health>,
+    page: crate::web::Page,
     stop: &CancellationToken,
 ) -> Result<(), AppError> {
     let listener =
         tokio::net::TcpListener::bind(addr).await.map_err(|source| AppError::Listen { addr, source })?;
-    info!(address = %addr, "serving /metrics and /healthz");
+    info!(address = %addr, "serving the page, /metrics and /healthz");
     let (health, stop) = (Arc::clone(health), stop.clone());
     tokio::spawn(async move {
-        if let Err(err) = crate::http::serve(listener, metrics, health, stop).await {
+        if let Err(err) = crate::http::serve(listener, metrics, health, Some(page), stop).await {
             error!(error = %err, "HTTP listener failed");
         }
     });

@@ -1,7 +1,8 @@
 //! The optional HTTP listener (`[http] listen`): `/metrics` in Prometheus text format, `/healthz`
 //! (200 while the database and the pipeline are healthy, 503 with the reason; a restart would
 //! help) and `/readyz` (503 also while the service is degraded: every feed failing, which a
-//! restart would not mend but an operator should hear of).
+//! restart would not mend but an operator should hear of); and the page ([`crate::web`]) when
+//! the daemon hands one over.
 
 use std::sync::Arc;
 
@@ -90,7 +91,8 @@ struct AppState {
     health: Arc<Health>,
 }
 
-/// Serves `/metrics` and `/healthz` on `listener` until `shutdown`.
+/// Serves `/metrics`, `/healthz` and `/readyz`, and `page` when given, on `listener` until
+/// `shutdown`.
 ///
 /// # Errors
 /// The listener fails.
@@ -98,13 +100,17 @@ pub async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Option<PrometheusHandle>,
     health: Arc<Health>,
+    page: Option<crate::web::Page>,
     shutdown: CancellationToken,
 ) -> std::io::Result<()> {
-    let app = Router::new()
+    let mut app = Router::new()
         .route("/metrics", get(render_metrics))
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .with_state(AppState { metrics, health });
+    if let Some(page) = page {
+        app = app.merge(page.router());
+    }
     axum::serve(listener, app).with_graceful_shutdown(async move { shutdown.cancelled().await }).await
 }
 

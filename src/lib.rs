@@ -10,7 +10,8 @@
 //! module. The pure cores ([`feed::parse`], [`feed::schedule`], [`extract`], [`lang`], [`score`],
 //! [`story`], [`trends`], [`notify::retry`], [`canon`]) do no I/O. Only [`store`] speaks SQL.
 //! Settings are validated and compiled once ([`config`]) into the [`config::Runtime`] every
-//! command runs on.
+//! command runs on. [`web`] serves the page (alerts, trends, feed health) from what [`store`]
+//! holds, next to [`http`]'s metrics and health endpoints.
 //!
 //! The `flashpoint` binary only parses its arguments and calls [`cli::run`]; the daemon's one
 //! entry point is [`app::run`], steered by an [`app::Control`] (shutdown and reload) that the
@@ -35,3 +36,4 @@ pub mod store;
 pub mod story;
 pub mod trends;
 pub mod types;
+pub mod web;

@@ -11,7 +11,7 @@ const LEAVES: &[&str] = &["types", "canon", "service", "logging", "process"];
 /// The pipeline stages: they may use leaves and each other (without a cycle), never what
 /// builds or runs them.
 const STAGES: &[&str] =
-    &["feed", "fetch", "extract", "score", "relevance", "story", "trends", "store", "notify", "http"];
+    &["feed", "fetch", "extract", "score", "relevance", "story", "trends", "store", "notify", "http", "web"];
 
 /// What builds and runs the stages; no stage or leaf may import these.
 const ABOVE_STAGES: &[&str] = &["config", "app", "cli", "commands"];

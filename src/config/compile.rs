@@ -69,6 +69,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
     let stories = compile_stories(&settings.stories, &mut problems);
     let retention = compile_retention(&settings.storage.retention, &mut problems);
     let (http_listen, stop_grace, log_level) = compile_service(settings, &mut problems);
+    let http_token = compile_http_token(settings, http_listen, &mut problems);
 
     match scorer {
         Some(scorer) if problems.is_empty() => Ok(Runtime {
@@ -86,6 +87,7 @@ pub fn compile(settings: &Settings) -> Result<Runtime, ConfigError> {
             webhooks,
             delivery,
             http_listen,
+            http_token,
             stop_grace,
             log_level,
             warnings: warnings(settings),
@@ -330,6 +332,39 @@ fn compile_service(
         problems.push(problem("log.level", format!("{level:?} is not a log filter ({err})")));
     }
     (http_listen, stop_grace, level)
+}
+
+/// `http.token_file`: the page's token, read now. Listening on anything but loopback without
+/// one is refused: the page shows every alert and records verdicts.
+fn compile_http_token(
+    settings: &Settings,
+    listen: Option<SocketAddr>,
+    problems: &mut Vec<Problem>,
+) -> Option<crate::web::Token> {
+    let path = std::path::Path::new(settings.http.token_file.trim());
+    if path.as_os_str().is_empty() {
+        if listen.is_some_and(|addr| !addr.ip().is_loopback()) {
+            problems.push(problem(
+                "http.token_file",
+                "required when http.listen is not a loopback address: the page would be open to the network",
+            ));
+        }
+        return None;
+    }
+    let text = match std::fs::read_to_string(path) {
+        Ok(text) => text,
+        Err(err) => {
+            problems.push(problem("http.token_file", format!("cannot read {}: {err}", path.display())));
+            return None;
+        }
+    };
+    match crate::web::Token::parse(&text) {
+        Ok(token) => Some(token),
+        Err(err) => {
+            problems.push(problem("http.token_file", format!("{}: {err}", path.display())));
+            None
+        }
+    }
 }
 
 /// Longest duration any key accepts; longer ones are mistakes and would overflow time maths.

@@ -182,6 +182,8 @@ pub struct Runtime {
     pub delivery: Policy,
     /// Where `/metrics` and `/healthz` listen, if anywhere.
     pub http_listen: Option<SocketAddr>,
+    /// The token the page asks for (`http.token_file`); required off loopback.
+    pub http_token: Option<crate::web::Token>,
     /// Time given to work in flight after SIGTERM.
     pub stop_grace: Duration,
     /// Log filter when `RUST_LOG` is unset.

@@ -396,8 +396,11 @@ impl Default for StoriesConfig {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(default)]
 pub struct HttpConfig {
-    /// Address of `/metrics` and `/healthz` (`127.0.0.1:9464`); empty for none.
+    /// Address of `/metrics`, `/healthz` and the page (`127.0.0.1:9464`); empty for none.
     pub listen: String,
+    /// File holding the token the page asks for (empty for none); required when `listen` is not
+    /// a loopback address, so that the alerts and the verdict buttons are not open to the network.
+    pub token_file: String,
 }
 
 /// `[service]`: life under a service manager.

@@ -342,3 +342,42 @@ fn a_problem_set_by_the_environment_is_blamed_on_it() {
     let lines = ConfigError::Invalid(problems).lines(std::path::Path::new("f.toml"));
     assert_eq!(lines, ["FLASHPOINT__FETCH__TIMOUT: fetch.timout: unknown key", "f.toml: fetch.timeout: bad"]);
 }
+
+/// Issue 16: the page shows every alert and records verdicts, so off loopback it needs a token.
+#[test]
+fn the_page_needs_a_token_off_loopback() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let good = dir.path().join("token");
+    std::fs::write(&good, "0123456789abcdef-token\n").expect("write");
+    let short = dir.path().join("short");
+    std::fs::write(&short, "abc\n").expect("write");
+    let missing = dir.path().join("missing");
+    let http = |listen: &str, token: Option<&std::path::Path>| {
+        let token = token.map(|p| format!("token_file = \"{}\"\n", p.display())).unwrap_or_default();
+        parse(&format!("[http]\nlisten = \"{listen}\"\n{token}"))
+    };
+    let cases: [(&str, &str, Option<&std::path::Path>, bool); 6] = [
+        ("loopback, no token", "127.0.0.1:9464", None, true),
+        ("IPv6 loopback, no token", "[::1]:9464", None, true),
+        ("any address, no token", "0.0.0.0:9464", None, false),
+        ("any address, a token", "0.0.0.0:9464", Some(&good), true),
+        ("a short token", "127.0.0.1:9464", Some(&short), false),
+        ("an unreadable token file", "0.0.0.0:9464", Some(&missing), false),
+    ];
+    for (name, listen, token, ok) in cases {
+        match http(listen, token) {
+            Ok(rt) => {
+                assert!(ok, "{name}: accepted");
+                assert_eq!(rt.http_token.is_some(), token.is_some(), "{name}");
+                assert!(
+                    !format!("{rt:?}").contains("0123456789abcdef"),
+                    "{name}: the token is never printed"
+                );
+            }
+            Err(err) => {
+                assert!(!ok, "{name}: refused: {err:?}");
+                assert_eq!(keys(&err), ["http.token_file"], "{name}: the key is named");
+            }
+        }
+    }
+}

@@ -166,10 +166,12 @@ pub fn report(
     feeds: &[crate::feed::Feed],
     now: DateTime<Utc>,
 ) -> Result<Vec<FeedHealth>, StoreError> {
+    // Every feed's state in one query: a thousand feeds made a thousand lookups.
+    let states = store.feed_states()?;
     feeds
         .iter()
         .map(|feed| {
-            let state = store.feed_state(feed.url.as_str())?.unwrap_or_default();
+            let state = states.get(feed.url.as_str()).cloned().unwrap_or_default();
             let history = store.feed_history(&feed.name, HISTORY)?;
             let items_24h = store.feed_items_since(&feed.name, now - chrono::TimeDelta::hours(24))?;
             #[expect(

@@ -318,8 +318,8 @@ fn insert_row(
 ) -> rusqlite::Result<Option<i64>> {
     let inserted = tx.execute(
         "INSERT INTO articles (key, url, guid, feed, title, published_at, fetched_at, body, method, score, matches,
-                               canonical, author, language)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(key) DO NOTHING",
+                               canonical, author, language, body_chars)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(key) DO NOTHING",
         params![
             article.key,
             article.url,
@@ -334,7 +334,8 @@ fn insert_row(
             matches_json,
             article.canonical,
             article.author,
-            article.language
+            article.language,
+            i64::try_from(article.body.chars().count()).unwrap_or(i64::MAX)
         ],
     )?;
     if inserted == 0 {

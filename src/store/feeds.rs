@@ -56,6 +56,9 @@ impl Store {
             params![feed_url, name, now, error, poll],
             |r| r.get(0),
         )?;
+        if poll {
+            super::page::log_poll(&conn, feed_url, super::PollResult::Error, &now)?;
+        }
         Ok(failures)
     }
 }

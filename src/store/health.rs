@@ -189,7 +189,7 @@ impl Store {
     pub fn feed_history(&self, name: &str, limit: usize) -> Result<Vec<Sample>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT fetched_at, length(body) FROM articles WHERE feed = ?1 ORDER BY fetched_at DESC LIMIT ?2",
+            "SELECT fetched_at, ifnull(body_chars, 0) FROM articles WHERE feed = ?1 ORDER BY fetched_at DESC LIMIT ?2",
         )?;
         let rows = stmt.query_map(params![name, i64::try_from(limit).unwrap_or(i64::MAX)], |r| {
             Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?))

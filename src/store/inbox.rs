@@ -81,6 +81,7 @@ impl Store {
              ON CONFLICT(url) DO UPDATE SET name = ?2, last_polled_at = ?3, last_success_at = ?3, consecutive_failures = 0",
             params![feed_url, name, now],
         )?;
+        super::page::log_poll(&tx, feed_url, super::PollResult::Ok, &now)?;
         if let Some(v) = validators {
             tx.execute(
                 "UPDATE feeds SET etag = ?2, last_modified = ?3 WHERE url = ?1",

@@ -14,6 +14,7 @@ mod inbox;
 mod lifecycle_tests;
 mod lock;
 mod outbox;
+mod page;
 mod retention;
 #[cfg(test)]
 mod retention_tests;
@@ -37,6 +38,7 @@ pub use health::{Backlog, FeedState, RunSummary, Sample, Stored};
 pub use inbox::InboxItem;
 pub use lock::{DbLock, lock_path};
 pub use outbox::{AttemptResult, Delivery, DueDelivery, Outgoing, PendingWebhook};
+pub use page::{AlertCard, AlertQuery, FeedExtraction, POLLS_KEPT, Poll, PollResult, TrendCount};
 pub use retention::{LastPrune, PRUNE_BATCH, Pruned, Retention, StorageFacts, prune_all};
 pub use signals::{Baseline, SignalRecord, SignalStory, Span};
 pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle};
@@ -52,6 +54,7 @@ pub(super) const MIGRATIONS: &[&str] = &[
     include_str!("schema_v6.sql"),
     include_str!("schema_v7.sql"),
     include_str!("schema_v8.sql"),
+    include_str!("schema_v9.sql"),
 ];
 
 /// Why a storage operation failed.

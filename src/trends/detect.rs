@@ -252,6 +252,24 @@ impl Detector {
         out
     }
 
+    /// Each day's own test against its baseline, as [`Detector::scan`] judges the days (days
+    /// that exceeded weigh less in the baselines after them); `None` while the history is too
+    /// short. What a chart draws as the expected band.
+    #[must_use]
+    pub fn tests(&self, series: &Series) -> Vec<Option<Test>> {
+        let mut alarmed = vec![false; series.days.len()];
+        let mut out = Vec::with_capacity(series.days.len());
+        for t in 0..series.days.len() {
+            let assessment = self.assess(series, &alarmed, t);
+            alarmed[t] = series.days[t].stories() >= self.settings.min_stories && assessment.exceeded();
+            out.push(match assessment {
+                Assessment::Tested { day, .. } => Some(day),
+                Assessment::Insufficient { .. } => None,
+            });
+        }
+        out
+    }
+
     /// Day `t` of `series` against its baseline; `alarmed[i]` says day `i` exceeded its own.
     #[must_use]
     pub fn assess(&self, series: &Series, alarmed: &[bool], t: usize) -> Assessment {

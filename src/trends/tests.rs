@@ -368,3 +368,20 @@ mod live {
         assert!(later.iter().any(|f| f.id() == spike.id()));
     }
 }
+
+/// The band a chart draws is the test each spike was judged by.
+#[test]
+fn each_days_test_is_the_one_scan_judged_by() {
+    let series =
+        Series::from_counts(first(), &counts(&[2, 4, 3, 1, 5, 3, 2], 150, &[(90, 25)]), Rung::Threaten, 2);
+    let detector = Detector::default();
+    let tests = detector.tests(&series);
+    assert_eq!(tests.len(), 150);
+    assert!(tests[..14].iter().all(Option::is_none), "too little history");
+    for signal in detector.scan(&series).iter().filter(|s| s.kind == SignalKind::Spike) {
+        let test = tests[signal.day].expect("tested");
+        assert_eq!((test.observed, test.upper), (signal.observed, signal.upper));
+        assert!((test.expected - signal.expected).abs() < 1e-9);
+    }
+    assert!(tests[91].is_some_and(|t| t.expected < 6.0), "the spike weighs little in the baseline after it");
+}

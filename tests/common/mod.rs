@@ -3,6 +3,8 @@
 
 #![allow(dead_code, reason = "each test binary uses part of the harness")]
 
+pub mod page_seed;
+
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::net::SocketAddr;
