@@ -72,15 +72,13 @@ pub(crate) async fn soak(o: &Options, site: &Site, hook: &Hook, dir: &Path) {
             .iter()
             .map(|row| format!("{} ({})", value(&row[1]), value(&row[0])))
             .collect();
-    let exit = daemon.stop().await;
-    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
-    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
-    let Some((first, first_gap)) = warm else {
+    // The figures first: a daemon slow to stop must not lose them.
+    if let Some((first, first_gap)) = warm {
+        report(&points[first..], last.hwm_mb);
+        report_polls_and_alerts(o, site, hook, first_gap);
+    } else {
         println!("  the run ended before the warm-up did: no steady figures");
-        return;
-    };
-    report(&points[first..], last.hwm_mb);
-    report_polls_and_alerts(o, site, hook, first_gap);
+    }
     let end = points.last().expect("a point");
     #[expect(clippy::cast_precision_loss, reason = "counts far below 2^52")]
     let per_100k = end.db_mb / end.articles as f64 * 1e5;
@@ -93,12 +91,16 @@ pub(crate) async fn soak(o: &Options, site: &Site, hook: &Hook, dir: &Path) {
         site.feeds_ok.load(Ordering::Relaxed) + site.feeds_not_modified.load(Ordering::Relaxed),
         site.feeds_not_modified.load(Ordering::Relaxed)
     );
+    println!("  stories in the database: {stories}; alerts: {alerts}; largest: {}", largest.join("; "));
+    let stopping = Instant::now();
+    let exit = daemon.stop().await;
+    let log = std::fs::read_to_string(dir.join("daemon.log")).unwrap_or_default();
+    let warnings: Vec<&str> = log.lines().filter(|l| l.contains("WARN") || l.contains("ERROR")).collect();
     println!(
-        "  stories in the database: {stories}; alerts: {alerts}; log lines warning or worse: {}; \
-         SIGTERM exit code {exit:?}",
+        "  SIGTERM to exit: {:.1} s, exit code {exit:?}; log lines warning or worse: {}",
+        stopping.elapsed().as_secs_f64(),
         warnings.len()
     );
-    println!("  largest stories: {}", largest.join("; "));
     for line in warnings.iter().take(5) {
         println!("    {}", line.chars().take(300).collect::<String>());
     }
