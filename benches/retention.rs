@@ -6,6 +6,12 @@
 //! the file's size before and after, and each batch's time.
 //!
 //! `cargo bench --bench retention` (`ARTICLES=20000` for a quicker run).
+//!
+//! With `DAYS=30`: a month of the daemon's retention by clock injection. Each simulated day
+//! stores `PER_DAY` articles (20,000 by default) dated that day, then runs the hourly pass as
+//! of the day's end; prints the file's size each day, once with the shipped retention (bodies
+//! 90 days, quiet articles 2 years) and once with a short one (`BODIES_DAYS`, 7, and
+//! `ARTICLES_DAYS`, 14) that a month is long enough to show level.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -90,7 +96,89 @@ fn report(what: &str, sorted: &[Duration]) {
     );
 }
 
+/// A setting from the environment, or `default`.
+fn env(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// `days` simulated days of `per_day` articles under `policy`; prints the file's size each day.
+fn simulate(days: usize, per_day: usize, policy: &Retention, label: &str) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let path = dir.path().join("bench.db");
+    let store = Store::open(&path).expect("open");
+    let db = rusqlite::Connection::open(&path).expect("second connection");
+    let routing = Routing::default();
+    let start = Utc::now() - TimeDelta::days(i64::try_from(days).expect("days"));
+    println!("{label}: {per_day} articles a day for {days} days (one in fifty alerting)");
+    println!("  day  articles  bodies kept  file MB  pass s");
+    let started = Instant::now();
+    for day in 0..days {
+        for j in 0..per_day {
+            let i = day * per_day + j;
+            let raised = i.is_multiple_of(50).then(alert);
+            store.insert_article(&article(i), raised.as_ref(), &routing, || None).expect("insert");
+        }
+        // Stored through the day, as far as retention can tell.
+        let at = start + TimeDelta::days(i64::try_from(day).expect("day"));
+        let first = i64::try_from(day * per_day).expect("key");
+        db.execute(
+            "UPDATE articles SET fetched_at = strftime('%Y-%m-%dT%H:%M:%fZ', ?1, '+' || ((id - 1 - ?2) * 86400.0 / ?3) || ' seconds')
+             WHERE fetched_at > ?1",
+            rusqlite::params![
+                at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+                first,
+                i64::try_from(per_day).expect("count")
+            ],
+        )
+        .expect("backdate");
+        let pass = Instant::now();
+        prune_all(&store, policy, at + TimeDelta::days(1), || true).expect("prune");
+        let pass = pass.elapsed();
+        let facts = store.storage_facts().expect("facts");
+        let count = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).expect("count");
+        println!(
+            "  {:>3}  {:>8}  {:>11}  {:>7.1}  {:>6.1}",
+            day + 1,
+            count("SELECT count(*) FROM articles"),
+            count("SELECT count(*) FROM articles WHERE pruned_at IS NULL"),
+            mb(facts.file_bytes + facts.wal_bytes),
+            pass.as_secs_f64()
+        );
+    }
+    println!("  ({:.0} s)", started.elapsed().as_secs_f64());
+}
+
+/// `days` simulated days with the shipped retention and with a short one.
+fn month(days: usize) {
+    let per_day = env("PER_DAY", 20_000);
+    let hours = |days: usize| Some(Duration::from_hours(24 * u64::try_from(days).expect("days")));
+    let short = Retention {
+        bodies: hours(env("BODIES_DAYS", 7)),
+        articles: hours(env("ARTICLES_DAYS", 14)),
+        alerts: None,
+    };
+    simulate(
+        days,
+        per_day,
+        &Retention::default(),
+        "shipped retention (bodies 90 days, quiet articles 2 years)",
+    );
+    simulate(
+        days,
+        per_day,
+        &short,
+        &format!(
+            "short retention (bodies {} days, quiet articles {} days)",
+            env("BODIES_DAYS", 7),
+            env("ARTICLES_DAYS", 14)
+        ),
+    );
+}
+
 fn main() {
+    if env("DAYS", 0) > 0 {
+        return month(env("DAYS", 0));
+    }
     let n: usize = std::env::var("ARTICLES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
     let dir = tempfile::tempdir().expect("tempdir");
     let store = Store::open(&dir.path().join("bench.db")).expect("open");

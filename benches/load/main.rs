@@ -3,12 +3,15 @@
 //! Python peer (`benches/peer/peer.py`: feedparser + trafilatura + regexes) against the same
 //! server. Reports wall time, articles/s, CPU seconds, peak RSS, alerts, and how long each alert
 //! took to reach the webhook after its page was served. With `--idle`: the RSS and CPU of
-//! `flashpoint run` watching feeds that answer 304. Loopback only.
+//! `flashpoint run` watching feeds that answer 304. With `--soak`: `flashpoint run` for an hour
+//! on 10,000 live feeds with new articles at 300,000 a day (see `soak`). Loopback only.
 //!
 //! ```text
 //! cargo bench --bench load -- [--feeds 100] [--items 10] [--hosts 10] [--delay-ms 20]
 //!                             [--pages DIR] [--peer] [--threads 16]
 //! cargo bench --bench load -- --idle [--feeds 500] [--items 2] [--idle-secs 60]
+//! cargo bench --bench load -- --soak [--feeds 10000] [--hosts 20] [--items 1] [--per-day 300000]
+//!                                    [--interval-secs 300] [--warm-up-secs 600] [--soak-secs 3600]
 //! ```
 
 #[path = "../../tests/common/mod.rs"]
@@ -16,6 +19,7 @@ mod common;
 mod measure;
 mod pages;
 mod site;
+mod soak;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::Ordering;
@@ -24,7 +28,7 @@ use std::time::{Duration, Instant};
 use common::{Daemon, count, count_now, query, write_config};
 use measure::{Run, latencies, percentile, sample, ticks_per_second, timed, value};
 use pages::Pool;
-use site::{Hook, Site};
+use site::{Hook, Live, Site};
 
 /// Politeness relaxed for a one-off backfill, as a user would: written into the config and
 /// printed beside the figures.
@@ -46,6 +50,13 @@ struct Options {
     threads: usize,
     idle: bool,
     idle_window: Duration,
+    soak: bool,
+    soak_window: Duration,
+    soak_warm_up: Duration,
+    /// How often the soak's feeds are polled.
+    soak_interval: Duration,
+    /// New articles a day across the soak's feeds.
+    per_day: usize,
 }
 
 fn options() -> Options {
@@ -57,16 +68,27 @@ fn options() -> Options {
             .map_or(default, |v| v.parse().unwrap_or_else(|_| panic!("{name} takes a number, not {v:?}")))
     };
     let idle = flag("--idle");
+    let soak = flag("--soak");
+    let (feeds, items, hosts) = match (idle, soak) {
+        (_, true) => (10_000, 1, 20),
+        (true, false) => (500, 2, 10),
+        (false, false) => (100, 10, 10),
+    };
     Options {
-        feeds: number("--feeds", if idle { 500 } else { 100 }).max(1),
-        items: number("--items", if idle { 2 } else { 10 }).max(1),
-        hosts: number("--hosts", 10).clamp(1, 254),
+        feeds: number("--feeds", feeds).max(1),
+        items: number("--items", items).max(1),
+        hosts: number("--hosts", hosts).clamp(1, 254),
         delay: Duration::from_millis(number("--delay-ms", 20) as u64),
         pages: value("--pages").map(PathBuf::from),
         peer: flag("--peer"),
         threads: number("--threads", 16).max(1),
         idle,
         idle_window: Duration::from_secs(number("--idle-secs", 60) as u64),
+        soak,
+        soak_window: Duration::from_secs(number("--soak-secs", 3600) as u64),
+        soak_warm_up: Duration::from_secs(number("--warm-up-secs", 600) as u64),
+        soak_interval: Duration::from_secs(number("--interval-secs", 300).max(60) as u64),
+        per_day: number("--per-day", 300_000),
     }
 }
 
@@ -78,15 +100,23 @@ async fn main() {
         Some(dir) => Pool::files(dir),
         None => Pool::generated(),
     };
-    let site = Site::start(&o, pool).await;
+    #[expect(clippy::cast_precision_loss, reason = "a daily rate far below 2^52")]
+    let live = o.soak.then(|| Live { start: Instant::now(), rate: o.per_day as f64 / 86_400.0 });
+    let site = Site::start(&o, pool, live).await;
     let hook = Hook::start().await;
     let dir = tempfile::tempdir().expect("tempdir");
-    if o.idle { idle(&o, &site, &hook, dir.path()).await } else { load(&o, &site, &hook, dir.path()).await }
+    if o.soak {
+        soak::soak(&o, &site, &hook, dir.path()).await;
+    } else if o.idle {
+        idle(&o, &site, &hook, dir.path()).await;
+    } else {
+        load(&o, &site, &hook, dir.path()).await;
+    }
 }
 
 /// Fails early, with the fix, when GNU time or the peer's Python modules are missing.
 async fn require_tools(o: &Options) {
-    if !o.idle && !Path::new("/usr/bin/time").exists() {
+    if !o.idle && !o.soak && !Path::new("/usr/bin/time").exists() {
         eprintln!(
             "load: /usr/bin/time (GNU time) is needed to measure CPU and peak RSS: apt-get install time"
         );

@@ -1,7 +1,8 @@
 //! Generated news pages: varied prose with the furniture of real sites (scripts, navigation,
 //! ticker, share bar, related stories, comments, sidebar, newsletter form, footer); one in
 //! twenty carries escalation language, one in ten of the others a single weak term. Or the
-//! `.html` files of a directory, served in turn.
+//! `.html` files of a directory, served in turn. For a soak, every article is a page of its own
+//! reporting one of many events, each with its own names, place and numbers.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
@@ -13,6 +14,7 @@ use super::{POOL, THREAT_EVERY};
 
 /// One article page: the head before the canonical link is written per article, the rest is
 /// shared by every article that uses this page.
+#[derive(Clone)]
 pub(crate) struct Page {
     pub(crate) headline: String,
     pub(crate) summary: String,
@@ -321,16 +323,138 @@ pub(crate) fn links(rng: &mut fastrand::Rng, n: usize, out: &mut String) {
 /// most-read sidebar, a newsletter form and a long footer. A threat page has three sentences
 /// of escalation language; one page in ten without threats has a single weak term.
 pub(crate) fn generate_page(i: usize, threat: bool) -> Page {
+    generate(i, threat, None)
+}
+
+/// Articles per event in a soak: consecutive articles, so from different feeds and hosts.
+const EVENT_ARTICLES: usize = 4;
+
+/// Syllables of made-up names: every event brings words no earlier one used, as news does.
+const SYLLABLES: &[&str] = &[
+    "ka", "ro", "mi", "tel", "van", "dor", "shi", "lu", "zen", "pa", "gor", "fi", "nab", "ur", "es", "tam",
+    "bel", "qui", "sar", "hon", "dri", "mo", "wex", "ya",
+];
+
+/// What a soak event's headline says its organisation did, and about what.
+const VERBS: &[&str] = &[
+    "calls for",
+    "rejects",
+    "welcomes",
+    "questions",
+    "backs",
+    "criticises",
+    "announces",
+    "delays",
+    "reviews",
+    "defends",
+    "opposes",
+    "approves",
+];
+const OBJECTS: &[&str] = &[
+    "new levy on",
+    "plan for",
+    "budget for",
+    "report on",
+    "ban on",
+    "inquiry into",
+    "funding for",
+    "cuts to",
+];
+const NOUNS: &[&str] = &[
+    "bus fares",
+    "water tariffs",
+    "school fees",
+    "hospital beds",
+    "road repairs",
+    "grain stocks",
+    "power cuts",
+    "housing scheme",
+    "market stalls",
+    "police posts",
+    "tax rebates",
+    "flood defences",
+    "port charges",
+    "rail line",
+    "textile exports",
+    "dairy farms",
+];
+
+/// What one event's articles share: a headline, a person, an organisation, a place and a number.
+pub(crate) struct Event {
+    headline: String,
+    person: String,
+    organisation: String,
+    /// A made-up part of town.
+    district: String,
+    place: &'static str,
+    number: usize,
+}
+
+impl Event {
+    fn new(event: usize) -> Self {
+        let mut rng = fastrand::Rng::with_seed(0x5eed_0000 + event as u64);
+        let mut word = |syllables: usize| {
+            let mut w: String = (0..syllables).map(|_| pick(&mut rng, SYLLABLES)).collect();
+            w[..1].make_ascii_uppercase();
+            w
+        };
+        let person = format!("{} {}", word(2), word(3));
+        let organisation = format!("{} {} Association", word(3), word(2));
+        let district = format!("{}abad", word(2));
+        let headline = format!(
+            "{} {} {} {}",
+            organisation.trim_end_matches(" Association"),
+            pick(&mut rng, VERBS),
+            pick(&mut rng, OBJECTS),
+            pick(&mut rng, NOUNS)
+        );
+        Self {
+            headline,
+            person,
+            organisation,
+            district,
+            place: PLACES[event % PLACES.len()],
+            number: 20 + event % 4000,
+        }
+    }
+
+    fn sentence(&self, rng: &mut fastrand::Rng) -> String {
+        let Self { person, organisation, district, place, number, .. } = self;
+        match rng.usize(..5) {
+            0 => format!("{person}, who heads the {organisation}, said {number} families were affected."),
+            1 => {
+                format!("The {organisation} put the figure at {number}, {person} told reporters in {place}.")
+            }
+            2 => format!("Members of the {organisation} met {district} officials {}.", pick(rng, DAYS)),
+            3 => format!("In {district}, {person} said {number} households had signed the petition."),
+            _ => format!("{person} of the {organisation} said talks would continue {}.", pick(rng, DAYS)),
+        }
+    }
+}
+
+/// Soak article `k`: a page of its own about event `k / EVENT_ARTICLES`; one event in
+/// `THREAT_EVERY` is an escalation.
+pub(crate) fn event_page(k: usize) -> Page {
+    let event = k / EVENT_ARTICLES;
+    generate(k, event.is_multiple_of(THREAT_EVERY), Some(&Event::new(event)))
+}
+
+fn generate(i: usize, threat: bool, event: Option<&Event>) -> Page {
     let mut rng = fastrand::Rng::with_seed(i as u64);
     let site = SITES[i % SITES.len()];
     let section = pick(&mut rng, SECTIONS);
-    let headline = if threat {
+    let mut headline = if threat {
         let template = pick(&mut rng, THREAT_HEADLINES);
         fill(&mut rng, template)
+    } else if let Some(event) = event {
+        format!("{}: {}", event.place, event.headline)
     } else {
         format!("{}: {}", pick(&mut rng, PLACES), pick(&mut rng, HEADLINE_TAILS))
     };
-    let (body, summary) = story_body(&mut rng, i, threat);
+    if let Some(event) = event {
+        let _ = write!(headline, ", {} says", event.person);
+    }
+    let (body, summary) = story_body(&mut rng, i, threat, event);
     let top = format!(
         "<meta property=\"og:title\" content=\"{headline}\">\n<meta property=\"og:site_name\" content=\"{site}\">\n\
          <meta name=\"description\" content=\"{summary}\">\n<meta name=\"viewport\" content=\"width=device-width\">\n\
@@ -373,26 +497,42 @@ pub(crate) fn generate_page(i: usize, threat: bool) -> Page {
 }
 
 /// The paragraphs of a story, and its first sentence as the feed's summary.
-pub(crate) fn story_body(rng: &mut fastrand::Rng, i: usize, threat: bool) -> (String, String) {
+pub(crate) fn story_body(
+    rng: &mut fastrand::Rng,
+    i: usize,
+    threat: bool,
+    event: Option<&Event>,
+) -> (String, String) {
     let paragraphs = rng.usize(6..=12);
     let mut special: HashMap<usize, String> = HashMap::new();
+    if let Some(event) = event {
+        // Every paragraph names the event's people, place or numbers, as a report does.
+        for p in 0..paragraphs {
+            special.insert(p, format!("{} {}", event.sentence(rng), event.sentence(rng)));
+        }
+    }
     if threat {
         // A story about the conflict: every paragraph carries some of it, as a real report does,
         // so its topic is conflict and not a local story with a stray threat.
         let mut threats = THREATS.to_vec();
         rng.shuffle(&mut threats);
         for p in 0..paragraphs {
-            special.insert(p, fill(rng, threats[p % threats.len()]));
+            let threat = fill(rng, threats[p % threats.len()]);
+            special.entry(p).and_modify(|s| *s = format!("{s} {threat}")).or_insert(threat);
         }
     } else if i % 10 == 3 {
         let template = pick(rng, NEAR_MISSES);
-        special.insert(rng.usize(1..paragraphs), fill(rng, template));
+        let at = rng.usize(1..paragraphs);
+        let near_miss = fill(rng, template);
+        special.entry(at).and_modify(|s| *s = format!("{s} {near_miss}")).or_insert(near_miss);
     }
     let mut body = String::new();
     let mut summary = String::new();
     for p in 0..paragraphs {
         let mut text = String::new();
-        for s in 0..rng.usize(3..=6) {
+        // An event's report says less that any report could say.
+        let sentences = if event.is_some() { rng.usize(2..=3) } else { rng.usize(3..=6) };
+        for s in 0..sentences {
             if s == 1
                 && let Some(special) = special.get(&p)
             {

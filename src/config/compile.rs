@@ -261,6 +261,7 @@ fn compile_stories(s: &StoriesConfig, problems: &mut Vec<Problem>) -> story::Set
         window: duration("stories.window", &s.window, problems),
         idf_half_life: duration("stories.idf_half_life", &s.idf_half_life, problems),
         max_hamming: s.max_hamming.min(16),
+        max_stories: s.max_stories.max(1),
         resolve_after: duration("stories.resolve_after", &s.resolve_after, problems),
     }
 }

@@ -377,6 +377,8 @@ pub struct StoriesConfig {
     pub idf_half_life: String,
     /// Most differing simhash bits (of 64) of two bodies that are one text.
     pub max_hamming: u32,
+    /// Most stories held in the window; the least recently seen go first past it.
+    pub max_stories: usize,
     /// A story's alert is resolved after this long without a new article.
     pub resolve_after: String,
 }
@@ -387,6 +389,7 @@ impl Default for StoriesConfig {
             window: "30d".into(),
             idf_half_life: "365d".into(),
             max_hamming: 3,
+            max_stories: 5_000,
             resolve_after: "72h".into(),
         }
     }

@@ -285,7 +285,9 @@ impl Clusterer {
         }
     }
 
-    /// Drops the stories whose last article is older than the window.
+    /// Drops the stories whose last article is older than the window, and at `max_stories` the
+    /// least recently seen, down to nine tenths of it (so the sort by age is paid once per tenth
+    /// of the cap, not per article).
     fn evict(&mut self, now: i64) {
         let window = i64::try_from(self.settings.window.as_secs()).unwrap_or(i64::MAX);
         let old: Vec<u64> = self
@@ -295,27 +297,42 @@ impl Clusterer {
             .map(|(k, _)| *k)
             .collect();
         for slot in old {
-            let story = self.stories.remove(&slot).expect("listed just now");
-            for term in story.index_terms() {
-                if let Some(slots) = self.index.get_mut(&term) {
+            self.remove(slot);
+        }
+        // Room for the story the article may open, so the window never holds more than the cap.
+        let cap = self.settings.max_stories;
+        if self.stories.len() >= cap {
+            let mut by_age: Vec<(i64, u64)> = self.stories.iter().map(|(k, s)| (s.last_seen, *k)).collect();
+            by_age.sort_unstable();
+            let excess = self.stories.len() + 1 - (cap - cap / 10).max(1);
+            for (_, slot) in by_age.into_iter().take(excess) {
+                self.remove(slot);
+            }
+        }
+    }
+
+    /// Takes a story out of the window with its index entries.
+    fn remove(&mut self, slot: u64) {
+        let story = self.stories.remove(&slot).expect("a slot names a story in the window");
+        for term in story.index_terms() {
+            if let Some(slots) = self.index.get_mut(&term) {
+                slots.retain(|s| *s != slot);
+                if slots.is_empty() {
+                    self.index.remove(&term);
+                }
+            }
+        }
+        for print in story.members.iter().filter_map(|m| m.fingerprint) {
+            for band in bands(print, self.settings.max_hamming) {
+                if let Some(slots) = self.bands.get_mut(&band) {
                     slots.retain(|s| *s != slot);
                     if slots.is_empty() {
-                        self.index.remove(&term);
+                        self.bands.remove(&band);
                     }
                 }
             }
-            for print in story.members.iter().filter_map(|m| m.fingerprint) {
-                for band in bands(print, self.settings.max_hamming) {
-                    if let Some(slots) = self.bands.get_mut(&band) {
-                        slots.retain(|s| *s != slot);
-                        if slots.is_empty() {
-                            self.bands.remove(&band);
-                        }
-                    }
-                }
-            }
-            self.slots.remove(&story.id);
         }
+        self.slots.remove(&story.id);
     }
 
     /// Stories sharing a distinctive title or entity term with `doc`, in slot order.

@@ -38,6 +38,10 @@ pub struct Settings {
     pub idf_half_life: Duration,
     /// Most differing simhash bits of two bodies that are one text (a wire copy).
     pub max_hamming: u32,
+    /// Most stories held in the window: past it the least recently seen are evicted first, so
+    /// memory stays bounded when articles come faster than the window can hold (300,000 a day
+    /// would be millions of stories in 30 days).
+    pub max_stories: usize,
     /// A story with no article for this long is resolved (its alert too), and its severity is
     /// that of its articles within this of its latest alerting one.
     pub resolve_after: Duration,
@@ -49,6 +53,7 @@ impl Default for Settings {
             window: Duration::from_hours(30 * 24),
             idf_half_life: Duration::from_hours(365 * 24),
             max_hamming: 3,
+            max_stories: 5_000,
             resolve_after: Duration::from_hours(72),
         }
     }

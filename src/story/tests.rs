@@ -124,6 +124,24 @@ fn stories_leave_the_window() {
 }
 
 #[test]
+fn past_max_stories_the_least_recently_seen_leave_first() {
+    let mut c = Clusterer::new(Settings { max_stories: 3, ..Settings::default() });
+    let quetta = add(&mut c, "a", "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2024-05-07T08:00:00Z");
+    let floods = add(&mut c, "b", "Floods in Sindh", FLOODS, "dawn.com", "2024-05-07T09:00:00Z");
+    // The Quetta story takes an article, so the floods story is now the least recently seen.
+    let joined = add(&mut c, "c", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-05-07T10:00:00Z");
+    assert_eq!(joined.story, quetta.story);
+    let squad = "The cricket board named a young squad for the home series against Sri Lanka on Friday.";
+    add(&mut c, "d", "Cricket board names squad", squad, "geo.tv", "2024-05-07T11:00:00Z");
+    assert_eq!(c.len(), 3, "at the cap");
+    let again = add(&mut c, "e", "Mastung bus attack toll", QUETTA_REWRITE, "ary.tv", "2024-05-07T12:00:00Z");
+    assert_eq!(again.story, quetta.story, "the story seen most recently stayed");
+    assert_eq!(c.len(), 2, "room was made below the cap");
+    let later = add(&mut c, "f", "Sindh floods spread", FLOODS, "geo.tv", "2024-05-07T13:00:00Z");
+    assert_ne!(later.story, floods.story, "the least recently seen story was evicted");
+}
+
+#[test]
 fn a_reloaded_window_continues_its_stories() {
     let mut before = Clusterer::new(Settings::default());
     let first =
