@@ -28,6 +28,11 @@ const LEDE_BYTES: usize = 1_000;
 /// a few): "shooting" or "Biden" would make every story a candidate and decide nothing.
 const INDEX_MAX_SHARE: f32 = 0.05;
 
+/// Body terms a story keeps: its most frequent. A story's body bag is most of its memory (a
+/// wire story carried by many outlets gathers thousands of words seen once), and the words seen
+/// once in one of its articles say little of what the story is about.
+const BODY_TERMS: usize = 400;
+
 /// Articles after which a story's cached vectors are re-weighed with the IDF as it now is.
 const REWEIGH_EVERY: f32 = 50.0;
 
@@ -259,6 +264,13 @@ impl Clusterer {
                 *count += n;
             }
         }
+        // Trimmed when half as many again have gathered, so the sort is paid now and then.
+        if story.bags[1].len() > BODY_TERMS + BODY_TERMS / 2 {
+            let mut terms: Vec<(Term, f32)> = story.bags[1].iter().map(|(t, n)| (*t, *n)).collect();
+            terms.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
+            terms.truncate(BODY_TERMS);
+            story.bags[1] = terms.into_iter().collect();
+        }
         if let Some(print) = doc.fingerprint {
             for band in bands(print, self.settings.max_hamming) {
                 let slots = self.bands.entry(band).or_default();
@@ -283,6 +295,12 @@ impl Clusterer {
             articles: story.members.len(),
             outlets: story.outlets(),
         }
+    }
+
+    /// The most body terms any story of the window holds.
+    #[cfg(test)]
+    pub(super) fn most_body_terms(&self) -> usize {
+        self.stories.values().map(|s| s.bags[1].len()).max().unwrap_or(0)
     }
 
     /// Drops the stories whose last article is older than the window, and at `max_stories` the

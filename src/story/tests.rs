@@ -1,6 +1,8 @@
 //! Table tests of the clustering core: input parsing, the representations, near-duplicates,
 //! and join-or-new on small made-up stories.
 
+use std::fmt::Write as _;
+
 use chrono::{DateTime, Utc};
 
 use super::text::{Doc, hash, numbers, script, simhash};
@@ -283,4 +285,31 @@ fn reports_in_two_scripts_meet_through_their_actors_and_numbers() {
     // the other is the later.
     let placed = urdu(&mut c, "ur", THREAT_UR.0, &both, "2026-03-10T11:00:00Z");
     assert_eq!(placed.story, first.story);
+}
+
+/// A story carried by many outlets in their own words keeps its most frequent body words, not
+/// every word any of them used: its memory stays bounded.
+#[test]
+fn a_story_keeps_its_most_frequent_body_words() {
+    let mut c = Clusterer::new(Settings::default());
+    for i in 0..80 {
+        // Each report, from an outlet of its own, adds ten words no other report uses.
+        let own = (0..10).fold(String::new(), |mut own, j| {
+            let _ = write!(own, " w{i}x{j}");
+            own
+        });
+        let (key, outlet) = (format!("r{i}"), format!("outlet{i}.example"));
+        let body = format!("{QUETTA_REWRITE}{own}");
+        let report = Article {
+            key: &key,
+            title: "Gunmen kill 14 on Quetta bus",
+            body: &body,
+            outlet: &outlet,
+            at: at("2024-05-07T09:00:00Z"),
+            names: &[],
+        };
+        c.reload("alrt_quetta", &report, false);
+    }
+    let most = c.most_body_terms();
+    assert!((400..=600).contains(&most), "{most} body terms kept of over 800");
 }
