@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use crate::store::{Alert, EventRecord, SignalRecord};
+use crate::store::{Alert, EventRecord, SignalRecord, SignalStory};
 use crate::story::lifecycle::headline;
 use crate::types::Severity;
 
@@ -199,6 +199,11 @@ pub(super) fn discord(event: &EventRecord) -> Value {
 /// Stories a chat message of a signal lists.
 const SIGNAL_STORIES: usize = 3;
 
+/// What a signal's story is called: its alert's title, else its address.
+fn story_title(story: &SignalStory) -> &str {
+    if story.title.trim().is_empty() { &story.url } else { &story.title }
+}
+
 /// A trend signal's mark: 📈 for a spike, 🔺 for a level-up.
 fn signal_mark(signal: &SignalRecord) -> &'static str {
     if signal.kind == crate::types::EventKind::LevelUp { "🔺" } else { "📈" }
@@ -213,7 +218,7 @@ pub(super) fn slack_signal(signal: &SignalRecord) -> Value {
         .iter()
         .take(SIGNAL_STORIES)
         .map(|s| {
-            let title = slack_escape(&clip(if s.title.trim().is_empty() { &s.url } else { &s.title }, 150));
+            let title = slack_escape(&clip(story_title(s), 150));
             format!("• <{}|{title}> ({}, {} outlets)", slack_url(&s.url), s.rung, s.outlets)
         })
         .collect();
@@ -234,8 +239,7 @@ pub(super) fn discord_signal(signal: &SignalRecord) -> Value {
         .iter()
         .take(SIGNAL_STORIES)
         .map(|s| {
-            let title = if s.title.trim().is_empty() { &s.url } else { &s.title };
-            format!("• {} ({}, {} outlets)", clip(&discord_escape(title), 300), s.rung, s.outlets)
+            format!("• {} ({}, {} outlets)", clip(&discord_escape(story_title(s)), 300), s.rung, s.outlets)
         })
         .collect();
     let color = if signal.kind == crate::types::EventKind::LevelUp { 0x00d3_2f2f } else { 0x00f5_7c00 };
