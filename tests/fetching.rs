@@ -200,7 +200,10 @@ async fn windows_1252_and_urdu_pages_decode() {
     );
     let cfg = TestConfig::new(&[("Encodings", site.url("/feed"))], &[], "[extract]\nmin_chars = 50\n");
     once(&cfg.path).await;
-    let bodies = query(&cfg.db, "SELECT url, body FROM articles ORDER BY url");
+    let bodies = query(
+        &cfg.db,
+        "SELECT a.url, b.body FROM articles a JOIN bodies b ON b.article_id = a.id ORDER BY a.url",
+    );
     let text = format!("{bodies:?}");
     assert!(
         text.contains("minister\u{2019}s \u{201c}final warning\u{201d}") && text.contains("caf\u{e9}"),

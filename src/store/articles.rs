@@ -179,11 +179,12 @@ impl Store {
     pub fn articles_since(&self, since: DateTime<Utc>) -> Result<Vec<StoredArticle>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT ar.id, ar.key, ar.url, ar.feed, ar.title, ar.body, ar.published_at, ar.score,
+            "SELECT ar.id, ar.key, ar.url, ar.feed, ar.title, coalesce(b.body, ''), ar.published_at, ar.score,
                     coalesce(al.id, (SELECT x.id FROM story_articles sa JOIN alerts x ON x.id = sa.story_id
                                      WHERE sa.article_id = ar.id AND sa.severity IS NOT NULL)),
                     ar.pruned_at IS NOT NULL
              FROM articles ar LEFT JOIN alerts al ON al.article_id = ar.id
+                  LEFT JOIN bodies b ON b.article_id = ar.id
              WHERE ar.fetched_at >= ?1 ORDER BY ar.fetched_at, ar.id",
         )?;
         let rows = stmt.query_map([timestamp(since)], |r| {
@@ -317,9 +318,9 @@ fn insert_row(
     now_s: &str,
 ) -> rusqlite::Result<Option<i64>> {
     let inserted = tx.execute(
-        "INSERT INTO articles (key, url, guid, feed, title, published_at, fetched_at, body, method, score, matches,
+        "INSERT INTO articles (key, url, guid, feed, title, published_at, fetched_at, method, score, matches,
                                canonical, author, language, body_chars)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15) ON CONFLICT(key) DO NOTHING",
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) ON CONFLICT(key) DO NOTHING",
         params![
             article.key,
             article.url,
@@ -328,7 +329,6 @@ fn insert_row(
             article.title,
             published,
             now_s,
-            article.body,
             article.method.as_str(),
             article.score,
             matches_json,
@@ -342,6 +342,7 @@ fn insert_row(
         return Ok(None);
     }
     let article_id = tx.last_insert_rowid();
+    tx.execute("INSERT INTO bodies (article_id, body) VALUES (?1, ?2)", params![article_id, article.body])?;
     for alias in article.aliases.iter().filter(|a| **a != article.key) {
         tx.execute(
             "INSERT INTO aliases (key, article_id) VALUES (?1, ?2) ON CONFLICT DO NOTHING",

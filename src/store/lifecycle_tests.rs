@@ -247,6 +247,12 @@ fn a_database_from_before_stories_carries_over() {
         (EventKind::Created, 1, "alrt_old")
     );
     assert_eq!(due.event.as_alert().expect("an alert's event").story.sites, ["x.example"]);
+    let kept = store.articles_since(Utc::now() - TimeDelta::days(365)).expect("articles");
+    assert_eq!(
+        kept.iter().map(|a| a.body.as_str()).collect::<Vec<_>>(),
+        ["Body"],
+        "bodies moved to their table"
+    );
     // It has no story, so it never resolves on its own.
     let routing = routing(vec![hook("w", Cadence::default())]);
     assert!(store.resolve_quiet(&routing, Utc::now() + TimeDelta::days(30)).expect("sweep").is_empty());

@@ -130,6 +130,10 @@ impl Store {
                 [&articles],
             )?;
             tx.execute(
+                "DELETE FROM bodies WHERE article_id IN (SELECT value FROM json_each(?1))",
+                [&articles],
+            )?;
+            tx.execute(
                 "DELETE FROM story_articles WHERE article_id IN (SELECT value FROM json_each(?1))",
                 [&articles],
             )?;
@@ -153,12 +157,7 @@ impl Store {
             tx.execute("DELETE FROM stories WHERE id IN (SELECT value FROM json_each(?1))", [&stories])?;
         }
         if let Some(before) = cutoff(policy.bodies).filter(|_| pruned.total() == 0) {
-            pruned.bodies = tx.execute(
-                "UPDATE articles SET body = '', pruned_at = ?3
-                 WHERE id IN (SELECT id FROM articles WHERE fetched_at < ?1 AND pruned_at IS NULL
-                              ORDER BY fetched_at LIMIT ?2)",
-                params![before, limit, timestamp(now)],
-            )?;
+            pruned.bodies = prune_bodies(&tx, &before, limit, now)?;
         }
         tx.commit()?;
         Ok(pruned)
@@ -271,6 +270,27 @@ fn prune_alerts(tx: &rusqlite::Connection, before: &str, limit: i64) -> Result<u
     tx.execute("DELETE FROM deliveries WHERE signal_id IN (SELECT value FROM json_each(?1))", [&signals])?;
     pruned += tx.execute("DELETE FROM signals WHERE id IN (SELECT value FROM json_each(?1))", [&signals])?;
     Ok(pruned)
+}
+
+/// Drops the bodies of up to `limit` articles fetched before `before`, oldest first, and marks
+/// the articles pruned; how many.
+fn prune_bodies(
+    tx: &rusqlite::Transaction<'_>,
+    before: &str,
+    limit: i64,
+    now: DateTime<Utc>,
+) -> Result<usize, StoreError> {
+    let articles = ids(
+        tx,
+        "SELECT id FROM articles WHERE fetched_at < ?1 AND pruned_at IS NULL ORDER BY fetched_at LIMIT ?2",
+        before,
+        limit,
+    )?;
+    tx.execute("DELETE FROM bodies WHERE article_id IN (SELECT value FROM json_each(?1))", [&articles])?;
+    Ok(tx.execute(
+        "UPDATE articles SET pruned_at = ?2 WHERE id IN (SELECT value FROM json_each(?1))",
+        params![articles, timestamp(now)],
+    )?)
 }
 
 fn ids(conn: &rusqlite::Connection, sql: &str, before: &str, limit: i64) -> Result<String, StoreError> {

@@ -156,12 +156,13 @@ impl Store {
     pub fn story_window(&self, since: DateTime<Utc>) -> Result<Vec<WindowArticle>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT s.story_id, a.key, a.title, a.body, s.outlet, s.seen_at, s.copy,
+            "SELECT s.story_id, a.key, a.title, coalesce(b.body, ''), s.outlet, s.seen_at, s.copy,
                     (SELECT json_group_array(name) FROM (
                         SELECT json_extract(m.value, '$.source') AS name FROM json_each(a.matches) m
                         UNION SELECT json_extract(m.value, '$.target') FROM json_each(a.matches) m)
                      WHERE name IS NOT NULL)
              FROM story_articles s JOIN stories t ON t.id = s.story_id JOIN articles a ON a.id = s.article_id
+                  LEFT JOIN bodies b ON b.article_id = a.id
              WHERE t.last_seen >= ?1 ORDER BY s.seen_at, s.article_id",
         )?;
         let rows = stmt.query_map([timestamp(since)], |r| {

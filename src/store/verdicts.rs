@@ -108,8 +108,9 @@ impl Store {
     pub fn labelled_articles(&self) -> Result<Vec<LabelledArticle>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare_cached(
-            "SELECT v.alert_id, v.verdict, ar.title, ar.body
+            "SELECT v.alert_id, v.verdict, ar.title, coalesce(b.body, '')
              FROM verdicts v JOIN alerts al ON al.id = v.alert_id JOIN articles ar ON ar.id = al.article_id
+                  LEFT JOIN bodies b ON b.article_id = ar.id
              ORDER BY v.alert_id",
         )?;
         let rows = stmt.query_map([], |r| {
