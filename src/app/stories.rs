@@ -36,7 +36,13 @@ impl Stories {
                     };
                     clusterer.reload(&row.story, &article, row.copy);
                 }
-                info!(stories = clusterer.len(), articles = rows.len(), "story window reloaded");
+                info!(
+                    stories = clusterer.len(),
+                    articles = rows.len(),
+                    mb = clusterer.bytes() >> 20,
+                    "story window reloaded"
+                );
+                window_gauges(&clusterer);
             }
             Err(err) => warn!(error = %chain(&err), "cannot reload the story window; stories start afresh"),
         }
@@ -52,7 +58,8 @@ impl Stories {
         let at = article.published_at.filter(|t| *t <= now).unwrap_or(now);
         let outlet = outlet_of(&article.url);
         let names = actor_names(&article.matches);
-        let placed = self.clusterer.lock().unwrap_or_else(PoisonError::into_inner).add(&Article {
+        let mut clusterer = self.clusterer.lock().unwrap_or_else(PoisonError::into_inner);
+        let placed = clusterer.add(&Article {
             key: &article.key,
             title: &article.title,
             body: &article.body,
@@ -60,6 +67,8 @@ impl Stories {
             at,
             names: &names,
         });
+        window_gauges(&clusterer);
+        drop(clusterer);
         StoryLink {
             story: placed.story,
             title: article.title.clone(),
@@ -70,6 +79,14 @@ impl Stories {
             outlets: placed.outlets,
         }
     }
+}
+
+/// How full the story window is: its stories and its estimated bytes (what
+/// `stories.max_stories` and `stories.max_memory_mb` bound).
+#[expect(clippy::cast_precision_loss, reason = "gauges are floats; counts far below 2^52")]
+fn window_gauges(clusterer: &Clusterer) {
+    metrics::gauge!("flashpoint_story_window_stories").set(clusterer.len() as f64);
+    metrics::gauge!("flashpoint_story_window_bytes").set(clusterer.bytes() as f64);
 }
 
 /// The canonical names of the actors an article's matches name, each once: the same in every

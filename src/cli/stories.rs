@@ -89,5 +89,8 @@ fn replay_file(settings: &Settings, file: &Path) -> anyhow::Result<()> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
+    #[expect(clippy::cast_precision_loss, reason = "a size in MB to one decimal")]
+    let mb = clusterer.bytes() as f64 / f64::from(1 << 20);
+    eprintln!("the window holds {} stories, about {mb:.1} MB", clusterer.len());
     Ok(())
 }

@@ -262,6 +262,7 @@ fn compile_stories(s: &StoriesConfig, problems: &mut Vec<Problem>) -> story::Set
         idf_half_life: duration("stories.idf_half_life", &s.idf_half_life, problems),
         max_hamming: s.max_hamming.min(16),
         max_stories: s.max_stories.max(1),
+        max_bytes: s.max_memory_mb.max(1).saturating_mul(1 << 20),
         resolve_after: duration("stories.resolve_after", &s.resolve_after, problems),
     }
 }

@@ -379,6 +379,9 @@ pub struct StoriesConfig {
     pub max_hamming: u32,
     /// Most stories held in the window; the least recently seen go first past it.
     pub max_stories: usize,
+    /// Most memory the window's stories may take, in MB (estimated); the least recently seen
+    /// go first past it.
+    pub max_memory_mb: usize,
     /// A story's alert is resolved after this long without a new article.
     pub resolve_after: String,
 }
@@ -390,6 +393,7 @@ impl Default for StoriesConfig {
             idf_half_life: "365d".into(),
             max_hamming: 3,
             max_stories: 5_000,
+            max_memory_mb: 32,
             resolve_after: "72h".into(),
         }
     }

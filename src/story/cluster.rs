@@ -13,9 +13,10 @@
 use std::collections::HashMap;
 
 use super::decide::Features;
-use super::text::{Bag, Doc, Term, TermMap};
+use super::sparse::{Sparse, dot};
+use super::text::{Doc, Term, TermMap};
 use super::text::{numbers, script};
-use super::vocab::{FIELDS, Vocabulary, cosine, weigh};
+use super::vocab::{FIELDS, Vocabulary, norm, weigh, weighed_dot};
 use super::{Article, Placement, Settings, story_id};
 
 /// Longest gap between an article and a story in other scripts it joins by actors and numbers.
@@ -31,9 +32,9 @@ const INDEX_MAX_SHARE: f32 = 0.05;
 /// Body terms a story keeps: its most frequent. A story's body bag is most of its memory (a
 /// wire story carried by many outlets gathers thousands of words seen once), and the words seen
 /// once in one of its articles say little of what the story is about.
-const BODY_TERMS: usize = 400;
+const BODY_TERMS: usize = 200;
 
-/// Articles after which a story's cached vectors are re-weighed with the IDF as it now is.
+/// Articles after which a story's cached norms are taken again with the IDF as it now is.
 const REWEIGH_EVERY: f32 = 50.0;
 
 /// One article of a story, as far as outlets are concerned.
@@ -57,17 +58,21 @@ struct Story {
     /// Seconds of the clock.
     last_seen: i64,
     /// Summed term counts of its articles, per representation.
-    bags: [Bag; FIELDS],
-    /// Its bags weighed with the IDF of `weighed_at` articles; `None` when stale.
-    vectors: Option<[TermMap<f32>; FIELDS]>,
+    bags: [Sparse; FIELDS],
+    /// The lengths of its bags weighed with the IDF of `weighed_at` articles; `None` when
+    /// stale. The weighed vectors themselves are not kept: each comparison weighs the terms the
+    /// article shares with the story, which spares a second copy of every story's bags.
+    norms: Option<[f32; FIELDS]>,
     weighed_at: f32,
     /// Title and body vectors of its latest article, as weighed when it arrived.
-    latest: [TermMap<f32>; 2],
+    latest: [Sparse; 2],
     members: Vec<Member>,
     /// The scripts its articles are written in.
     scripts: Vec<&'static str>,
     /// The actors the scorer named in its articles, and the numbers of their titles and ledes.
     anchors: Anchors,
+    /// [`Story::footprint`] when it last changed.
+    bytes: usize,
 }
 
 /// What an article's language does not change: the canonical names of the actors it names,
@@ -119,8 +124,25 @@ impl Story {
         seen.len()
     }
 
+    /// About the bytes it holds, with its entries in the index and the bands: what
+    /// `max_bytes` bounds. Measured against the resident size of replays it is within a few
+    /// tenths: a term is 12 bytes in a bag and 8 in the index list it is on, with the
+    /// allocator's overhead; a member is its outlet's name, its fingerprint's four bands and
+    /// their lists.
+    fn footprint(&self) -> usize {
+        const FIXED: usize = 512;
+        const TERM: usize = 16;
+        const INDEXED: usize = 16;
+        const MEMBER: usize = 280;
+        let terms: usize = self.bags.iter().chain(&self.latest).map(Sparse::len).sum();
+        let indexed = self.bags[0].len() + self.bags[2].len();
+        let anchors =
+            self.anchors.names.iter().map(|n| n.len() + 32).sum::<usize>() + 4 * self.anchors.numbers.len();
+        FIXED + TERM * terms + INDEXED * indexed + MEMBER * self.members.len() + anchors
+    }
+
     fn index_terms(&self) -> impl Iterator<Item = Term> + '_ {
-        self.bags[0].keys().chain(self.bags[2].keys()).copied()
+        self.bags[0].terms().iter().chain(self.bags[2].terms()).copied()
     }
 }
 
@@ -138,6 +160,8 @@ pub struct Clusterer {
     /// text is found whatever its words, even words too common for `index`.
     bands: HashMap<(u8, u64), Vec<u64>>,
     next_slot: u64,
+    /// The stories' footprints summed.
+    bytes: usize,
 }
 
 /// The bands of `print`: `max_hamming + 1` slices of its bits, so two prints within
@@ -156,7 +180,7 @@ pub(super) fn bands(print: u64, max_hamming: u32) -> impl Iterator<Item = (u8, u
 struct Incoming<'a> {
     doc: Doc,
     /// Its bags weighed with the IDF as it arrived.
-    vectors: [TermMap<f32>; FIELDS],
+    vectors: [Sparse; FIELDS],
     outlet: &'a str,
     now: i64,
     /// The script it is written in: two articles in one script are compared by their words.
@@ -176,6 +200,7 @@ impl Clusterer {
             index: TermMap::default(),
             bands: HashMap::new(),
             next_slot: 0,
+            bytes: 0,
         }
     }
 
@@ -183,6 +208,12 @@ impl Clusterer {
     #[must_use]
     pub fn len(&self) -> usize {
         self.stories.len()
+    }
+
+    /// The window's estimated size in bytes (what `max_bytes` bounds).
+    #[must_use]
+    pub fn bytes(&self) -> usize {
+        self.bytes
     }
 
     #[must_use]
@@ -222,7 +253,7 @@ impl Clusterer {
         self.evict(now);
         let fields = &self.vocab.fields;
         let bags = doc.bags();
-        let vectors = [0, 1, 2].map(|i| weigh(bags[i], &fields[i]));
+        let vectors = [0, 1, 2].map(|i| weigh(&Sparse::from_map(bags[i]), &fields[i]));
         let script = script(&[article.title, article.body]);
         Incoming { doc, vectors, outlet: article.outlet, now, script, anchors: Anchors::of(article) }
     }
@@ -234,12 +265,13 @@ impl Clusterer {
             id: id.clone(),
             last_seen: now,
             bags: Default::default(),
-            vectors: None,
+            norms: None,
             weighed_at: 0.0,
             latest: Default::default(),
             members: Vec::new(),
             scripts: Vec::new(),
             anchors: Anchors::default(),
+            bytes: 0,
         };
         self.stories.insert(slot, story);
         self.slots.insert(id, slot);
@@ -255,21 +287,16 @@ impl Clusterer {
         }
         story.anchors.merge(&anchors);
         for (field, (into, bag)) in story.bags.iter_mut().zip(doc.bags()).enumerate() {
-            for (term, n) in bag {
-                let count = into.entry(*term).or_default();
+            into.add(bag, |term| {
                 // Body words are compared, never looked up: only titles and entities are indexed.
-                if *count == 0.0 && field != 1 {
-                    self.index.entry(*term).or_default().push(slot);
+                if field != 1 {
+                    self.index.entry(term).or_default().push(slot);
                 }
-                *count += n;
-            }
+            });
         }
         // Trimmed when half as many again have gathered, so the sort is paid now and then.
         if story.bags[1].len() > BODY_TERMS + BODY_TERMS / 2 {
-            let mut terms: Vec<(Term, f32)> = story.bags[1].iter().map(|(t, n)| (*t, *n)).collect();
-            terms.sort_unstable_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-            terms.truncate(BODY_TERMS);
-            story.bags[1] = terms.into_iter().collect();
+            story.bags[1].keep_largest(BODY_TERMS);
         }
         if let Some(print) = doc.fingerprint {
             for band in bands(print, self.settings.max_hamming) {
@@ -279,7 +306,7 @@ impl Clusterer {
                 }
             }
         }
-        story.vectors = None;
+        story.norms = None;
         story.latest = [title, body];
         story.last_seen = story.last_seen.max(now);
         story.members.push(Member {
@@ -288,6 +315,9 @@ impl Clusterer {
             fingerprint: doc.fingerprint,
             copy,
         });
+        let bytes = story.footprint();
+        self.bytes = self.bytes - story.bytes + bytes;
+        story.bytes = bytes;
         Placement {
             story: story.id.clone(),
             opened,
@@ -303,9 +333,9 @@ impl Clusterer {
         self.stories.values().map(|s| s.bags[1].len()).max().unwrap_or(0)
     }
 
-    /// Drops the stories whose last article is older than the window, and at `max_stories` the
-    /// least recently seen, down to nine tenths of it (so the sort by age is paid once per tenth
-    /// of the cap, not per article).
+    /// Drops the stories whose last article is older than the window, and at `max_stories` or
+    /// `max_bytes` the least recently seen, down to nine tenths of both (so the sort by age is
+    /// paid once per tenth of the cap, not per article).
     fn evict(&mut self, now: i64) {
         let window = i64::try_from(self.settings.window.as_secs()).unwrap_or(i64::MAX);
         let old: Vec<u64> = self
@@ -318,12 +348,15 @@ impl Clusterer {
             self.remove(slot);
         }
         // Room for the story the article may open, so the window never holds more than the cap.
-        let cap = self.settings.max_stories;
-        if self.stories.len() >= cap {
+        let (cap, budget) = (self.settings.max_stories, self.settings.max_bytes);
+        if self.stories.len() >= cap || self.bytes > budget {
             let mut by_age: Vec<(i64, u64)> = self.stories.iter().map(|(k, s)| (s.last_seen, *k)).collect();
             by_age.sort_unstable();
-            let excess = self.stories.len() + 1 - (cap - cap / 10).max(1);
-            for (_, slot) in by_age.into_iter().take(excess) {
+            let (keep, keep_bytes) = ((cap - cap / 10).max(1), budget - budget / 10);
+            for (_, slot) in by_age {
+                if self.stories.len() < keep && self.bytes <= keep_bytes {
+                    break;
+                }
                 self.remove(slot);
             }
         }
@@ -332,6 +365,7 @@ impl Clusterer {
     /// Takes a story out of the window with its index entries.
     fn remove(&mut self, slot: u64) {
         let story = self.stories.remove(&slot).expect("a slot names a story in the window");
+        self.bytes -= story.bytes;
         for term in story.index_terms() {
             if let Some(slots) = self.index.get_mut(&term) {
                 slots.retain(|s| *s != slot);
@@ -438,32 +472,33 @@ impl Clusterer {
     fn features(&mut self, slot: u64, incoming: &Incoming<'_>) -> Features {
         const DAY: i64 = 86_400;
         let docs = self.vocab.fields[0].docs();
+        let fields = &self.vocab.fields;
         let story = self.stories.get_mut(&slot).expect("candidates are in the window");
-        if story.vectors.is_none() || docs - story.weighed_at >= REWEIGH_EVERY {
-            let fields = &self.vocab.fields;
-            story.vectors = Some([0, 1, 2].map(|i| weigh(&story.bags[i], &fields[i])));
+        if story.norms.is_none() || docs - story.weighed_at >= REWEIGH_EVERY {
+            story.norms = Some([0, 1, 2].map(|i| norm(&story.bags[i], &fields[i])));
             story.weighed_at = docs;
         }
-        let vectors = story.vectors.as_ref().expect("weighed just now");
+        let norms = story.norms.expect("weighed just now");
+        let cosine = |i: usize| weighed_dot(&incoming.vectors[i], &story.bags[i], &fields[i]) / norms[i];
         let entities = &self.vocab.fields[2];
         let rare = incoming
             .doc
             .entities
             .keys()
-            .filter(|t| story.bags[2].contains_key(t))
+            .filter(|t| story.bags[2].contains(**t))
             .map(|t| entities.idf(*t))
             .fold(0.0, f32::max);
         #[expect(clippy::cast_precision_loss, reason = "a gap in days needs no more than f32")]
         let gap_days = (incoming.now - story.last_seen) as f32 / DAY as f32;
         let doc = &incoming.vectors;
         Features {
-            title: cosine(&doc[0], &vectors[0]),
-            body: cosine(&doc[1], &vectors[1]),
-            entities: cosine(&doc[2], &vectors[2]),
+            title: cosine(0),
+            body: cosine(1),
+            entities: cosine(2),
             rare_entity: rare / (entities.docs() + 2.0).ln(),
             gap_days,
-            latest_title: cosine(&doc[0], &story.latest[0]),
-            latest_body: cosine(&doc[1], &story.latest[1]),
+            latest_title: dot(&doc[0], &story.latest[0]),
+            latest_body: dot(&doc[1], &story.latest[1]),
             same_outlet_day: story
                 .members
                 .iter()

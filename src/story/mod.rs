@@ -16,6 +16,7 @@
 mod cluster;
 mod decide;
 pub mod lifecycle;
+mod sparse;
 mod text;
 mod vocab;
 
@@ -42,6 +43,10 @@ pub struct Settings {
     /// memory stays bounded when articles come faster than the window can hold (300,000 a day
     /// would be millions of stories in 30 days).
     pub max_stories: usize,
+    /// Most bytes the window's stories may hold, by [`Clusterer::bytes`]'s estimate: past it
+    /// the least recently seen are evicted first, like past `max_stories`. A story of long
+    /// articles from many outlets holds far more than a short one's.
+    pub max_bytes: usize,
     /// A story with no article for this long is resolved (its alert too), and its severity is
     /// that of its articles within this of its latest alerting one.
     pub resolve_after: Duration,
@@ -54,6 +59,7 @@ impl Default for Settings {
             idf_half_life: Duration::from_hours(365 * 24),
             max_hamming: 3,
             max_stories: 5_000,
+            max_bytes: 32 << 20,
             resolve_after: Duration::from_hours(72),
         }
     }

@@ -1,11 +1,18 @@
 //! Online document frequencies, one table per representation: each article updates them as
 //! it arrives (nothing is fitted on a whole file), and they halve every `idf_half_life` of the
-//! clock so memory follows the recent vocabulary, not all history. Pure.
+//! clock so the counts follow the recent vocabulary. A table that outgrows [`MAX_TERMS`]
+//! halves early: most of a vocabulary is names and numbers seen once, and at tens of thousands
+//! of articles a day a year of them would be most of the daemon's memory. Pure.
 
+use super::sparse::Sparse;
 use super::text::{Bag, Doc, Term, TermMap};
 
 /// The three representations, in the order of [`Doc`]'s bags.
 pub(crate) const FIELDS: usize = 3;
+
+/// Most terms one representation's table holds; past it the table halves, which drops the
+/// terms seen in fewer than two (decayed) articles. 131,072 terms are about 3 MB.
+pub(crate) const MAX_TERMS: usize = 1 << 17;
 
 /// Document frequencies of one representation.
 #[derive(Debug, Clone, Default)]
@@ -21,6 +28,9 @@ impl Frequencies {
         self.docs += 1.0;
         for term in bag.keys() {
             *self.df.entry(*term).or_default() += 1.0;
+        }
+        while self.df.len() > MAX_TERMS {
+            self.halve();
         }
     }
 
@@ -80,20 +90,83 @@ impl Doc {
     }
 }
 
+/// The weight of a term occurring `n` times: `(1 + ln tf) · idf`.
+fn weight(term: Term, n: f32, freq: &Frequencies) -> f32 {
+    (1.0 + n.ln()) * freq.idf(term)
+}
+
 /// `bag` weighted `(1 + ln tf) · idf` and scaled to unit length.
-pub(crate) fn weigh(bag: &Bag, freq: &Frequencies) -> TermMap<f32> {
-    let mut v: TermMap<f32> = bag.iter().map(|(t, n)| (*t, (1.0 + n.ln()) * freq.idf(*t))).collect();
-    let norm = v.values().map(|x| x * x).sum::<f32>().sqrt();
+pub(crate) fn weigh(bag: &Sparse, freq: &Frequencies) -> Sparse {
+    let mut v: Sparse = bag.iter().map(|(t, n)| (t, weight(t, n, freq))).collect();
+    let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
-        for x in v.values_mut() {
-            *x /= norm;
-        }
+        v.scale(norm.recip());
     }
     v
 }
 
-/// Cosine of two unit vectors.
-pub(crate) fn cosine(a: &TermMap<f32>, b: &TermMap<f32>) -> f32 {
-    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
-    small.iter().filter_map(|(t, x)| large.get(t).map(|y| x * y)).sum()
+/// The length of `bag` weighed, never zero (an empty bag's cosine is zero either way).
+pub(crate) fn norm(bag: &Sparse, freq: &Frequencies) -> f32 {
+    bag.iter().map(|(t, n)| weight(t, n, freq).powi(2)).sum::<f32>().sqrt().max(f32::MIN_POSITIVE)
+}
+
+/// The dot product of a unit `vector` with `bag` weighed, term by term; over `bag`'s weighed
+/// length it is their cosine, without weighing the terms they do not share.
+pub(crate) fn weighed_dot(vector: &Sparse, bag: &Sparse, freq: &Frequencies) -> f32 {
+    let (terms, counts) = (bag.terms(), bag.values());
+    let (mut i, mut sum) = (0, 0.0);
+    for (term, x) in vector.iter() {
+        // Both in term order: each search starts where the last one ended.
+        match terms[i..].binary_search(&term) {
+            Ok(k) => {
+                sum += x * weight(term, counts[i + k], freq);
+                i += k + 1;
+            }
+            Err(k) => i += k,
+        }
+        if i >= terms.len() {
+            break;
+        }
+    }
+    sum
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bag(terms: impl IntoIterator<Item = Term>) -> Bag {
+        terms.into_iter().map(|t| (t, 1.0)).collect()
+    }
+
+    #[test]
+    fn a_vocabulary_of_names_seen_once_stays_bounded_and_common_terms_keep_their_weight() {
+        let mut f = Frequencies::default();
+        let common = 0;
+        for doc in 0..200_000_u64 {
+            // Every article: one common term and three names never seen again.
+            f.observe(&bag([common, 1 + doc * 3, 2 + doc * 3, 3 + doc * 3]));
+            assert!(f.df.len() <= MAX_TERMS, "{} terms after {doc} articles", f.df.len());
+        }
+        // The common term stays in every article's count: its IDF is the least there is.
+        assert!((f.idf(common) - 1.0).abs() < 0.01, "{}", f.idf(common));
+        assert!(f.idf(1 + 199_999 * 3) > 5.0, "a recent name stays rare: {}", f.idf(1 + 199_999 * 3));
+        assert!(f.idf(u64::MAX) >= f.idf(1 + 199_999 * 3), "an unseen term is the rarest");
+    }
+
+    #[test]
+    #[expect(clippy::float_cmp, reason = "halves of small whole counts are exact")]
+    fn time_halves_every_table_and_forgets_what_is_no_longer_seen() {
+        let mut v = Vocabulary::new(100);
+        let doc = |t: Term| Doc { title: bag([t]), body: bag([t]), entities: bag([t]), ..Doc::default() };
+        v.observe(&doc(7), 0);
+        v.observe(&doc(8), 50);
+        assert_eq!(v.fields[0].df(7), 1.0);
+        v.observe(&doc(8), 100);
+        for f in &v.fields {
+            assert_eq!((f.df(7), f.df(8), f.docs()), (0.5, 1.5, 2.0));
+        }
+        v.observe(&doc(8), 200);
+        assert_eq!(v.fields[1].df(7), 0.0, "under half an article: forgotten");
+    }
 }
