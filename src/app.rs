@@ -139,7 +139,8 @@ pub async fn run(
 }
 
 /// The tasks that watch and steer the running pipeline, all ending at `stop`: the systemd
-/// watchdog, the service checks behind `/healthz` and `STATUS=`, and reloads.
+/// watchdog, the service checks behind `/healthz` and `STATUS=`, reloads, and handing free
+/// memory back.
 fn spawn_services(
     shared: &Shared,
     feeds: Vec<Feed>,
@@ -154,6 +155,7 @@ fn spawn_services(
     services.spawn(watch::service_checks(store, feeds, progress, health, stop.clone()));
     let (path, live) = (config_path.to_path_buf(), Arc::clone(&shared.live));
     services.spawn(control::reload_on_request(reload, path, live, stop.clone()));
+    services.spawn(watch::give_back_memory(stop.clone()));
     services.close();
     services
 }

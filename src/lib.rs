@@ -27,6 +27,7 @@ pub mod fetch;
 pub mod http;
 pub mod lang;
 pub mod logging;
+pub mod memory;
 pub mod notify;
 pub mod process;
 pub mod relevance;

@@ -22,6 +22,26 @@ const STALL_LIMIT: std::time::Duration = std::time::Duration::from_mins(2);
 /// How often the daemon checks feed health.
 const HEALTH_EVERY: std::time::Duration = std::time::Duration::from_mins(15);
 
+/// How often the allocator's free pages are handed back to the system.
+const GIVE_BACK_EVERY: std::time::Duration = std::time::Duration::from_mins(1);
+
+/// Every minute: hands the heap's free pages back ([`crate::memory::give_back`]), so the
+/// resident size follows what the daemon holds rather than its busiest minute.
+pub(super) async fn give_back_memory(stop: CancellationToken) {
+    let mut tick = tokio::time::interval(GIVE_BACK_EVERY);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            () = stop.cancelled() => return,
+            _ = tick.tick() => {}
+        }
+        // It walks the heap under the allocator's locks: a blocking thread's work.
+        if tokio::task::spawn_blocking(crate::memory::give_back).await.is_err() {
+            return;
+        }
+    }
+}
+
 /// Every few seconds: proves the database writable, checks that no stage is stuck, publishes
 /// backlog gauges and the systemd `STATUS=` line.
 pub(super) async fn service_checks(

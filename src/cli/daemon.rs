@@ -15,6 +15,7 @@ use crate::types::cause_first;
 /// `run` or `once`: the pipeline until SIGTERM or SIGINT (or, once, until every feed was
 /// polled), reloading the scoring rules from `config_path` on SIGHUP.
 pub fn run(rt: Runtime, mode: Mode, config_path: &Path) -> Exit {
+    crate::memory::tune();
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .max_blocking_threads(blocking_threads())
         .enable_all()
