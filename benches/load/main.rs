@@ -3,15 +3,17 @@
 //! Python peer (`benches/peer/peer.py`: feedparser + trafilatura + regexes) against the same
 //! server. Reports wall time, articles/s, CPU seconds, peak RSS, alerts, and how long each alert
 //! took to reach the webhook after its page was served. With `--idle`: the RSS and CPU of
-//! `flashpoint run` watching feeds that answer 304. With `--soak`: `flashpoint run` for an hour
-//! on 10,000 live feeds with new articles at 300,000 a day (see `soak`). Loopback only.
+//! `flashpoint run` watching feeds that answer 304. With `--soak`: `flashpoint run` on 10,000
+//! live feeds, three items each at the start (a backlog that fills the story window), then new
+//! articles at 300,000 a day; 20 minutes of warm-up, then an hour measured (see `soak`).
+//! Loopback only.
 //!
 //! ```text
 //! cargo bench --bench load -- [--feeds 100] [--items 10] [--hosts 10] [--delay-ms 20]
 //!                             [--pages DIR] [--peer] [--threads 16]
 //! cargo bench --bench load -- --idle [--feeds 500] [--items 2] [--idle-secs 60]
-//! cargo bench --bench load -- --soak [--feeds 10000] [--hosts 20] [--items 1] [--per-day 300000]
-//!                                    [--interval-secs 300] [--warm-up-secs 600] [--soak-secs 3600]
+//! cargo bench --bench load -- --soak [--feeds 10000] [--hosts 20] [--items 3] [--per-day 300000]
+//!                                    [--interval-secs 300] [--warm-up-secs 1200] [--soak-secs 4800]
 //! ```
 
 #[path = "../../tests/common/mod.rs"]
@@ -70,7 +72,7 @@ fn options() -> Options {
     let idle = flag("--idle");
     let soak = flag("--soak");
     let (feeds, items, hosts) = match (idle, soak) {
-        (_, true) => (10_000, 1, 20),
+        (_, true) => (10_000, 3, 20),
         (true, false) => (500, 2, 10),
         (false, false) => (100, 10, 10),
     };
@@ -85,8 +87,8 @@ fn options() -> Options {
         idle,
         idle_window: Duration::from_secs(number("--idle-secs", 60) as u64),
         soak,
-        soak_window: Duration::from_secs(number("--soak-secs", 3600) as u64),
-        soak_warm_up: Duration::from_secs(number("--warm-up-secs", 600) as u64),
+        soak_window: Duration::from_secs(number("--soak-secs", 4800) as u64),
+        soak_warm_up: Duration::from_secs(number("--warm-up-secs", 1200) as u64),
         soak_interval: Duration::from_secs(number("--interval-secs", 300).max(60) as u64),
         per_day: number("--per-day", 300_000),
     }
