@@ -181,6 +181,9 @@ struct Incoming<'a> {
     doc: Doc,
     /// Its bags weighed with the IDF as it arrived.
     vectors: [Sparse; FIELDS],
+    /// The IDF of each term of `vectors`, in their order: a story's weight for a shared term is
+    /// its count's part times this, with no lookup.
+    idfs: [Vec<f32>; FIELDS],
     outlet: &'a str,
     now: i64,
     /// The script it is written in: two articles in one script are compared by their words.
@@ -254,8 +257,9 @@ impl Clusterer {
         let fields = &self.vocab.fields;
         let bags = doc.bags();
         let vectors = [0, 1, 2].map(|i| weigh(&Sparse::from_map(bags[i]), &fields[i]));
+        let idfs = [0, 1, 2].map(|i| vectors[i].terms().iter().map(|t| fields[i].idf(*t)).collect());
         let script = script(&[article.title, article.body]);
-        Incoming { doc, vectors, outlet: article.outlet, now, script, anchors: Anchors::of(article) }
+        Incoming { doc, vectors, idfs, outlet: article.outlet, now, script, anchors: Anchors::of(article) }
     }
 
     fn open(&mut self, id: String, now: i64) -> u64 {
@@ -279,7 +283,7 @@ impl Clusterer {
     }
 
     fn join(&mut self, slot: u64, incoming: Incoming<'_>, copy: bool) -> Placement {
-        let Incoming { doc, vectors: [title, body, _], outlet, now, script, anchors } = incoming;
+        let Incoming { doc, vectors: [title, body, _], outlet, now, script, anchors, .. } = incoming;
         let story = self.stories.get_mut(&slot).expect("a slot names a story in the window");
         let opened = story.members.is_empty();
         if !story.scripts.contains(&script) {
@@ -479,14 +483,15 @@ impl Clusterer {
             story.weighed_at = docs;
         }
         let norms = story.norms.expect("weighed just now");
-        let cosine = |i: usize| weighed_dot(&incoming.vectors[i], &story.bags[i], &fields[i]) / norms[i];
+        let cosine =
+            |i: usize| weighed_dot(&incoming.vectors[i], &incoming.idfs[i], &story.bags[i]) / norms[i];
         let entities = &self.vocab.fields[2];
-        let rare = incoming
-            .doc
-            .entities
-            .keys()
-            .filter(|t| story.bags[2].contains(**t))
-            .map(|t| entities.idf(*t))
+        let rare = incoming.vectors[2]
+            .terms()
+            .iter()
+            .zip(&incoming.idfs[2])
+            .filter(|(t, _)| story.bags[2].contains(**t))
+            .map(|(_, idf)| *idf)
             .fold(0.0, f32::max);
         #[expect(clippy::cast_precision_loss, reason = "a gap in days needs no more than f32")]
         let gap_days = (incoming.now - story.last_seen) as f32 / DAY as f32;

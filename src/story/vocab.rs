@@ -110,22 +110,23 @@ pub(crate) fn norm(bag: &Sparse, freq: &Frequencies) -> f32 {
     bag.iter().map(|(t, n)| weight(t, n, freq).powi(2)).sum::<f32>().sqrt().max(f32::MIN_POSITIVE)
 }
 
-/// The dot product of a unit `vector` with `bag` weighed, term by term; over `bag`'s weighed
-/// length it is their cosine, without weighing the terms they do not share.
-pub(crate) fn weighed_dot(vector: &Sparse, bag: &Sparse, freq: &Frequencies) -> f32 {
-    let (terms, counts) = (bag.terms(), bag.values());
-    let (mut i, mut sum) = (0, 0.0);
-    for (term, x) in vector.iter() {
-        // Both in term order: each search starts where the last one ended.
-        match terms[i..].binary_search(&term) {
-            Ok(k) => {
-                sum += x * weight(term, counts[i + k], freq);
-                i += k + 1;
+/// The dot product of a unit `vector` with `bag` weighed, term by term, given the IDF of each
+/// of `vector`'s terms in its order (`idfs`); over `bag`'s weighed length it is their cosine,
+/// without weighing the terms they do not share.
+pub(crate) fn weighed_dot(vector: &Sparse, idfs: &[f32], bag: &Sparse) -> f32 {
+    let (mine, x) = (vector.terms(), vector.values());
+    let (theirs, counts) = (bag.terms(), bag.values());
+    // Both in term order: one walk through the two.
+    let (mut i, mut j, mut sum) = (0, 0, 0.0);
+    while i < mine.len() && j < theirs.len() {
+        match mine[i].cmp(&theirs[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                sum += x[i] * (1.0 + counts[j].ln()) * idfs[i];
+                i += 1;
+                j += 1;
             }
-            Err(k) => i += k,
-        }
-        if i >= terms.len() {
-            break;
         }
     }
     sum
