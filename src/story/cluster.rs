@@ -256,8 +256,9 @@ impl Clusterer {
         self.evict(now);
         let fields = &self.vocab.fields;
         let bags = doc.bags();
-        let vectors = [0, 1, 2].map(|i| weigh(&Sparse::from_map(bags[i]), &fields[i]));
-        let idfs = [0, 1, 2].map(|i| vectors[i].terms().iter().map(|t| fields[i].idf(*t)).collect());
+        let [(title, title_idfs), (body, body_idfs), (entities, entity_idfs)] =
+            [0, 1, 2].map(|i| weigh(&Sparse::from_map(bags[i]), &fields[i]));
+        let (vectors, idfs) = ([title, body, entities], [title_idfs, body_idfs, entity_idfs]);
         let script = script(&[article.title, article.body]);
         Incoming { doc, vectors, idfs, outlet: article.outlet, now, script, anchors: Anchors::of(article) }
     }

@@ -109,21 +109,30 @@ impl FromIterator<(Term, f32)> for Sparse {
     }
 }
 
-/// Dot product of `a` and `b`: their cosine when both are of unit length.
-pub(crate) fn dot(a: &Sparse, b: &Sparse) -> f32 {
-    let (mut i, mut j, mut sum) = (0, 0, 0.0);
-    while i < a.terms.len() && j < b.terms.len() {
-        match a.terms[i].cmp(&b.terms[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += a.values[i] * b.values[j];
-                i += 1;
-                j += 1;
+/// The positions in `a` and in `b` of the terms both hold, in term order: one walk through
+/// the two.
+pub(crate) fn shared<'a>(a: &'a Sparse, b: &'a Sparse) -> impl Iterator<Item = (usize, usize)> + 'a {
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < a.terms.len() && j < b.terms.len() {
+            match a.terms[i].cmp(&b.terms[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => {
+                    let pair = (i, j);
+                    i += 1;
+                    j += 1;
+                    return Some(pair);
+                }
             }
         }
-    }
-    sum
+        None
+    })
+}
+
+/// Dot product of `a` and `b`: their cosine when both are of unit length.
+pub(crate) fn dot(a: &Sparse, b: &Sparse) -> f32 {
+    shared(a, b).map(|(i, j)| a.values[i] * b.values[j]).sum()
 }
 
 #[cfg(test)]

@@ -4,7 +4,7 @@
 //! halves early: most of a vocabulary is names and numbers seen once, and at tens of thousands
 //! of articles a day a year of them would be most of the daemon's memory. Pure.
 
-use super::sparse::Sparse;
+use super::sparse::{Sparse, shared};
 use super::text::{Bag, Doc, Term, TermMap};
 
 /// The three representations, in the order of [`Doc`]'s bags.
@@ -90,46 +90,29 @@ impl Doc {
     }
 }
 
-/// The weight of a term occurring `n` times: `(1 + ln tf) · idf`.
-fn weight(term: Term, n: f32, freq: &Frequencies) -> f32 {
-    (1.0 + n.ln()) * freq.idf(term)
-}
-
-/// `bag` weighted `(1 + ln tf) · idf` and scaled to unit length.
-pub(crate) fn weigh(bag: &Sparse, freq: &Frequencies) -> Sparse {
-    let mut v: Sparse = bag.iter().map(|(t, n)| (t, weight(t, n, freq))).collect();
+/// `bag` weighted `(1 + ln tf) · idf` and scaled to unit length, with the IDF of each of its
+/// terms in their order (what [`weighed_dot`] takes).
+pub(crate) fn weigh(bag: &Sparse, freq: &Frequencies) -> (Sparse, Vec<f32>) {
+    let idfs: Vec<f32> = bag.terms().iter().map(|t| freq.idf(*t)).collect();
+    let mut v: Sparse = bag.iter().zip(&idfs).map(|((t, n), idf)| (t, (1.0 + n.ln()) * idf)).collect();
     let norm = v.iter().map(|(_, x)| x * x).sum::<f32>().sqrt();
     if norm > 0.0 {
         v.scale(norm.recip());
     }
-    v
+    (v, idfs)
 }
 
 /// The length of `bag` weighed, never zero (an empty bag's cosine is zero either way).
 pub(crate) fn norm(bag: &Sparse, freq: &Frequencies) -> f32 {
-    bag.iter().map(|(t, n)| weight(t, n, freq).powi(2)).sum::<f32>().sqrt().max(f32::MIN_POSITIVE)
+    bag.iter().map(|(t, n)| ((1.0 + n.ln()) * freq.idf(t)).powi(2)).sum::<f32>().sqrt().max(f32::MIN_POSITIVE)
 }
 
-/// The dot product of a unit `vector` with `bag` weighed, term by term, given the IDF of each
-/// of `vector`'s terms in its order (`idfs`); over `bag`'s weighed length it is their cosine,
-/// without weighing the terms they do not share.
+/// The dot product of a unit `vector` with `bag` weighed, given the IDF of each of `vector`'s
+/// terms in its order (`idfs`); over `bag`'s weighed length it is their cosine, without
+/// weighing the terms they do not share.
 pub(crate) fn weighed_dot(vector: &Sparse, idfs: &[f32], bag: &Sparse) -> f32 {
-    let (mine, x) = (vector.terms(), vector.values());
-    let (theirs, counts) = (bag.terms(), bag.values());
-    // Both in term order: one walk through the two.
-    let (mut i, mut j, mut sum) = (0, 0, 0.0);
-    while i < mine.len() && j < theirs.len() {
-        match mine[i].cmp(&theirs[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                sum += x[i] * (1.0 + counts[j].ln()) * idfs[i];
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    sum
+    let (x, counts) = (vector.values(), bag.values());
+    shared(vector, bag).map(|(i, j)| x[i] * (1.0 + counts[j].ln()) * idfs[i]).sum()
 }
 
 #[cfg(test)]
