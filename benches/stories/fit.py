@@ -4,15 +4,17 @@
 Usage:
     fit.py FILE.jsonl...            fit on all files together, then measure on each
     fit.py --cross A.jsonl B.jsonl  also fit on each file alone (the cross-check)
+    fit.py --half FILE.jsonl...     fit on the first half (in time) of each file, measure on the
+                                    second halves
 
 Each FILE holds {"id","story","title","text","published","url"} lines in publication order,
 with gold story labels. The files are replayed with the gold stories: every (article, candidate
 story) pair the clustering would score is one example, positive when the article belongs to
-that story (positives weighed twice). A logistic regression (Newton's method, L2 0.01) on the
-twelve features gives the weights, printed in the order of `WEIGHTS` (title, body, entities,
-rare entity, decay, gap of 1-3 days, gap of more, rare entity at 1-3 days, rare entity at
-more, same outlet on the day, latest title, latest body, intercept). The features mirror the Rust code (tokens, stopwords,
-online IDF, candidates from the inverted index, 30-day window); the IDF halving and the
+that story (positives weighed 1.3). A logistic regression (Newton's method, L2 0.01) on the 23
+features of each of the two regimes (the same day, later) gives the 48 weights, printed in the
+order of `WEIGHTS`. The features mirror the Rust code (tokens, stopwords, full names, online
+IDF, candidates from the two inverted indexes, the 30-day window and the 1,500-day archive
+reached by names at most 10 articles carry); the IDF halving, the body-term cap and the
 near-duplicate shortcut are left out, and the figures it prints are within 0.01 of
 `flashpoint stories --replay`'s, which are the ones to report. Standard library only.
 """
@@ -20,6 +22,7 @@ import collections
 import datetime
 import json
 import math
+import os
 import re
 import sys
 
@@ -31,12 +34,17 @@ most some any all one two very new like told according police officials official
 tuesday wednesday thursday friday saturday sunday am pm mr mrs ms""".split())
 URL = re.compile(r"https?://\S+|www\.\S+")
 WORD = re.compile(r"\w+")
+NAMETOK = re.compile(r"[^\W_][\w'’-]*|[^\w\s]")
 WINDOW_DAYS = 30
-FIELDS = 3  # title, body, entities
-# Positive pairs count twice in the fit: an article has many candidates and one right one, so
+# Positive pairs weigh more in the fit: an article has many candidates and one right one, so
 # unweighted the loss is ruled by easy negatives, and a missed join (a story split in two,
 # two alerts for one event) is weighed no more than one candidate of the dozens turned away.
-POSITIVE_WEIGHT = 2.0
+POSITIVE_WEIGHT = 1.3
+# Stories stay reachable this many days after their last article through a shared full name
+# at most ARCHIVE_MAX_DF articles carry.
+ARCHIVE_DAYS = 1500
+ARCHIVE_MAX_DF = 10
+FIELDS = 4  # title, body, entities, names
 
 
 def tokens(text):
@@ -50,6 +58,41 @@ def tokens(text):
         if w[0].isupper() or w[0].isdigit():
             entities.append(lw)
     return words, entities
+
+
+def _norm(t):
+    t = t.lower()
+    if t.endswith(("'s", "’s")):
+        t = t[:-2]
+    return t.rstrip("'’")
+
+
+def names(text, aged=None):
+    """Adjacent capitalised words (a single capital with a full stop, an initial, is skipped
+    over), as lowercase bigrams: full names of people and places. With `aged` (a list), the
+    bigrams directly followed by ", <1-3 digit number>" (AP style "Name, 22,": a person) are
+    also put there."""
+    out = []
+    prev = None
+    toks = NAMETOK.findall(URL.sub(" ", text))
+    i = 0
+    while i < len(toks):
+        t = toks[i]
+        if len(t) == 1 and t.isupper() and i + 1 < len(toks) and toks[i + 1] == "." and prev:
+            i += 2  # an initial: keep the run going
+            continue
+        if t[0].isupper() and t[0].isalpha() and len(t) > 1 and t.lower() not in STOP:
+            cur = _norm(t)
+            if prev:
+                out.append(prev + " " + cur)
+                if aged is not None and i + 2 < len(toks) and toks[i + 1] == "," and toks[i + 2].isdigit() \
+                        and len(toks[i + 2]) <= 3:
+                    aged.append(prev + " " + cur)
+            prev = None if t.endswith(("'s", "’s", "'", "’")) else cur
+        else:
+            prev = None
+        i += 1
+    return out
 
 
 class Frequencies:
@@ -90,7 +133,7 @@ def features(doc, story, freqs, now):
     if story["vectors"] is None or story["weighed_at"] + 50 <= freqs[0].n:
         story["vectors"] = [weigh(story["bags"][k], freqs[k]) for k in range(FIELDS)]
         story["weighed_at"] = freqs[0].n
-    f = [cosine(doc["vectors"][k], story["vectors"][k]) for k in range(FIELDS)]
+    f = [cosine(doc["vectors"][k], story["vectors"][k]) for k in range(3)]
     shared = [freqs[2].idf(t) for t in doc["bags"][2] if t in story["bags"][2]]
     rare = max(shared, default=0) / math.log(freqs[2].n + 2)
     gap = abs(now - story["last"])
@@ -98,30 +141,69 @@ def features(doc, story, freqs, now):
     f += [rare, math.log1p(gap), days_1_3, more, rare * days_1_3, rare * more]
     f.append(float((doc["outlet"], now) in story["seen"]))
     f += [cosine(doc["vectors"][k], story["latest"][k]) for k in range(2)]
+    # Full names: the rarest shared one, how much the shared ones are the story's own.
+    sn = [freqs[3].idf(t) for t in doc["bags"][3] if t in story["ndocs"]]
+    nr = max(sn, default=0) / math.log(freqs[3].n + 2)
+    f += [nr, nr * days_1_3, nr * more]
+    exs = [story["ndocs"][t] / max(1.0, freqs[3].df.get(t, 0) - 1) for t in doc["bags"][3] if t in story["ndocs"]]
+    ex = min(1.0, max(exs, default=0.0))
+    f += [ex, ex * days_1_3, ex * more]
+    f.append(float(doc["outlet"] in story["outlets"]))
+    f.append(math.log1p(sum(1 for e in exs if e >= 0.5)))
+    f.append(len(exs) / max(1, len(doc["bags"][3])))
+    f.append(max((min(1.0, story["edocs"][t] / max(1.0, freqs[2].df.get(t, 0) - 1))
+                  for t in doc["bags"][2] if t[0].isdigit() and t in story["edocs"]), default=0.0))
+    f.append(max((min(1.0, story["ndocs"][t] / max(1.0, freqs[3].df.get(t, 0) - 1))
+                  for t in doc["bags"][4] if t in story["ndocs"]), default=0.0))
+    # Two regimes: the same day, later (with a bias of its own).
+    z = float(gap < 1)
+    f = [x * z for x in f] + [x * (1 - z) for x in f] + [1 - z]
     return f
+
+
+def doc_bags(r):
+    tw, te = tokens(r["title"])
+    bw, be = tokens(r["text"])
+    aged = []
+    nm = names(r["text"], aged)
+    return [collections.Counter(tw), collections.Counter(bw), collections.Counter(te + be), collections.Counter(nm),
+            set(aged)]
+
+
+_BAGS = {}
 
 
 def replay(rows, weights=None):
     """With `weights`, clusters and returns {id: story}; without, returns training pairs."""
     freqs = [Frequencies() for _ in range(FIELDS)]
     stories, index, assigned, pairs, gold_slot = {}, {}, {}, [], {}
+    nindex = {}
+    keep = max(WINDOW_DAYS, ARCHIVE_DAYS)
     for r in rows:
         now = day(r["published"])
-        tw, te = tokens(r["title"])
-        bw, be = tokens(r["text"])
-        bags = [collections.Counter(tw), collections.Counter(bw), collections.Counter(te + be)]
+        key = r["id"]
+        if key not in _BAGS:
+            _BAGS[key] = doc_bags(r)
+        bags = _BAGS[key]
         for k in range(FIELDS):
             freqs[k].add(bags[k])
         doc = {"bags": bags, "vectors": [weigh(bags[k], freqs[k]) for k in range(FIELDS)],
                "outlet": outlet(r["url"])}
-        for slot in [s for s, st in stories.items() if now - st["last"] > WINDOW_DAYS]:
+        for slot in [s for s, st in stories.items() if now - st["last"] > keep]:
             del stories[slot]
         limit = 0.05 * freqs[0].n + 3
         slots = set()
         for t in set(bags[0]) | set(bags[2]):
             if freqs[0].df.get(t, 0) + freqs[2].df.get(t, 0) < limit:
                 slots |= index.get(t, set())
-        cands = sorted((s, features(doc, stories[s], freqs, now)) for s in slots if s in stories)
+        slots = {s for s in slots if s in stories and now - stories[s]["last"] <= WINDOW_DAYS}
+        for t in set(bags[3]):
+            df = freqs[3].df.get(t, 0)
+            if df < limit:
+                for s in nindex.get(t, ()):
+                    if s in stories and (now - stories[s]["last"] <= WINDOW_DAYS or df <= ARCHIVE_MAX_DF):
+                        slots.add(s)
+        cands = sorted((s, features(doc, stories[s], freqs, now)) for s in slots)
         if weights is None:
             pairs += [(f, int(stories[s]["gold"] == r["story"])) for s, f in cands]
             target = gold_slot.get(r["story"]) if gold_slot.get(r["story"]) in stories else None
@@ -132,15 +214,21 @@ def replay(rows, weights=None):
         if target is None:
             target = len(assigned)
             stories[target] = {"bags": [collections.Counter() for _ in range(FIELDS)], "last": now,
-                               "gold": r.get("story"), "vectors": None, "weighed_at": 0, "seen": set()}
+                               "gold": r.get("story"), "vectors": None, "weighed_at": 0, "seen": set(),
+                               "ndocs": collections.Counter(), "outlets": set(), "edocs": collections.Counter()}
             gold_slot[r.get("story")] = target
         st = stories[target]
         for k in range(FIELDS):
             st["bags"][k].update(bags[k])
         st["last"], st["vectors"], st["latest"] = max(st["last"], now), None, doc["vectors"]
         st["seen"].add((doc["outlet"], now))
+        st["outlets"].add(doc["outlet"])
         for t in set(bags[0]) | set(bags[2]):
             index.setdefault(t, set()).add(target)
+        st["edocs"].update(set(bags[2]))
+        st["ndocs"].update(set(bags[3]))
+        for t in set(bags[3]):
+            nindex.setdefault(t, set()).add(target)
         assigned[r["id"]] = target
     return assigned if weights is not None else pairs
 
@@ -180,8 +268,8 @@ def fit(pairs, l2=1e-2, steps=12):
     return w
 
 
-def bcubed_pairwise(rows, pred):
-    gold = {r["id"]: r["story"] for r in rows}
+def scores(rows, pred, only=None):
+    gold = {r["id"]: r["story"] for r in rows if only is None or r["id"] in only}
     gm, pm = collections.defaultdict(set), collections.defaultdict(set)
     for k in gold:
         gm[gold[k]].add(k)
@@ -193,25 +281,38 @@ def bcubed_pairwise(rows, pred):
     pp = sum(len(m) * (len(m) - 1) // 2 for m in pm.values()) or 1
     gp = sum(len(m) * (len(m) - 1) // 2 for m in gm.values()) or 1
     f1 = lambda p, r: 2 * p * r / (p + r) if p + r else 0.0
-    return f1(bp, br), f1(tp / pp, tp / gp)
+    return f1(bp, br), f1(tp / pp, tp / gp), tp / pp, tp / gp
 
 
 def main():
     args = sys.argv[1:]
     cross = "--cross" in args
-    files = [a for a in args if a != "--cross"]
+    half = "--half" in args
+    files = [a for a in args if not a.startswith("--")]
     if not files:
         sys.exit(__doc__)
     sets = {f: [json.loads(line) for line in open(f, encoding="utf8") if line.strip()] for f in files}
+    short = {f: os.path.basename(f).split("_")[1] for f in files}
+    if half:
+        firsts = {f: rows[: len(rows) // 2] for f, rows in sets.items()}
+        seconds = {f: {r["id"] for r in rows[len(rows) // 2:]} for f, rows in sets.items()}
+        pairs = {f: replay(rows) for f, rows in firsts.items()}
+        w = fit([p for ps in pairs.values() for p in ps])
+        print(f"fitted on first halves: weights {[round(x, 4) for x in w]}")
+        for f, rows in sets.items():
+            b, p, pp, pr = scores(rows, replay(rows, w), seconds[f])
+            print(f"  {short[f]} 2nd half: bcubed_f1={b:.3f} pairwise_f1={p:.3f} P={pp:.3f} R={pr:.3f}")
+        return
     pairs = {f: replay(rows) for f, rows in sets.items()}
     fits = {"all": fit([p for ps in pairs.values() for p in ps])}
     if cross:
-        fits.update({f: fit(pairs[f]) for f in files})
+        fits.update({short[f]: fit(pairs[f]) for f in files})
     for name, w in fits.items():
-        print(f"fitted on {name}: weights {[round(x, 2) for x in w]}")
+        print(f"fitted on {name}: weights {[round(x, 4) for x in w]}")
         for f, rows in sets.items():
-            b, p = bcubed_pairwise(rows, replay(rows, w))
-            print(f"  {f}: bcubed_f1={b:.3f} pairwise_f1={p:.3f}")
+            b, p, pp, pr = scores(rows, replay(rows, w))
+            print(f"  {short[f]}: bcubed_f1={b:.3f} pairwise_f1={p:.3f} P={pp:.3f} R={pr:.3f}")
+    sys.stdout.flush()
 
 
 if __name__ == "__main__":

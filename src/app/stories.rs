@@ -19,13 +19,16 @@ pub(super) struct Stories {
 }
 
 impl Stories {
-    /// The clustering with the stories of the last `settings.window` put back.
+    /// The clustering with the stories of the last `settings.archive` put back, the most
+    /// recently seen first as far as `settings.max_stories` goes.
     pub(super) async fn load(store: &Store, settings: Settings) -> Self {
-        let since = Utc::now() - TimeDelta::from_std(settings.window).unwrap_or(TimeDelta::MAX);
-        let mut clusterer = Clusterer::new(settings);
-        match store.blocking(move |s| s.story_window(since)).await {
-            Ok(rows) => {
-                for row in &rows {
+        let since = Utc::now() - TimeDelta::from_std(settings.archive).unwrap_or(TimeDelta::MAX);
+        let most = settings.max_stories;
+        let clusterer = Clusterer::new(settings.clone());
+        let reloaded = store
+            .blocking(move |s| {
+                let mut clusterer = clusterer;
+                let articles = s.story_window(since, most, |row| {
                     let article = Article {
                         key: &row.key,
                         title: &row.title,
@@ -35,17 +38,26 @@ impl Stories {
                         names: &row.names,
                     };
                     clusterer.reload(&row.story, &article, row.copy);
-                }
+                });
+                articles.map(|n| (clusterer, n))
+            })
+            .await;
+        let clusterer = match reloaded {
+            Ok((clusterer, articles)) => {
                 info!(
                     stories = clusterer.len(),
-                    articles = rows.len(),
+                    articles,
                     mb = clusterer.bytes() >> 20,
                     "story window reloaded"
                 );
                 window_gauges(&clusterer);
+                clusterer
             }
-            Err(err) => warn!(error = %chain(&err), "cannot reload the story window; stories start afresh"),
-        }
+            Err(err) => {
+                warn!(error = %chain(&err), "cannot reload the story window; stories start afresh");
+                Clusterer::new(settings)
+            }
+        };
         Self { clusterer: Arc::new(Mutex::new(clusterer)) }
     }
 

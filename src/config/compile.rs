@@ -253,12 +253,36 @@ fn compile_delivery(d: &DeliveryConfig, problems: &mut Vec<Problem>) -> Policy {
     delivery
 }
 
+/// The longest `stories.archive`.
+const MAX_ARCHIVE: Duration = Duration::from_hours(10 * 365 * 24);
+
 fn compile_stories(s: &StoriesConfig, problems: &mut Vec<Problem>) -> story::Settings {
     if s.max_hamming > 16 {
         problems.push(problem("stories.max_hamming", "must be at most 16 (of 64 bits)"));
     }
+    let window = duration("stories.window", &s.window, problems);
+    let archive = match humantime::parse_duration(s.archive.trim()) {
+        Ok(d) if d > MAX_ARCHIVE => {
+            problems.push(problem("stories.archive", "must be at most ten years"));
+            MAX_ARCHIVE
+        }
+        Ok(d) if d < window => {
+            problems.push(problem("stories.archive", "must not be shorter than stories.window"));
+            window
+        }
+        Ok(d) => d,
+        Err(err) => {
+            let text = &s.archive;
+            problems.push(problem(
+                "stories.archive",
+                format!("{text:?} is not a duration ({err}); write e.g. \"1500d\" or \"4y\""),
+            ));
+            window
+        }
+    };
     story::Settings {
-        window: duration("stories.window", &s.window, problems),
+        window,
+        archive,
         idf_half_life: duration("stories.idf_half_life", &s.idf_half_life, problems),
         max_hamming: s.max_hamming.min(16),
         max_stories: s.max_stories.max(1),

@@ -371,8 +371,10 @@ impl Default for DeliveryConfig {
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(default)]
 pub struct StoriesConfig {
-    /// How long a story takes articles after its last one; also what bounds memory.
+    /// How long a story takes articles through its title and entity words after its last one.
     pub window: String,
+    /// How long a story takes articles through a rare full name after its last one.
+    pub archive: String,
     /// Document frequencies halve every this long.
     pub idf_half_life: String,
     /// Most differing simhash bits (of 64) of two bodies that are one text.
@@ -390,6 +392,7 @@ impl Default for StoriesConfig {
     fn default() -> Self {
         Self {
             window: "30d".into(),
+            archive: "1500d".into(),
             idf_half_life: "365d".into(),
             max_hamming: 3,
             max_stories: 5_000,

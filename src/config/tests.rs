@@ -381,3 +381,26 @@ fn the_page_needs_a_token_off_loopback() {
         }
     }
 }
+
+#[test]
+fn the_story_archive_spans_the_window_to_ten_years() {
+    let cases = [
+        ("archive = \"1500d\"", Ok(Duration::from_hours(1_500 * 24))),
+        ("archive = \"4y\"", Ok(humantime::parse_duration("4y").expect("4y"))),
+        ("window = \"60d\"\narchive = \"60d\"", Ok(Duration::from_hours(60 * 24))),
+        ("window = \"60d\"\narchive = \"30d\"", Err("must not be shorter than stories.window")),
+        ("archive = \"11y\"", Err("must be at most ten years")),
+        ("archive = \"forever\"", Err("is not a duration")),
+    ];
+    for (lines, want) in cases {
+        let text = format!("[stories]\n{lines}\n");
+        match (parse(&text), want) {
+            (Ok(runtime), Ok(archive)) => assert_eq!(runtime.stories.archive, archive, "{text}"),
+            (Err(ConfigError::Invalid(problems)), Err(message)) => {
+                assert_eq!(keys(&ConfigError::Invalid(problems.clone())), ["stories.archive"], "{text}");
+                assert!(problems[0].message.contains(message), "{text}: {}", problems[0].message);
+            }
+            (got, want) => panic!("{text}: got {:?}, want {want:?}", got.map(|r| r.stories.archive)),
+        }
+    }
+}

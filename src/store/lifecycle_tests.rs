@@ -171,9 +171,10 @@ fn quiet_stories_resolve_once_and_events_go_in_order() {
 fn an_event_is_frozen_at_its_first_attempt() {
     let (_dir, store) = open();
     let routing = routing(vec![hook("w", Cadence::default())]);
-    let now = Utc::now();
     store_report(&store, &routing, &report("a1", "dawn.com", 1, Some(alert(Severity::Low, "A", "B"))))
         .expect("raised");
+    // After the report: its event is due from the moment it was queued.
+    let now = Utc::now();
     let first = store.claim_delivery("w", now, LEASE).expect("claim").expect("due");
     let retry = AttemptResult::Retry { next_at: now, error: "503".into(), status: Some(503) };
     store.record_attempt(first.id, &retry).expect("record");
@@ -194,9 +195,9 @@ fn a_webhook_takes_an_alert_once_it_reaches_its_severity() {
     let (_dir, store) = open();
     let high_only = Subscriber { min_severity: Severity::High, ..hook("h", Cadence::default()) };
     let routing = routing(vec![high_only]);
-    let now = Utc::now();
     store_report(&store, &routing, &report("a1", "dawn.com", 1, Some(alert(Severity::Low, "A", "B"))))
         .expect("raised");
+    let now = Utc::now();
     assert!(deliver(&store, "h", now).is_empty(), "low: not for this webhook");
     store_report(&store, &routing, &report("a2", "geo.tv", 2, Some(alert(Severity::High, "A", "B"))))
         .expect("updated");

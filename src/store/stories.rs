@@ -149,11 +149,18 @@ impl Store {
         Ok(Some((row, articles.collect::<Result<_, _>>()?)))
     }
 
-    /// The articles of every story seen at or after `since`, in story-clock order.
+    /// Hands `each` the articles of the `most` stories seen last at or after `since`, in
+    /// story-clock order, one at a time (a window of long stories is many bodies); returns how
+    /// many.
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn story_window(&self, since: DateTime<Utc>) -> Result<Vec<WindowArticle>, StoreError> {
+    pub fn story_window(
+        &self,
+        since: DateTime<Utc>,
+        most: usize,
+        mut each: impl FnMut(WindowArticle),
+    ) -> Result<usize, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
             "SELECT s.story_id, a.key, a.title, coalesce(b.body, ''), s.outlet, s.seen_at, s.copy,
@@ -161,14 +168,20 @@ impl Store {
                         SELECT json_extract(m.value, '$.source') AS name FROM json_each(a.matches) m
                         UNION SELECT json_extract(m.value, '$.target') FROM json_each(a.matches) m)
                      WHERE name IS NOT NULL)
-             FROM story_articles s JOIN stories t ON t.id = s.story_id JOIN articles a ON a.id = s.article_id
+             FROM story_articles s
+                  JOIN (SELECT id FROM stories WHERE last_seen >= ?1 ORDER BY last_seen DESC LIMIT ?2) t
+                    ON t.id = s.story_id
+                  JOIN articles a ON a.id = s.article_id
                   LEFT JOIN bodies b ON b.article_id = a.id
-             WHERE t.last_seen >= ?1 ORDER BY s.seen_at, s.article_id",
+             ORDER BY s.seen_at, s.article_id",
         )?;
-        let rows = stmt.query_map([timestamp(since)], |r| {
+        let limit = i64::try_from(most).unwrap_or(i64::MAX);
+        let mut rows = stmt.query(rusqlite::params![timestamp(since), limit])?;
+        let mut count = 0;
+        while let Some(r) = rows.next()? {
             let seen: String = r.get(5)?;
             let names: String = r.get(7)?;
-            Ok(WindowArticle {
+            each(WindowArticle {
                 story: r.get(0)?,
                 key: r.get(1)?,
                 title: r.get(2)?,
@@ -177,9 +190,10 @@ impl Store {
                 seen_at: parse_time(&seen).unwrap_or_default(),
                 copy: r.get(6)?,
                 names: serde_json::from_str(&names).unwrap_or_default(),
-            })
-        })?;
-        Ok(rows.collect::<Result<_, _>>()?)
+            });
+            count += 1;
+        }
+        Ok(count)
     }
 }
 
@@ -224,10 +238,13 @@ mod tests {
             })
             .expect("insert");
         assert!(!placed, "a stored article is not placed again");
-        let window = store.story_window(now - TimeDelta::days(30)).expect("window");
-        let keys: Vec<(&str, &str)> =
-            window.iter().map(|w: &WindowArticle| (w.story.as_str(), w.key.as_str())).collect();
-        assert_eq!(keys, [("sty_2", "b"), ("sty_2", "c")]);
+        let mut window: Vec<WindowArticle> = Vec::new();
+        let count = store.story_window(now - TimeDelta::days(30), 10, |w| window.push(w)).expect("window");
+        let keys: Vec<(&str, &str)> = window.iter().map(|w| (w.story.as_str(), w.key.as_str())).collect();
+        assert_eq!((keys.as_slice(), count), ([("sty_2", "b"), ("sty_2", "c")].as_slice(), 2));
+        let mut newest = Vec::new();
+        store.story_window(now - TimeDelta::days(60), 1, |w| newest.push(w.key)).expect("window");
+        assert_eq!(newest, ["b", "c"], "the most recently seen stories first, whole");
         let listed = store.stories(now - TimeDelta::days(60), false, 10).expect("stories");
         let ids: Vec<(&str, usize)> = listed.iter().map(|s| (s.id.as_str(), s.articles)).collect();
         assert_eq!(ids, [("sty_2", 2), ("sty_1", 1)], "latest first");

@@ -1,7 +1,10 @@
 //! The window of recent stories: an inverted index from title and entity terms to the stories
 //! holding them, so an article is compared with the few stories it shares a distinctive word
-//! with, whatever the number of stories; stories whose last article left the window are evicted
-//! with their index entries. Pure: the clock is each article's time.
+//! with, whatever the number of stories. A second index, of full names, reaches further back:
+//! a story whose last article left the window stays reachable until the archive's end through a
+//! name so rare that few articles ever carried it (the victim of a shooting, named again at the
+//! trial months later); stories older than that are evicted with their index entries. Pure: the
+//! clock is each article's time.
 //!
 //! Across scripts the words differ, so an article that joins no story of its own script (Latin,
 //! Arabic, Devanagari) may join a story written in others through what translation does not
@@ -12,18 +15,20 @@
 
 use std::collections::HashMap;
 
-use super::decide::Features;
-use super::sparse::{Sparse, dot};
+mod compare;
+
+use super::anchors::Anchors;
+use super::sparse::Sparse;
+use super::text::script;
 use super::text::{Doc, Term, TermMap};
-use super::text::{numbers, script};
-use super::vocab::{FIELDS, Vocabulary, norm, weigh, weighed_dot};
+use super::vocab::{Vocabulary, weigh};
 use super::{Article, Placement, Settings, story_id};
 
 /// Longest gap between an article and a story in other scripts it joins by actors and numbers.
 const ACROSS_LANGUAGES: i64 = 86_400;
 
-/// Bytes of a body, after its title, whose numbers are an article's anchors: its lede.
-const LEDE_BYTES: usize = 1_000;
+/// Longest time between two near-duplicate texts that makes one a copy of the other.
+const COPY_WITHIN: i64 = 2 * 86_400;
 
 /// A term indexes candidates only while it occurs in fewer than this share of articles (plus
 /// a few): "shooting" or "Biden" would make every story a candidate and decide nothing.
@@ -36,6 +41,12 @@ const BODY_TERMS: usize = 200;
 
 /// Articles after which a story's cached norms are taken again with the IDF as it now is.
 const REWEIGH_EVERY: f32 = 50.0;
+
+/// A name carried by at most this many articles reaches stories older than the window.
+const ARCHIVE_MAX_DF: f32 = 10.0;
+
+/// The representations compared by cosine: title, body, entities.
+const COMPARED: usize = 3;
 
 /// One article of a story, as far as outlets are concerned.
 #[derive(Debug, Clone)]
@@ -57,12 +68,16 @@ struct Story {
     id: String,
     /// Seconds of the clock.
     last_seen: i64,
-    /// Summed term counts of its articles, per representation.
-    bags: [Sparse; FIELDS],
+    /// Summed term counts of its articles: title, body, entities.
+    bags: [Sparse; COMPARED],
+    /// How many of its articles carry each full name.
+    name_docs: Sparse,
+    /// How many of its articles carry each entity.
+    entity_docs: Sparse,
     /// The lengths of its bags weighed with the IDF of `weighed_at` articles; `None` when
     /// stale. The weighed vectors themselves are not kept: each comparison weighs the terms the
     /// article shares with the story, which spares a second copy of every story's bags.
-    norms: Option<[f32; FIELDS]>,
+    norms: Option<[f32; COMPARED]>,
     weighed_at: f32,
     /// Title and body vectors of its latest article, as weighed when it arrived.
     latest: [Sparse; 2],
@@ -73,46 +88,6 @@ struct Story {
     anchors: Anchors,
     /// [`Story::footprint`] when it last changed.
     bytes: usize,
-}
-
-/// What an article's language does not change: the canonical names of the actors it names,
-/// and the numbers of its title and lede.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-struct Anchors {
-    names: Vec<String>,
-    numbers: Vec<u32>,
-}
-
-impl Anchors {
-    fn of(article: &Article<'_>) -> Self {
-        let mut names: Vec<String> = article.names.iter().map(|n| n.to_lowercase()).collect();
-        names.sort_unstable();
-        names.dedup();
-        let mut cut = article.body.len().min(LEDE_BYTES);
-        while !article.body.is_char_boundary(cut) {
-            cut -= 1;
-        }
-        let mut numbers: Vec<u32> = numbers(article.title).chain(numbers(&article.body[..cut])).collect();
-        numbers.sort_unstable();
-        numbers.dedup();
-        Self { names, numbers }
-    }
-
-    fn merge(&mut self, other: &Self) {
-        self.names.extend(other.names.iter().cloned());
-        self.names.sort_unstable();
-        self.names.dedup();
-        self.numbers.extend(&other.numbers);
-        self.numbers.sort_unstable();
-        self.numbers.dedup();
-    }
-
-    /// Names and numbers shared with `other`.
-    fn shared(&self, other: &Self) -> (usize, usize) {
-        let names = self.names.iter().filter(|n| other.names.contains(n)).count();
-        let numbers = self.numbers.iter().filter(|n| other.numbers.contains(n)).count();
-        (names, numbers)
-    }
 }
 
 impl Story {
@@ -134,8 +109,10 @@ impl Story {
         const TERM: usize = 16;
         const INDEXED: usize = 16;
         const MEMBER: usize = 280;
-        let terms: usize = self.bags.iter().chain(&self.latest).map(Sparse::len).sum();
-        let indexed = self.bags[0].len() + self.bags[2].len();
+        let terms: usize = self.bags.iter().chain(&self.latest).map(Sparse::len).sum::<usize>()
+            + self.name_docs.len()
+            + self.entity_docs.len();
+        let indexed = self.bags[0].len() + self.bags[2].len() + self.name_docs.len();
         let anchors =
             self.anchors.names.iter().map(|n| n.len() + 32).sum::<usize>() + 4 * self.anchors.numbers.len();
         FIXED + TERM * terms + INDEXED * indexed + MEMBER * self.members.len() + anchors
@@ -156,6 +133,8 @@ pub struct Clusterer {
     slots: HashMap<String, u64>,
     /// Title and entity term → slots of the stories holding it.
     index: TermMap<Vec<u64>>,
+    /// Full name → slots of the stories holding it.
+    names: TermMap<Vec<u64>>,
     /// A band of a body's simhash → slots of the stories holding a body with it: a copy of a
     /// text is found whatever its words, even words too common for `index`.
     bands: HashMap<(u8, u64), Vec<u64>>,
@@ -179,11 +158,14 @@ pub(super) fn bands(print: u64, max_hamming: u32) -> impl Iterator<Item = (u8, u
 /// The article being placed.
 struct Incoming<'a> {
     doc: Doc,
-    /// Its bags weighed with the IDF as it arrived.
-    vectors: [Sparse; FIELDS],
+    /// Its title, body and entity bags weighed with the IDF as it arrived.
+    vectors: [Sparse; COMPARED],
     /// The IDF of each term of `vectors`, in their order: a story's weight for a shared term is
     /// its count's part times this, with no lookup.
-    idfs: [Vec<f32>; FIELDS],
+    idfs: [Vec<f32>; COMPARED],
+    /// Its full names, in term order, and the IDF of each.
+    names: Sparse,
+    name_idfs: Vec<f32>,
     outlet: &'a str,
     now: i64,
     /// The script it is written in: two articles in one script are compared by their words.
@@ -201,6 +183,7 @@ impl Clusterer {
             stories: HashMap::new(),
             slots: HashMap::new(),
             index: TermMap::default(),
+            names: TermMap::default(),
             bands: HashMap::new(),
             next_slot: 0,
             bytes: 0,
@@ -227,7 +210,7 @@ impl Clusterer {
     /// Places `article` (its key names a new story): it joins a story of the window or opens one.
     pub(super) fn place(&mut self, article: &Article<'_>) -> Placement {
         let incoming = self.arrive(article);
-        let candidates = self.candidates(&incoming.doc);
+        let candidates = self.candidates(&incoming.doc, incoming.now);
         let (slot, copy) = match self.copy_of(&incoming, &candidates) {
             Some((slot, other_site)) => (Some(slot), other_site),
             None => (self.best(&incoming, &candidates).or_else(|| self.across_languages(&incoming)), false),
@@ -256,11 +239,12 @@ impl Clusterer {
         self.evict(now);
         let fields = &self.vocab.fields;
         let bags = doc.bags();
-        let [(title, title_idfs), (body, body_idfs), (entities, entity_idfs)] =
-            [0, 1, 2].map(|i| weigh(&Sparse::from_map(bags[i]), &fields[i]));
+        let [(title, title_idfs), (body, body_idfs), (entities, entity_idfs), (names, name_idfs)] =
+            [0, 1, 2, 3].map(|i| weigh(&Sparse::from_map(bags[i]), &fields[i]));
         let (vectors, idfs) = ([title, body, entities], [title_idfs, body_idfs, entity_idfs]);
         let script = script(&[article.title, article.body]);
-        Incoming { doc, vectors, idfs, outlet: article.outlet, now, script, anchors: Anchors::of(article) }
+        let anchors = Anchors::of(article);
+        Incoming { doc, vectors, idfs, names, name_idfs, outlet: article.outlet, now, script, anchors }
     }
 
     fn open(&mut self, id: String, now: i64) -> u64 {
@@ -270,6 +254,8 @@ impl Clusterer {
             id: id.clone(),
             last_seen: now,
             bags: Default::default(),
+            name_docs: Sparse::default(),
+            entity_docs: Sparse::default(),
             norms: None,
             weighed_at: 0.0,
             latest: Default::default(),
@@ -299,6 +285,8 @@ impl Clusterer {
                 }
             });
         }
+        story.name_docs.add(&once_each(&doc.names), |term| self.names.entry(term).or_default().push(slot));
+        story.entity_docs.add(&once_each(&doc.entities), |_| ());
         // Trimmed when half as many again have gathered, so the sort is paid now and then.
         if story.bags[1].len() > BODY_TERMS + BODY_TERMS / 2 {
             story.bags[1].keep_largest(BODY_TERMS);
@@ -338,15 +326,15 @@ impl Clusterer {
         self.stories.values().map(|s| s.bags[1].len()).max().unwrap_or(0)
     }
 
-    /// Drops the stories whose last article is older than the window, and at `max_stories` or
+    /// Drops the stories whose last article is older than the archive, and at `max_stories` or
     /// `max_bytes` the least recently seen, down to nine tenths of both (so the sort by age is
     /// paid once per tenth of the cap, not per article).
     fn evict(&mut self, now: i64) {
-        let window = i64::try_from(self.settings.window.as_secs()).unwrap_or(i64::MAX);
+        let archive = seconds(self.settings.archive.max(self.settings.window));
         let old: Vec<u64> = self
             .stories
             .iter()
-            .filter(|(_, s)| now.saturating_sub(s.last_seen) > window)
+            .filter(|(_, s)| now.saturating_sub(s.last_seen) > archive)
             .map(|(k, _)| *k)
             .collect();
         for slot in old {
@@ -372,12 +360,10 @@ impl Clusterer {
         let story = self.stories.remove(&slot).expect("a slot names a story in the window");
         self.bytes -= story.bytes;
         for term in story.index_terms() {
-            if let Some(slots) = self.index.get_mut(&term) {
-                slots.retain(|s| *s != slot);
-                if slots.is_empty() {
-                    self.index.remove(&term);
-                }
-            }
+            unlist(&mut self.index, term, slot);
+        }
+        for term in story.name_docs.terms() {
+            unlist(&mut self.names, *term, slot);
         }
         for print in story.members.iter().filter_map(|m| m.fingerprint) {
             for band in bands(print, self.settings.max_hamming) {
@@ -392,10 +378,13 @@ impl Clusterer {
         self.slots.remove(&story.id);
     }
 
-    /// Stories sharing a distinctive title or entity term with `doc`, in slot order.
-    fn candidates(&self, doc: &Doc) -> Vec<u64> {
-        let [title, _, entities] = &self.vocab.fields;
+    /// Stories of the window sharing a distinctive title, entity or name term with `doc`, and
+    /// older stories sharing a rare name with it, in slot order.
+    fn candidates(&self, doc: &Doc, now: i64) -> Vec<u64> {
+        let [title, _, entities, names] = &self.vocab.fields;
         let limit = INDEX_MAX_SHARE * title.docs() + 3.0;
+        let window = seconds(self.settings.window);
+        let recent = |slot: &&u64| now.saturating_sub(self.stories[*slot].last_seen) <= window;
         let mut out: Vec<u64> = doc
             .title
             .keys()
@@ -403,8 +392,13 @@ impl Clusterer {
             .filter(|t| title.df(**t) + entities.df(**t) < limit)
             .filter_map(|t| self.index.get(t))
             .flatten()
+            .filter(recent)
             .copied()
             .collect();
+        for (term, df) in doc.names.keys().map(|t| (t, names.df(*t))).filter(|(_, df)| *df < limit) {
+            let slots = self.names.get(term).into_iter().flatten();
+            out.extend(slots.filter(|slot| df <= ARCHIVE_MAX_DF || recent(slot)));
+        }
         out.sort_unstable();
         out.dedup();
         out
@@ -415,7 +409,8 @@ impl Clusterer {
     fn copy_of(&self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<(u64, bool)> {
         let print = incoming.doc.fingerprint?;
         let near = |m: &&Member| {
-            m.fingerprint.is_some_and(|f| (f ^ print).count_ones() <= self.settings.max_hamming)
+            (incoming.now - m.at).abs() <= COPY_WITHIN
+                && m.fingerprint.is_some_and(|f| (f ^ print).count_ones() <= self.settings.max_hamming)
         };
         let mut slots: Vec<u64> = bands(print, self.settings.max_hamming)
             .filter_map(|band| self.bands.get(&band))
@@ -473,42 +468,23 @@ impl Clusterer {
         }
         best.map(|(_, slot)| slot)
     }
+}
 
-    fn features(&mut self, slot: u64, incoming: &Incoming<'_>) -> Features {
-        const DAY: i64 = 86_400;
-        let docs = self.vocab.fields[0].docs();
-        let fields = &self.vocab.fields;
-        let story = self.stories.get_mut(&slot).expect("candidates are in the window");
-        if story.norms.is_none() || docs - story.weighed_at >= REWEIGH_EVERY {
-            story.norms = Some([0, 1, 2].map(|i| norm(&story.bags[i], &fields[i])));
-            story.weighed_at = docs;
-        }
-        let norms = story.norms.expect("weighed just now");
-        let cosine =
-            |i: usize| weighed_dot(&incoming.vectors[i], &incoming.idfs[i], &story.bags[i]) / norms[i];
-        let entities = &self.vocab.fields[2];
-        let rare = incoming.vectors[2]
-            .terms()
-            .iter()
-            .zip(&incoming.idfs[2])
-            .filter(|(t, _)| story.bags[2].contains(**t))
-            .map(|(_, idf)| *idf)
-            .fold(0.0, f32::max);
-        #[expect(clippy::cast_precision_loss, reason = "a gap in days needs no more than f32")]
-        let gap_days = (incoming.now - story.last_seen) as f32 / DAY as f32;
-        let doc = &incoming.vectors;
-        Features {
-            title: cosine(0),
-            body: cosine(1),
-            entities: cosine(2),
-            rare_entity: rare / (entities.docs() + 2.0).ln(),
-            gap_days,
-            latest_title: dot(&doc[0], &story.latest[0]),
-            latest_body: dot(&doc[1], &story.latest[1]),
-            same_outlet_day: story
-                .members
-                .iter()
-                .any(|m| m.outlet == incoming.outlet && (incoming.now - m.at).abs() < DAY),
+/// Each term of `bag` once: what adds an article to a story's document counts.
+fn once_each(bag: &TermMap<f32>) -> TermMap<f32> {
+    bag.keys().map(|t| (*t, 1.0)).collect()
+}
+
+/// Takes `slot` off `term`'s list, and the list out of `index` once empty.
+fn unlist(index: &mut TermMap<Vec<u64>>, term: Term, slot: u64) {
+    if let Some(slots) = index.get_mut(&term) {
+        slots.retain(|s| *s != slot);
+        if slots.is_empty() {
+            index.remove(&term);
         }
     }
+}
+
+fn seconds(d: std::time::Duration) -> i64 {
+    i64::try_from(d.as_secs()).unwrap_or(i64::MAX)
 }

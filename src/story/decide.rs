@@ -1,18 +1,28 @@
-//! The join-or-new decision: a logistic combination of what an article shares with a recent
-//! story. Pure.
+//! The join-or-new decision: a logistic combination of what an article shares with a story.
+//! Pure.
 //!
 //! The features: the cosines of the article's title, body and entity vectors with the story's
 //! (TF-IDF, current IDF) and with the story's latest article's title and body; the IDF of the
 //! rarest entity they share (scaled by its largest possible value, so a victim's name counts and
 //! a city's barely); the time since the story's last article as `ln(1 + days)`, plus gap buckets
 //! (1–3 days, more) alone and times the rare entity, so that a story can continue days later on
-//! a name few articles carry but not on common names; and whether the story already has an
-//! article of the same outlet within a day (an outlet updates its report of an event; a second
-//! one within a day is more often another event).
+//! a name few articles carry but not on common names; whether the story already has an article
+//! of the same outlet within a day (an outlet updates its report of an event; a second one
+//! within a day is more often another event), and ever.
+//!
+//! Full names ("Rahim Khan") carry most of what ties a follow-up to its event weeks later: the
+//! IDF of the rarest shared name, and its exclusivity, the share of the earlier articles naming
+//! it that are the story's (a victim named in one story is that story's; a minister named in
+//! fifty is nobody's), both also by gap bucket; how many shared names are mostly the story's;
+//! the share of the article's names the story holds; and the exclusivity of the shared numbers
+//! and of the shared names given with an age (people).
+//!
+//! The same day and later are two regimes, each with its own weights: on the day of an event
+//! outlets report it in other words, later reports are follow-ups that name its people.
 //! The weights were fitted once, by logistic regression on (article, candidate story) pairs of
 //! two development sets of differently shaped news (US local crime reports over years, national
-//! politics from several outlets on one day), and are fixed: the article joins the best-scoring
-//! candidate when its score is above zero (probability above one half), else it opens a story.
+//! politics from several outlets), and are fixed: the article joins the best-scoring candidate
+//! when its score is above zero (probability above one half), else it opens a story.
 
 /// What an article shares with one candidate story.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -34,21 +44,52 @@ pub(crate) struct Features {
     pub(crate) latest_body: f32,
     /// The story has an article of the same outlet within a day.
     pub(crate) same_outlet_day: bool,
+    /// The story has an article of the same outlet.
+    pub(crate) same_outlet: bool,
+    /// IDF of the rarest shared name over `ln(N + 2)`, 0 when none is shared.
+    pub(crate) rare_name: f32,
+    /// The largest exclusivity of a shared name: the story's articles naming it over the other
+    /// articles naming it, at most 1.
+    pub(crate) exclusive_name: f32,
+    /// Shared names at least half of whose other articles are the story's.
+    pub(crate) exclusive_names: f32,
+    /// The share of the article's names the story holds.
+    pub(crate) names_held: f32,
+    /// The largest exclusivity of a shared number.
+    pub(crate) exclusive_number: f32,
+    /// The largest exclusivity of a shared name the article gives with an age.
+    pub(crate) exclusive_person: f32,
 }
 
-/// Weights of title, body, entities, rare entity, `ln(1 + gap_days)`, a gap of 1–3 days, a gap
-/// of more, the rare entity at a gap of 1–3 days, the rare entity at a gap of more, the same
-/// outlet within a day, the latest title, the latest body; then the intercept.
-const WEIGHTS: [f32; 13] =
-    [4.25, -4.19, 4.85, 2.1, -1.31, -18.4, -15.85, 18.47, 15.74, -3.93, 1.87, 11.61, -3.64];
+/// Features of one regime.
+const FEATURES: usize = 23;
+
+/// The weights of the same day's regime (the first 23), of the later regime (the next 23), the
+/// later regime's own bias, and the intercept; each regime's features in [`Features::vector`]'s
+/// order.
+const WEIGHTS: [f32; 2 * FEATURES + 2] = [
+    8.7168, -2.259, 8.2887, 1.2996, 0.0, 0.0, 0.0, 0.0, 0.0, -3.9769, 1.2978, 9.2978, -0.589, 0.0, 0.0,
+    2.6323, 0.0, 0.0, -1.4705, -1.0798, -0.1465, -1.0415, 0.1328, //
+    3.7008, -3.8883, 5.0648, 8.826, -0.3476, -4.3374, -4.0683, 5.5558, 3.2702, 0.0, 1.0548, 7.9927, -0.4096,
+    0.32, -0.7296, 1.0407, -0.524, 1.5647, -0.8107, 1.7029, -3.4385, 0.068, 3.1385, //
+    -8.4057, -4.3258,
+];
+
+fn flag(b: bool) -> f32 {
+    f32::from(u8::from(b))
+}
 
 impl Features {
-    /// The log-odds that the article belongs to the story.
-    pub(crate) fn score(&self) -> f32 {
+    /// The regime's features: title, body and entity cosines; the rare entity; `ln(1 + gap)`,
+    /// a gap of 1–3 days, of more, and the rare entity at each; the same outlet within a day;
+    /// the latest title and body cosines; the rare name, and at a gap of 1–3 days and of more;
+    /// the exclusive name, and at each gap; the same outlet ever; `ln(1 + exclusive names)`;
+    /// the names held; the exclusive number; the exclusive person.
+    fn vector(&self) -> [f32; FEATURES] {
         let gap = self.gap_days.abs();
-        let days_1_3 = f32::from(u8::from((1.0..=3.0).contains(&gap)));
-        let more = f32::from(u8::from(gap > 3.0));
-        let x = [
+        let days_1_3 = flag((1.0..=3.0).contains(&gap));
+        let more = flag(gap > 3.0);
+        [
             self.title,
             self.body,
             self.entities,
@@ -58,11 +99,32 @@ impl Features {
             more,
             self.rare_entity * days_1_3,
             self.rare_entity * more,
-            f32::from(u8::from(self.same_outlet_day)),
+            flag(self.same_outlet_day),
             self.latest_title,
             self.latest_body,
-        ];
-        x.iter().zip(WEIGHTS).map(|(x, w)| x * w).sum::<f32>() + WEIGHTS[12]
+            self.rare_name,
+            self.rare_name * days_1_3,
+            self.rare_name * more,
+            self.exclusive_name,
+            self.exclusive_name * days_1_3,
+            self.exclusive_name * more,
+            flag(self.same_outlet),
+            self.exclusive_names.ln_1p(),
+            self.names_held,
+            self.exclusive_number,
+            self.exclusive_person,
+        ]
+    }
+
+    /// The log-odds that the article belongs to the story.
+    pub(crate) fn score(&self) -> f32 {
+        let later = self.gap_days.abs() >= 1.0;
+        let (weights, bias) = if later {
+            (&WEIGHTS[FEATURES..2 * FEATURES], WEIGHTS[2 * FEATURES])
+        } else {
+            (&WEIGHTS[..FEATURES], 0.0)
+        };
+        self.vector().iter().zip(weights).map(|(x, w)| x * w).sum::<f32>() + bias + WEIGHTS[2 * FEATURES + 1]
     }
 
     /// Whether the article joins the story rather than opening one.
@@ -84,7 +146,7 @@ mod tests {
             gap_days,
             latest_title: title,
             latest_body: body,
-            same_outlet_day: false,
+            ..Features::default()
         }
     }
 
@@ -102,6 +164,21 @@ mod tests {
         for (name, features, want) in cases {
             assert_eq!(features.joins(), want, "{name}: score {}", features.score());
         }
+    }
+
+    #[test]
+    fn weeks_later_a_name_that_is_the_story_s_own_decides() {
+        let trial = |exclusive: f32| Features {
+            rare_name: 0.8,
+            exclusive_name: exclusive,
+            exclusive_names: if exclusive >= 0.5 { 2.0 } else { 0.0 },
+            names_held: 0.5,
+            exclusive_person: exclusive,
+            ..f(0.3, 0.4, 0.4, 0.8, 40.0)
+        };
+        assert!(trial(1.0).joins(), "the victim's name, carried by the story alone: {}", trial(1.0).score());
+        assert!(!trial(0.1).joins(), "a name many other stories carry: {}", trial(0.1).score());
+        assert!(!trial(0.0).joins(), "no name shared: {}", trial(0.0).score());
     }
 
     #[test]

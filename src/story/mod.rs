@@ -13,6 +13,7 @@
 //! The core is pure: the clock is each article's time. The daemon keeps the stories in SQLite
 //! and rebuilds the window at start with [`Clusterer::reload`].
 
+mod anchors;
 mod cluster;
 mod decide;
 pub mod lifecycle;
@@ -32,9 +33,13 @@ pub use cluster::Clusterer;
 /// The clustering's settings (the config module builds them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// How long a story stays a candidate after its last article; also what memory is bounded
-    /// by. Follow-ups of local crime stories come days to weeks apart, so a month.
+    /// How long a story stays a candidate after its last article through its title and entity
+    /// words. Follow-ups of local crime stories come days to weeks apart, so a month.
     pub window: Duration,
+    /// How long a story stays reachable after its last article through a full name few
+    /// articles carry (a victim named again at a trial years later): then it is evicted. Memory
+    /// is bounded by `max_stories` and `max_bytes` either way.
+    pub archive: Duration,
     /// Document frequencies halve every this long, so they follow the recent vocabulary.
     pub idf_half_life: Duration,
     /// Most differing simhash bits of two bodies that are one text (a wire copy).
@@ -56,6 +61,7 @@ impl Default for Settings {
     fn default() -> Self {
         Self {
             window: Duration::from_hours(30 * 24),
+            archive: Duration::from_hours(1_500 * 24),
             idf_half_life: Duration::from_hours(365 * 24),
             max_hamming: 3,
             max_stories: 5_000,

@@ -39,6 +39,11 @@ impl Sparse {
         self.terms.binary_search(&term).is_ok()
     }
 
+    /// The value of `term`, if held.
+    pub(crate) fn get(&self, term: Term) -> Option<f32> {
+        self.terms.binary_search(&term).ok().map(|i| self.values[i])
+    }
+
     /// Scales every value by `factor`.
     pub(crate) fn scale(&mut self, factor: f32) {
         for v in &mut self.values {
@@ -192,6 +197,7 @@ mod tests {
         s.keep_largest(3);
         assert_eq!(s.iter().collect::<Vec<_>>(), vec![(2, 5.0), (3, 2.0), (4, 5.0)]);
         assert!(s.contains(3) && !s.contains(1));
+        assert_eq!((s.get(4), s.get(1)), (Some(5.0), None));
         s.keep_largest(10);
         assert_eq!(s.len(), 3, "fewer than n: unchanged");
     }

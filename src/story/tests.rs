@@ -3,9 +3,11 @@
 
 use std::fmt::Write as _;
 
+use std::time::Duration;
+
 use chrono::{DateTime, Utc};
 
-use super::text::{Doc, hash, numbers, script, simhash};
+use super::text::{Doc, hash, names, numbers, script, simhash};
 use super::{Article, Clusterer, Settings, outlet_of, parse_time};
 
 const QUETTA: &str = "Gunmen opened fire on a passenger bus near Quetta on Tuesday, killing 14 people, \
@@ -114,12 +116,13 @@ fn a_wire_copy_on_a_second_site_is_one_independent_outlet() {
 }
 
 #[test]
-fn stories_leave_the_window() {
-    let mut c = Clusterer::new(Settings::default());
+fn stories_leave_the_archive() {
+    let window = Settings::default().window;
+    let mut c = Clusterer::new(Settings { archive: window, ..Settings::default() });
     let first = add(&mut c, "a", "Gunmen kill 14 on Quetta bus", QUETTA, "dawn.com", "2024-05-07T08:00:00Z");
     assert_eq!(c.len(), 1);
     let later = add(&mut c, "b", "Floods in Sindh", FLOODS, "dawn.com", "2024-07-01T08:00:00Z");
-    assert_eq!(c.len(), 1, "the May story left the window");
+    assert_eq!(c.len(), 1, "the May story left the window and, the archive no longer, with it");
     let again = add(&mut c, "c", "14 killed in Mastung", QUETTA_REWRITE, "geo.tv", "2024-07-02T08:00:00Z");
     assert_ne!(again.story, first.story);
     assert_ne!(again.story, later.story);
@@ -348,4 +351,57 @@ fn a_story_keeps_its_most_frequent_body_words() {
     }
     let most = c.most_body_terms();
     assert!((200..=300).contains(&most), "{most} body terms kept of over 800");
+}
+
+#[test]
+fn full_names_are_pairs_of_capitalised_words() {
+    let cases: &[(&str, &[&str], &[&str])] = &[
+        ("Police said Rahim Khan, 22, was shot.", &["rahim khan"], &["rahim khan"]),
+        ("Rahim J. Khan was shot", &["rahim khan"], &[]),
+        ("Imran Khan's party and Khan's Party", &["imran khan"], &[]),
+        ("The Supreme Court of Pakistan", &["supreme court"], &[]),
+        ("in North Waziristan Agency, 2014", &["north waziristan", "waziristan agency"], &[]),
+        ("Mr. Sharif met Gen. Asim Munir on Monday", &["asim munir"], &[]),
+        ("Sardar Akhtar Mengal’s son, 1,200 people", &["sardar akhtar", "akhtar mengal"], &[]),
+        ("a single Word and lower case", &[], &[]),
+    ];
+    for (text, want, aged) in cases {
+        let (got, got_aged) = names(text);
+        assert_eq!(got, want.to_vec(), "{text}");
+        assert_eq!(got_aged, aged.to_vec(), "{text}: aged");
+    }
+}
+
+/// A shooting, ten other reports, and six weeks later the trial naming the victim again.
+fn victim_and_trial(settings: Settings) -> (String, String) {
+    let mut c = Clusterer::new(settings);
+    let shooting = "Rahim Khan, 22, was shot dead outside his shop in Satellite Town on Tuesday night, \
+        police said. Witnesses told reporters two men on a motorcycle fired at Rahim Khan and fled towards \
+        Jinnah Road. His brother Karim Khan said the family had received threats over a land dispute.";
+    let first =
+        add(&mut c, "a", "Shopkeeper shot dead in Satellite Town", shooting, "dawn.com", "2024-05-07");
+    for i in 0..10 {
+        let body = format!(
+            "The provincial cabinet approved budget item {i} for roads and schools in Sindh district {i}."
+        );
+        add(&mut c, &format!("n{i}"), &format!("Cabinet approves item {i}"), &body, "dawn.com", "2024-05-20");
+    }
+    let trial = "An anti-terrorism court on Monday sentenced two men to life in prison for the murder of \
+        Rahim Khan, 22, who was shot outside his shop in Satellite Town in May. The prosecution said the \
+        killing followed a land dispute; Karim Khan, the victim's brother, testified against both.";
+    let later = add(&mut c, "b", "Two get life for shopkeeper's murder", trial, "geo.tv", "2024-06-20");
+    (first.story, later.story)
+}
+
+#[test]
+fn a_rare_name_reaches_a_story_that_left_the_window() {
+    let (shooting, trial) = victim_and_trial(Settings::default());
+    assert_eq!(trial, shooting, "the victim's name ties the trial to the shooting");
+    let window = Settings::default().window;
+    let (shooting, trial) = victim_and_trial(Settings {
+        window: Duration::from_hours(24 * 7),
+        archive: window,
+        ..Settings::default()
+    });
+    assert_ne!(trial, shooting, "without the archive the shooting's story is out of reach");
 }

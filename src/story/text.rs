@@ -165,6 +165,13 @@ pub(crate) struct Doc {
     pub(crate) body: Bag,
     /// Capitalised words and numbers of title and body: names, places, counts.
     pub(crate) entities: Bag,
+    /// Full names of the body: two adjacent capitalised words ("Rahim Khan", "North Waziristan"),
+    /// which tell one person or place from the many sharing either word.
+    pub(crate) names: Bag,
+    /// The names of `names` given with an age ("Rahim Khan, 22,"): people, in wire style.
+    pub(crate) aged: Vec<Term>,
+    /// The entity terms that are numbers.
+    pub(crate) numbers: Vec<Term>,
     /// simhash of the body's word 3-shingles; `None` for a body too short to fingerprint.
     pub(crate) fingerprint: Option<u64>,
 }
@@ -173,27 +180,112 @@ impl Doc {
     pub(crate) fn new(title: &str, body: &str) -> Self {
         let mut doc = Self::default();
         for word in words(title) {
-            add_word(word, &mut doc.title, &mut doc.entities);
+            doc.add_word(word, false);
         }
         for word in words(body) {
-            add_word(word, &mut doc.body, &mut doc.entities);
+            doc.add_word(word, true);
         }
+        let (names, mut aged) = names(body);
+        for name in names {
+            *doc.names.entry(hash(name.as_bytes())).or_default() += 1.0;
+        }
+        aged.sort_unstable();
+        aged.dedup();
+        doc.aged = aged.iter().map(|n| hash(n.as_bytes())).collect();
+        doc.numbers.sort_unstable();
+        doc.numbers.dedup();
         doc.fingerprint = simhash(body);
         doc
     }
+
+    fn add_word(&mut self, word: &str, in_body: bool) {
+        let lower = word.to_lowercase();
+        let digit = word.starts_with(|c: char| c.is_ascii_digit());
+        if (lower.chars().count() < 2 && !digit) || STOPWORDS.contains(lower.as_str()) {
+            return;
+        }
+        let term = hash(lower.as_bytes());
+        let bag = if in_body { &mut self.body } else { &mut self.title };
+        *bag.entry(term).or_default() += 1.0;
+        if digit || word.starts_with(char::is_uppercase) {
+            *self.entities.entry(term).or_default() += 1.0;
+        }
+        if digit {
+            self.numbers.push(term);
+        }
+    }
 }
 
-fn add_word(word: &str, bag: &mut Bag, entities: &mut Bag) {
-    let lower = word.to_lowercase();
-    let digit = word.starts_with(|c: char| c.is_ascii_digit());
-    if (lower.chars().count() < 2 && !digit) || STOPWORDS.contains(lower.as_str()) {
-        return;
+/// The tokens a name is read from: words (a letter or digit, then letters, digits, apostrophes
+/// and hyphens) and single marks of punctuation; links left out.
+fn name_tokens(text: &str) -> Vec<&str> {
+    let mut out = Vec::new();
+    for chunk in text.split_whitespace() {
+        if chunk.starts_with("http://") || chunk.starts_with("https://") || chunk.starts_with("www.") {
+            continue;
+        }
+        let mut rest = chunk;
+        while let Some(c) = rest.chars().next() {
+            let len = if c.is_alphanumeric() {
+                rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '\'' | '’' | '-')))
+                    .unwrap_or(rest.len())
+            } else {
+                c.len_utf8()
+            };
+            // An underscore alone is neither a word nor a mark that names end on.
+            if c != '_' {
+                out.push(&rest[..len]);
+            }
+            rest = &rest[len..];
+        }
     }
-    let term = hash(lower.as_bytes());
-    *bag.entry(term).or_default() += 1.0;
-    if digit || word.starts_with(char::is_uppercase) {
-        *entities.entry(term).or_default() += 1.0;
+    out
+}
+
+/// A name word lowercased, without a possessive's `'s` or its trailing apostrophe.
+fn name_word(token: &str) -> String {
+    let lower = token.to_lowercase();
+    let bare = lower.strip_suffix("'s").or_else(|| lower.strip_suffix("’s")).unwrap_or(&lower);
+    bare.trim_end_matches(['\'', '’']).to_string()
+}
+
+/// The full names of a text: each two adjacent capitalised words that are not stop words, as a
+/// lowercase pair ("Rahim J. Khan" gives "rahim khan": an initial is skipped; "Khan's Party"
+/// gives nothing: a possessive ends a name). Second, the pairs given with an age, that is
+/// followed by a comma and a number of one to three digits ("Rahim Khan, 22,").
+pub(crate) fn names(text: &str) -> (Vec<String>, Vec<String>) {
+    let tokens = name_tokens(text);
+    let (mut names, mut aged) = (Vec::new(), Vec::new());
+    let mut previous: Option<String> = None;
+    let mut i = 0;
+    while i < tokens.len() {
+        let token = tokens[i];
+        let mut chars = token.chars();
+        let first = chars.next().unwrap_or(' ');
+        let single = chars.next().is_none();
+        if single && first.is_uppercase() && previous.is_some() && tokens.get(i + 1) == Some(&".") {
+            i += 2;
+            continue;
+        }
+        if first.is_uppercase() && !single && !STOPWORDS.contains(token.to_lowercase().as_str()) {
+            let word = name_word(token);
+            if let Some(before) = &previous {
+                let name = format!("{before} {word}");
+                let age =
+                    tokens.get(i + 2).is_some_and(|t| t.len() <= 3 && t.chars().all(|c| c.is_ascii_digit()));
+                if tokens.get(i + 1) == Some(&",") && age {
+                    aged.push(name.clone());
+                }
+                names.push(name);
+            }
+            let possessive = token.ends_with(['\'', '’']) || token.ends_with("'s") || token.ends_with("’s");
+            previous = (!possessive).then_some(word);
+        } else {
+            previous = None;
+        }
+        i += 1;
     }
+    (names, aged)
 }
 
 /// The words of `text`, links left out (a page's list of related addresses is not its content).

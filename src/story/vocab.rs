@@ -7,8 +7,8 @@
 use super::sparse::{Sparse, shared};
 use super::text::{Bag, Doc, Term, TermMap};
 
-/// The three representations, in the order of [`Doc`]'s bags.
-pub(crate) const FIELDS: usize = 3;
+/// The representations, in the order of [`Doc`]'s bags: title, body, entities, full names.
+pub(crate) const FIELDS: usize = 4;
 
 /// Most terms one representation's table holds; past it the table halves, which drops the
 /// terms seen in fewer than two (decayed) articles. 131,072 terms are about 3 MB.
@@ -56,7 +56,7 @@ impl Frequencies {
     }
 }
 
-/// The frequencies of title, body and entities, with their halving clock.
+/// The frequencies of title, body, entities and names, with their halving clock.
 #[derive(Debug, Clone)]
 pub(crate) struct Vocabulary {
     pub(crate) fields: [Frequencies; FIELDS],
@@ -86,7 +86,7 @@ impl Vocabulary {
 
 impl Doc {
     pub(crate) fn bags(&self) -> [&Bag; FIELDS] {
-        [&self.title, &self.body, &self.entities]
+        [&self.title, &self.body, &self.entities, &self.names]
     }
 }
 
@@ -142,7 +142,13 @@ mod tests {
     #[expect(clippy::float_cmp, reason = "halves of small whole counts are exact")]
     fn time_halves_every_table_and_forgets_what_is_no_longer_seen() {
         let mut v = Vocabulary::new(100);
-        let doc = |t: Term| Doc { title: bag([t]), body: bag([t]), entities: bag([t]), ..Doc::default() };
+        let doc = |t: Term| Doc {
+            title: bag([t]),
+            body: bag([t]),
+            entities: bag([t]),
+            names: bag([t]),
+            ..Doc::default()
+        };
         v.observe(&doc(7), 0);
         v.observe(&doc(8), 50);
         assert_eq!(v.fields[0].df(7), 1.0);
