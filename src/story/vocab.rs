@@ -4,6 +4,8 @@
 //! halves early: most of a vocabulary is names and numbers seen once, and at tens of thousands
 //! of articles a day a year of them would be most of the daemon's memory. Pure.
 
+use std::hash::BuildHasherDefault;
+
 use super::sparse::{Sparse, shared};
 use super::text::{Bag, Doc, Term, TermMap};
 
@@ -11,16 +13,25 @@ use super::text::{Bag, Doc, Term, TermMap};
 pub(crate) const FIELDS: usize = 4;
 
 /// Most terms one representation's table holds; past it the table halves, which drops the
-/// terms seen in fewer than two (decayed) articles. 131,072 terms are about 3 MB.
-pub(crate) const MAX_TERMS: usize = 1 << 17;
+/// terms seen in fewer than two (decayed) articles. Each table is made this large at the start
+/// (about 1.7 MB), so its memory is taken at once and never grows: a daemon's memory is flat
+/// from its first hour, not only once a year of names has filled the tables. The development
+/// sets hold at most 22,000 terms a representation.
+pub(crate) const MAX_TERMS: usize = 1 << 16;
 
 /// Document frequencies of one representation.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct Frequencies {
     /// Articles seen (decayed).
     docs: f32,
     /// Articles each term occurred in (decayed).
     df: TermMap<f32>,
+}
+
+impl Default for Frequencies {
+    fn default() -> Self {
+        Self { docs: 0.0, df: TermMap::with_capacity_and_hasher(MAX_TERMS, BuildHasherDefault::default()) }
+    }
 }
 
 impl Frequencies {
@@ -34,12 +45,13 @@ impl Frequencies {
         }
     }
 
+    /// Halves every count and drops the terms under half an article, into a fresh table of the
+    /// same size: removing in place would leave tombstones that make the table grow later.
     fn halve(&mut self) {
         self.docs *= 0.5;
-        self.df.retain(|_, n| {
-            *n *= 0.5;
-            *n >= 0.5
-        });
+        let mut kept = TermMap::with_capacity_and_hasher(MAX_TERMS, BuildHasherDefault::default());
+        kept.extend(self.df.drain().map(|(t, n)| (t, n * 0.5)).filter(|(_, n)| *n >= 0.5));
+        self.df = kept;
     }
 
     /// Smoothed inverse document frequency: `ln((N + 1) / (df + 1)) + 1`.
@@ -126,11 +138,14 @@ mod tests {
     #[test]
     fn a_vocabulary_of_names_seen_once_stays_bounded_and_common_terms_keep_their_weight() {
         let mut f = Frequencies::default();
+        let capacity = f.df.capacity();
+        assert!(capacity >= MAX_TERMS);
         let common = 0;
         for doc in 0..200_000_u64 {
             // Every article: one common term and three names never seen again.
             f.observe(&bag([common, 1 + doc * 3, 2 + doc * 3, 3 + doc * 3]));
             assert!(f.df.len() <= MAX_TERMS, "{} terms after {doc} articles", f.df.len());
+            assert_eq!(f.df.capacity(), capacity, "the table never grows");
         }
         // The common term stays in every article's count: its IDF is the least there is.
         assert!((f.idf(common) - 1.0).abs() < 0.01, "{}", f.idf(common));
