@@ -19,27 +19,33 @@ pub(super) struct Stories {
 }
 
 impl Stories {
-    /// The clustering with the stories of the last `settings.archive` put back, the most
-    /// recently seen first as far as `settings.max_stories` goes.
+    /// The clustering with the stories of the last `settings.archive` put back: the most
+    /// recently seen first, as many as eviction leaves at `settings.max_stories` (nine tenths),
+    /// their texts read a batch at a time.
     pub(super) async fn load(store: &Store, settings: Settings) -> Self {
+        /// Articles read under one hold of the store's lock.
+        const BATCH: usize = 256;
         let since = Utc::now() - TimeDelta::from_std(settings.archive).unwrap_or(TimeDelta::MAX);
-        let most = settings.max_stories;
+        let most = (settings.max_stories - settings.max_stories / 10).max(1);
         let clusterer = Clusterer::new(settings.clone());
         let reloaded = store
             .blocking(move |s| {
                 let mut clusterer = clusterer;
-                let articles = s.story_window(since, most, |row| {
-                    let article = Article {
-                        key: &row.key,
-                        title: &row.title,
-                        body: &row.body,
-                        outlet: &row.outlet,
-                        at: row.seen_at,
-                        names: &row.names,
-                    };
-                    clusterer.reload(&row.story, &article, row.copy);
-                });
-                articles.map(|n| (clusterer, n))
+                let links = s.story_window(since, most)?;
+                for batch in links.chunks(BATCH) {
+                    for row in s.window_articles(batch)? {
+                        let article = Article {
+                            key: &row.key,
+                            title: &row.title,
+                            body: &row.body,
+                            outlet: &row.outlet,
+                            at: row.seen_at,
+                            names: &row.names,
+                        };
+                        clusterer.reload(&row.story, &article, row.copy);
+                    }
+                }
+                Ok((clusterer, links.len()))
             })
             .await;
         let clusterer = match reloaded {

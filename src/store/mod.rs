@@ -41,7 +41,7 @@ pub use outbox::{AttemptResult, Delivery, DueDelivery, Outgoing, PendingWebhook}
 pub use page::{AlertCard, AlertQuery, FeedExtraction, POLLS_KEPT, Poll, PollResult, TrendCount};
 pub use retention::{LastPrune, PRUNE_BATCH, Pruned, Retention, StorageFacts, prune_all};
 pub use signals::{Baseline, SignalRecord, SignalStory, Span};
-pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle};
+pub use stories::{StoryArticle, StoryLink, StoryRow, WindowArticle, WindowLink};
 pub use verdicts::{Labelled, LabelledArticle, Recorded};
 
 /// Schema versions, oldest first; never edit a released one, append a new one.

@@ -24,6 +24,17 @@ pub struct StoryLink {
     pub outlets: usize,
 }
 
+/// An article of a story still in the window: where it is, not yet what it says.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WindowLink {
+    /// Its row in `articles`.
+    pub article: i64,
+    pub story: String,
+    pub outlet: String,
+    pub seen_at: DateTime<Utc>,
+    pub copy: bool,
+}
+
 /// An article of a story still in the window, as the story stage reloads it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WindowArticle {
@@ -149,51 +160,70 @@ impl Store {
         Ok(Some((row, articles.collect::<Result<_, _>>()?)))
     }
 
-    /// Hands `each` the articles of the `most` stories seen last at or after `since`, in
-    /// story-clock order, one at a time (a window of long stories is many bodies); returns how
-    /// many.
+    /// The articles of the `most` stories seen last at or after `since`, in story-clock order:
+    /// which story each is in, without its text ([`Store::window_articles`] reads that, a
+    /// batch at a time, so start-up never holds a window of bodies at once).
     ///
     /// # Errors
     /// [`StoreError::Sqlite`].
-    pub fn story_window(
-        &self,
-        since: DateTime<Utc>,
-        most: usize,
-        mut each: impl FnMut(WindowArticle),
-    ) -> Result<usize, StoreError> {
+    pub fn story_window(&self, since: DateTime<Utc>, most: usize) -> Result<Vec<WindowLink>, StoreError> {
         let conn = self.lock();
         let mut stmt = conn.prepare(
-            "SELECT s.story_id, a.key, a.title, coalesce(b.body, ''), s.outlet, s.seen_at, s.copy,
+            "SELECT s.article_id, s.story_id, s.outlet, s.seen_at, s.copy
+             FROM story_articles s
+                  JOIN (SELECT id FROM stories WHERE last_seen >= ?1 ORDER BY last_seen DESC, id LIMIT ?2) t
+                    ON t.id = s.story_id
+             ORDER BY s.seen_at, s.article_id",
+        )?;
+        let limit = i64::try_from(most).unwrap_or(i64::MAX);
+        let rows = stmt.query_map(rusqlite::params![timestamp(since), limit], |r| {
+            let seen: String = r.get(3)?;
+            Ok(WindowLink {
+                article: r.get(0)?,
+                story: r.get(1)?,
+                outlet: r.get(2)?,
+                seen_at: parse_time(&seen).unwrap_or_default(),
+                copy: r.get(4)?,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// The stored text of the articles of `links`, in their order (an article since deleted is
+    /// left out).
+    ///
+    /// # Errors
+    /// [`StoreError::Sqlite`].
+    pub fn window_articles(&self, links: &[WindowLink]) -> Result<Vec<WindowArticle>, StoreError> {
+        let conn = self.lock();
+        let mut stmt = conn.prepare_cached(
+            "SELECT a.key, a.title, coalesce(b.body, ''),
                     (SELECT json_group_array(name) FROM (
                         SELECT json_extract(m.value, '$.source') AS name FROM json_each(a.matches) m
                         UNION SELECT json_extract(m.value, '$.target') FROM json_each(a.matches) m)
                      WHERE name IS NOT NULL)
-             FROM story_articles s
-                  JOIN (SELECT id FROM stories WHERE last_seen >= ?1 ORDER BY last_seen DESC LIMIT ?2) t
-                    ON t.id = s.story_id
-                  JOIN articles a ON a.id = s.article_id
-                  LEFT JOIN bodies b ON b.article_id = a.id
-             ORDER BY s.seen_at, s.article_id",
+             FROM articles a LEFT JOIN bodies b ON b.article_id = a.id WHERE a.id = ?1",
         )?;
-        let limit = i64::try_from(most).unwrap_or(i64::MAX);
-        let mut rows = stmt.query(rusqlite::params![timestamp(since), limit])?;
-        let mut count = 0;
-        while let Some(r) = rows.next()? {
-            let seen: String = r.get(5)?;
-            let names: String = r.get(7)?;
-            each(WindowArticle {
-                story: r.get(0)?,
-                key: r.get(1)?,
-                title: r.get(2)?,
-                body: r.get(3)?,
-                outlet: r.get(4)?,
-                seen_at: parse_time(&seen).unwrap_or_default(),
-                copy: r.get(6)?,
-                names: serde_json::from_str(&names).unwrap_or_default(),
-            });
-            count += 1;
+        let mut out = Vec::with_capacity(links.len());
+        for link in links {
+            let row = stmt
+                .query_row([link.article], |r| {
+                    let names: String = r.get(3)?;
+                    Ok(WindowArticle {
+                        story: link.story.clone(),
+                        key: r.get(0)?,
+                        title: r.get(1)?,
+                        body: r.get(2)?,
+                        outlet: link.outlet.clone(),
+                        seen_at: link.seen_at,
+                        copy: link.copy,
+                        names: serde_json::from_str(&names).unwrap_or_default(),
+                    })
+                })
+                .optional()?;
+            out.extend(row);
         }
-        Ok(count)
+        Ok(out)
     }
 }
 
@@ -238,12 +268,13 @@ mod tests {
             })
             .expect("insert");
         assert!(!placed, "a stored article is not placed again");
-        let mut window: Vec<WindowArticle> = Vec::new();
-        let count = store.story_window(now - TimeDelta::days(30), 10, |w| window.push(w)).expect("window");
+        let links = store.story_window(now - TimeDelta::days(30), 10).expect("window");
+        let window: Vec<WindowArticle> = store.window_articles(&links).expect("articles");
         let keys: Vec<(&str, &str)> = window.iter().map(|w| (w.story.as_str(), w.key.as_str())).collect();
-        assert_eq!((keys.as_slice(), count), ([("sty_2", "b"), ("sty_2", "c")].as_slice(), 2));
-        let mut newest = Vec::new();
-        store.story_window(now - TimeDelta::days(60), 1, |w| newest.push(w.key)).expect("window");
+        assert_eq!(keys, [("sty_2", "b"), ("sty_2", "c")]);
+        let links = store.story_window(now - TimeDelta::days(60), 1).expect("window");
+        let newest: Vec<String> =
+            store.window_articles(&links).expect("articles").into_iter().map(|w| w.key).collect();
         assert_eq!(newest, ["b", "c"], "the most recently seen stories first, whole");
         let listed = store.stories(now - TimeDelta::days(60), false, 10).expect("stories");
         let ids: Vec<(&str, usize)> = listed.iter().map(|s| (s.id.as_str(), s.articles)).collect();

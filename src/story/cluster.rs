@@ -235,7 +235,15 @@ impl Clusterer {
     fn arrive<'a>(&mut self, article: &Article<'a>) -> Incoming<'a> {
         let now = article.at.timestamp();
         let doc = Doc::new(article.title, article.body);
-        self.vocab.observe(&doc, now);
+        let [_, _, entities, names] = self.vocab.observe(&doc, now);
+        if entities < 1.0 || names < 1.0 {
+            // The stories' document counts are in the tables' units, so that a name's share
+            // of the articles carrying it stays a share.
+            for story in self.stories.values_mut() {
+                story.entity_docs.scale(entities);
+                story.name_docs.scale(names);
+            }
+        }
         self.evict(now);
         let fields = &self.vocab.fields;
         let bags = doc.bags();

@@ -364,6 +364,8 @@ fn full_names_are_pairs_of_capitalised_words() {
         ("Mr. Sharif met Gen. Asim Munir on Monday", &["asim munir"], &[]),
         ("Sardar Akhtar Mengal’s son, 1,200 people", &["sardar akhtar", "akhtar mengal"], &[]),
         ("a single Word and lower case", &[], &[]),
+        ("Photo:https://example.com/Big Apple and Rahim Khan", &["rahim khan"], &[]),
+        ("Karim Khan, ٢٢, was hurt", &["karim khan"], &["karim khan"]),
     ];
     for (text, want, aged) in cases {
         let (got, got_aged) = names(text);

@@ -221,10 +221,7 @@ impl Doc {
 fn name_tokens(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
     for chunk in text.split_whitespace() {
-        if chunk.starts_with("http://") || chunk.starts_with("https://") || chunk.starts_with("www.") {
-            continue;
-        }
-        let mut rest = chunk;
+        let mut rest = before_link(chunk);
         while let Some(c) = rest.chars().next() {
             let len = if c.is_alphanumeric() {
                 rest.find(|c: char| !(c.is_alphanumeric() || matches!(c, '_' | '\'' | '’' | '-')))
@@ -267,12 +264,14 @@ pub(crate) fn names(text: &str) -> (Vec<String>, Vec<String>) {
             i += 2;
             continue;
         }
-        if first.is_uppercase() && !single && !STOPWORDS.contains(token.to_lowercase().as_str()) {
+        let capital = first.is_uppercase() && first.is_alphabetic();
+        if capital && !single && !STOPWORDS.contains(token.to_lowercase().as_str()) {
             let word = name_word(token);
             if let Some(before) = &previous {
                 let name = format!("{before} {word}");
-                let age =
-                    tokens.get(i + 2).is_some_and(|t| t.len() <= 3 && t.chars().all(|c| c.is_ascii_digit()));
+                let age = tokens
+                    .get(i + 2)
+                    .is_some_and(|t| t.chars().count() <= 3 && t.chars().all(char::is_numeric));
                 if tokens.get(i + 1) == Some(&",") && age {
                     aged.push(name.clone());
                 }
@@ -291,11 +290,16 @@ pub(crate) fn names(text: &str) -> (Vec<String>, Vec<String>) {
 /// The words of `text`, links left out (a page's list of related addresses is not its content).
 pub(crate) fn words(text: &str) -> impl Iterator<Item = &str> {
     text.split_whitespace()
-        .filter(|chunk| {
-            !(chunk.starts_with("http://") || chunk.starts_with("https://") || chunk.starts_with("www."))
-        })
+        .map(before_link)
         .flat_map(|chunk| chunk.split(|c: char| !c.is_alphanumeric()))
         .filter(|w| !w.is_empty())
+}
+
+/// The part of a whitespace-delimited chunk before a link in it ("Photo:https://…" gives
+/// "Photo:"): a link runs to the next whitespace.
+fn before_link(chunk: &str) -> &str {
+    let at = ["http://", "https://", "www."].iter().filter_map(|l| chunk.find(l)).min();
+    &chunk[..at.unwrap_or(chunk.len())]
 }
 
 /// FNV-1a, 64 bits: stable across runs and platforms, so replays are reproducible.

@@ -35,14 +35,18 @@ impl Default for Frequencies {
 }
 
 impl Frequencies {
-    fn observe(&mut self, bag: &Bag) {
+    /// Counts `bag`; returns how many times the table halved to stay within [`MAX_TERMS`].
+    fn observe(&mut self, bag: &Bag) -> u32 {
         self.docs += 1.0;
         for term in bag.keys() {
             *self.df.entry(*term).or_default() += 1.0;
         }
+        let mut halvings = 0;
         while self.df.len() > MAX_TERMS {
             self.halve();
+            halvings += 1;
         }
+        halvings
     }
 
     /// Halves every count and drops the terms under half an article, into a fresh table of the
@@ -81,18 +85,23 @@ impl Vocabulary {
         Self { fields: Default::default(), half_life: half_life_secs.max(1), next_halving: None }
     }
 
-    /// Counts `doc` as seen at `now` (seconds).
-    pub(crate) fn observe(&mut self, doc: &Doc, now: i64) {
+    /// Counts `doc` as seen at `now` (seconds); returns the factor each table's counts were
+    /// scaled by (1 unless it halved), so that counts kept elsewhere in the same units (a
+    /// story's documents carrying a name) can follow.
+    pub(crate) fn observe(&mut self, doc: &Doc, now: i64) -> [f32; FIELDS] {
         let next = *self.next_halving.get_or_insert(now + self.half_life);
+        let mut halvings = [0; FIELDS];
         if now >= next {
             for f in &mut self.fields {
                 f.halve();
             }
+            halvings = [1; FIELDS];
             self.next_halving = Some(now + self.half_life);
         }
-        for (f, bag) in self.fields.iter_mut().zip(doc.bags()) {
-            f.observe(bag);
+        for ((f, bag), h) in self.fields.iter_mut().zip(doc.bags()).zip(&mut halvings) {
+            *h += f.observe(bag);
         }
+        halvings.map(|h| 0.5_f32.powi(i32::try_from(h).unwrap_or(i32::MAX)))
     }
 }
 
@@ -164,10 +173,10 @@ mod tests {
             names: bag([t]),
             ..Doc::default()
         };
-        v.observe(&doc(7), 0);
+        assert_eq!(v.observe(&doc(7), 0), [1.0; FIELDS]);
         v.observe(&doc(8), 50);
         assert_eq!(v.fields[0].df(7), 1.0);
-        v.observe(&doc(8), 100);
+        assert_eq!(v.observe(&doc(8), 100), [0.5; FIELDS], "halved: the counts kept elsewhere follow");
         for f in &v.fields {
             assert_eq!((f.df(7), f.df(8), f.docs()), (0.5, 1.5, 2.0));
         }

@@ -99,7 +99,32 @@ impl Names {
 }
 
 /// The share of the other articles carrying a term that are a story's: `docs` of its articles
-/// carry it, `df` articles in all (the one being placed among them); at most 1.
+/// carry it, `df` articles in all (the one being placed among them), both decayed alike. The
+/// others are never fewer than the story's own: a decayed `df` can fall below them (the one
+/// being placed counts whole), and a table that dropped the term counts it 0.
 fn exclusivity(docs: f32, df: f32) -> f32 {
-    (docs / (df - 1.0).max(1.0)).min(1.0)
+    if docs <= 0.0 {
+        return 0.0;
+    }
+    (docs / (df - 1.0).max(docs)).min(1.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::exclusivity;
+
+    #[test]
+    fn exclusivity_is_the_story_s_share_of_the_other_carriers() {
+        let cases = [
+            ("the story's alone", 2.0, 3.0, 1.0),
+            ("one of ten", 1.0, 11.0, 0.1),
+            ("halved alike: the same share", 0.5, 6.0, 0.1),
+            ("decayed below the story's own", 0.5, 1.25, 1.0),
+            ("forgotten by the table", 1.0, 0.0, 1.0),
+            ("not the story's", 0.0, 4.0, 0.0),
+        ];
+        for (name, docs, df, want) in cases {
+            assert!((exclusivity(docs, df) - want).abs() < 1e-6, "{name}: {}", exclusivity(docs, df));
+        }
+    }
 }
