@@ -298,7 +298,12 @@ pub(crate) fn words(text: &str) -> impl Iterator<Item = &str> {
 /// The part of a whitespace-delimited chunk before a link in it ("Photo:https://…" gives
 /// "Photo:"): a link runs to the next whitespace.
 fn before_link(chunk: &str) -> &str {
-    let at = ["http://", "https://", "www."].iter().filter_map(|l| chunk.find(l)).min();
+    let bytes = chunk.as_bytes();
+    // Looking closer only at an `h` or a `w` (ASCII, so a character boundary).
+    let at = memchr::memchr2_iter(b'h', b'w', bytes).find(|&i| {
+        let rest = &bytes[i..];
+        rest.starts_with(b"http://") || rest.starts_with(b"https://") || rest.starts_with(b"www.")
+    });
     &chunk[..at.unwrap_or(chunk.len())]
 }
 
@@ -382,4 +387,26 @@ pub(crate) fn numbers(text: &str) -> impl Iterator<Item = u32> + '_ {
         }
         (!run.is_empty() && (2..10_000).contains(&value) && !(1900..=2100).contains(&value)).then_some(value)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::before_link;
+
+    #[test]
+    fn a_link_runs_from_where_it_starts_to_the_end_of_its_chunk() {
+        let cases = [
+            ("plain", "plain"),
+            ("https://dawn.com/news/1", ""),
+            ("Photo:https://dawn.com/x", "Photo:"),
+            ("(http://a.pk)", "("),
+            ("Awww.Nice", "A"),
+            ("wheat", "wheat"),
+            ("http:/half", "http:/half"),
+            ("Kohat—www.x.pk", "Kohat—"),
+        ];
+        for (chunk, want) in cases {
+            assert_eq!(before_link(chunk), want, "{chunk}");
+        }
+    }
 }
