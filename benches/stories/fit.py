@@ -10,8 +10,8 @@ Usage:
 Each FILE holds {"id","story","title","text","published","url"} lines in publication order,
 with gold story labels. The files are replayed with the gold stories: every (article, candidate
 story) pair the clustering would score is one example, positive when the article belongs to
-that story (positives weighed 1.3). A logistic regression (Newton's method, L2 0.01) on the 23
-features of each of the two regimes (the same day, later) gives the 48 weights, printed in the
+that story (positives weighed 1.3). A logistic regression (Newton's method, L2 0.01) on the 28
+features of each of the two regimes (the same day, later) gives the 58 weights, printed in the
 order of `WEIGHTS`. The features mirror the Rust code (tokens, stopwords, full names, online
 IDF, candidates from the two inverted indexes, the 30-day window and the 1,500-day archive
 reached by names at most 10 articles carry); the IDF halving, the body-term cap and the
@@ -155,6 +155,8 @@ def features(doc, story, freqs, now):
                   for t in doc["bags"][2] if t[0].isdigit() and t in story["edocs"]), default=0.0))
     f.append(max((min(1.0, story["ndocs"][t] / max(1.0, freqs[3].df.get(t, 0) - 1))
                   for t in doc["bags"][4] if t in story["ndocs"]), default=0.0))
+    # The response to a similarity is not linear: squares of the five cosines.
+    f += [x * x for x in f[0:3]] + [f[10] ** 2, f[11] ** 2]
     # Two regimes: the same day, later (with a bias of its own).
     z = float(gap < 1)
     f = [x * z for x in f] + [x * (1 - z) for x in f] + [1 - z]
