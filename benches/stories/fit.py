@@ -1,22 +1,28 @@
 #!/usr/bin/env python3
-"""Fits the story decision's weights (src/story/decide.rs) and measures them.
+"""Fits the story decision's trees (src/story/trees.rs) and measures them.
 
 Usage:
-    fit.py FILE.jsonl...            fit on all files together, then measure on each
-    fit.py --cross A.jsonl B.jsonl  also fit on each file alone (the cross-check)
-    fit.py --half FILE.jsonl...     fit on the first half (in time) of each file, measure on the
-                                    second halves
+    fit.py FILE.jsonl... [--write src/story/trees.rs] [--cross]
+                        fit on all files together, measure on each, and write the trees as Rust;
+                        with --cross, also fit on each file alone and measure on every file
+    fit.py --half FILE.jsonl... [--write PATH]
+                        fit on the first half (in time) of each file and measure on the second
+                        halves, then the other way round: the out-of-sample check (with --write,
+                        the two ensembles go to PATH.first and PATH.second, to replay them)
 
 Each FILE holds {"id","story","title","text","published","url"} lines in publication order,
 with gold story labels. The files are replayed with the gold stories: every (article, candidate
 story) pair the clustering would score is one example, positive when the article belongs to
-that story (positives weighed 1.3). A logistic regression (Newton's method, L2 0.01) on the 28
-features of each of the two regimes (the same day, later) gives the 58 weights, printed in the
-order of `WEIGHTS`. The features mirror the Rust code (tokens, stopwords, full names, online
+that story (positives weighed 1.3). Gradient-boosted trees (scikit-learn's
+HistGradientBoostingClassifier: 200 trees of at most 15 leaves, learning rate 0.05, L2 1, no
+early stopping, so the fit is deterministic) on the 15 features of `Features::vector` give the
+ensemble, which is exported node by node, checked against the model's own scores, and written
+as Rust (then rustfmt). The features mirror the Rust code (tokens, stopwords, full names, online
 IDF, candidates from the two inverted indexes, the 30-day window and the 1,500-day archive
 reached by names at most 10 articles carry); the IDF halving, the body-term cap and the
-near-duplicate shortcut are left out, and the figures it prints are within 0.01 of
-`flashpoint stories --replay`'s, which are the ones to report. Standard library only.
+near-duplicate shortcut are left out, so the figures it prints run above
+`flashpoint stories --replay`'s, which are the ones to report. Needs numpy and scikit-learn
+(benches/stories/requirements.txt).
 """
 import collections
 import datetime
@@ -24,6 +30,7 @@ import json
 import math
 import os
 import re
+import subprocess
 import sys
 
 STOP = set("""a an the and or but if of to in on at by for with from as is was were be been being are
@@ -40,6 +47,9 @@ WINDOW_DAYS = 30
 # unweighted the loss is ruled by easy negatives, and a missed join (a story split in two,
 # two alerts for one event) is weighed no more than one candidate of the dozens turned away.
 POSITIVE_WEIGHT = 1.3
+# The ensemble's size: trees of at most LEAVES leaves each.
+TREES = 200
+LEAVES = 15
 # Stories stay reachable this many days after their last article through a shared full name
 # at most ARCHIVE_MAX_DF articles carry.
 ARCHIVE_DAYS = 1500
@@ -137,17 +147,16 @@ def features(doc, story, freqs, now):
     shared = [freqs[2].idf(t) for t in doc["bags"][2] if t in story["bags"][2]]
     rare = max(shared, default=0) / math.log(freqs[2].n + 2)
     gap = abs(now - story["last"])
-    days_1_3, more = float(1 <= gap <= 3), float(gap > 3)
-    f += [rare, math.log1p(gap), days_1_3, more, rare * days_1_3, rare * more]
+    f += [rare, math.log1p(gap)]
     f.append(float((doc["outlet"], now) in story["seen"]))
     f += [cosine(doc["vectors"][k], story["latest"][k]) for k in range(2)]
     # Full names: the rarest shared one, how much the shared ones are the story's own.
     sn = [freqs[3].idf(t) for t in doc["bags"][3] if t in story["ndocs"]]
     nr = max(sn, default=0) / math.log(freqs[3].n + 2)
-    f += [nr, nr * days_1_3, nr * more]
+    f.append(nr)
     exs = [story["ndocs"][t] / max(1.0, freqs[3].df.get(t, 0) - 1) for t in doc["bags"][3] if t in story["ndocs"]]
     ex = min(1.0, max(exs, default=0.0))
-    f += [ex, ex * days_1_3, ex * more]
+    f.append(ex)
     f.append(float(doc["outlet"] in story["outlets"]))
     f.append(math.log1p(sum(1 for e in exs if e >= 0.5)))
     f.append(len(exs) / max(1, len(doc["bags"][3])))
@@ -155,11 +164,6 @@ def features(doc, story, freqs, now):
                   for t in doc["bags"][2] if t[0].isdigit() and t in story["edocs"]), default=0.0))
     f.append(max((min(1.0, story["ndocs"][t] / max(1.0, freqs[3].df.get(t, 0) - 1))
                   for t in doc["bags"][4] if t in story["ndocs"]), default=0.0))
-    # The response to a similarity is not linear: squares of the five cosines.
-    f += [x * x for x in f[0:3]] + [f[10] ** 2, f[11] ** 2]
-    # Two regimes: the same day, later (with a bias of its own).
-    z = float(gap < 1)
-    f = [x * z for x in f] + [x * (1 - z) for x in f] + [1 - z]
     return f
 
 
@@ -175,8 +179,8 @@ def doc_bags(r):
 _BAGS = {}
 
 
-def replay(rows, weights=None):
-    """With `weights`, clusters and returns {id: story}; without, returns training pairs."""
+def replay(rows, model=None):
+    """With `model`, clusters and returns {id: story}; without, returns training pairs."""
     freqs = [Frequencies() for _ in range(FIELDS)]
     stories, index, assigned, pairs, gold_slot = {}, {}, {}, [], {}
     nindex = {}
@@ -206,11 +210,11 @@ def replay(rows, weights=None):
                     if s in stories and (now - stories[s]["last"] <= WINDOW_DAYS or df <= ARCHIVE_MAX_DF):
                         slots.add(s)
         cands = sorted((s, features(doc, stories[s], freqs, now)) for s in slots)
-        if weights is None:
+        if model is None:
             pairs += [(f, int(stories[s]["gold"] == r["story"])) for s, f in cands]
             target = gold_slot.get(r["story"]) if gold_slot.get(r["story"]) in stories else None
         else:
-            scored = [(weights[-1] + sum(w * x for w, x in zip(weights, f)), s) for s, f in cands]
+            scored = [(model.score(f), s) for s, f in cands]
             best = max(scored, default=(0, None), key=lambda p: p[0])
             target = best[1] if best[0] > 0 else None
         if target is None:
@@ -232,42 +236,80 @@ def replay(rows, weights=None):
         for t in set(bags[3]):
             nindex.setdefault(t, set()).add(target)
         assigned[r["id"]] = target
-    return assigned if weights is not None else pairs
+    return assigned if model is not None else pairs
 
 
-def solve(a, b):
-    n = len(b)
-    m = [row[:] + [b[i]] for i, row in enumerate(a)]
-    for c in range(n):
-        p = max(range(c, n), key=lambda r: abs(m[r][c]))
-        m[c], m[p] = m[p], m[c]
-        for r in range(n):
-            if r != c:
-                f = m[r][c] / m[c][c]
-                for k in range(c, n + 1):
-                    m[r][k] -= f * m[c][k]
-    return [m[i][n] / m[i][i] for i in range(n)]
+class Trees:
+    """The fitted ensemble as the Rust code holds it: a baseline and, for each tree, its nodes
+    (feature, threshold, left, right) and leaves (value); a feature at or below a node's
+    threshold goes left."""
+
+    def __init__(self, baseline, trees):
+        self.baseline, self.trees = baseline, trees
+
+    def score(self, f):
+        z = self.baseline
+        for nodes in self.trees:
+            i = 0
+            while nodes[i][0] is not None:
+                feature, threshold, left, right = nodes[i]
+                i = left if f[feature] <= threshold else right
+            z += nodes[i][1]
+        return z
 
 
-def fit(pairs, l2=1e-2, steps=12):
-    d = len(pairs[0][0]) + 1
-    w = [0.0] * d
-    for _ in range(steps):
-        g, h = [0.0] * d, [[0.0] * d for _ in range(d)]
-        for f, y in pairs:
-            x = list(f) + [1.0]
-            z = max(-30, min(30, sum(wi * xi for wi, xi in zip(w, x))))
-            p = 1 / (1 + math.exp(-z))
-            c = POSITIVE_WEIGHT if y else 1.0
-            for i in range(d):
-                g[i] += c * (p - y) * x[i]
-                for j in range(d):
-                    h[i][j] += c * p * (1 - p) * x[i] * x[j]
-        for i in range(d):
-            g[i] += l2 * w[i]
-            h[i][i] += l2
-        w = [wi - si for wi, si in zip(w, solve(h, g))]
-    return w
+def fit(pairs):
+    """Gradient-boosted trees on the pairs; returns them as `Trees`."""
+    import numpy as np
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    x = np.array([f for f, _ in pairs], dtype=np.float64)
+    y = np.array([v for _, v in pairs])
+    model = HistGradientBoostingClassifier(max_iter=TREES, learning_rate=0.05, max_leaf_nodes=LEAVES,
+                                           min_samples_leaf=20, l2_regularization=1.0, early_stopping=False,
+                                           random_state=0)
+    model.fit(x, y, sample_weight=np.where(y > 0, POSITIVE_WEIGHT, 1.0))
+    trees = []
+    for (predictor,) in model._predictors:  # noqa: SLF001 (the fitted trees have no public accessor)
+        nodes = []
+        for n in predictor.nodes:
+            if n["is_leaf"]:
+                nodes.append((None, float(n["value"])))
+            else:
+                nodes.append((int(n["feature_idx"]), float(n["num_threshold"]), int(n["left"]), int(n["right"])))
+        trees.append(nodes)
+    baseline = float(np.ravel(model._baseline_prediction)[0])  # noqa: SLF001
+    out = Trees(baseline, trees)
+    check = model.decision_function(x[:2000])
+    worst = max(abs(out.score(list(r)) - c) for r, c in zip(x[:2000], check))
+    assert worst < 1e-6, f"exported trees disagree with the model by {worst}"
+    return out
+
+
+def rust(model):
+    """The ensemble as `src/story/trees.rs`."""
+    import numpy as np
+
+    f32 = lambda v: str(np.float32(v))  # the shortest text that reads back as the same f32
+    lines = ["//! The join decision's trees, written by `benches/stories/fit.py`; do not edit.",
+             "//! Long because it is data: a line a node.", "",
+             "#![allow(clippy::unreadable_literal, clippy::approx_constant)]", "",
+             "use super::Node;", "",
+             f"/// The log-odds before any tree.\npub(super) const BASELINE: f32 = {f32(model.baseline)};", "",
+             "/// Where each tree starts in [`NODES`].",
+             f"pub(super) static ROOTS: [u16; {len(model.trees)}] = ["]
+    roots, flat = [], []
+    for nodes in model.trees:
+        base = len(flat)
+        roots.append(base)
+        for n in nodes:
+            if n[0] is None:
+                flat.append(f"Node::leaf({f32(n[1])})")
+            else:
+                flat.append(f"Node::split({n[0]}, {f32(n[1])}, {base + n[2]}, {base + n[3]})")
+    lines += [f"    {r}," for r in roots] + ["];", "", "/// Every tree's nodes.", f"pub(super) static NODES: [Node; {len(flat)}] = ["]
+    lines += [f"    {n}," for n in flat] + ["];", ""]
+    return "\n".join(lines)
 
 
 def scores(rows, pred, only=None):
@@ -286,35 +328,45 @@ def scores(rows, pred, only=None):
     return f1(bp, br), f1(tp / pp, tp / gp), tp / pp, tp / gp
 
 
+def report(label, model, sets, short, only=None):
+    for f, rows in sets.items():
+        keep = only[f] if only else None
+        b, p, pp, pr = scores(rows, replay(rows, model), keep)
+        print(f"  {label} {short[f]}: bcubed_f1={b:.3f} pairwise_f1={p:.3f} P={pp:.3f} R={pr:.3f}", flush=True)
+
+
 def main():
     args = sys.argv[1:]
-    cross = "--cross" in args
-    half = "--half" in args
-    files = [a for a in args if not a.startswith("--")]
+    out = args[args.index("--write") + 1] if "--write" in args else None
+    files = [a for a in args if not a.startswith("--") and a != out]
     if not files:
         sys.exit(__doc__)
     sets = {f: [json.loads(line) for line in open(f, encoding="utf8") if line.strip()] for f in files}
     short = {f: os.path.basename(f).split("_")[1] for f in files}
-    if half:
+    if "--half" in args:
         firsts = {f: rows[: len(rows) // 2] for f, rows in sets.items()}
-        seconds = {f: {r["id"] for r in rows[len(rows) // 2:]} for f, rows in sets.items()}
-        pairs = {f: replay(rows) for f, rows in firsts.items()}
-        w = fit([p for ps in pairs.values() for p in ps])
-        print(f"fitted on first halves: weights {[round(x, 4) for x in w]}")
-        for f, rows in sets.items():
-            b, p, pp, pr = scores(rows, replay(rows, w), seconds[f])
-            print(f"  {short[f]} 2nd half: bcubed_f1={b:.3f} pairwise_f1={p:.3f} P={pp:.3f} R={pr:.3f}")
+        seconds = {f: rows[len(rows) // 2:] for f, rows in sets.items()}
+        for name, fit_on, measure in [("first", firsts, seconds), ("second", seconds, firsts)]:
+            model = fit([p for rows in fit_on.values() for p in replay(rows)])
+            if out:
+                with open(f"{out}.{name}", "w", encoding="utf8") as w:
+                    w.write(rust(model))
+            print(f"fitted on the {name} halves, measured on the others:")
+            report("other half of", model, sets, short, {f: {r["id"] for r in rows} for f, rows in measure.items()})
         return
     pairs = {f: replay(rows) for f, rows in sets.items()}
-    fits = {"all": fit([p for ps in pairs.values() for p in ps])}
-    if cross:
-        fits.update({short[f]: fit(pairs[f]) for f in files})
-    for name, w in fits.items():
-        print(f"fitted on {name}: weights {[round(x, 4) for x in w]}")
-        for f, rows in sets.items():
-            b, p, pp, pr = scores(rows, replay(rows, w))
-            print(f"  {short[f]}: bcubed_f1={b:.3f} pairwise_f1={p:.3f} P={pp:.3f} R={pr:.3f}")
-    sys.stdout.flush()
+    model = fit([p for ps in pairs.values() for p in ps])
+    print(f"fitted on all: {len(model.trees)} trees, {sum(len(t) for t in model.trees)} nodes")
+    report("", model, sets, short)
+    if out:
+        with open(out, "w", encoding="utf8") as w:
+            w.write(rust(model))
+        repo = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..")
+        subprocess.run(["rustfmt", "--edition", "2024", "--config-path", repo, out], check=True)
+    if "--cross" in args:
+        for f in files:
+            print(f"fitted on {short[f]} alone:")
+            report("", fit(pairs[f]), sets, short)
 
 
 if __name__ == "__main__":

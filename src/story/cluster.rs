@@ -468,9 +468,8 @@ impl Clusterer {
     fn best(&mut self, incoming: &Incoming<'_>, candidates: &[u64]) -> Option<u64> {
         let mut best: Option<(f32, u64)> = None;
         for slot in candidates {
-            let features = self.features(*slot, incoming);
-            let score = features.score();
-            if features.joins() && best.is_none_or(|(s, _)| score > s) {
+            let score = self.features(*slot, incoming).score();
+            if score > 0.0 && best.is_none_or(|(s, _)| score > s) {
                 best = Some((score, *slot));
             }
         }
