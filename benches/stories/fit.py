@@ -300,13 +300,25 @@ def rust(model):
              f"pub(super) static ROOTS: [u16; {len(model.trees)}] = ["]
     roots, flat = [], []
     for nodes in model.trees:
-        base = len(flat)
-        roots.append(base)
-        for n in nodes:
+        roots.append(len(flat))
+        start = len(flat)
+
+        def walk(i):
+            # Preorder: a split's left child is the next node, its right child `right` further.
+            n = nodes[i]
             if n[0] is None:
                 flat.append(f"Node::leaf({f32(n[1])})")
-            else:
-                flat.append(f"Node::split({n[0]}, {f32(n[1])}, {base + n[2]}, {base + n[3]})")
+                return
+            at = len(flat)
+            flat.append(None)
+            walk(n[2])
+            right = len(flat) - at
+            assert right < 256, "a tree too large for the node layout"
+            flat[at] = f"Node::split({n[0]}, {f32(n[1])}, {right})"
+            walk(n[3])
+
+        walk(0)
+        assert len(flat) - start == len(nodes)
     lines += [f"    {r}," for r in roots] + ["];", "", "/// Every tree's nodes.", f"pub(super) static NODES: [Node; {len(flat)}] = ["]
     lines += [f"    {n}," for n in flat] + ["];", ""]
     return "\n".join(lines)

@@ -64,25 +64,25 @@ pub(crate) struct Features {
     pub(crate) exclusive_person: f32,
 }
 
-/// One node of a tree: a split sends a feature at or below its threshold to `left`, else to
-/// `right` (indexes into [`trees::NODES`]); a leaf holds its share of the log-odds.
+/// One node of a tree, the trees laid out in preorder: a split sends a feature at or below its
+/// threshold to the next node, else `right` nodes further on; a leaf holds its share of the
+/// log-odds.
 #[derive(Debug, Clone, Copy)]
 pub(super) struct Node {
-    feature: u8,
     threshold: f32,
-    left: u16,
-    right: u16,
+    feature: u8,
+    right: u8,
 }
 
 impl Node {
     const LEAF: u8 = u8::MAX;
 
-    pub(super) const fn split(feature: u8, threshold: f32, left: u16, right: u16) -> Self {
-        Self { feature, threshold, left, right }
+    pub(super) const fn split(feature: u8, threshold: f32, right: u8) -> Self {
+        Self { threshold, feature, right }
     }
 
     pub(super) const fn leaf(value: f32) -> Self {
-        Self { feature: Self::LEAF, threshold: value, left: 0, right: 0 }
+        Self { threshold: value, feature: Self::LEAF, right: 0 }
     }
 }
 
@@ -120,11 +120,12 @@ impl Features {
     pub(crate) fn score(&self) -> f32 {
         let x = self.vector();
         let leaf = |root: u16| {
-            let mut node = trees::NODES[usize::from(root)];
+            let mut at = usize::from(root);
+            let mut node = trees::NODES[at];
             while node.feature != Node::LEAF {
-                let next =
-                    if x[usize::from(node.feature)] <= node.threshold { node.left } else { node.right };
-                node = trees::NODES[usize::from(next)];
+                at +=
+                    if x[usize::from(node.feature)] <= node.threshold { 1 } else { usize::from(node.right) };
+                node = trees::NODES[at];
             }
             node.threshold
         };
@@ -218,18 +219,23 @@ mod tests {
     #[test]
     fn every_tree_ends_in_a_leaf() {
         for (tree, &root) in trees::ROOTS.iter().enumerate() {
-            let mut pending = vec![(usize::from(root), 0)];
-            while let Some((at, depth)) = pending.pop() {
+            let end = trees::ROOTS.get(tree + 1).map_or(trees::NODES.len(), |&next| usize::from(next));
+            let mut pending = vec![usize::from(root)];
+            let mut leaves = 0;
+            while let Some(at) = pending.pop() {
+                assert!(at < end, "tree {tree} leaves its nodes at {at}");
                 let node = trees::NODES[at];
-                assert!(depth < 16, "tree {tree} loops at node {at}");
                 if node.feature == Node::LEAF {
                     assert!(node.threshold.is_finite(), "tree {tree}, leaf {at}");
+                    leaves += 1;
                 } else {
                     assert!(usize::from(node.feature) < FEATURES, "tree {tree}, node {at}");
-                    pending.push((usize::from(node.left), depth + 1));
-                    pending.push((usize::from(node.right), depth + 1));
+                    assert!(node.right > 1, "tree {tree}, node {at}: its left child is the next node");
+                    pending.push(at + 1);
+                    pending.push(at + usize::from(node.right));
                 }
             }
+            assert_eq!(2 * leaves - 1, end - usize::from(root), "tree {tree}: every node reached once");
         }
     }
 }
