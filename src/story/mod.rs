@@ -5,8 +5,9 @@
 //! has three TF-IDF representations (title, body, named entities: capitalised names and places,
 //! numbers such as casualty counts), with document frequencies updated online as articles
 //! arrive. Its candidates are the stories of the window ([`Settings::window`]) sharing a
-//! distinctive title or entity term with it, found through an inverted index; a fixed logistic
-//! combination of the similarities and a time decay decides join or new (see `decide`).
+//! distinctive title or entity term with it, found through an inverted index; a fixed ensemble
+//! of gradient-boosted trees over the similarities, shared names and time decides join or new
+//! (see `decide`).
 //! A near-duplicate of an article already in a candidate story (simhash of the body) joins that
 //! story as a copy, and a copy from another site is not an independent outlet.
 //!
